@@ -1,0 +1,359 @@
+package v1alpha1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// StrategyType says how many nodes may be upgraded at once.
+// +kubebuilder:validation:Enum=Sequential;Concurrent
+type StrategyType string
+
+const (
+	// SequentialStrategy upgrades one node at a time: maxUnavailable is 1.
+	SequentialStrategy StrategyType = "Sequential"
+	// ConcurrentStrategy upgrades up to strategy.maxUnavailable nodes at once.
+	ConcurrentStrategy StrategyType = "Concurrent"
+)
+
+// DrainTimeoutAction says what happens when a node's drain outlives
+// drain.timeout.
+// +kubebuilder:validation:Enum=Fail;ForceDelete
+type DrainTimeoutAction string
+
+const (
+	// DrainTimeoutFail marks the node failed and leaves it cordoned.
+	DrainTimeoutFail DrainTimeoutAction = "Fail"
+	// DrainTimeoutForceDelete deletes the pods that are left, without eviction.
+	DrainTimeoutForceDelete DrainTimeoutAction = "ForceDelete"
+)
+
+// UpgradeType says who upgrades the kubelet of a drained node.
+// +kubebuilder:validation:Enum=Job;External
+type UpgradeType string
+
+const (
+	// JobUpgrade runs one Job per node, pinned to the node, from upgrade.job.template.
+	JobUpgrade UpgradeType = "Job"
+	// ExternalUpgrade leaves the upgrade to another agent (Ansible, a vendor
+	// agent): nodewave cordons, drains, labels the node upgrading and waits.
+	ExternalUpgrade UpgradeType = "External"
+)
+
+// Phase is a one-word summary of a ClusterUpgrade's progress.
+// +kubebuilder:validation:Enum=Pending;Progressing;Paused;Succeeded;Failed
+type Phase string
+
+const (
+	// PhasePending: nothing has started yet.
+	PhasePending Phase = "Pending"
+	// PhaseProgressing: nodes are being upgraded.
+	PhaseProgressing Phase = "Progressing"
+	// PhasePaused: spec.paused is true.
+	PhasePaused Phase = "Paused"
+	// PhaseSucceeded: every selected node is upgraded.
+	PhaseSucceeded Phase = "Succeeded"
+	// PhaseFailed: more nodes failed than maxFailedNodes allows; the upgrade
+	// has halted.
+	PhaseFailed Phase = "Failed"
+)
+
+// ClusterUpgradeSpec is what the admin asks for: a kubelet version for a set
+// of nodes, and how carefully to get there.
+// +kubebuilder:validation:XValidation:rule="!has(self.upgrade) || (has(self.upgrade.type) && self.upgrade.type != 'Job') || has(self.upgrade.job)",message="upgrade.job is required when upgrade.type is Job",fieldPath=".upgrade.job",reason="FieldValueRequired"
+type ClusterUpgradeSpec struct {
+	// targetVersion is the kubelet version every selected node must report,
+	// as vMAJOR.MINOR.PATCH with optional -prerelease and +build parts, for
+	// example v1.37.2. Nodes already newer are skipped, never downgraded.
+	// +required
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self.matches('^v(0|[1-9][0-9]*)[.](0|[1-9][0-9]*)[.](0|[1-9][0-9]*)(-[0-9A-Za-z-]+([.][0-9A-Za-z-]+)*)?([+][0-9A-Za-z-]+([.][0-9A-Za-z-]+)*)?$')",message="targetVersion must be a version like v1.37.2: vMAJOR.MINOR.PATCH with optional -prerelease and +build parts"
+	TargetVersion string `json:"targetVersion"`
+
+	// nodeSelector selects the nodes to upgrade. When absent, every node
+	// without the node-role.kubernetes.io/control-plane label is selected.
+	// An empty selector ({}) selects every node, control plane included.
+	// +optional
+	NodeSelector *metav1.LabelSelector `json:"nodeSelector,omitempty"`
+
+	// strategy says how many nodes may be out of service at once.
+	// +optional
+	// +kubebuilder:default={}
+	Strategy UpgradeStrategy `json:"strategy,omitempty"`
+
+	// drain says how pods are moved off a node before its upgrade.
+	// +optional
+	// +kubebuilder:default={}
+	Drain DrainSpec `json:"drain,omitempty"`
+
+	// upgrade says who upgrades the kubelet of a drained node, and how long
+	// it may take.
+	// +optional
+	// +kubebuilder:default={}
+	Upgrade NodeUpgradeSpec `json:"upgrade,omitempty"`
+
+	// health says how long an upgraded node must stay healthy before it is
+	// uncordoned.
+	// +optional
+	// +kubebuilder:default={}
+	Health HealthSpec `json:"health,omitempty"`
+
+	// maxFailedNodes is how many nodes may fail before the upgrade halts:
+	// once more than this many have failed, nothing new starts, the phase
+	// becomes Failed and Stalled is True. Default 0: the first failure halts.
+	// +optional
+	// +kubebuilder:default=0
+	// +kubebuilder:validation:Minimum=0
+	MaxFailedNodes int32 `json:"maxFailedNodes,omitempty"`
+
+	// paused stops new nodes from starting while true; nodes in flight finish
+	// the step they are in. Setting it back to false resumes.
+	// +optional
+	Paused bool `json:"paused,omitempty"`
+}
+
+// UpgradeStrategy says how many nodes may be out of service at once.
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || self.type != 'Concurrent' || has(self.maxUnavailable)",message="maxUnavailable is required when strategy.type is Concurrent",fieldPath=".maxUnavailable",reason="FieldValueRequired"
+// +kubebuilder:validation:XValidation:rule="(has(self.type) && self.type == 'Concurrent') || !has(self.maxUnavailable)",message="maxUnavailable is only allowed when strategy.type is Concurrent (Sequential is exactly one node at a time)",fieldPath=".maxUnavailable",reason="FieldValueForbidden"
+type UpgradeStrategy struct {
+	// type is Sequential (one node at a time, the default) or Concurrent
+	// (up to maxUnavailable nodes at once).
+	// +optional
+	// +kubebuilder:default=Sequential
+	Type StrategyType `json:"type,omitempty"`
+
+	// maxUnavailable is how many selected nodes may be unavailable at once,
+	// as a count (an integer of at least 1) or a percentage of the selected
+	// nodes ("1%" to "100%", rounded down but never below one node).
+	// Unavailable means cordoned by anyone or NotReady, so nodes that were
+	// already out before the upgrade count against it. Required for
+	// Concurrent, forbidden for Sequential.
+	// +optional
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 1 : self.matches('^(100|[1-9][0-9]?)%$')",message="maxUnavailable must be an integer of at least 1 or a percentage from 1% to 100%"
+	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty"`
+}
+
+// DrainSpec says how pods are moved off a node. Pods are evicted through the
+// Eviction API, so PodDisruptionBudgets are honoured; DaemonSet pods,
+// mirror (static) pods and finished pods are left alone.
+type DrainSpec struct {
+	// timeout is how long one node's drain may take, as a Go duration such
+	// as 10m. What happens next is onTimeout. Default 10m.
+	// +optional
+	// +kubebuilder:default="10m"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') && duration(self) > duration('0s')",message="timeout must be a positive duration such as 30s, 10m or 1h30m"
+	Timeout *metav1.Duration `json:"timeout,omitempty"`
+
+	// gracePeriodSeconds overrides each evicted pod's own termination grace
+	// period. Absent: each pod's own is used.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	GracePeriodSeconds *int64 `json:"gracePeriodSeconds,omitempty"`
+
+	// deleteEmptyDirData allows evicting pods that use emptyDir volumes,
+	// whose data is lost. When false, such a pod blocks the drain. Default true.
+	// +optional
+	// +kubebuilder:default=true
+	DeleteEmptyDirData *bool `json:"deleteEmptyDirData,omitempty"`
+
+	// force also evicts pods that no controller owns, which will not come
+	// back anywhere. When false, such a pod blocks the drain. Default false.
+	// +optional
+	Force bool `json:"force,omitempty"`
+
+	// onTimeout is what happens when the drain outlives timeout: Fail (the
+	// default) marks the node failed and leaves it cordoned; ForceDelete
+	// deletes the remaining pods without eviction, ignoring
+	// PodDisruptionBudgets, and goes on.
+	// +optional
+	// +kubebuilder:default=Fail
+	OnTimeout DrainTimeoutAction `json:"onTimeout,omitempty"`
+}
+
+// NodeUpgradeSpec says who upgrades the kubelet of a drained node.
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || self.type == 'Job' || !has(self.job)",message="upgrade.job is only allowed when upgrade.type is Job",fieldPath=".job",reason="FieldValueForbidden"
+type NodeUpgradeSpec struct {
+	// type is Job (the default: nodewave runs one Job per node from
+	// job.template) or External (another agent upgrades the kubelet;
+	// nodewave drains, labels the node upgrading, and waits).
+	// +optional
+	// +kubebuilder:default=Job
+	Type UpgradeType `json:"type,omitempty"`
+
+	// timeout is how long a node may take from the start of its upgrade
+	// until it is Ready at the target version, as a Go duration. Past it the
+	// node fails. It is also the Job's activeDeadlineSeconds. Default 30m.
+	// +optional
+	// +kubebuilder:default="30m"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') && duration(self) > duration('0s')",message="timeout must be a positive duration such as 30s, 10m or 1h30m"
+	Timeout *metav1.Duration `json:"timeout,omitempty"`
+
+	// job describes the per-node upgrade Job. Required when type is Job,
+	// forbidden otherwise.
+	// +optional
+	Job *JobSpec `json:"job,omitempty"`
+}
+
+// JobSpec describes the Job that upgrades one node. nodewave pins it to the
+// node, makes it tolerate every taint, and sets the environment variables
+// NODEWAVE_TARGET_VERSION and NODEWAVE_NODE_NAME in every container.
+type JobSpec struct {
+	// template is the pod template of the upgrade Job: image, command, env,
+	// volumes, securityContext. config/samples holds a working one for
+	// kubeadm nodes.
+	// +required
+	Template corev1.PodTemplateSpec `json:"template"`
+}
+
+// HealthSpec says when an upgraded node counts as healthy.
+type HealthSpec struct {
+	// soakDuration is how long a node must stay Ready at the target version
+	// before it is uncordoned, as a Go duration; 0s uncordons it at once.
+	// Default 30s.
+	// +optional
+	// +kubebuilder:default="30s"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$')",message="soakDuration must be a duration of zero or more such as 0s, 30s or 5m"
+	SoakDuration *metav1.Duration `json:"soakDuration,omitempty"`
+}
+
+// NodeProgress is one node in flight.
+type NodeProgress struct {
+	// name is the node's name.
+	Name string `json:"name"`
+	// state is the node's lifecycle state: cordoned, draining, upgrading or verifying.
+	State NodeState `json:"state"`
+	// since is when the node entered state.
+	// +optional
+	Since *metav1.Time `json:"since,omitempty"`
+	// message says what the node is waiting for, for example
+	// "2 pods blocked by PodDisruptionBudget default/web".
+	// +optional
+	Message string `json:"message,omitempty"`
+}
+
+// NodeFailure is one node that failed.
+type NodeFailure struct {
+	// name is the node's name.
+	Name string `json:"name"`
+	// reason is a CamelCase word for the failure, such as DrainTimeout,
+	// JobFailed or UpgradeTimeout.
+	Reason string `json:"reason"`
+	// message says what happened in plain words.
+	// +optional
+	Message string `json:"message,omitempty"`
+	// time is when the node failed.
+	// +optional
+	Time *metav1.Time `json:"time,omitempty"`
+}
+
+// ClusterUpgradeStatus is what nodewave observed and did. It holds counts,
+// the nodes in flight and the failed ones, so it stays small on clusters of
+// thousands of nodes; the per-node truth is on each Node's labels.
+type ClusterUpgradeStatus struct {
+	// observedGeneration is the metadata.generation this status describes.
+	// It is -1 until the first reconcile, so a new object reads as in progress.
+	// +optional
+	// +kubebuilder:default=-1
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// phase is a one-word summary: Pending, Progressing, Paused, Succeeded or Failed.
+	// +optional
+	Phase Phase `json:"phase,omitempty"`
+
+	// totalNodes is how many nodes the selector selects.
+	// +optional
+	TotalNodes int32 `json:"totalNodes"`
+	// upgradedNodes is how many selected nodes are at the target, Ready and
+	// uncordoned (or left cordoned because an admin had cordoned them).
+	// +optional
+	UpgradedNodes int32 `json:"upgradedNodes"`
+	// upgradingNodes is how many selected nodes are in flight, from cordoned
+	// to verifying.
+	// +optional
+	UpgradingNodes int32 `json:"upgradingNodes"`
+	// pendingNodes is how many selected nodes have not started.
+	// +optional
+	PendingNodes int32 `json:"pendingNodes"`
+	// failedNodes is how many selected nodes failed.
+	// +optional
+	FailedNodes int32 `json:"failedNodes"`
+	// skippedNodes is how many selected nodes are left alone, such as nodes
+	// already newer than the target (never downgraded).
+	// +optional
+	SkippedNodes int32 `json:"skippedNodes"`
+
+	// inProgress lists the nodes in flight; never longer than maxUnavailable.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	InProgress []NodeProgress `json:"inProgress,omitempty"`
+
+	// failed lists failed nodes; never longer than maxFailedNodes+1.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	Failed []NodeFailure `json:"failed,omitempty"`
+
+	// startedAt is when the first node was cordoned.
+	// +optional
+	StartedAt *metav1.Time `json:"startedAt,omitempty"`
+	// completedAt is when the last node was upgraded.
+	// +optional
+	CompletedAt *metav1.Time `json:"completedAt,omitempty"`
+
+	// conditions are Ready, Reconciling and Stalled, following kstatus.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// ClusterUpgrade brings the kubelet of a set of worker nodes to a target
+// version: it cordons, drains, upgrades, verifies and uncordons them, one at
+// a time or many at once, and never takes more nodes out of service than
+// allowed.
+// +kubebuilder:object:root=true
+// +kubebuilder:resource:scope=Cluster,shortName=cu
+// +kubebuilder:subresource:status
+// +kubebuilder:printcolumn:name="Target",type=string,JSONPath=`.spec.targetVersion`
+// +kubebuilder:printcolumn:name="Strategy",type=string,JSONPath=`.spec.strategy.type`
+// +kubebuilder:printcolumn:name="Upgraded",type=integer,JSONPath=`.status.upgradedNodes`
+// +kubebuilder:printcolumn:name="Total",type=integer,JSONPath=`.status.totalNodes`
+// +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:printcolumn:name="Max-Unavailable",type=string,JSONPath=`.spec.strategy.maxUnavailable`,priority=1
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`,priority=1
+type ClusterUpgrade struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is what the admin asks for.
+	// +required
+	Spec ClusterUpgradeSpec `json:"spec"`
+
+	// status is what nodewave observed and did.
+	// +optional
+	// +kubebuilder:default={"observedGeneration":-1}
+	Status ClusterUpgradeStatus `json:"status,omitempty"`
+}
+
+// ClusterUpgradeList is a list of ClusterUpgrades.
+// +kubebuilder:object:root=true
+type ClusterUpgradeList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	// items are the ClusterUpgrades.
+	Items []ClusterUpgrade `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&ClusterUpgrade{}, &ClusterUpgradeList{})
+}

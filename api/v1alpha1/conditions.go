@@ -1,0 +1,44 @@
+package v1alpha1
+
+// Condition types of a ClusterUpgrade. They follow kstatus, so Argo CD, Flux
+// and `kubectl wait` read them right.
+const (
+	// ConditionReady is True only when every selected node is upgraded. It is
+	// always present, and False while Reconciling or Stalled.
+	ConditionReady = "Ready"
+
+	// ConditionReconciling is True while nodes are pending or in flight, and
+	// absent otherwise. Never present together with Stalled=True.
+	ConditionReconciling = "Reconciling"
+
+	// ConditionStalled is True when only a human can unblock the upgrade: too
+	// many failures, version skew, a conflict, or no node to upgrade.
+	ConditionStalled = "Stalled"
+)
+
+// Condition reasons. Each is a CamelCase word that names why a condition has
+// its status; the message says the rest in plain words.
+const (
+	// ReasonProgressing: nodes are pending or in flight.
+	ReasonProgressing = "Progressing"
+	// ReasonSucceeded: every selected node is upgraded.
+	ReasonSucceeded = "Succeeded"
+	// ReasonPaused: spec.paused is true; nothing new starts.
+	ReasonPaused = "Paused"
+	// ReasonTooManyFailures: more nodes failed than spec.maxFailedNodes allows.
+	ReasonTooManyFailures = "TooManyFailures"
+	// ReasonVersionSkew: the target is newer than the API server, and a
+	// kubelet must never be newer than its API server.
+	ReasonVersionSkew = "VersionSkew"
+	// ReasonConflict: an older unfinished ClusterUpgrade selects some of the
+	// same nodes; this one waits for it.
+	ReasonConflict = "Conflict"
+	// ReasonNoNodes: the node selector matches no node.
+	ReasonNoNodes = "NoNodes"
+	// ReasonInvalidSpec: the spec passed admission but cannot be acted on,
+	// for example a node selector that does not parse.
+	ReasonInvalidSpec = "InvalidSpec"
+	// ReasonEngineUnavailable: this build of the manager observes
+	// ClusterUpgrades but does not yet act on nodes.
+	ReasonEngineUnavailable = "EngineUnavailable"
+)

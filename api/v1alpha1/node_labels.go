@@ -1,0 +1,56 @@
+package v1alpha1
+
+// The keys below are what nodewave writes on Nodes. They are a public
+// contract: node agents, scripts and dashboards may key on them.
+const (
+	// NodeStateLabel holds the node's place in the upgrade lifecycle; see
+	// NodeState. `kubectl get nodes -L upgrade.nodewave.io/state` is the
+	// per-node view of an upgrade.
+	NodeStateLabel = "upgrade.nodewave.io/state"
+
+	// ClusterUpgradeAnnotation names the ClusterUpgrade that holds the node.
+	ClusterUpgradeAnnotation = "upgrade.nodewave.io/cluster-upgrade"
+
+	// TargetVersionAnnotation is the kubelet version the node is being
+	// upgraded to. It is set when the node enters the upgrading state, so an
+	// External node agent can read what to install.
+	TargetVersionAnnotation = "upgrade.nodewave.io/target-version"
+
+	// WasUnschedulableAnnotation is "true" when an admin had cordoned the node
+	// before nodewave took it: nodewave never uncordons such a node.
+	WasUnschedulableAnnotation = "upgrade.nodewave.io/was-unschedulable"
+
+	// JobNodeLabel, on an upgrade Job, names the node the Job upgrades.
+	JobNodeLabel = "upgrade.nodewave.io/node"
+
+	// JobClusterUpgradeLabel, on an upgrade Job, names its ClusterUpgrade.
+	JobClusterUpgradeLabel = "upgrade.nodewave.io/cluster-upgrade"
+
+	// ControlPlaneLabel marks kubeadm control-plane nodes. Without a
+	// nodeSelector a ClusterUpgrade selects every node that lacks it.
+	ControlPlaneLabel = "node-role.kubernetes.io/control-plane"
+)
+
+// NodeState is the value of the NodeStateLabel on a node that nodewave holds
+// or has finished with. A node without the label is pending.
+type NodeState string
+
+// The node lifecycle: cordoned → draining → upgrading → verifying → upgraded,
+// or failed from draining, upgrading or verifying.
+const (
+	// NodeCordoned: the node is unschedulable and about to be drained.
+	NodeCordoned NodeState = "cordoned"
+	// NodeDraining: its pods are being evicted.
+	NodeDraining NodeState = "draining"
+	// NodeUpgrading: the kubelet is being upgraded, by a Job or an External agent.
+	NodeUpgrading NodeState = "upgrading"
+	// NodeVerifying: the kubelet reports the target; nodewave waits for it to
+	// stay Ready for the soak duration.
+	NodeVerifying NodeState = "verifying"
+	// NodeUpgraded: at the target, Ready, and uncordoned unless an admin had
+	// cordoned it.
+	NodeUpgraded NodeState = "upgraded"
+	// NodeFailed: the node could not be upgraded; it stays cordoned until a
+	// human removes the label or changes the ClusterUpgrade's spec.
+	NodeFailed NodeState = "failed"
+)
