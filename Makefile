@@ -47,13 +47,15 @@ lint: ## Run golangci-lint (built from hack/tools/go.mod).
 	$(GOLANGCI_LINT) run ./...
 
 .PHONY: verify
-verify: manifests generate ## Regenerate, then fail if generated files or go.mod were stale; vet and lint.
-	go mod tidy
-	@if [ -n "$$(git status --porcelain -- api config go.mod go.sum)" ]; then \
-		echo "generated files are out of date; run 'make manifests generate' and 'go mod tidy', and commit:"; \
-		git status --porcelain -- api config go.mod go.sum; git --no-pager diff --stat -- api config go.mod go.sum; exit 1; \
+verify: ## Fail if regenerating changes any generated file or go.mod; gofmt, vet, lint.
+	@sum() { find api config go.mod go.sum -type f | LC_ALL=C sort | xargs sha256sum; }; \
+	before="$$(sum)"; \
+	$(MAKE) -s manifests generate; go mod tidy; \
+	if [ "$$before" != "$$(sum)" ]; then \
+		echo "generated files were out of date and have been regenerated; review and commit:"; \
+		diff <(echo "$$before") <(sum) | sed -n 's/^> [0-9a-f]*  /  /p'; exit 1; \
 	fi
-	@test -z "$$(gofmt -l api cmd internal test)" || { echo "gofmt needed:"; gofmt -l api cmd internal test; exit 1; }
+	@test -z "$$(gofmt -l api cmd internal test 2>/dev/null)" || { echo "gofmt needed:"; gofmt -l api cmd internal test; exit 1; }
 	$(MAKE) vet lint
 
 .PHONY: toolchain

@@ -353,7 +353,3 @@ type ClusterUpgradeList struct {
 	// items are the ClusterUpgrades.
 	Items []ClusterUpgrade `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&ClusterUpgrade{}, &ClusterUpgradeList{})
-}

@@ -10,14 +10,13 @@ import (
 	"path/filepath"
 	"runtime"
 
-	"k8s.io/apimachinery/pkg/runtime/serializer"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
-	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 )
 
 // Env is a running API server with a client for it.
@@ -67,6 +66,3 @@ func Start() (*Env, error) {
 	}
 	return &Env{Environment: env, Config: cfg, Client: c, Scheme: scheme}, nil
 }
-
-// Codecs decodes YAML and JSON manifests into typed or unstructured objects.
-func (e *Env) Codecs() serializer.CodecFactory { return serializer.NewCodecFactory(e.Scheme) }
