@@ -1,0 +1,116 @@
+package plan
+
+import (
+	"cmp"
+	"slices"
+)
+
+// Input is everything the planner needs for one pass.
+type Input struct {
+	// Nodes are the selected nodes, in any order.
+	Nodes []Node
+	// MaxUnavailable is the resolved budget (see MaxUnavailable).
+	MaxUnavailable int
+	// MaxFailedNodes is spec.maxFailedNodes: more failures than this halt.
+	MaxFailedNodes int
+	// Paused is spec.paused: nothing new starts.
+	Paused bool
+}
+
+// Plan is the planner's answer for one pass.
+type Plan struct {
+	// Start are the pending nodes to cordon now, in start order. Starting
+	// them keeps the unavailable count within the budget.
+	Start []string
+	// Counts of the selected nodes by class, before Start is applied.
+	Pending, InFlight, Upgraded, Failed, Skipped int
+	// InFlightNodes are the names of the nodes in flight, in plan order.
+	InFlightNodes []string
+	// FailedNodes are the names of the failed nodes, in plan order.
+	FailedNodes []string
+	// Unavailable is how many selected nodes are unavailable before Start
+	// is applied; UnavailableAfter after it. UnavailableAfter never exceeds
+	// the budget unless Unavailable already did.
+	Unavailable, UnavailableAfter int
+	// NotReadyPending are pending nodes that are NotReady: never started
+	// while NotReady, shown in status.
+	NotReadyPending []string
+	// Halted is true when more nodes failed than MaxFailedNodes allows:
+	// nothing new starts.
+	Halted bool
+	// Done is true when no node is pending or in flight.
+	Done bool
+	// Blocked is true when nodes are pending but nothing is in flight and
+	// nothing can start: every pending node is NotReady, or nodes that are
+	// not in flight (failed, cordoned by an admin, NotReady) use the whole
+	// budget. Only those nodes coming back, or a human, can unblock it.
+	Blocked bool
+}
+
+// Order sorts nodes into the documented, deterministic plan order: zone by
+// zone (nodes without a zone first), then by name. The same world always
+// gives the same order, so a restarted manager resumes the same plan.
+func Order(nodes []Node) []Node {
+	sorted := slices.Clone(nodes)
+	slices.SortStableFunc(sorted, func(a, b Node) int {
+		return cmp.Or(cmp.Compare(a.Zone, b.Zone), cmp.Compare(a.Name, b.Name))
+	})
+	return sorted
+}
+
+// Compute decides which pending nodes start now. Nodes in flight keep going
+// (the controller advances each through its step); a freed slot is refilled
+// in the same pass. A pending node starts only when it is Ready, nothing
+// halts or pauses the upgrade, and the unavailable count stays within the
+// budget: a node that is already unavailable (cordoned by an admin) costs no
+// extra slot, any other costs one.
+func Compute(in Input) Plan {
+	var p Plan
+	nodes := Order(in.Nodes)
+	var pending []Node
+	for _, n := range nodes {
+		if n.Unavailable() {
+			p.Unavailable++
+		}
+		switch Classify(n) {
+		case ClassPending:
+			p.Pending++
+			pending = append(pending, n)
+			if !n.Ready {
+				p.NotReadyPending = append(p.NotReadyPending, n.Name)
+			}
+		case ClassInFlight:
+			p.InFlight++
+			p.InFlightNodes = append(p.InFlightNodes, n.Name)
+		case ClassUpgraded:
+			p.Upgraded++
+		case ClassFailed:
+			p.Failed++
+			p.FailedNodes = append(p.FailedNodes, n.Name)
+		case ClassSkipped:
+			p.Skipped++
+		}
+	}
+	p.Halted = p.Failed > in.MaxFailedNodes
+	p.Done = p.Pending == 0 && p.InFlight == 0
+	p.UnavailableAfter = p.Unavailable
+	if p.Halted || in.Paused {
+		return p
+	}
+	for _, n := range pending {
+		if !n.Ready {
+			continue
+		}
+		cost := 1
+		if n.Unavailable() {
+			cost = 0
+		}
+		if p.UnavailableAfter+cost > in.MaxUnavailable {
+			continue
+		}
+		p.UnavailableAfter += cost
+		p.Start = append(p.Start, n.Name)
+	}
+	p.Blocked = p.Pending > 0 && p.InFlight == 0 && len(p.Start) == 0
+	return p
+}

@@ -1,0 +1,126 @@
+package plan
+
+import (
+	"slices"
+	"testing"
+
+	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+)
+
+func ready(name, zone string) Node { return Node{Name: name, Zone: zone, Ready: true} }
+
+func TestClassify(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		node Node
+		want Class
+	}{
+		{"untouched and old", Node{}, ClassPending},
+		{"untouched and at target", Node{AtTarget: true}, ClassUpgraded},
+		{"untouched and newer", Node{Newer: true}, ClassSkipped},
+		{"upgraded to an older target", Node{State: upgradev1alpha1.NodeUpgraded}, ClassPending},
+		{"upgraded at target", Node{State: upgradev1alpha1.NodeUpgraded, AtTarget: true}, ClassUpgraded},
+		{"cordoned", Node{State: upgradev1alpha1.NodeCordoned}, ClassInFlight},
+		{"draining", Node{State: upgradev1alpha1.NodeDraining}, ClassInFlight},
+		{"upgrading", Node{State: upgradev1alpha1.NodeUpgrading}, ClassInFlight},
+		{"verifying at target", Node{State: upgradev1alpha1.NodeVerifying, AtTarget: true}, ClassInFlight},
+		{"failed stays failed even at target", Node{State: upgradev1alpha1.NodeFailed, AtTarget: true}, ClassFailed},
+		{"unknown label value: the version decides", Node{State: "bogus", Newer: true}, ClassSkipped},
+	} {
+		if got := Classify(tc.node); got != tc.want {
+			t.Errorf("%s: Classify = %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestComputeFillsEverySlotInZoneThenNameOrder(t *testing.T) {
+	nodes := []Node{ready("c", "zone-b"), ready("a", "zone-b"), ready("z", "zone-a"), ready("b", "zone-a"), ready("m", "")}
+	p := Compute(Input{Nodes: nodes, MaxUnavailable: 3})
+	if want := []string{"m", "b", "z"}; !slices.Equal(p.Start, want) {
+		t.Fatalf("Start = %v, want %v", p.Start, want)
+	}
+	if p.UnavailableAfter != 3 || p.Unavailable != 0 || p.Pending != 5 {
+		t.Fatalf("plan = %+v", p)
+	}
+}
+
+func TestComputeCountsAlreadyUnavailableNodesAgainstTheBudget(t *testing.T) {
+	notReady := ready("down", "a")
+	notReady.Ready = false
+	adminCordoned := ready("admin", "a")
+	adminCordoned.Unschedulable = true
+	adminCordoned.AtTarget = true // upgraded, but still out of service
+	nodes := []Node{notReady, adminCordoned, ready("n1", "a"), ready("n2", "a"), ready("n3", "a")}
+
+	p := Compute(Input{Nodes: nodes, MaxUnavailable: 3})
+	if want := []string{"n1"}; !slices.Equal(p.Start, want) {
+		t.Fatalf("with 2 of 3 slots taken by unavailable nodes, Start = %v, want %v", p.Start, want)
+	}
+	if !slices.Equal(p.NotReadyPending, []string{"down"}) {
+		t.Fatalf("NotReadyPending = %v", p.NotReadyPending)
+	}
+
+	p = Compute(Input{Nodes: nodes, MaxUnavailable: 2})
+	if len(p.Start) != 0 {
+		t.Fatalf("with the budget already used, Start = %v, want none", p.Start)
+	}
+}
+
+func TestComputeNeverStartsNotReadyNodes(t *testing.T) {
+	a, b := ready("a", ""), ready("b", "")
+	a.Ready = false
+	p := Compute(Input{Nodes: []Node{a, b}, MaxUnavailable: 5})
+	if !slices.Equal(p.Start, []string{"b"}) {
+		t.Fatalf("Start = %v, want [b]", p.Start)
+	}
+}
+
+func TestComputeStartsAnAdminCordonedNodeWithoutASlot(t *testing.T) {
+	cordoned := ready("a-cordoned", "")
+	cordoned.Unschedulable = true
+	p := Compute(Input{Nodes: []Node{cordoned, ready("b", ""), ready("c", "")}, MaxUnavailable: 2})
+	if want := []string{"a-cordoned", "b"}; !slices.Equal(p.Start, want) {
+		t.Fatalf("Start = %v, want %v", p.Start, want)
+	}
+	if p.UnavailableAfter != 2 {
+		t.Fatalf("UnavailableAfter = %d, want 2", p.UnavailableAfter)
+	}
+}
+
+func TestComputeHaltsAfterTooManyFailures(t *testing.T) {
+	failed := ready("f", "")
+	failed.State, failed.Unschedulable = upgradev1alpha1.NodeFailed, true
+	nodes := []Node{failed, ready("a", ""), ready("b", "")}
+
+	p := Compute(Input{Nodes: nodes, MaxUnavailable: 3, MaxFailedNodes: 1})
+	if p.Halted || len(p.Start) != 2 {
+		t.Fatalf("one failure within maxFailedNodes 1: halted=%v start=%v", p.Halted, p.Start)
+	}
+	p = Compute(Input{Nodes: nodes, MaxUnavailable: 3, MaxFailedNodes: 0})
+	if !p.Halted || len(p.Start) != 0 {
+		t.Fatalf("one failure over maxFailedNodes 0: halted=%v start=%v", p.Halted, p.Start)
+	}
+	if !slices.Equal(p.FailedNodes, []string{"f"}) {
+		t.Fatalf("FailedNodes = %v", p.FailedNodes)
+	}
+}
+
+func TestComputePausedStartsNothing(t *testing.T) {
+	inFlight := ready("x", "")
+	inFlight.State, inFlight.Unschedulable = upgradev1alpha1.NodeDraining, true
+	p := Compute(Input{Nodes: []Node{inFlight, ready("a", "")}, MaxUnavailable: 2, Paused: true})
+	if len(p.Start) != 0 || p.InFlight != 1 || p.Done {
+		t.Fatalf("paused plan = %+v", p)
+	}
+}
+
+func TestComputeDone(t *testing.T) {
+	up := ready("a", "")
+	up.AtTarget = true
+	newer := ready("b", "")
+	newer.Newer = true
+	p := Compute(Input{Nodes: []Node{up, newer}, MaxUnavailable: 1})
+	if !p.Done || p.Upgraded != 1 || p.Skipped != 1 || len(p.Start) != 0 {
+		t.Fatalf("plan = %+v", p)
+	}
+}

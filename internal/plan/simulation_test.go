@@ -1,0 +1,299 @@
+package plan
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+)
+
+// simNode is one node of a simulated cluster: the facts the planner sees,
+// plus what only the simulated world knows (how long its steps take, and
+// whether its upgrade will fail).
+type simNode struct {
+	Node
+	adminCordoned    bool // an admin cordoned it before the upgrade
+	wasUnschedulable bool // what nodewave recorded when it cordoned it
+	work             int  // ticks left in the current step
+	willFail         bool
+	starts           int
+	downFor          int // ticks left NotReady, for injected outages
+}
+
+// simConfig shapes one simulated upgrade.
+type simConfig struct {
+	nodes, zones, maxUnavailable, maxFailed int
+	failRate, outageRate, adminCordonRate   float64
+	// wantDone: no failure can block this configuration, so every run
+	// must end with every node upgraded or skipped, unless nodes an admin
+	// cordoned hold the whole budget (they count against it, by design).
+	wantDone bool
+}
+
+// sim plays one upgrade to its end with the planner driving it, checking the
+// invariants after every pass. The controller side keeps no memory between
+// passes and sees the nodes in a fresh random order each time, as a
+// restarted manager would.
+type sim struct {
+	t      *testing.T
+	rng    *rand.Rand
+	cfg    simConfig
+	nodes  []*simNode
+	byName map[string]*simNode
+	order  []string // every start, in start order
+	passes int
+}
+
+func newSim(t *testing.T, seed uint64, cfg simConfig) *sim {
+	s := &sim{t: t, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), cfg: cfg, byName: map[string]*simNode{}}
+	for i := range cfg.nodes {
+		n := &simNode{Node: Node{
+			Name:  fmt.Sprintf("node-%04d", s.rng.IntN(100000)*10+i%10),
+			Zone:  fmt.Sprintf("zone-%c", 'a'+rune(s.rng.IntN(cfg.zones))),
+			Ready: true,
+		}}
+		if _, dup := s.byName[n.Name]; dup {
+			n.Name = fmt.Sprintf("%s-%d", n.Name, i)
+		}
+		n.willFail = s.rng.Float64() < cfg.failRate
+		n.Unschedulable = s.rng.Float64() < cfg.adminCordonRate
+		n.adminCordoned = n.Unschedulable
+		switch r := s.rng.Float64(); {
+		case r < 0.05:
+			n.AtTarget = true // already upgraded: never touched
+		case r < 0.08:
+			n.Newer = true // newer: skipped
+		}
+		s.nodes = append(s.nodes, n)
+		s.byName[n.Name] = n
+	}
+	return s
+}
+
+func (s *sim) unavailable() int {
+	c := 0
+	for _, n := range s.nodes {
+		if n.Unavailable() {
+			c++
+		}
+	}
+	return c
+}
+
+func (s *sim) view() []Node {
+	view := make([]Node, len(s.nodes))
+	for i, n := range s.nodes {
+		view[i] = n.Node
+	}
+	s.rng.Shuffle(len(view), func(i, j int) { view[i], view[j] = view[j], view[i] })
+	return view
+}
+
+// outage reports whether any node is NotReady for a while yet.
+func (s *sim) outage() bool {
+	return slices.ContainsFunc(s.nodes, func(n *simNode) bool { return n.downFor > 0 })
+}
+
+// worldTick moves what the operator does not control: outages start and end.
+func (s *sim) worldTick() {
+	for _, n := range s.nodes {
+		switch {
+		case n.downFor > 0:
+			n.downFor--
+			if n.downFor == 0 {
+				n.Ready = true
+			}
+		case s.rng.Float64() < s.cfg.outageRate:
+			n.Ready, n.downFor = false, 1+s.rng.IntN(6)
+		}
+	}
+}
+
+// advance plays the controller's per-node steps for one in-flight node; the
+// node agent upgrades the kubelet when its upgrading work runs out.
+func (s *sim) advance(n *simNode) {
+	if n.work > 0 {
+		n.work--
+		return
+	}
+	switch n.State {
+	case upgradev1alpha1.NodeCordoned:
+		n.State, n.work = upgradev1alpha1.NodeDraining, s.rng.IntN(4)
+	case upgradev1alpha1.NodeDraining:
+		n.State, n.work = upgradev1alpha1.NodeUpgrading, 1+s.rng.IntN(8)
+	case upgradev1alpha1.NodeUpgrading:
+		if n.willFail {
+			n.State = upgradev1alpha1.NodeFailed // stays cordoned
+			return
+		}
+		n.AtTarget = true
+		if n.Ready {
+			n.State, n.work = upgradev1alpha1.NodeVerifying, s.rng.IntN(3)
+		}
+	case upgradev1alpha1.NodeVerifying:
+		if n.Ready {
+			n.State, n.Unschedulable = upgradev1alpha1.NodeUpgraded, n.wasUnschedulable
+		}
+	}
+}
+
+// pass is one reconcile: advance nodes in flight, then plan with what that
+// freed, then start. It returns the plan.
+func (s *sim) pass(in Input) Plan {
+	s.passes++
+	for _, n := range s.nodes {
+		if Classify(n.Node) == ClassInFlight {
+			s.advance(n)
+		}
+	}
+	before := s.unavailable()
+	in.Nodes = s.view()
+	p := Compute(in)
+
+	// The same world in another order must give the same plan.
+	in.Nodes = s.view()
+	if again := Compute(in); !slices.Equal(again.Start, p.Start) {
+		s.t.Fatalf("pass %d: the plan depends on input order: %v vs %v", s.passes, p.Start, again.Start)
+	}
+
+	for _, name := range p.Start {
+		n := s.byName[name]
+		if c := Classify(n.Node); c != ClassPending || !n.Ready {
+			s.t.Fatalf("pass %d: started %s which is %s (Ready=%v)", s.passes, name, c, n.Ready)
+		}
+		n.starts++
+		if n.starts > 1 {
+			s.t.Fatalf("pass %d: node %s started twice", s.passes, name)
+		}
+		n.wasUnschedulable = n.Unschedulable
+		n.State, n.Unschedulable = upgradev1alpha1.NodeCordoned, true
+		s.order = append(s.order, name)
+	}
+	after := s.unavailable()
+	if after > in.MaxUnavailable && after > before {
+		s.t.Fatalf("pass %d: budget broken: %d unavailable after starting %v (max %d, %d before)",
+			s.passes, after, p.Start, in.MaxUnavailable, before)
+	}
+	if after != p.UnavailableAfter {
+		s.t.Fatalf("pass %d: planner said %d unavailable after, world has %d", s.passes, p.UnavailableAfter, after)
+	}
+	if p.Halted && len(p.Start) > 0 {
+		s.t.Fatalf("pass %d: started nodes while halted", s.passes)
+	}
+	// Rolling, not batches: while a Ready, schedulable node waits, no slot is idle.
+	if !p.Halted && !in.Paused && after < in.MaxUnavailable {
+		for _, n := range s.nodes {
+			if Classify(n.Node) == ClassPending && n.Ready && !n.Unschedulable {
+				s.t.Fatalf("pass %d: %s waits with %d of %d slots used", s.passes, n.Name, after, in.MaxUnavailable)
+			}
+		}
+	}
+	return p
+}
+
+// run plays passes until the planner says done or halted with nothing in
+// flight, and fails if that takes unreasonably long.
+func (s *sim) run() Plan {
+	in := Input{MaxUnavailable: s.cfg.maxUnavailable, MaxFailedNodes: s.cfg.maxFailed}
+	limit := 200 + 40*len(s.nodes)
+	for range limit {
+		s.worldTick()
+		p := s.pass(in)
+		if p.Done || (p.Halted && p.InFlight == 0) {
+			return p
+		}
+		if p.Blocked && !s.outage() {
+			// Nothing is in flight, nothing can start, and no outage will
+			// end: the nodes out of service must be holding the whole budget.
+			if s.unavailable() < in.MaxUnavailable && len(p.NotReadyPending) < p.Pending {
+				s.t.Fatalf("pass %d: blocked with %d of %d slots used", s.passes, s.unavailable(), in.MaxUnavailable)
+			}
+			return p
+		}
+	}
+	s.t.Fatalf("no convergence after %d passes", limit)
+	return Plan{}
+}
+
+func TestSimulationKeepsTheBudgetAndConverges(t *testing.T) {
+	configs := []simConfig{
+		{nodes: 10, zones: 1, maxUnavailable: 1, wantDone: true},
+		{nodes: 20, zones: 3, maxUnavailable: 5, adminCordonRate: 0.1, wantDone: true},
+		{nodes: 50, zones: 3, maxUnavailable: 7, outageRate: 0.01, adminCordonRate: 0.05, wantDone: true},
+		{nodes: 50, zones: 2, maxUnavailable: 3, failRate: 0.1, maxFailed: 2, outageRate: 0.02},
+		{nodes: 200, zones: 3, maxUnavailable: 20, failRate: 0.02, maxFailed: 10, outageRate: 0.005},
+		{nodes: 1000, zones: 3, maxUnavailable: 100, outageRate: 0.002, adminCordonRate: 0.01, wantDone: true},
+		{nodes: 200, zones: 3, maxUnavailable: 1, failRate: 0.005, maxFailed: 5},
+	}
+	for ci, cfg := range configs {
+		seeds := 40
+		if cfg.nodes*cfg.nodes/cfg.maxUnavailable > 5000 { // passes x nodes per pass
+			seeds = 5 // long runs: fewer seeds keep the suite fast
+		}
+		for seed := range seeds {
+			t.Run(fmt.Sprintf("config%d/%dnodes/max%d/seed%d", ci, cfg.nodes, cfg.maxUnavailable, seed), func(t *testing.T) {
+				s := newSim(t, uint64(seed*1000+ci), cfg)
+				p := s.run()
+				if cfg.wantDone && !p.Done {
+					held := 0
+					for _, n := range s.nodes {
+						if n.adminCordoned {
+							held++
+						}
+					}
+					if !p.Blocked || held < cfg.maxUnavailable {
+						t.Fatalf("did not finish, and admin cordons hold only %d of %d slots: %+v", held, cfg.maxUnavailable, p)
+					}
+				}
+				failed := 0
+				for _, n := range s.nodes {
+					if n.State == upgradev1alpha1.NodeFailed {
+						failed++
+						if !n.Unschedulable {
+							t.Fatalf("failed node %s was uncordoned", n.Name)
+						}
+					}
+				}
+				if p.Halted {
+					if failed <= cfg.maxFailed {
+						t.Fatalf("halted with %d failures, max %d", failed, cfg.maxFailed)
+					}
+					return
+				}
+				if p.Blocked {
+					return // checked in run: the budget is held by nodes out of service
+				}
+				for _, n := range s.nodes {
+					c := Classify(n.Node)
+					if c != ClassUpgraded && c != ClassSkipped && c != ClassFailed {
+						t.Fatalf("finished with %s %s", n.Name, c)
+					}
+					if c == ClassUpgraded && n.Unschedulable != n.adminCordoned {
+						t.Fatalf("%s ends cordoned=%v, admin had it cordoned=%v", n.Name, n.Unschedulable, n.adminCordoned)
+					}
+					if n.Newer && n.starts > 0 {
+						t.Fatalf("newer node %s was touched", n.Name)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestSimulationStartsInZoneThenNameOrder(t *testing.T) {
+	for seed := range 20 {
+		s := newSim(t, uint64(seed), simConfig{nodes: 60, zones: 3, maxUnavailable: 4})
+		s.run()
+		var want []string
+		for _, n := range Order(s.view()) {
+			if s.byName[n.Name].starts > 0 {
+				want = append(want, n.Name)
+			}
+		}
+		if !slices.Equal(s.order, want) {
+			t.Fatalf("seed %d: start order\n got %v\nwant %v", seed, s.order, want)
+		}
+	}
+}
