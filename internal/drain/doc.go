@@ -1,0 +1,15 @@
+// Package drain moves the pods off a node without ever blocking: one call
+// is one pass that issues evictions and returns at once, and the controller
+// calls it again on its next reconcile until the node is empty.
+//
+// It stands on kubectl's drain package (k8s.io/kubectl/pkg/drain): its pod
+// listing (live, by spec.nodeName, never from a cluster-wide cache) and its
+// filters, which leave DaemonSet pods and mirror pods alone, and its
+// EvictPod, which goes through the policy/v1 Eviction API so that
+// PodDisruptionBudgets are honoured. It never calls kubectl's blocking
+// RunNodeDrain or DeleteOrEvictPods. nodewave's own rules come on top:
+// finished pods are left alone, and pods with emptyDir volumes or without a
+// controller are evicted only when drain.deleteEmptyDirData or drain.force
+// allow it; otherwise they block the drain, named in the result's message
+// with the field that would allow them.
+package drain
