@@ -73,14 +73,17 @@ test: ## Everything CI runs: generated files current, unit tests, envtest suites
 	$(MAKE) verify
 	$(MAKE) test-unit test-integration
 
+# Packages whose tests start a real kube-apiserver and etcd (envtest).
+ENVTEST_PKGS := ./api/... ./internal/controller/... ./internal/drain/...
+
 .PHONY: test-unit
 test-unit: ## Unit tests: pure code, no binaries.
-	go test -race -count=1 $$(go list ./... | grep -v -e /api/v1alpha1 -e /internal/controller -e /test/)
+	go test -race -count=1 $$(go list ./... | grep -v -e /api/v1alpha1 -e /internal/controller -e /internal/drain -e /test/)
 
 .PHONY: test-integration
 test-integration: ## envtest suites: a real kube-apiserver and etcd.
 	assets="$$($(TOOLCHAIN) envtest)"; \
-	KUBEBUILDER_ASSETS="$$assets" go test -count=1 ./api/... ./internal/controller/... $(GINKGO_ARGS)
+	KUBEBUILDER_ASSETS="$$assets" go test -count=1 $(ENVTEST_PKGS) $(GINKGO_ARGS)
 
 ##@ Build
 

@@ -9,6 +9,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
@@ -18,6 +19,7 @@ import (
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 	"github.com/nodewave/nodewave/internal/controller"
+	"github.com/nodewave/nodewave/internal/drain"
 )
 
 // defaultJobNamespace is where upgrade Jobs run when neither --job-namespace
@@ -68,8 +70,10 @@ func main() {
 		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
 
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+	cfg := ctrl.GetConfigOrDie()
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 scheme,
+		Cache:                  controller.CacheOptions(jobNamespace),
 		Metrics:                metricsOpts,
 		HealthProbeBindAddress: probeAddr,
 		LeaderElection:         leaderElect,
@@ -80,9 +84,22 @@ func main() {
 		os.Exit(1)
 	}
 
+	clientset, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		log.Error(err, "unable to create a Kubernetes client")
+		os.Exit(1)
+	}
+	serverVersion, err := controller.DiscoveryServerVersion(cfg)
+	if err != nil {
+		log.Error(err, "unable to create a discovery client")
+		os.Exit(1)
+	}
 	if err := (&controller.ClusterUpgradeReconciler{
-		Client:       mgr.GetClient(),
-		JobNamespace: jobNamespace,
+		Client:        mgr.GetClient(),
+		JobNamespace:  jobNamespace,
+		Drainer:       &drain.Drainer{Client: clientset},
+		ServerVersion: serverVersion,
+		Recorder:      mgr.GetEventRecorder("nodewave"),
 	}).SetupWithManager(mgr); err != nil {
 		log.Error(err, "unable to set up the ClusterUpgrade controller")
 		os.Exit(1)

@@ -68,7 +68,7 @@ type ClusterUpgradeSpec struct {
 	// example v1.37.2. Nodes already newer are skipped, never downgraded.
 	// +required
 	// +kubebuilder:validation:MaxLength=64
-	// +kubebuilder:validation:XValidation:rule="self.matches('^v(0|[1-9][0-9]*)[.](0|[1-9][0-9]*)[.](0|[1-9][0-9]*)(-[0-9A-Za-z-]+([.][0-9A-Za-z-]+)*)?([+][0-9A-Za-z-]+([.][0-9A-Za-z-]+)*)?$')",message="targetVersion must be a version like v1.37.2: vMAJOR.MINOR.PATCH with optional -prerelease and +build parts"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^v(0|[1-9][0-9]*)[.](0|[1-9][0-9]*)[.](0|[1-9][0-9]*)(-(0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)([.](0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*))*)?([+][0-9A-Za-z-]+([.][0-9A-Za-z-]+)*)?$')",message="targetVersion must be a version like v1.37.2: vMAJOR.MINOR.PATCH with optional -prerelease and +build parts"
 	TargetVersion string `json:"targetVersion"`
 
 	// nodeSelector selects the nodes to upgrade. When absent, every node
@@ -107,8 +107,9 @@ type ClusterUpgradeSpec struct {
 	// +kubebuilder:validation:Minimum=0
 	MaxFailedNodes int32 `json:"maxFailedNodes,omitempty"`
 
-	// paused stops new nodes from starting while true; nodes in flight finish
-	// the step they are in. Setting it back to false resumes.
+	// paused stops new nodes from starting while true. Nodes already in
+	// flight are carried through to upgraded rather than left cordoned
+	// half-way. Setting it back to false resumes.
 	// +optional
 	Paused bool `json:"paused,omitempty"`
 }

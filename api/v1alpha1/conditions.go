@@ -38,7 +38,17 @@ const (
 	// ReasonInvalidSpec: the spec passed admission but cannot be acted on,
 	// for example a node selector that does not parse.
 	ReasonInvalidSpec = "InvalidSpec"
-	// ReasonEngineUnavailable: this build of the manager observes
-	// ClusterUpgrades but does not yet act on nodes.
-	ReasonEngineUnavailable = "EngineUnavailable"
+	// ReasonNodesFailed: every node is done, but some failed (no more than
+	// maxFailedNodes); they stay cordoned until retried.
+	ReasonNodesFailed = "NodesFailed"
+	// ReasonBudgetExhausted: nodes are pending, but nodes that are not in
+	// flight (failed, cordoned by an admin, NotReady) use the whole
+	// maxUnavailable budget, so nothing can start.
+	ReasonBudgetExhausted = "BudgetExhausted"
+	// ReasonNodesNotReady: every pending node is NotReady, and NotReady
+	// nodes are never started.
+	ReasonNodesNotReady = "NodesNotReady"
+	// ReasonJobRejected: the API server refused the upgrade Job built from
+	// spec.upgrade.job.template.
+	ReasonJobRejected = "JobRejected"
 )

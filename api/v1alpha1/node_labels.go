@@ -20,11 +20,28 @@ const (
 	// before nodewave took it: nodewave never uncordons such a node.
 	WasUnschedulableAnnotation = "upgrade.nodewave.io/was-unschedulable"
 
+	// StateSinceAnnotation is when the node entered its current state, as an
+	// RFC 3339 time. Drain and upgrade timeouts and the soak are measured
+	// from it, so they survive a manager restart.
+	StateSinceAnnotation = "upgrade.nodewave.io/state-since"
+
+	// FailureAnnotation, on a failed node, says why it failed:
+	// "Reason: message", for example
+	// "DrainTimeout: 2 pods blocked by PodDisruptionBudget default/web".
+	FailureAnnotation = "upgrade.nodewave.io/failure"
+
 	// JobNodeLabel, on an upgrade Job, names the node the Job upgrades.
 	JobNodeLabel = "upgrade.nodewave.io/node"
 
 	// JobClusterUpgradeLabel, on an upgrade Job, names its ClusterUpgrade.
 	JobClusterUpgradeLabel = "upgrade.nodewave.io/cluster-upgrade"
+
+	// ZoneLabel is the well-known topology label; nodes are upgraded zone by
+	// zone, then by name.
+	ZoneLabel = "topology.kubernetes.io/zone"
+
+	// Finalizer holds a ClusterUpgrade until it has released its nodes.
+	Finalizer = "upgrade.nodewave.io/finalizer"
 
 	// ControlPlaneLabel marks kubeadm control-plane nodes. Without a
 	// nodeSelector a ClusterUpgrade selects every node that lacks it.

@@ -93,6 +93,7 @@ var _ = Describe("ClusterUpgrade admission", func() {
 		Entry("targetVersion that is a word", set("targetVersion", "latest"), "spec.targetVersion: Invalid value", badVersion),
 		Entry("targetVersion empty", set("targetVersion", ""), "spec.targetVersion: Invalid value", badVersion),
 		Entry("targetVersion with an empty pre-release", set("targetVersion", "v1.37.2-"), "spec.targetVersion: Invalid value", badVersion),
+		Entry("targetVersion with a leading zero in a numeric pre-release part", set("targetVersion", "v1.37.2-rc.01"), "spec.targetVersion: Invalid value", badVersion),
 		Entry("targetVersion with a space", set("targetVersion", "v1.37.2 "), "spec.targetVersion: Invalid value", badVersion),
 		Entry("targetVersion missing", unset("targetVersion"), "spec.targetVersion", "Required value"),
 		Entry("maxUnavailable 0", both(set("strategy.type", "Concurrent"), set("strategy.maxUnavailable", int64(0))), "spec.strategy.maxUnavailable: Invalid value", badMaxUnavail),
@@ -144,6 +145,9 @@ var _ = Describe("ClusterUpgrade admission", func() {
 		for i, m := range []func(*unstructured.Unstructured){
 			set("targetVersion", "v1.37.2-rc.1+build.7"),
 			set("targetVersion", "v0.0.0"),
+			set("targetVersion", "v1.30.4-eks-a737599"),
+			set("targetVersion", "v1.29.8-gke.1211000"),
+			set("targetVersion", "v1.37.2-0a.1"),
 			both(set("strategy.type", "Concurrent"), set("strategy.maxUnavailable", int64(1))),
 			both(set("strategy.type", "Concurrent"), set("strategy.maxUnavailable", "1%")),
 			both(set("strategy.type", "Concurrent"), set("strategy.maxUnavailable", "100%")),

@@ -1,17 +1,39 @@
-// Package controller holds the ClusterUpgrade reconciler: it observes the
-// world, asks the planner what to do next, acts, and writes status once per
-// pass.
+// Package controller holds the ClusterUpgrade reconciler. Each pass
+// observes the world (the selected nodes, their Jobs, the other
+// ClusterUpgrades), runs the pre-flight checks, advances every node in
+// flight by one or more steps, asks the planner which nodes start, starts
+// them, and writes the status once. It keeps no upgrade state in memory:
+// everything it needs is on the Nodes (labels and annotations) and Jobs.
 package controller
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+	"github.com/nodewave/nodewave/internal/drain"
+	"github.com/nodewave/nodewave/internal/plan"
 )
+
+// DefaultDrainPollInterval is how often a node that is draining is looked
+// at again: evictions refused by a PodDisruptionBudget are retried then,
+// and evicted pods are checked for having left.
+const DefaultDrainPollInterval = 5 * time.Second
 
 // ClusterUpgradeReconciler reconciles ClusterUpgrade objects.
 type ClusterUpgradeReconciler struct {
@@ -19,30 +41,145 @@ type ClusterUpgradeReconciler struct {
 
 	// JobNamespace is the namespace of the per-node upgrade Jobs.
 	JobNamespace string
+	// Drainer evicts pods; it lists a node's pods live, never from a cache.
+	Drainer *drain.Drainer
+	// ServerVersion reports the API server's version, for the skew check.
+	ServerVersion ServerVersionFunc
+	// Recorder records events (events.k8s.io) on ClusterUpgrades and Nodes.
+	Recorder events.EventRecorder
+	// Clock is the time source; a fake one in tests.
+	Clock clock.PassiveClock
+	// DrainPollInterval overrides DefaultDrainPollInterval (tests use a
+	// short one).
+	DrainPollInterval time.Duration
 }
 
 // +kubebuilder:rbac:groups=upgrade.nodewave.io,resources=clusterupgrades,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=upgrade.nodewave.io,resources=clusterupgrades/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=upgrade.nodewave.io,resources=clusterupgrades/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=nodes,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;delete
+// +kubebuilder:rbac:groups="",resources=pods/eviction,verbs=create
+// +kubebuilder:rbac:groups=apps,resources=daemonsets,verbs=get
+// +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=list
+// +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// Reconcile brings one ClusterUpgrade's status up to date with its spec.
+// Reconcile brings one ClusterUpgrade a step closer to its spec.
 func (r *ClusterUpgradeReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	cu := &upgradev1alpha1.ClusterUpgrade{}
 	if err := r.Get(ctx, req.NamespacedName, cu); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	before := cu.DeepCopy()
-	markEngineUnavailable(&cu.Status, cu.Generation)
-	if equality.Semantic.DeepEqual(before.Status, cu.Status) {
-		return ctrl.Result{}, nil
+	if !cu.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.reconcileDelete(ctx, cu)
 	}
-	return ctrl.Result{}, r.Status().Patch(ctx, cu, client.MergeFrom(before))
+	if controllerutil.AddFinalizer(cu, upgradev1alpha1.Finalizer) {
+		if err := r.Update(ctx, cu); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+
+	before := cu.DeepCopy()
+	result, err := r.reconcile(ctx, cu)
+	// One status write per pass, whatever happened above.
+	if !equality.Semantic.DeepEqual(before.Status, cu.Status) {
+		if perr := r.Status().Patch(ctx, cu, client.MergeFrom(before)); perr != nil && !apierrors.IsNotFound(perr) {
+			if err == nil {
+				err = perr
+			}
+		}
+	}
+	return result, err
 }
 
-// SetupWithManager registers the reconciler with the manager.
+// reconcile observes, checks, acts and computes the status into cu.Status.
+func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1alpha1.ClusterUpgrade) (ctrl.Result, error) {
+	log := logf.FromContext(ctx)
+	s, err := r.observe(ctx, cu)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if blocker := r.preflight(ctx, s); blocker != nil {
+		log.V(1).Info("pre-flight check failed; nothing touched", "reason", blocker.reason, "message", blocker.message)
+		setStalledStatus(cu, s, blocker, s.now)
+		return ctrl.Result{RequeueAfter: blocker.requeueAfter}, nil
+	}
+
+	if cu.Status.ObservedGeneration != cu.Generation {
+		// A spec change retries the nodes that failed under the old one.
+		if err := r.retryFailedNodes(ctx, s); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+
+	requeue, err := r.advanceInFlight(ctx, s)
+	if err != nil {
+		var rejected *jobRejectedError
+		if errors.As(err, &rejected) {
+			setStalledStatus(cu, s, &blocker{reason: upgradev1alpha1.ReasonJobRejected, message: rejected.Error()}, s.now)
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, err
+	}
+
+	p := plan.Compute(s.planInput())
+	for _, name := range p.Start {
+		if err := r.startNode(ctx, s, s.nodes[name]); err != nil {
+			return ctrl.Result{}, err
+		}
+		// A node that was just cordoned goes straight on to its drain.
+		d, err := r.advanceNode(ctx, s, s.nodes[name])
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		requeue = minRequeue(requeue, d)
+	}
+	if len(p.Start) > 0 {
+		p = plan.Compute(s.planInput()) // the counts after the starts
+	}
+	setProgressStatus(cu, s, p, s.now)
+	recordNodeMetrics(cu.Name, p)
+	return ctrl.Result{RequeueAfter: requeue}, nil
+}
+
+// SetupWithManager registers the reconciler and its watches: its own
+// objects, the Jobs it owns, and Nodes, mapped to every ClusterUpgrade that
+// selects or holds them, filtered to the changes that matter.
 func (r *ClusterUpgradeReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.Clock == nil {
+		r.Clock = clock.RealClock{}
+	}
+	if r.DrainPollInterval <= 0 {
+		r.DrainPollInterval = DefaultDrainPollInterval
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&upgradev1alpha1.ClusterUpgrade{}).
+		Owns(&batchv1.Job{}).
+		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(r.clusterUpgradesForNode),
+			builder.WithPredicates(nodeChangePredicate())).
 		Named("clusterupgrade").
 		Complete(r)
 }
+
+// minRequeue returns the sooner of two requeue delays, zero meaning none.
+func minRequeue(a, b time.Duration) time.Duration {
+	switch {
+	case a <= 0:
+		return b
+	case b <= 0:
+		return a
+	default:
+		return min(a, b)
+	}
+}
+
+// jobRejectedError says the API server refused the upgrade Job: the spec's
+// template cannot run, and only a spec change can fix it.
+type jobRejectedError struct{ err error }
+
+func (e *jobRejectedError) Error() string {
+	return fmt.Sprintf("the API server refused the upgrade Job built from spec.upgrade.job.template: %v", e.err)
+}
+
+func (e *jobRejectedError) Unwrap() error { return e.err }

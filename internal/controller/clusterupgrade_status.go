@@ -1,37 +1,179 @@
 package controller
 
 import (
+	"fmt"
+	"strings"
+	"time"
+
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+	"github.com/nodewave/nodewave/internal/plan"
 )
 
-// engineUnavailableMessage says, on the object itself, that this build only
-// observes ClusterUpgrades, so nobody mistakes a quiet status for progress.
-const engineUnavailableMessage = "this nodewave build records ClusterUpgrades but does not upgrade nodes yet; no node has been touched"
+// setProgressStatus writes the status of a pass that passed the pre-flight
+// checks: counts, the nodes in flight and the failed ones, the phase and
+// the kstatus conditions.
+func setProgressStatus(cu *upgradev1alpha1.ClusterUpgrade, s *scope, p plan.Plan, now time.Time) {
+	st := &cu.Status
+	st.TotalNodes = int32(len(s.nodes))
+	st.UpgradedNodes, st.UpgradingNodes, st.PendingNodes = int32(p.Upgraded), int32(p.InFlight), int32(p.Pending)
+	st.FailedNodes, st.SkippedNodes = int32(p.Failed), int32(p.Skipped)
+	st.InProgress = inProgressList(s, p)
+	st.Failed = failedList(s, p, int(cu.Spec.MaxFailedNodes)+1)
 
-// markEngineUnavailable records that generation was observed and that the
-// upgrade has not been carried out: Reconciling True (work remains) and
-// Ready False, with a message that says why. It reports no progress.
-func markEngineUnavailable(status *upgradev1alpha1.ClusterUpgradeStatus, generation int64) {
-	status.ObservedGeneration = generation
-	if status.Phase == "" {
-		status.Phase = upgradev1alpha1.PhasePending
+	summary := fmt.Sprintf("%d of %d nodes upgraded, %d in flight, %d pending", p.Upgraded, len(s.nodes), p.InFlight, p.Pending)
+	if p.Failed > 0 {
+		summary += fmt.Sprintf(", %d failed", p.Failed)
 	}
-	meta.SetStatusCondition(&status.Conditions, metav1.Condition{
-		Type:               upgradev1alpha1.ConditionReconciling,
-		Status:             metav1.ConditionTrue,
-		Reason:             upgradev1alpha1.ReasonEngineUnavailable,
-		Message:            engineUnavailableMessage,
-		ObservedGeneration: generation,
+	if p.Skipped > 0 {
+		summary += fmt.Sprintf(", %d skipped", p.Skipped)
+	}
+	switch {
+	case p.Halted:
+		setStalled(cu, upgradev1alpha1.PhaseFailed, upgradev1alpha1.ReasonTooManyFailures, fmt.Sprintf(
+			"halted: %d nodes failed, more than maxFailedNodes %d allows (%s); nothing new starts. "+
+				"Fix the cause, then retry by removing the nodes' %s label or by changing the spec",
+			p.Failed, cu.Spec.MaxFailedNodes, strings.Join(p.FailedNodes, ", "), upgradev1alpha1.NodeStateLabel))
+	case p.Done && p.Failed > 0:
+		setStalled(cu, upgradev1alpha1.PhaseFailed, upgradev1alpha1.ReasonNodesFailed, fmt.Sprintf(
+			"%s; the failed nodes stay cordoned (%s): retry them by removing their %s label or by changing the spec",
+			summary, strings.Join(p.FailedNodes, ", "), upgradev1alpha1.NodeStateLabel))
+	case p.Done:
+		st.Phase = upgradev1alpha1.PhaseSucceeded
+		meta.RemoveStatusCondition(&st.Conditions, upgradev1alpha1.ConditionReconciling)
+		meta.RemoveStatusCondition(&st.Conditions, upgradev1alpha1.ConditionStalled)
+		setCondition(cu, upgradev1alpha1.ConditionReady, metav1.ConditionTrue, upgradev1alpha1.ReasonSucceeded, summary)
+	case cu.Spec.Paused:
+		st.Phase = upgradev1alpha1.PhasePaused
+		meta.RemoveStatusCondition(&st.Conditions, upgradev1alpha1.ConditionReconciling)
+		meta.RemoveStatusCondition(&st.Conditions, upgradev1alpha1.ConditionStalled)
+		msg := "paused: " + summary
+		if p.InFlight > 0 {
+			msg += "; the nodes in flight are being finished"
+		}
+		setCondition(cu, upgradev1alpha1.ConditionReady, metav1.ConditionFalse, upgradev1alpha1.ReasonPaused, msg)
+	case p.Blocked && len(p.NotReadyPending) == p.Pending:
+		setStalled(cu, upgradev1alpha1.PhaseProgressing, upgradev1alpha1.ReasonNodesNotReady, fmt.Sprintf(
+			"%s; every pending node is NotReady (%s), and NotReady nodes are never started", summary, listSome(p.NotReadyPending)))
+	case p.Blocked:
+		setStalled(cu, upgradev1alpha1.PhaseProgressing, upgradev1alpha1.ReasonBudgetExhausted, fmt.Sprintf(
+			"%s; %d selected nodes are unavailable and none is in flight (%s), which uses the whole maxUnavailable of %d, so nothing can start",
+			summary, p.Unavailable, listSome(unavailableNodes(s)), s.maxUnavailable))
+	default:
+		st.Phase = upgradev1alpha1.PhaseProgressing
+		if p.InFlight == 0 && p.Upgraded == 0 && st.StartedAt == nil {
+			st.Phase = upgradev1alpha1.PhasePending
+		}
+		meta.RemoveStatusCondition(&st.Conditions, upgradev1alpha1.ConditionStalled)
+		setCondition(cu, upgradev1alpha1.ConditionReconciling, metav1.ConditionTrue, upgradev1alpha1.ReasonProgressing, summary)
+		setCondition(cu, upgradev1alpha1.ConditionReady, metav1.ConditionFalse, upgradev1alpha1.ReasonProgressing, summary)
+	}
+	if p.Done && st.CompletedAt == nil {
+		t := metaTime(now)
+		st.CompletedAt = &t
+	}
+	if !p.Done {
+		st.CompletedAt = nil
+	}
+	st.ObservedGeneration = cu.Generation
+}
+
+// setStalledStatus writes the status of a pass that a pre-flight check
+// stopped: nothing was touched, and only a human can unblock it.
+func setStalledStatus(cu *upgradev1alpha1.ClusterUpgrade, s *scope, b *blocker, _ time.Time) {
+	cu.Status.TotalNodes = int32(len(s.nodes))
+	phase := cu.Status.Phase
+	if phase == "" || phase == upgradev1alpha1.PhaseSucceeded {
+		phase = upgradev1alpha1.PhasePending
+	}
+	setStalled(cu, phase, b.reason, b.message)
+	cu.Status.ObservedGeneration = cu.Generation
+}
+
+// setStalled sets phase, Stalled=True and Ready=False with reason and
+// message, and removes Reconciling: kstatus never has both.
+func setStalled(cu *upgradev1alpha1.ClusterUpgrade, phase upgradev1alpha1.Phase, reason, message string) {
+	cu.Status.Phase = phase
+	meta.RemoveStatusCondition(&cu.Status.Conditions, upgradev1alpha1.ConditionReconciling)
+	setCondition(cu, upgradev1alpha1.ConditionStalled, metav1.ConditionTrue, reason, message)
+	setCondition(cu, upgradev1alpha1.ConditionReady, metav1.ConditionFalse, reason, message)
+}
+
+// setCondition sets one condition at the object's current generation.
+func setCondition(cu *upgradev1alpha1.ClusterUpgrade, typ string, status metav1.ConditionStatus, reason, message string) {
+	meta.SetStatusCondition(&cu.Status.Conditions, metav1.Condition{
+		Type: typ, Status: status, Reason: reason, Message: message, ObservedGeneration: cu.Generation,
 	})
-	meta.SetStatusCondition(&status.Conditions, metav1.Condition{
-		Type:               upgradev1alpha1.ConditionReady,
-		Status:             metav1.ConditionFalse,
-		Reason:             upgradev1alpha1.ReasonEngineUnavailable,
-		Message:            engineUnavailableMessage,
-		ObservedGeneration: generation,
-	})
-	meta.RemoveStatusCondition(&status.Conditions, upgradev1alpha1.ConditionStalled)
+}
+
+// inProgressList is the nodes in flight with their state and what they
+// wait for, in plan order; never longer than maxUnavailable.
+func inProgressList(s *scope, p plan.Plan) []upgradev1alpha1.NodeProgress {
+	var out []upgradev1alpha1.NodeProgress
+	for _, name := range p.InFlightNodes {
+		if len(out) == s.maxUnavailable {
+			break
+		}
+		n := s.nodes[name]
+		since := metaTime(stateSince(n, s.now))
+		out = append(out, upgradev1alpha1.NodeProgress{
+			Name:    name,
+			State:   upgradev1alpha1.NodeState(n.Labels[upgradev1alpha1.NodeStateLabel]),
+			Since:   &since,
+			Message: s.messages[name],
+		})
+	}
+	return out
+}
+
+// failedList is up to limit failed nodes with why they failed.
+func failedList(s *scope, p plan.Plan, limit int) []upgradev1alpha1.NodeFailure {
+	var out []upgradev1alpha1.NodeFailure
+	for _, name := range p.FailedNodes {
+		if len(out) == limit {
+			break
+		}
+		n := s.nodes[name]
+		reason, message, _ := strings.Cut(n.Annotations[upgradev1alpha1.FailureAnnotation], ": ")
+		if reason == "" {
+			reason = "Unknown"
+		}
+		t := metaTime(stateSince(n, s.now))
+		out = append(out, upgradev1alpha1.NodeFailure{Name: name, Reason: reason, Message: message, Time: &t})
+	}
+	return out
+}
+
+// unavailableNodes names the selected nodes that are unavailable, in plan order.
+func unavailableNodes(s *scope) []string {
+	var out []string
+	for _, name := range s.order {
+		n := s.nodes[name]
+		if n.Spec.Unschedulable || !nodeReady(n) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// listSome joins up to five names, then says how many more.
+func listSome(names []string) string {
+	const most = 5
+	if len(names) <= most {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:most], ", "), len(names)-most)
+}
+
+// metaTime truncates to seconds, as the API stores times.
+func metaTime(t time.Time) metav1.Time { return metav1.NewTime(t.UTC().Truncate(time.Second)) }
+
+// durationOr returns d, or def when d is unset.
+func durationOr(d *metav1.Duration, def time.Duration) time.Duration {
+	if d == nil {
+		return def
+	}
+	return d.Duration
 }

@@ -3,26 +3,72 @@ package controller
 import (
 	"context"
 	"testing"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/nodewave/nodewave/internal/drain"
 	"github.com/nodewave/nodewave/internal/testenv"
 )
 
-// env is a real kube-apiserver and etcd; the reconciler runs against it in a
-// manager, as in production.
+const jobNamespace = "nodewave-system"
+
+// The suite runs the reconciler in a real manager against a real
+// kube-apiserver and etcd; a fake kubelet plays what envtest lacks.
 var (
-	env    *testenv.Env
-	cancel context.CancelFunc
+	env         *testenv.Env
+	clientset   kubernetes.Interface
+	kubelet     *fakeKubelet
+	stopKubelet context.CancelFunc
+	stopManager context.CancelFunc
 )
 
 func TestController(t *testing.T) {
 	RegisterFailHandler(Fail)
+	SetDefaultEventuallyTimeout(60 * time.Second)
+	SetDefaultEventuallyPollingInterval(100 * time.Millisecond)
 	RunSpecs(t, "ClusterUpgrade controller suite")
+}
+
+// startManager starts a manager running the reconciler and returns a
+// function that stops it and waits until it has stopped, as a crashed or
+// restarted manager would.
+func startManager() func() {
+	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
+		Scheme:     env.Scheme,
+		Metrics:    metricsserver.Options{BindAddress: "0"},
+		Cache:      CacheOptions(jobNamespace),
+		Controller: ctrlConfigSkipNameValidation(),
+	})
+	Expect(err).NotTo(HaveOccurred())
+	serverVersion, err := DiscoveryServerVersion(env.Config)
+	Expect(err).NotTo(HaveOccurred())
+	Expect((&ClusterUpgradeReconciler{
+		Client:            mgr.GetClient(),
+		JobNamespace:      jobNamespace,
+		Drainer:           &drain.Drainer{Client: clientset},
+		ServerVersion:     serverVersion,
+		Recorder:          mgr.GetEventRecorder("nodewave"),
+		DrainPollInterval: 300 * time.Millisecond,
+	}).SetupWithManager(mgr)).To(Succeed())
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer GinkgoRecover()
+		defer close(done)
+		Expect(mgr.Start(ctx)).To(Succeed())
+	}()
+	return func() { cancel(); <-done }
 }
 
 var _ = BeforeSuite(func() {
@@ -30,27 +76,31 @@ var _ = BeforeSuite(func() {
 	var err error
 	env, err = testenv.Start()
 	Expect(err).NotTo(HaveOccurred())
-
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
-		Scheme:  env.Scheme,
-		Metrics: metricsserver.Options{BindAddress: "0"},
-	})
+	clientset, err = kubernetes.NewForConfig(env.Config)
 	Expect(err).NotTo(HaveOccurred())
-	Expect((&ClusterUpgradeReconciler{Client: mgr.GetClient(), JobNamespace: "nodewave-system"}).SetupWithManager(mgr)).To(Succeed())
+	Expect(env.Client.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: jobNamespace}})).To(Succeed())
 
+	kubelet = &fakeKubelet{behaviour: map[string]*kubeletBehaviour{}}
 	var ctx context.Context
-	ctx, cancel = context.WithCancel(context.Background())
-	go func() {
-		defer GinkgoRecover()
-		Expect(mgr.Start(ctx)).To(Succeed())
-	}()
+	ctx, stopKubelet = context.WithCancel(context.Background())
+	go kubelet.run(ctx, env.Client)
+	stopManager = startManager()
 })
 
 var _ = AfterSuite(func() {
-	if cancel != nil {
-		cancel()
+	if stopManager != nil {
+		stopManager()
+	}
+	if stopKubelet != nil {
+		stopKubelet()
 	}
 	if env != nil {
 		Expect(env.Stop()).To(Succeed())
 	}
 })
+
+// ctrlConfigSkipNameValidation lets the suite start a second manager with
+// the same controller name after a restart, in one process.
+func ctrlConfigSkipNameValidation() config.Controller {
+	return config.Controller{SkipNameValidation: ptr.To(true)}
+}

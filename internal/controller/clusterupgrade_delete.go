@@ -1,0 +1,81 @@
+package controller
+
+import (
+	"context"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+	"github.com/nodewave/nodewave/internal/metrics"
+)
+
+// nodewaveAnnotations are every annotation nodewave writes on a Node.
+var nodewaveAnnotations = []string{
+	upgradev1alpha1.ClusterUpgradeAnnotation,
+	upgradev1alpha1.TargetVersionAnnotation,
+	upgradev1alpha1.WasUnschedulableAnnotation,
+	upgradev1alpha1.StateSinceAnnotation,
+	upgradev1alpha1.FailureAnnotation,
+}
+
+// reconcileDelete releases every node the ClusterUpgrade holds: it
+// uncordons the ones nodewave cordoned (failed ones stay cordoned, for a
+// human to look at), removes nodewave's label and annotations, deletes the
+// upgrade Jobs, and then lets the object go.
+func (r *ClusterUpgradeReconciler) reconcileDelete(ctx context.Context, cu *upgradev1alpha1.ClusterUpgrade) error {
+	if !controllerutil.ContainsFinalizer(cu, upgradev1alpha1.Finalizer) {
+		return nil
+	}
+	s := &scope{cu: cu, now: r.Clock.Now()}
+	nodes := &corev1.NodeList{}
+	if err := r.List(ctx, nodes); err != nil {
+		return err
+	}
+	for i := range nodes.Items {
+		n := &nodes.Items[i]
+		if n.Annotations[upgradev1alpha1.ClusterUpgradeAnnotation] != cu.Name {
+			continue
+		}
+		if err := r.releaseNode(ctx, s, n); err != nil {
+			return err
+		}
+	}
+	if err := r.DeleteAllOf(ctx, &batchv1.Job{}, client.InNamespace(r.JobNamespace),
+		client.MatchingLabelsSelector{Selector: labels.SelectorFromSet(labels.Set{upgradev1alpha1.JobClusterUpgradeLabel: cu.Name})},
+		client.PropagationPolicy("Background")); err != nil {
+		return err
+	}
+	metrics.Nodes.DeletePartialMatch(map[string]string{"cluster_upgrade": cu.Name})
+	controllerutil.RemoveFinalizer(cu, upgradev1alpha1.Finalizer)
+	return r.Update(ctx, cu)
+}
+
+// releaseNode gives a node back as nodewave found it, except that a failed
+// node stays cordoned.
+func (r *ClusterUpgradeReconciler) releaseNode(ctx context.Context, s *scope, n *corev1.Node) error {
+	before := n.DeepCopy()
+	state := upgradev1alpha1.NodeState(n.Labels[upgradev1alpha1.NodeStateLabel])
+	cordonedByUs := n.Annotations[upgradev1alpha1.WasUnschedulableAnnotation] != "true"
+	if cordonedByUs && state != upgradev1alpha1.NodeFailed && state != upgradev1alpha1.NodeUpgraded {
+		n.Spec.Unschedulable = false
+	}
+	delete(n.Labels, upgradev1alpha1.NodeStateLabel)
+	for _, k := range nodewaveAnnotations {
+		delete(n.Annotations, k)
+	}
+	if err := r.Patch(ctx, n, client.MergeFrom(before)); err != nil {
+		return err
+	}
+	if state == upgradev1alpha1.NodeFailed {
+		r.nodeEvent(s, n, corev1.EventTypeWarning, "Released", "Release",
+			"released failed node %s; it stays cordoned for a human to look at", n.Name)
+	} else if state != upgradev1alpha1.NodeUpgraded {
+		r.nodeEvent(s, n, corev1.EventTypeNormal, "Released", "Release",
+			"released node %s (%s) as its ClusterUpgrade is deleted", n.Name, state)
+	}
+	return nil
+}

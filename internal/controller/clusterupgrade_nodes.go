@@ -1,0 +1,374 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+	"github.com/nodewave/nodewave/internal/drain"
+	"github.com/nodewave/nodewave/internal/metrics"
+	"github.com/nodewave/nodewave/internal/nodeupgrade"
+	"github.com/nodewave/nodewave/internal/plan"
+	"github.com/nodewave/nodewave/internal/version"
+)
+
+// maxStepsPerPass bounds how many steps one node advances in one pass, so a
+// pass always ends.
+const maxStepsPerPass = 5
+
+// advanceInFlight advances every node this ClusterUpgrade holds in flight,
+// in plan order, and returns when the soonest of them wants another look.
+func (r *ClusterUpgradeReconciler) advanceInFlight(ctx context.Context, s *scope) (time.Duration, error) {
+	var requeue time.Duration
+	for _, name := range s.order {
+		n := s.nodes[name]
+		if s.heldByOther(n) || plan.Classify(s.planNode(n)) != plan.ClassInFlight {
+			continue
+		}
+		d, err := r.advanceNode(ctx, s, n)
+		if err != nil {
+			return 0, err
+		}
+		requeue = minRequeue(requeue, d)
+	}
+	return requeue, nil
+}
+
+// advanceNode moves one node through as many steps as it can take now, and
+// says when to look at it again (zero: on the next event).
+func (r *ClusterUpgradeReconciler) advanceNode(ctx context.Context, s *scope, n *corev1.Node) (time.Duration, error) {
+	for range maxStepsPerPass {
+		state := upgradev1alpha1.NodeState(n.Labels[upgradev1alpha1.NodeStateLabel])
+		var (
+			wait     time.Duration
+			advanced bool
+			err      error
+		)
+		switch state {
+		case upgradev1alpha1.NodeCordoned:
+			advanced, err = true, r.setState(ctx, s, n, upgradev1alpha1.NodeDraining, nil)
+			if err == nil {
+				r.nodeEvent(s, n, corev1.EventTypeNormal, "Draining", "Drain", "evicting the pods of node %s", n.Name)
+			}
+		case upgradev1alpha1.NodeDraining:
+			advanced, wait, err = r.stepDrain(ctx, s, n)
+		case upgradev1alpha1.NodeUpgrading:
+			advanced, wait, err = r.stepUpgrade(ctx, s, n)
+		case upgradev1alpha1.NodeVerifying:
+			advanced, wait, err = r.stepVerify(ctx, s, n)
+		default:
+			return 0, nil // not in flight (any more)
+		}
+		if err != nil || !advanced {
+			return wait, err
+		}
+	}
+	return r.DrainPollInterval, nil
+}
+
+// stepDrain runs one drain pass. It advances to upgrading once the node is
+// drained; on drain.timeout it fails the node or, with ForceDelete, deletes
+// what is left.
+func (r *ClusterUpgradeReconciler) stepDrain(ctx context.Context, s *scope, n *corev1.Node) (bool, time.Duration, error) {
+	spec := s.cu.Spec.Drain
+	since := stateSince(n, s.now)
+	timeout := durationOr(spec.Timeout, 10*time.Minute)
+	expired, left := plan.DrainExpired(since, timeout, s.now)
+	opts := drain.Options{GracePeriodSeconds: spec.GracePeriodSeconds, Force: spec.Force,
+		DeleteEmptyDirData: spec.DeleteEmptyDirData == nil || *spec.DeleteEmptyDirData}
+
+	var res drain.Result
+	var err error
+	switch {
+	case expired && spec.OnTimeout == upgradev1alpha1.DrainTimeoutForceDelete:
+		res, err = r.Drainer.ForceDelete(ctx, n.Name, opts)
+	case expired:
+		last, lerr := r.Drainer.Drain(ctx, n.Name, opts)
+		if lerr == nil && last.Drained() {
+			break // drained on the last look: no failure
+		}
+		msg := fmt.Sprintf("not drained within drain.timeout %s", timeout)
+		if last.Message != "" {
+			msg += ": " + last.Message
+		}
+		return false, 0, r.failNode(ctx, s, n, plan.ReasonDrainTimeout, msg)
+	default:
+		res, err = r.Drainer.Drain(ctx, n.Name, opts)
+	}
+	if err != nil {
+		s.messages[n.Name] = fmt.Sprintf("drain: %v", err)
+		logf.FromContext(ctx).Error(err, "draining", "node", n.Name)
+		return false, r.DrainPollInterval, nil
+	}
+	if !res.Drained() {
+		s.messages[n.Name] = res.Message
+		wait := r.DrainPollInterval
+		if !expired {
+			wait = min(wait, left)
+		}
+		return false, wait, nil
+	}
+	metrics.StepDuration.WithLabelValues("drain").Observe(s.now.Sub(since).Seconds())
+	return true, 0, r.startUpgrade(ctx, s, n)
+}
+
+// startUpgrade creates the node's upgrade Job (Job mode) and moves it to
+// upgrading with the target it is upgraded to.
+func (r *ClusterUpgradeReconciler) startUpgrade(ctx context.Context, s *scope, n *corev1.Node) error {
+	target := s.cu.Spec.TargetVersion
+	if err := r.ensureJob(ctx, s, n.Name, target); err != nil {
+		return err
+	}
+	if err := r.setState(ctx, s, n, upgradev1alpha1.NodeUpgrading,
+		map[string]string{upgradev1alpha1.TargetVersionAnnotation: target}); err != nil {
+		return err
+	}
+	r.nodeEvent(s, n, corev1.EventTypeNormal, "Upgrading", "Upgrade", "upgrading node %s to %s (%s)", n.Name, target, s.cu.Spec.Upgrade.Type)
+	return nil
+}
+
+// ensureJob creates the upgrade Job of node for target unless it exists.
+// External mode has no Job.
+func (r *ClusterUpgradeReconciler) ensureJob(ctx context.Context, s *scope, node, target string) error {
+	if s.cu.Spec.Upgrade.Type == upgradev1alpha1.ExternalUpgrade {
+		return nil
+	}
+	job, err := nodeupgrade.BuildJob(s.cu, node, target, r.JobNamespace)
+	if err != nil {
+		return &jobRejectedError{err: err}
+	}
+	if _, ok := s.jobs[job.Name]; ok {
+		return nil
+	}
+	switch err := r.Create(ctx, job); {
+	case err == nil:
+		s.jobs[job.Name] = job
+		return nil
+	case apierrors.IsAlreadyExists(err):
+		return nil
+	case apierrors.IsInvalid(err) || apierrors.IsForbidden(err):
+		return &jobRejectedError{err: err}
+	default:
+		return err
+	}
+}
+
+// stepUpgrade waits for the kubelet to report the target and be Ready. The
+// kubelet is the truth: a failed Job only fails the node if the kubelet is
+// not at the target. A target that moved mid-step restarts the step toward
+// the new one.
+func (r *ClusterUpgradeReconciler) stepUpgrade(ctx context.Context, s *scope, n *corev1.Node) (bool, time.Duration, error) {
+	stepTarget := n.Annotations[upgradev1alpha1.TargetVersionAnnotation]
+	if stepTarget != s.cu.Spec.TargetVersion {
+		return true, 0, r.retarget(ctx, s, n)
+	}
+	if err := r.ensureJob(ctx, s, n.Name, stepTarget); err != nil {
+		return false, 0, err
+	}
+	facts := plan.UpgradeFacts{
+		AtTarget:       s.atTarget(n),
+		Ready:          nodeReady(n),
+		KubeletVersion: n.Status.NodeInfo.KubeletVersion,
+		Since:          stateSince(n, s.now),
+		Timeout:        durationOr(s.cu.Spec.Upgrade.Timeout, 30*time.Minute),
+		Now:            s.now,
+	}
+	if job := s.jobs[nodeupgrade.JobName(s.cu.Name, n.Name, stepTarget)]; job != nil {
+		phase, msg := nodeupgrade.JobPhase(job)
+		facts.JobSucceeded, facts.JobFailed, facts.JobMessage = phase == nodeupgrade.JobSucceeded, phase == nodeupgrade.JobFailed, msg
+	}
+	d := plan.UpgradeStep(facts)
+	switch d.Outcome {
+	case plan.Advance:
+		metrics.StepDuration.WithLabelValues("upgrade").Observe(s.now.Sub(facts.Since).Seconds())
+		if err := r.setState(ctx, s, n, upgradev1alpha1.NodeVerifying, nil); err != nil {
+			return false, 0, err
+		}
+		r.nodeEvent(s, n, corev1.EventTypeNormal, "Verifying", "Verify", "node %s reports %s and is Ready; soaking", n.Name, n.Status.NodeInfo.KubeletVersion)
+		return true, 0, nil
+	case plan.Fail:
+		return false, 0, r.failNode(ctx, s, n, d.Reason, d.Message)
+	default:
+		s.messages[n.Name] = d.Message
+		return false, d.RequeueAfter, nil
+	}
+}
+
+// retarget restarts the upgrading step of a node toward a changed
+// spec.targetVersion: the old Job goes, a new one comes.
+func (r *ClusterUpgradeReconciler) retarget(ctx context.Context, s *scope, n *corev1.Node) error {
+	if old := n.Annotations[upgradev1alpha1.TargetVersionAnnotation]; old != "" {
+		if err := r.deleteJob(ctx, s, nodeupgrade.JobName(s.cu.Name, n.Name, old)); err != nil {
+			return err
+		}
+	}
+	return r.startUpgrade(ctx, s, n)
+}
+
+// stepVerify waits for the node to stay Ready at the target for the soak
+// duration, then uncordons it (unless an admin had cordoned it) and marks
+// it upgraded.
+func (r *ClusterUpgradeReconciler) stepVerify(ctx context.Context, s *scope, n *corev1.Node) (bool, time.Duration, error) {
+	if n.Annotations[upgradev1alpha1.TargetVersionAnnotation] != s.cu.Spec.TargetVersion {
+		return true, 0, r.retarget(ctx, s, n)
+	}
+	facts := plan.VerifyFacts{
+		AtTarget: s.atTarget(n),
+		Ready:    nodeReady(n),
+		Since:    stateSince(n, s.now),
+		Soak:     durationOr(s.cu.Spec.Health.SoakDuration, 30*time.Second),
+		Timeout:  durationOr(s.cu.Spec.Upgrade.Timeout, 30*time.Minute),
+		Now:      s.now,
+	}
+	if c := readyCondition(n); c != nil {
+		facts.ReadySince = c.LastTransitionTime.Time
+	}
+	d := plan.VerifyStep(facts)
+	switch d.Outcome {
+	case plan.Advance:
+		metrics.StepDuration.WithLabelValues("verify").Observe(s.now.Sub(facts.Since).Seconds())
+		return false, 0, r.finishNode(ctx, s, n)
+	case plan.Fail:
+		return false, 0, r.failNode(ctx, s, n, d.Reason, d.Message)
+	default:
+		s.messages[n.Name] = d.Message
+		return false, d.RequeueAfter, nil
+	}
+}
+
+// finishNode uncordons a verified node unless an admin had cordoned it,
+// marks it upgraded and deletes its Job.
+func (r *ClusterUpgradeReconciler) finishNode(ctx context.Context, s *scope, n *corev1.Node) error {
+	before := n.DeepCopy()
+	setLabel(n, upgradev1alpha1.NodeStateLabel, string(upgradev1alpha1.NodeUpgraded))
+	setAnnotation(n, upgradev1alpha1.StateSinceAnnotation, s.now.UTC().Format(time.RFC3339))
+	if n.Annotations[upgradev1alpha1.WasUnschedulableAnnotation] != "true" {
+		n.Spec.Unschedulable = false
+	}
+	if err := r.Patch(ctx, n, client.MergeFrom(before)); err != nil {
+		return err
+	}
+	metrics.NodeUpgradesTotal.WithLabelValues(metrics.ResultSucceeded).Inc()
+	r.nodeEvent(s, n, corev1.EventTypeNormal, "Upgraded", "Uncordon", "node %s is upgraded to %s", n.Name, s.cu.Spec.TargetVersion)
+	return r.deleteJob(ctx, s, nodeupgrade.JobName(s.cu.Name, n.Name, s.cu.Spec.TargetVersion))
+}
+
+// failNode marks a node failed and leaves it cordoned.
+func (r *ClusterUpgradeReconciler) failNode(ctx context.Context, s *scope, n *corev1.Node, reason, message string) error {
+	if err := r.setState(ctx, s, n, upgradev1alpha1.NodeFailed,
+		map[string]string{upgradev1alpha1.FailureAnnotation: reason + ": " + message}); err != nil {
+		return err
+	}
+	metrics.NodeUpgradesTotal.WithLabelValues(metrics.ResultFailed).Inc()
+	r.nodeEvent(s, n, corev1.EventTypeWarning, reason, "Fail", "node %s failed and stays cordoned: %s", n.Name, message)
+	return nil
+}
+
+// startNode cordons a pending node and takes hold of it, recording whether
+// an admin had cordoned it already so it is never uncordoned by nodewave.
+func (r *ClusterUpgradeReconciler) startNode(ctx context.Context, s *scope, n *corev1.Node) error {
+	before := n.DeepCopy()
+	retry := n.Annotations[upgradev1alpha1.ClusterUpgradeAnnotation] == s.cu.Name &&
+		n.Labels[upgradev1alpha1.NodeStateLabel] == ""
+	if !retry {
+		// A retried node is still cordoned by nodewave from its first try:
+		// what was recorded then stands.
+		delete(n.Annotations, upgradev1alpha1.WasUnschedulableAnnotation)
+		if n.Spec.Unschedulable {
+			setAnnotation(n, upgradev1alpha1.WasUnschedulableAnnotation, "true")
+		}
+	}
+	n.Spec.Unschedulable = true
+	setLabel(n, upgradev1alpha1.NodeStateLabel, string(upgradev1alpha1.NodeCordoned))
+	setAnnotation(n, upgradev1alpha1.ClusterUpgradeAnnotation, s.cu.Name)
+	setAnnotation(n, upgradev1alpha1.StateSinceAnnotation, s.now.UTC().Format(time.RFC3339))
+	delete(n.Annotations, upgradev1alpha1.TargetVersionAnnotation)
+	delete(n.Annotations, upgradev1alpha1.FailureAnnotation)
+	if err := r.Patch(ctx, n, client.MergeFrom(before)); err != nil {
+		return err
+	}
+	if s.cu.Status.StartedAt == nil {
+		t := metaTime(s.now)
+		s.cu.Status.StartedAt = &t
+	}
+	r.nodeEvent(s, n, corev1.EventTypeNormal, "Cordoned", "Cordon", "cordoned node %s to upgrade it to %s", n.Name, s.cu.Spec.TargetVersion)
+	return nil
+}
+
+// retryFailedNodes clears the failed state of this ClusterUpgrade's failed
+// nodes after a spec change, so the planner starts them again.
+func (r *ClusterUpgradeReconciler) retryFailedNodes(ctx context.Context, s *scope) error {
+	for _, name := range s.order {
+		n := s.nodes[name]
+		if s.heldByOther(n) || n.Labels[upgradev1alpha1.NodeStateLabel] != string(upgradev1alpha1.NodeFailed) {
+			continue
+		}
+		before := n.DeepCopy()
+		delete(n.Labels, upgradev1alpha1.NodeStateLabel)
+		delete(n.Annotations, upgradev1alpha1.FailureAnnotation)
+		if err := r.Patch(ctx, n, client.MergeFrom(before)); err != nil {
+			return err
+		}
+		r.nodeEvent(s, n, corev1.EventTypeNormal, "Retrying", "Retry", "retrying failed node %s after a spec change", n.Name)
+	}
+	return nil
+}
+
+// setState moves a node to state, stamping when, with extra annotations.
+func (r *ClusterUpgradeReconciler) setState(ctx context.Context, s *scope, n *corev1.Node,
+	state upgradev1alpha1.NodeState, annotations map[string]string) error {
+	before := n.DeepCopy()
+	setLabel(n, upgradev1alpha1.NodeStateLabel, string(state))
+	setAnnotation(n, upgradev1alpha1.StateSinceAnnotation, s.now.UTC().Format(time.RFC3339))
+	for k, v := range annotations {
+		setAnnotation(n, k, v)
+	}
+	return r.Patch(ctx, n, client.MergeFrom(before))
+}
+
+// deleteJob deletes one of this ClusterUpgrade's Jobs with its pods, if it exists.
+func (r *ClusterUpgradeReconciler) deleteJob(ctx context.Context, s *scope, name string) error {
+	job, ok := s.jobs[name]
+	if !ok {
+		return nil
+	}
+	delete(s.jobs, name)
+	return client.IgnoreNotFound(r.Delete(ctx, job, client.PropagationPolicy("Background")))
+}
+
+// atTarget reports whether the node's kubelet reports the spec's target.
+func (s *scope) atTarget(n *corev1.Node) bool {
+	kubelet, err := version.Parse(n.Status.NodeInfo.KubeletVersion)
+	return err == nil && version.AtTarget(kubelet, s.target)
+}
+
+// stateSince is when the node entered its current state; now when the
+// annotation is missing or unreadable (the timeouts then start afresh,
+// which errs on the side of waiting).
+func stateSince(n *corev1.Node, now time.Time) time.Time {
+	t, err := time.Parse(time.RFC3339, n.Annotations[upgradev1alpha1.StateSinceAnnotation])
+	if err != nil {
+		return now
+	}
+	return t
+}
+
+func setLabel(n *corev1.Node, k, v string) {
+	if n.Labels == nil {
+		n.Labels = map[string]string{}
+	}
+	n.Labels[k] = v
+}
+
+func setAnnotation(n *corev1.Node, k, v string) {
+	if n.Annotations == nil {
+		n.Annotations = map[string]string{}
+	}
+	n.Annotations[k] = v
+}

@@ -1,0 +1,138 @@
+package controller
+
+import (
+	"context"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+	"github.com/nodewave/nodewave/internal/plan"
+	"github.com/nodewave/nodewave/internal/version"
+)
+
+// scope is what one pass observed: the ClusterUpgrade, its selected nodes
+// and their Jobs. It is built fresh on every pass.
+type scope struct {
+	cu  *upgradev1alpha1.ClusterUpgrade
+	now time.Time
+
+	// target is the parsed spec.targetVersion; targetErr when it does not parse.
+	target    version.Version
+	targetErr error
+	// selector selects the nodes; nil when spec.nodeSelector does not parse.
+	selector    labels.Selector
+	selectorErr error
+	// nodes are the selected nodes by name; order is their plan order.
+	nodes map[string]*corev1.Node
+	order []string
+	// jobs are this ClusterUpgrade's upgrade Jobs by name.
+	jobs map[string]*batchv1.Job
+	// maxUnavailable is the resolved budget.
+	maxUnavailable int
+	// messages are what in-flight nodes wait for, by node name, for status.
+	messages map[string]string
+}
+
+// observe reads everything a pass needs from the cache.
+func (r *ClusterUpgradeReconciler) observe(ctx context.Context, cu *upgradev1alpha1.ClusterUpgrade) (*scope, error) {
+	s := &scope{cu: cu, now: r.Clock.Now(), messages: map[string]string{}, nodes: map[string]*corev1.Node{}, jobs: map[string]*batchv1.Job{}}
+	var err error
+	s.target, s.targetErr = version.Parse(cu.Spec.TargetVersion)
+	s.selector, s.selectorErr = nodeSelector(cu)
+	if s.selectorErr == nil {
+		nodeList := &corev1.NodeList{}
+		if err := r.List(ctx, nodeList, client.MatchingLabelsSelector{Selector: s.selector}); err != nil {
+			return nil, err
+		}
+		var pn []plan.Node
+		for i := range nodeList.Items {
+			n := &nodeList.Items[i]
+			s.nodes[n.Name] = n
+			pn = append(pn, plan.Node{Name: n.Name, Zone: n.Labels[upgradev1alpha1.ZoneLabel]})
+		}
+		for _, n := range plan.Order(pn) {
+			s.order = append(s.order, n.Name)
+		}
+	}
+	jobList := &batchv1.JobList{}
+	if err := r.List(ctx, jobList, client.InNamespace(r.JobNamespace),
+		client.MatchingLabels{upgradev1alpha1.JobClusterUpgradeLabel: cu.Name}); err != nil {
+		return nil, err
+	}
+	for i := range jobList.Items {
+		s.jobs[jobList.Items[i].Name] = &jobList.Items[i]
+	}
+	if s.maxUnavailable, err = plan.MaxUnavailable(cu.Spec.Strategy, len(s.nodes)); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// nodeSelector is the selector of cu: spec.nodeSelector, or by default
+// every node without the control-plane label.
+func nodeSelector(cu *upgradev1alpha1.ClusterUpgrade) (labels.Selector, error) {
+	if cu.Spec.NodeSelector == nil {
+		req, err := labels.NewRequirement(upgradev1alpha1.ControlPlaneLabel, selection.DoesNotExist, nil)
+		if err != nil {
+			return nil, err
+		}
+		return labels.NewSelector().Add(*req), nil
+	}
+	return metav1.LabelSelectorAsSelector(cu.Spec.NodeSelector)
+}
+
+// planNode is what the planner needs to know of a node.
+func (s *scope) planNode(n *corev1.Node) plan.Node {
+	kubelet, err := version.Parse(n.Status.NodeInfo.KubeletVersion)
+	known := err == nil
+	return plan.Node{
+		Name:          n.Name,
+		Zone:          n.Labels[upgradev1alpha1.ZoneLabel],
+		State:         upgradev1alpha1.NodeState(n.Labels[upgradev1alpha1.NodeStateLabel]),
+		Unschedulable: n.Spec.Unschedulable,
+		Ready:         nodeReady(n),
+		AtTarget:      known && version.AtTarget(kubelet, s.target),
+		Newer:         known && kubelet.NewerThan(s.target),
+	}
+}
+
+// planInput is the planner's input from the nodes as they are now.
+func (s *scope) planInput() plan.Input {
+	in := plan.Input{
+		MaxUnavailable: s.maxUnavailable,
+		MaxFailedNodes: int(s.cu.Spec.MaxFailedNodes),
+		Paused:         s.cu.Spec.Paused,
+	}
+	for _, name := range s.order {
+		in.Nodes = append(in.Nodes, s.planNode(s.nodes[name]))
+	}
+	return in
+}
+
+// nodeReady reports whether the node's Ready condition is True.
+func nodeReady(n *corev1.Node) bool {
+	c := readyCondition(n)
+	return c != nil && c.Status == corev1.ConditionTrue
+}
+
+// readyCondition is the node's Ready condition, or nil.
+func readyCondition(n *corev1.Node) *corev1.NodeCondition {
+	for i := range n.Status.Conditions {
+		if n.Status.Conditions[i].Type == corev1.NodeReady {
+			return &n.Status.Conditions[i]
+		}
+	}
+	return nil
+}
+
+// heldByOther reports whether another ClusterUpgrade holds the node.
+func (s *scope) heldByOther(n *corev1.Node) bool {
+	holder := n.Annotations[upgradev1alpha1.ClusterUpgradeAnnotation]
+	return holder != "" && holder != s.cu.Name
+}

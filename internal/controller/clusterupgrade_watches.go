@@ -1,0 +1,70 @@
+package controller
+
+import (
+	"context"
+	"reflect"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+)
+
+// clusterUpgradesForNode maps a Node event to every ClusterUpgrade that
+// selects the node or holds it.
+func (r *ClusterUpgradeReconciler) clusterUpgradesForNode(ctx context.Context, obj client.Object) []reconcile.Request {
+	n, ok := obj.(*corev1.Node)
+	if !ok {
+		return nil
+	}
+	all := &upgradev1alpha1.ClusterUpgradeList{}
+	if err := r.List(ctx, all); err != nil {
+		logf.FromContext(ctx).Error(err, "listing ClusterUpgrades for a node event", "node", n.Name)
+		return nil
+	}
+	holder := n.Annotations[upgradev1alpha1.ClusterUpgradeAnnotation]
+	var reqs []reconcile.Request
+	for i := range all.Items {
+		cu := &all.Items[i]
+		sel, err := nodeSelector(cu)
+		if cu.Name == holder || (err == nil && sel.Matches(labels.Set(n.Labels))) {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(cu)})
+		}
+	}
+	return reqs
+}
+
+// nodeChangePredicate lets through the Node events that can change a
+// plan: creation and deletion, and updates to labels, annotations,
+// spec.unschedulable, the kubelet version or the Ready condition. Status
+// heartbeats that change nothing else are dropped.
+func nodeChangePredicate() predicate.Predicate {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			old, ok1 := e.ObjectOld.(*corev1.Node)
+			cur, ok2 := e.ObjectNew.(*corev1.Node)
+			if !ok1 || !ok2 {
+				return true
+			}
+			return !reflect.DeepEqual(old.Labels, cur.Labels) ||
+				!reflect.DeepEqual(old.Annotations, cur.Annotations) ||
+				old.Spec.Unschedulable != cur.Spec.Unschedulable ||
+				old.Status.NodeInfo.KubeletVersion != cur.Status.NodeInfo.KubeletVersion ||
+				readyState(old) != readyState(cur)
+		},
+	}
+}
+
+// readyState is the Ready condition's status and last transition, "" when absent.
+func readyState(n *corev1.Node) string {
+	c := readyCondition(n)
+	if c == nil {
+		return ""
+	}
+	return string(c.Status) + "@" + c.LastTransitionTime.String()
+}

@@ -1,0 +1,280 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+)
+
+const (
+	oldVersion    = "v1.36.3"
+	targetVersion = "v1.37.2" // the envtest API server's own version
+	poolLabel     = "test.nodewave.io/pool"
+)
+
+// makeNodes creates count Ready, schedulable nodes at oldVersion in pool,
+// spread over three zones, and returns their names.
+func makeNodes(ctx context.Context, pool string, count int) []string {
+	names := make([]string, 0, count)
+	for i := range count {
+		name := fmt.Sprintf("%s-%02d", pool, i)
+		makeNode(ctx, name, pool, fmt.Sprintf("zone-%c", 'a'+i%3), oldVersion, false)
+		names = append(names, name)
+	}
+	return names
+}
+
+// makeNode creates one Ready node reporting kubelet.
+func makeNode(ctx context.Context, name, pool, zone, kubelet string, unschedulable bool) {
+	n := &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{
+			poolLabel: pool, upgradev1alpha1.ZoneLabel: zone, corev1.LabelHostname: name,
+		}},
+		Spec: corev1.NodeSpec{Unschedulable: unschedulable},
+	}
+	Expect(env.Client.Create(ctx, n)).To(Succeed())
+	n.Status = corev1.NodeStatus{
+		NodeInfo: corev1.NodeSystemInfo{KubeletVersion: kubelet},
+		Conditions: []corev1.NodeCondition{{
+			Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",
+			LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.NewTime(time.Now().Add(-time.Hour)),
+		}},
+	}
+	Expect(env.Client.Status().Update(ctx, n)).To(Succeed())
+	DeferCleanup(func(ctx context.Context) {
+		Expect(client.IgnoreNotFound(env.Client.Delete(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}}))).To(Succeed())
+	})
+}
+
+// kubeletBehaviour is how the fake kubelet treats one node.
+type kubeletBehaviour struct {
+	never   bool          // never upgrade the kubelet
+	report  string        // report this version instead of the target
+	delay   time.Duration // wait this long after the node enters upgrading
+	started time.Time
+}
+
+// fakeKubelet plays the parts of a cluster that envtest lacks (DESIGN.md
+// section 6): it deletes pods that were evicted or deleted (as a kubelet
+// confirms a pod's termination), and plays the node agent: a node labelled
+// upgrading reports its target-version annotation as kubelet version.
+type fakeKubelet struct {
+	mu        sync.Mutex
+	behaviour map[string]*kubeletBehaviour
+}
+
+func (k *fakeKubelet) set(node string, b kubeletBehaviour) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.behaviour[node] = &b
+}
+
+func (k *fakeKubelet) run(ctx context.Context, c client.Client) {
+	defer GinkgoRecover()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		k.terminatePods(ctx, c)
+		k.upgradeNodes(ctx, c)
+	}
+}
+
+func (k *fakeKubelet) terminatePods(ctx context.Context, c client.Client) {
+	pods := &corev1.PodList{}
+	if c.List(ctx, pods) != nil {
+		return
+	}
+	for i := range pods.Items {
+		if p := &pods.Items[i]; p.DeletionTimestamp != nil {
+			_ = c.Delete(ctx, p, client.GracePeriodSeconds(0))
+		}
+	}
+}
+
+func (k *fakeKubelet) upgradeNodes(ctx context.Context, c client.Client) {
+	nodes := &corev1.NodeList{}
+	if c.List(ctx, nodes, client.MatchingLabels{upgradev1alpha1.NodeStateLabel: string(upgradev1alpha1.NodeUpgrading)}) != nil {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for i := range nodes.Items {
+		n := &nodes.Items[i]
+		b := k.behaviour[n.Name]
+		if b == nil {
+			b = &kubeletBehaviour{}
+			k.behaviour[n.Name] = b
+		}
+		if b.started.IsZero() {
+			b.started = time.Now()
+		}
+		want := n.Annotations[upgradev1alpha1.TargetVersionAnnotation]
+		if b.report != "" {
+			want = b.report
+		}
+		if b.never || want == "" || time.Since(b.started) < b.delay || n.Status.NodeInfo.KubeletVersion == want {
+			continue
+		}
+		patch := client.MergeFrom(n.DeepCopy())
+		n.Status.NodeInfo.KubeletVersion = want
+		_ = c.Status().Patch(ctx, n, patch)
+		b.started = time.Time{}
+	}
+}
+
+// budgetMonitor watches every Node change of one pool and records what a
+// user relies on: the most nodes ever unavailable at once, and how often
+// each node was cordoned by nodewave (entered the cordoned state).
+type budgetMonitor struct {
+	mu             sync.Mutex
+	unavailable    map[string]bool
+	maxUnavailable int
+	cordons        map[string]int
+	everTouched    map[string]bool
+	events         int
+	stop           context.CancelFunc
+}
+
+// watchBudget starts a monitor on pool's nodes; stop it with m.stop.
+func watchBudget(ctx context.Context, cs kubernetes.Interface, pool string) *budgetMonitor {
+	m := &budgetMonitor{unavailable: map[string]bool{}, cordons: map[string]int{}, everTouched: map[string]bool{}}
+	ctx, m.stop = context.WithCancel(ctx)
+	DeferCleanup(m.stop)
+	w, err := cs.CoreV1().Nodes().Watch(ctx, metav1.ListOptions{LabelSelector: poolLabel + "=" + pool, AllowWatchBookmarks: false})
+	Expect(err).NotTo(HaveOccurred())
+	states := map[string]string{}
+	go func() {
+		defer GinkgoRecover()
+		defer w.Stop()
+		for ev := range w.ResultChan() {
+			n, ok := ev.Object.(*corev1.Node)
+			if !ok {
+				continue
+			}
+			m.mu.Lock()
+			if ev.Type == watch.Deleted {
+				delete(m.unavailable, n.Name)
+			} else {
+				m.unavailable[n.Name] = n.Spec.Unschedulable || !nodeReady(n)
+				state := n.Labels[upgradev1alpha1.NodeStateLabel]
+				if state == string(upgradev1alpha1.NodeCordoned) && states[n.Name] != state {
+					m.cordons[n.Name]++
+				}
+				if state != "" {
+					m.everTouched[n.Name] = true
+				}
+				states[n.Name] = state
+			}
+			count := 0
+			for _, u := range m.unavailable {
+				if u {
+					count++
+				}
+			}
+			m.maxUnavailable = max(m.maxUnavailable, count)
+			m.events++
+			m.mu.Unlock()
+		}
+	}()
+	return m
+}
+
+func (m *budgetMonitor) max() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.maxUnavailable
+}
+
+func (m *budgetMonitor) cordonCount(node string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.cordons[node]
+}
+
+func (m *budgetMonitor) touched(node string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.everTouched[node]
+}
+
+// newCU returns a ClusterUpgrade of pool's nodes in External mode with a
+// zero soak; tests change what they exercise.
+func newCU(name, pool string) *upgradev1alpha1.ClusterUpgrade {
+	return &upgradev1alpha1.ClusterUpgrade{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: upgradev1alpha1.ClusterUpgradeSpec{
+			TargetVersion: targetVersion,
+			NodeSelector:  &metav1.LabelSelector{MatchLabels: map[string]string{poolLabel: pool}},
+			Upgrade:       upgradev1alpha1.NodeUpgradeSpec{Type: upgradev1alpha1.ExternalUpgrade},
+			Health:        upgradev1alpha1.HealthSpec{SoakDuration: &metav1.Duration{Duration: 0}},
+		},
+	}
+}
+
+// concurrent sets a Concurrent strategy with maxUnavailable.
+func concurrent(cu *upgradev1alpha1.ClusterUpgrade, maxUnavailable string) *upgradev1alpha1.ClusterUpgrade {
+	v := intOrString(maxUnavailable)
+	cu.Spec.Strategy = upgradev1alpha1.UpgradeStrategy{Type: upgradev1alpha1.ConcurrentStrategy, MaxUnavailable: &v}
+	return cu
+}
+
+// createCU creates cu and deletes it (waiting for its finalizer) after the test.
+func createCU(ctx context.Context, cu *upgradev1alpha1.ClusterUpgrade) {
+	Expect(env.Client.Create(ctx, cu)).To(Succeed())
+	DeferCleanup(func(ctx context.Context) {
+		Expect(client.IgnoreNotFound(env.Client.Delete(ctx, cu))).To(Succeed())
+		Eventually(func() bool {
+			return apierrors.IsNotFound(env.Client.Get(ctx, client.ObjectKeyFromObject(cu), &upgradev1alpha1.ClusterUpgrade{}))
+		}).WithTimeout(30 * time.Second).Should(BeTrue())
+	})
+}
+
+// getCU reads cu's current state.
+func getCU(ctx context.Context, name string) *upgradev1alpha1.ClusterUpgrade {
+	cu := &upgradev1alpha1.ClusterUpgrade{}
+	Expect(env.Client.Get(ctx, client.ObjectKey{Name: name}, cu)).To(Succeed())
+	return cu
+}
+
+// getNode reads a node's current state.
+func getNode(ctx context.Context, name string) *corev1.Node {
+	n := &corev1.Node{}
+	Expect(env.Client.Get(ctx, client.ObjectKey{Name: name}, n)).To(Succeed())
+	return n
+}
+
+// makePod creates a Running, Ready pod on node owned by a (fake) ReplicaSet.
+func makePod(ctx context.Context, ns, name, node string, podLabels map[string]string) {
+	p := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: podLabels,
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "rs-" + name,
+				UID: "00000000-0000-0000-0000-000000000001", Controller: ptr.To(true)}}},
+		Spec: corev1.PodSpec{NodeName: node, Containers: []corev1.Container{{Name: "c", Image: "example.com/app:v1"}},
+			TerminationGracePeriodSeconds: ptr.To[int64](30)},
+	}
+	Expect(env.Client.Create(ctx, p)).To(Succeed())
+	p.Status = corev1.PodStatus{Phase: corev1.PodRunning, Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}}
+	Expect(env.Client.Status().Update(ctx, p)).To(Succeed())
+}
+
+// intOrString reads "3" as a count and "25%" as a percentage.
+func intOrString(s string) intstr.IntOrString { return intstr.Parse(s) }
