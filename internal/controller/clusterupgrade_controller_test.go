@@ -202,16 +202,7 @@ var _ = Describe("ClusterUpgrade reconciler", func() {
 
 	It("retries evictions blocked by a PodDisruptionBudget, and finishes once it allows", func(ctx SpecContext) {
 		nodes := makeNodes(ctx, "pdb", 1)
-		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "pdb-test"}}
-		Expect(env.Client.Create(ctx, ns)).To(Succeed())
-		makePod(ctx, "pdb-test", "web-0", nodes[0], map[string]string{"app": "web"})
-		pdb := &policyv1.PodDisruptionBudget{
-			ObjectMeta: metav1.ObjectMeta{Namespace: "pdb-test", Name: "web"},
-			Spec: policyv1.PodDisruptionBudgetSpec{MinAvailable: ptrIntStr(intstr.FromInt32(1)),
-				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}},
-		}
-		Expect(env.Client.Create(ctx, pdb)).To(Succeed())
-		setPDBStatus(ctx, pdb, 0)
+		pdb := protectedPod(ctx, "pdb-test", "web", nodes[0])
 		createCU(ctx, newCU("pdb", "pdb"))
 
 		Eventually(func(g Gomega) {
@@ -230,17 +221,8 @@ var _ = Describe("ClusterUpgrade reconciler", func() {
 
 	It("fails a node whose drain outlives drain.timeout, halts, and reports it", func(ctx SpecContext) {
 		nodes := makeNodes(ctx, "dtf", 3)
-		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "dtf-test"}}
-		Expect(env.Client.Create(ctx, ns)).To(Succeed())
 		first := nodes[0] // zone-a, first in plan order
-		makePod(ctx, "dtf-test", "db-0", first, map[string]string{"app": "db"})
-		pdb := &policyv1.PodDisruptionBudget{
-			ObjectMeta: metav1.ObjectMeta{Namespace: "dtf-test", Name: "db"},
-			Spec: policyv1.PodDisruptionBudgetSpec{MaxUnavailable: ptrIntStr(intstr.FromInt32(0)),
-				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "db"}}},
-		}
-		Expect(env.Client.Create(ctx, pdb)).To(Succeed())
-		setPDBStatus(ctx, pdb, 0)
+		protectedPod(ctx, "dtf-test", "db", first)
 		cu := newCU("dtf", "dtf")
 		cu.Spec.Drain.Timeout = &metav1.Duration{Duration: 2 * time.Second}
 		createCU(ctx, cu)
@@ -268,16 +250,7 @@ var _ = Describe("ClusterUpgrade reconciler", func() {
 
 	It("deletes what is left without eviction when drain.onTimeout is ForceDelete", func(ctx SpecContext) {
 		nodes := makeNodes(ctx, "dtfd", 1)
-		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "dtfd-test"}}
-		Expect(env.Client.Create(ctx, ns)).To(Succeed())
-		makePod(ctx, "dtfd-test", "db-0", nodes[0], map[string]string{"app": "db"})
-		pdb := &policyv1.PodDisruptionBudget{
-			ObjectMeta: metav1.ObjectMeta{Namespace: "dtfd-test", Name: "db"},
-			Spec: policyv1.PodDisruptionBudgetSpec{MaxUnavailable: ptrIntStr(intstr.FromInt32(0)),
-				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "db"}}},
-		}
-		Expect(env.Client.Create(ctx, pdb)).To(Succeed())
-		setPDBStatus(ctx, pdb, 0)
+		protectedPod(ctx, "dtfd-test", "db", nodes[0])
 		cu := newCU("dtfd", "dtfd")
 		cu.Spec.Drain.Timeout = &metav1.Duration{Duration: 2 * time.Second}
 		cu.Spec.Drain.OnTimeout = upgradev1alpha1.DrainTimeoutForceDelete
@@ -509,6 +482,21 @@ var _ = Describe("ClusterUpgrade reconciler", func() {
 		}
 	})
 })
+
+// protectedPod creates namespace ns with one pod <app>-0 on node, and a
+// PodDisruptionBudget <app> that allows no disruption of it.
+func protectedPod(ctx context.Context, ns, app, node string) *policyv1.PodDisruptionBudget {
+	Expect(env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
+	makePod(ctx, ns, app+"-0", node, map[string]string{"app": app})
+	pdb := &policyv1.PodDisruptionBudget{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: app},
+		Spec: policyv1.PodDisruptionBudgetSpec{MinAvailable: ptrIntStr(intstr.FromInt32(1)),
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": app}}},
+	}
+	Expect(env.Client.Create(ctx, pdb)).To(Succeed())
+	setPDBStatus(ctx, pdb, 0)
+	return pdb
+}
 
 // setPDBStatus writes what the disruption controller would: the budget
 // allows `allowed` disruptions.

@@ -183,15 +183,25 @@ func (r *ClusterUpgradeReconciler) stepUpgrade(ctx context.Context, s *scope, n 
 		phase, msg := nodeupgrade.JobPhase(job)
 		facts.JobSucceeded, facts.JobFailed, facts.JobMessage = phase == nodeupgrade.JobSucceeded, phase == nodeupgrade.JobFailed, msg
 	}
-	d := plan.UpgradeStep(facts)
-	switch d.Outcome {
-	case plan.Advance:
+	return r.act(ctx, s, n, plan.UpgradeStep(facts), func() (bool, error) {
 		metrics.StepDuration.WithLabelValues("upgrade").Observe(s.now.Sub(facts.Since).Seconds())
 		if err := r.setState(ctx, s, n, upgradev1alpha1.NodeVerifying, nil); err != nil {
-			return false, 0, err
+			return false, err
 		}
 		r.nodeEvent(s, n, corev1.EventTypeNormal, "Verifying", "Verify", "node %s reports %s and is Ready; soaking", n.Name, n.Status.NodeInfo.KubeletVersion)
-		return true, 0, nil
+		return true, nil
+	})
+}
+
+// act carries out a step decision: advance on Advance (which says whether
+// the node can take another step in this pass), fail the node on Fail, and
+// on Wait record what the node waits for and when to look again.
+func (r *ClusterUpgradeReconciler) act(ctx context.Context, s *scope, n *corev1.Node, d plan.Decision,
+	advance func() (bool, error)) (bool, time.Duration, error) {
+	switch d.Outcome {
+	case plan.Advance:
+		more, err := advance()
+		return more, 0, err
 	case plan.Fail:
 		return false, 0, r.failNode(ctx, s, n, d.Reason, d.Message)
 	default:
@@ -229,17 +239,10 @@ func (r *ClusterUpgradeReconciler) stepVerify(ctx context.Context, s *scope, n *
 	if c := readyCondition(n); c != nil {
 		facts.ReadySince = c.LastTransitionTime.Time
 	}
-	d := plan.VerifyStep(facts)
-	switch d.Outcome {
-	case plan.Advance:
+	return r.act(ctx, s, n, plan.VerifyStep(facts), func() (bool, error) {
 		metrics.StepDuration.WithLabelValues("verify").Observe(s.now.Sub(facts.Since).Seconds())
-		return false, 0, r.finishNode(ctx, s, n)
-	case plan.Fail:
-		return false, 0, r.failNode(ctx, s, n, d.Reason, d.Message)
-	default:
-		s.messages[n.Name] = d.Message
-		return false, d.RequeueAfter, nil
-	}
+		return false, r.finishNode(ctx, s, n)
+	})
 }
 
 // finishNode uncordons a verified node unless an admin had cordoned it,

@@ -30,6 +30,9 @@ func setProgressStatus(cu *upgradev1alpha1.ClusterUpgrade, s *scope, p plan.Plan
 	if p.Skipped > 0 {
 		summary += fmt.Sprintf(", %d skipped", p.Skipped)
 	}
+	if len(p.NotReadyPending) > 0 && len(p.NotReadyPending) < p.Pending {
+		summary += fmt.Sprintf("; NotReady, not started: %s", listSome(p.NotReadyPending))
+	}
 	switch {
 	case p.Halted:
 		setStalled(cu, upgradev1alpha1.PhaseFailed, upgradev1alpha1.ReasonTooManyFailures, fmt.Sprintf(
