@@ -20,6 +20,7 @@ import (
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 	"github.com/nodewave/nodewave/internal/nodeupgrade"
+	"github.com/nodewave/nodewave/test/nodeagent"
 )
 
 // kstatusOf computes the status Argo CD and Flux would read from cu, and
@@ -127,7 +128,7 @@ var _ = Describe("ClusterUpgrade reconciler", func() {
 	It("upgrades with a count of 3 at once, keeping every slot busy, through Jobs", func(ctx SpecContext) {
 		nodes := makeNodes(ctx, "count", 12)
 		for _, n := range nodes {
-			kubelet.set(n, kubeletBehaviour{delay: 500 * time.Millisecond})
+			kubelet.set(n, nodeagent.Behaviour{Delay: 500 * time.Millisecond})
 		}
 		mon := watchBudget(ctx, clientset, "count")
 		cu := concurrent(newCU("count", "count"), "3")
@@ -263,8 +264,8 @@ var _ = Describe("ClusterUpgrade reconciler", func() {
 
 	It("fails a node whose upgrade Job fails, unless the kubelet already reports the target", func(ctx SpecContext) {
 		nodes := makeNodes(ctx, "jobfail", 2)
-		kubelet.set(nodes[0], kubeletBehaviour{never: true})
-		kubelet.set(nodes[1], kubeletBehaviour{delay: time.Hour}) // reports the target only when the test says
+		kubelet.set(nodes[0], nodeagent.Behaviour{Never: true})
+		kubelet.set(nodes[1], nodeagent.Behaviour{Delay: time.Hour}) // reports the target only when the test says
 		cu := concurrent(newCU("jobfail", "jobfail"), "2")
 		cu.Spec.MaxFailedNodes = 1
 		cu.Spec.Upgrade = upgradev1alpha1.NodeUpgradeSpec{Type: upgradev1alpha1.JobUpgrade, Job: &upgradev1alpha1.JobSpec{
@@ -304,8 +305,8 @@ var _ = Describe("ClusterUpgrade reconciler", func() {
 
 	It("fails a node that is not Ready at the target within upgrade.timeout, and halts past maxFailedNodes", func(ctx SpecContext) {
 		nodes := makeNodes(ctx, "uto", 4)
-		kubelet.set(nodes[0], kubeletBehaviour{never: true})       // zone-a
-		kubelet.set(nodes[3], kubeletBehaviour{report: "v1.37.1"}) // zone-a: reports another version
+		kubelet.set(nodes[0], nodeagent.Behaviour{Never: true})       // zone-a
+		kubelet.set(nodes[3], nodeagent.Behaviour{Report: "v1.37.1"}) // zone-a: reports another version
 		cu := concurrent(newCU("uto", "uto"), "2")
 		cu.Spec.Upgrade.Timeout = &metav1.Duration{Duration: 2 * time.Second}
 		cu.Spec.MaxFailedNodes = 1
@@ -323,8 +324,8 @@ var _ = Describe("ClusterUpgrade reconciler", func() {
 		}).Should(Succeed())
 
 		By("retrying the failed nodes after a spec change")
-		kubelet.set(nodes[0], kubeletBehaviour{})
-		kubelet.set(nodes[3], kubeletBehaviour{})
+		kubelet.set(nodes[0], nodeagent.Behaviour{})
+		kubelet.set(nodes[3], nodeagent.Behaviour{})
 		Eventually(func() error {
 			c := getCU(ctx, "uto")
 			c.Spec.Upgrade.Timeout = &metav1.Duration{Duration: time.Minute}
@@ -359,7 +360,7 @@ var _ = Describe("ClusterUpgrade reconciler", func() {
 	It("converges to a new target set mid-flight", func(ctx SpecContext) {
 		nodes := makeNodes(ctx, "retarget", 4)
 		for _, n := range nodes {
-			kubelet.set(n, kubeletBehaviour{delay: time.Second})
+			kubelet.set(n, nodeagent.Behaviour{Delay: time.Second})
 		}
 		cu := newCU("retarget", "retarget")
 		cu.Spec.TargetVersion = "v1.37.0"
@@ -425,7 +426,7 @@ var _ = Describe("ClusterUpgrade reconciler", func() {
 
 	It("releases its nodes when deleted mid-flight", func(ctx SpecContext) {
 		nodes := makeNodes(ctx, "del", 3)
-		kubelet.set(nodes[0], kubeletBehaviour{never: true})
+		kubelet.set(nodes[0], nodeagent.Behaviour{Never: true})
 		cu := concurrent(newCU("del", "del"), "1")
 		cu.Spec.Upgrade = upgradev1alpha1.NodeUpgradeSpec{Type: upgradev1alpha1.JobUpgrade, Job: &upgradev1alpha1.JobSpec{
 			Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "upgrade", Image: "example.com/upgrader:v1"}}}},
@@ -462,7 +463,7 @@ var _ = Describe("ClusterUpgrade reconciler", func() {
 	It("resumes after a manager restart without draining a finished node again", func(ctx SpecContext) {
 		nodes := makeNodes(ctx, "restart", 6)
 		for _, n := range nodes {
-			kubelet.set(n, kubeletBehaviour{delay: 700 * time.Millisecond})
+			kubelet.set(n, nodeagent.Behaviour{Delay: 700 * time.Millisecond})
 		}
 		mon := watchBudget(ctx, clientset, "restart")
 		createCU(ctx, concurrent(newCU("restart", "restart"), "2"))

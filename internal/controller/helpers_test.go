@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+	"github.com/nodewave/nodewave/test/nodeagent"
 )
 
 const (
@@ -60,28 +61,16 @@ func makeNode(ctx context.Context, name, pool, zone, kubelet string, unschedulab
 	})
 }
 
-// kubeletBehaviour is how the fake kubelet treats one node.
-type kubeletBehaviour struct {
-	never   bool          // never upgrade the kubelet
-	report  string        // report this version instead of the target
-	delay   time.Duration // wait this long after the node enters upgrading
-	started time.Time
-}
-
 // fakeKubelet plays the parts of a cluster that envtest lacks (DESIGN.md
 // section 6): it deletes pods that were evicted or deleted (as a kubelet
-// confirms a pod's termination), and plays the node agent: a node labelled
-// upgrading reports its target-version annotation as kubelet version.
+// confirms a pod's termination), and, through the simulated node agent, makes
+// a node labelled upgrading report its target-version annotation.
 type fakeKubelet struct {
-	mu        sync.Mutex
-	behaviour map[string]*kubeletBehaviour
+	agent *nodeagent.Agent
 }
 
-func (k *fakeKubelet) set(node string, b kubeletBehaviour) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.behaviour[node] = &b
-}
+// set fixes how the node agent treats node.
+func (k *fakeKubelet) set(node string, b nodeagent.Behaviour) { k.agent.Set(node, b) }
 
 func (k *fakeKubelet) run(ctx context.Context, c client.Client) {
 	defer GinkgoRecover()
@@ -94,7 +83,7 @@ func (k *fakeKubelet) run(ctx context.Context, c client.Client) {
 		case <-tick.C:
 		}
 		k.terminatePods(ctx, c)
-		k.upgradeNodes(ctx, c)
+		k.agent.Step(ctx)
 	}
 }
 
@@ -107,37 +96,6 @@ func (k *fakeKubelet) terminatePods(ctx context.Context, c client.Client) {
 		if p := &pods.Items[i]; p.DeletionTimestamp != nil {
 			_ = c.Delete(ctx, p, client.GracePeriodSeconds(0))
 		}
-	}
-}
-
-func (k *fakeKubelet) upgradeNodes(ctx context.Context, c client.Client) {
-	nodes := &corev1.NodeList{}
-	if c.List(ctx, nodes, client.MatchingLabels{upgradev1alpha1.NodeStateLabel: string(upgradev1alpha1.NodeUpgrading)}) != nil {
-		return
-	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	for i := range nodes.Items {
-		n := &nodes.Items[i]
-		b := k.behaviour[n.Name]
-		if b == nil {
-			b = &kubeletBehaviour{}
-			k.behaviour[n.Name] = b
-		}
-		if b.started.IsZero() {
-			b.started = time.Now()
-		}
-		want := n.Annotations[upgradev1alpha1.TargetVersionAnnotation]
-		if b.report != "" {
-			want = b.report
-		}
-		if b.never || want == "" || time.Since(b.started) < b.delay || n.Status.NodeInfo.KubeletVersion == want {
-			continue
-		}
-		patch := client.MergeFrom(n.DeepCopy())
-		n.Status.NodeInfo.KubeletVersion = want
-		_ = c.Status().Patch(ctx, n, patch)
-		b.started = time.Time{}
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/nodewave/nodewave/internal/drain"
 	"github.com/nodewave/nodewave/internal/testenv"
+	"github.com/nodewave/nodewave/test/nodeagent"
 )
 
 const jobNamespace = "nodewave-system"
@@ -80,7 +81,7 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 	Expect(env.Client.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: jobNamespace}})).To(Succeed())
 
-	kubelet = &fakeKubelet{behaviour: map[string]*kubeletBehaviour{}}
+	kubelet = &fakeKubelet{agent: &nodeagent.Agent{Client: env.Client}}
 	var ctx context.Context
 	ctx, stopKubelet = context.WithCancel(context.Background())
 	go kubelet.run(ctx, env.Client)
