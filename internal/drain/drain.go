@@ -6,13 +6,17 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	kubectldrain "k8s.io/kubectl/pkg/drain"
 
 	"github.com/nodewave/nodewave/internal/metrics"
@@ -31,24 +35,28 @@ type Options struct {
 
 // Result is what one pass saw and did.
 type Result struct {
-	// Remaining is how many pods still have to leave the node, including
-	// pods already terminating and pods that may not be evicted; 0 means
-	// the node is drained.
+	// Remaining is how many pods still have to leave the node: pods
+	// already terminating (including the ones this pass evicted), pods an
+	// eviction was refused for, and pods the options do not allow to be
+	// evicted. 0 means the node is drained.
 	Remaining int
-	// Evicted is how many evictions the API server accepted in this pass.
+	// Evicted is how many evictions the API server accepted in this pass
+	// (for ForceDelete: how many deletions).
 	Evicted int
-	// Blocked is how many evictions a PodDisruptionBudget refused (429).
+	// Blocked is how many evictions a PodDisruptionBudget refused in this
+	// pass (429 Too Many Requests).
 	Blocked int
 	// Message says, for humans, what keeps the node from being drained, for
-	// example "2 pods blocked by PodDisruptionBudget default/web". Empty
-	// when drained.
+	// example "2 pods blocked by PodDisruptionBudget default/web; 1 pod
+	// terminating". Empty when drained.
 	Message string
 }
 
 // Drained reports whether no pod has to leave the node any more.
 func (r Result) Drained() bool { return r.Remaining == 0 }
 
-// Drainer drains nodes through the Eviction API (policy/v1).
+// Drainer drains nodes through the Eviction API (policy/v1), so
+// PodDisruptionBudgets are honoured.
 type Drainer struct {
 	// Client reaches the API server.
 	Client kubernetes.Interface
@@ -56,79 +64,90 @@ type Drainer struct {
 
 // Drain runs one non-blocking pass over nodeName's pods: it evicts every
 // pod that has to leave and is not leaving yet, and reports what is left.
+// It returns an error only when the node's pods cannot be listed; a
+// refused or failed eviction is reported in the Result, and the next pass
+// tries again.
 func (d *Drainer) Drain(ctx context.Context, nodeName string, opts Options) (Result, error) {
 	return d.pass(ctx, nodeName, opts, false)
 }
 
 // ForceDelete deletes, without eviction and so ignoring
 // PodDisruptionBudgets, the pods Drain would evict (drain.onTimeout:
-// ForceDelete). The same filters apply: DaemonSet, mirror and finished
-// pods stay, and pods with emptyDir or without a controller are deleted
-// only when the options allow them. One pass, non-blocking.
+// ForceDelete), with opts.GracePeriodSeconds when set, else each pod's own.
+// The same filters apply: DaemonSet, mirror and finished pods are left
+// alone, and pods with emptyDir or without a controller are deleted only
+// when opts.DeleteEmptyDirData or opts.Force allow them; otherwise they
+// stay and are named in the Message as in Drain. Pods already terminating
+// are left to finish. One pass, non-blocking.
 func (d *Drainer) ForceDelete(ctx context.Context, nodeName string, opts Options) (Result, error) {
 	return d.pass(ctx, nodeName, opts, true)
 }
 
 func (d *Drainer) pass(ctx context.Context, nodeName string, opts Options, deleteDirectly bool) (Result, error) {
-	var notes notes
-	helper := d.helper(ctx, opts, &notes)
+	n := &notes{}
+	helper := d.helper(ctx, opts, n)
 	list, errs := helper.GetPodsForDeletion(nodeName)
 	if list == nil {
-		return Result{}, fmt.Errorf("listing the pods of node %s: %v", nodeName, errs)
+		return Result{}, fmt.Errorf("listing the pods of node %s: %w", nodeName, errors.Join(errs...))
 	}
 	res := Result{}
+	// With kubectl's emptyDir and controller checks relaxed (see helper),
+	// only its DaemonSet check can refuse a pod here: it could not read the
+	// pod's DaemonSet. Such pods stay.
 	for _, err := range errs {
-		// Only a DaemonSet lookup can fail here: the pod stays.
-		res.Remaining++
-		notes.add(err.Error())
+		res.Remaining += podsNamedIn(err)
+		n.add(shorten(err.Error()))
 	}
-	res.Remaining += len(notes.blocked)
+	res.Remaining += len(n.blocked)
+	budgets := &budgets{client: d.Client}
 	for _, pod := range list.Pods() {
 		if pod.DeletionTimestamp != nil {
 			res.Remaining++
-			notes.terminating++
+			n.terminating++
 			continue
 		}
 		var err error
 		if deleteDirectly {
 			err = helper.DeletePod(pod)
 		} else {
-			err = helper.EvictPod(pod, policyv1.SchemeGroupVersion)
+			err = d.evict(ctx, helper, pod, opts.GracePeriodSeconds)
 		}
 		switch {
 		case err == nil:
 			res.Remaining++ // it still has to terminate
+			res.Evicted++
+			n.terminating++
 			if deleteDirectly {
 				metrics.EvictionsTotal.WithLabelValues(metrics.EvictionDeleted).Inc()
 			} else {
-				res.Evicted++
 				metrics.EvictionsTotal.WithLabelValues(metrics.EvictionEvicted).Inc()
 			}
-			notes.terminating++
 		case apierrors.IsNotFound(err):
 			// Already gone.
-		case apierrors.IsTooManyRequests(err):
+		case refusedByBudget(err):
 			res.Remaining++
 			res.Blocked++
 			metrics.EvictionsTotal.WithLabelValues(metrics.EvictionBlocked).Inc()
-			notes.blockedBy(pdbName(err, pod))
+			n.blockedBy(budgets.refusing(ctx, err, &pod))
 		default:
 			res.Remaining++
 			metrics.EvictionsTotal.WithLabelValues(metrics.EvictionError).Inc()
-			notes.add(fmt.Sprintf("pod %s/%s: %v", pod.Namespace, pod.Name, err))
+			n.add(fmt.Sprintf("pod %s/%s: %s", pod.Namespace, pod.Name, shorten(err.Error())))
 		}
 	}
 	if res.Remaining > 0 {
-		res.Message = notes.String()
+		res.Message = n.String()
 	}
 	return res, nil
 }
 
 // helper configures kubectl's drain helper for one pass. Its own emptyDir
-// and controller checks are relaxed so that nodewave's filter below sees
-// every pod and can say, in nodewave's words, why one may not leave.
+// and controller checks are relaxed (DeleteEmptyDirData and Force true) so
+// that nodewave's filter, which applies the same rules with opts, sees each
+// such pod and can name it with the field that would let it go; kubectl's
+// checks only report them in bulk, as errors in kubectl's words.
 func (d *Drainer) helper(ctx context.Context, opts Options, n *notes) *kubectldrain.Helper {
-	grace := -1
+	grace := -1 // each pod's own
 	if opts.GracePeriodSeconds != nil {
 		grace = int(*opts.GracePeriodSeconds)
 	}
@@ -139,18 +158,41 @@ func (d *Drainer) helper(ctx context.Context, opts Options, n *notes) *kubectldr
 		IgnoreAllDaemonSets: true,
 		DeleteEmptyDirData:  true,
 		Force:               true,
-		// Only used by kubectl's blocking loops, which nodewave never
-		// calls; set so that no zero value could make one spin.
+		ChunkSize:           500, // kubectl drain's default
+		// Only kubectl's blocking loops use these, and nodewave never calls
+		// them; set so that no zero value could make one spin or hang.
 		Timeout:              time.Minute,
 		EvictErrorRetryDelay: 5 * time.Second,
-		AdditionalFilters:    []kubectldrain.PodFilter{skipFinished, n.policy(opts)},
-		Out:                  io.Discard,
-		ErrOut:               io.Discard,
+		// SkipWaitForDeleteTimeoutSeconds stays 0: a pod stuck terminating
+		// still counts as remaining.
+		AdditionalFilters: []kubectldrain.PodFilter{skipFinished, n.policy(opts)},
+		Out:               io.Discard,
+		ErrOut:            io.Discard,
 	}
 }
 
+// evict asks the Eviction API (policy/v1) to evict pod, like kubectl's
+// Helper.EvictPod, but without client-go's retries: client-go retries a
+// 429 that carries Retry-After up to 10 times, sleeping each time, and the
+// API server sends Retry-After: 10 while a PodDisruptionBudget's status is
+// not observed yet, which would block one pass for 100 seconds. Clients
+// with no REST client (client-go's fake clientset) go through EvictPod.
+func (d *Drainer) evict(ctx context.Context, helper *kubectldrain.Helper, pod corev1.Pod, grace *int64) error {
+	rc := d.Client.PolicyV1().RESTClient()
+	if c, ok := rc.(*rest.RESTClient); rc == nil || (ok && c == nil) {
+		return helper.EvictPod(pod, policyv1.SchemeGroupVersion)
+	}
+	eviction := &policyv1.Eviction{
+		ObjectMeta:    metav1.ObjectMeta{Namespace: pod.Namespace, Name: pod.Name},
+		DeleteOptions: &metav1.DeleteOptions{GracePeriodSeconds: grace},
+	}
+	return rc.Post().AbsPath("/api/v1").Namespace(pod.Namespace).Resource("pods").Name(pod.Name).
+		SubResource("eviction").Body(eviction).MaxRetries(0).Do(ctx).Error()
+}
+
 // skipFinished leaves Succeeded and Failed pods alone: they hold no
-// workload, and nothing is gained by deleting them.
+// workload, and nothing is gained by deleting them. (kubectl would delete
+// them.)
 func skipFinished(pod corev1.Pod) kubectldrain.PodDeleteStatus {
 	if pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
 		return kubectldrain.MakePodDeleteStatusSkip()
@@ -158,25 +200,106 @@ func skipFinished(pod corev1.Pod) kubectldrain.PodDeleteStatus {
 	return kubectldrain.MakePodDeleteStatusOkay()
 }
 
-// pdbRE finds the budget's name in the cause the API server gives with a 429.
-var pdbRE = regexp.MustCompile(`^The disruption budget (\S+) `)
+// refusedByBudget reports whether an eviction was refused because of a
+// PodDisruptionBudget, or throttled: a 429 (the budget allows no
+// disruption now, or its status is not observed yet), or a 403 with a
+// DisruptionBudget cause (the budget's status is inconsistent: negative
+// disruptionsAllowed, or too many evictions the disruption controller has
+// not confirmed). Both clear up without nodewave doing anything.
+func refusedByBudget(err error) bool {
+	return apierrors.IsTooManyRequests(err) ||
+		(apierrors.IsForbidden(err) && apierrors.HasStatusCause(err, policyv1.DisruptionBudgetCause))
+}
 
-// pdbName is the namespace/name of the PodDisruptionBudget that refused
-// the eviction of pod, or "" when the error does not say.
-func pdbName(err error, pod corev1.Pod) string {
+// budgetRE finds the budget's name in a DisruptionBudget cause. Every
+// cause kube-apiserver writes starts "The disruption budget <name> ...".
+var budgetRE = regexp.MustCompile(`(?i)\bdisruption budget ([a-z0-9](?:[-a-z0-9.]*[a-z0-9])?)(?:\s|[:,.(]|$)`)
+
+// budgetInError is the name of the PodDisruptionBudget the error names, or
+// "" when it names none.
+func budgetInError(err error) string {
 	var status apierrors.APIStatus
 	if !errors.As(err, &status) || status.Status().Details == nil {
 		return ""
 	}
-	for _, c := range status.Status().Details.Causes {
+	details := status.Status().Details
+	for _, c := range details.Causes {
 		if c.Type != policyv1.DisruptionBudgetCause {
 			continue
 		}
-		if m := pdbRE.FindStringSubmatch(c.Message); m != nil {
-			return pod.Namespace + "/" + m[1]
+		if m := budgetRE.FindStringSubmatch(c.Message); m != nil {
+			return m[1]
 		}
 	}
+	// The 403s name the budget as the object refused.
+	if details.Kind == "poddisruptionbudget" || details.Kind == "poddisruptionbudgets" {
+		return details.Name
+	}
 	return ""
+}
+
+// budgets finds the PodDisruptionBudget behind a refused eviction, listing
+// a namespace's budgets at most once per pass.
+type budgets struct {
+	client kubernetes.Interface
+	byNS   map[string][]policyv1.PodDisruptionBudget
+}
+
+// refusing is the namespace/name of the budget that refused pod's eviction
+// with err, or "" when neither the error nor the namespace's budgets say.
+func (b *budgets) refusing(ctx context.Context, err error, pod *corev1.Pod) string {
+	if name := budgetInError(err); name != "" {
+		return pod.Namespace + "/" + name
+	}
+	if b.byNS == nil {
+		b.byNS = map[string][]policyv1.PodDisruptionBudget{}
+	}
+	list, ok := b.byNS[pod.Namespace]
+	if !ok {
+		l, err := b.client.PolicyV1().PodDisruptionBudgets(pod.Namespace).List(ctx, metav1.ListOptions{})
+		if err == nil {
+			list = l.Items
+		}
+		b.byNS[pod.Namespace] = list
+	}
+	var found []string
+	for i := range list {
+		// As kube-apiserver matches them: a nil selector matches nothing,
+		// an empty one everything.
+		sel, err := metav1.LabelSelectorAsSelector(list[i].Spec.Selector)
+		if err == nil && sel.Matches(labels.Set(pod.Labels)) {
+			found = append(found, pod.Namespace+"/"+list[i].Name)
+		}
+	}
+	if len(found) != 1 {
+		return ""
+	}
+	return found[0]
+}
+
+// podsNamedIn counts the pods a GetPodsForDeletion error names: kubectl
+// writes "cannot delete <why>: ns/a, ns/b". At least 1.
+func podsNamedIn(err error) int {
+	s := err.Error()
+	i := strings.LastIndex(s, ": ")
+	if i < 0 {
+		return 1
+	}
+	return max(1, len(strings.Split(s[i+2:], ", ")))
+}
+
+// maxErrorLen bounds an API error's text in a Message.
+const maxErrorLen = 160
+
+func shorten(s string) string {
+	if len(s) <= maxErrorLen {
+		return s
+	}
+	i := maxErrorLen
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
 }
 
 // hasController reports whether a controller owns the pod.

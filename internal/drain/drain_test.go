@@ -25,8 +25,7 @@ type podOpt func(*corev1.Pod)
 
 func owned(kind, name string) podOpt {
 	return func(p *corev1.Pod) {
-		apiVersion := "apps/v1"
-		p.OwnerReferences = []metav1.OwnerReference{{APIVersion: apiVersion, Kind: kind, Name: name,
+		p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: kind, Name: name,
 			UID: "00000000-0000-0000-0000-000000000002", Controller: ptr.To(true)}}
 	}
 }
@@ -45,9 +44,9 @@ func mirror() podOpt {
 
 func phase(ph corev1.PodPhase) podOpt { return func(p *corev1.Pod) { p.Status.Phase = ph } }
 
-// makePod creates a Running, Ready pod on node in ns, owned by a ReplicaSet
+// newPod is a Running, Ready pod on node in ns, owned by a ReplicaSet
 // unless an option says otherwise.
-func makePod(ctx context.Context, ns, name, node string, opts ...podOpt) {
+func newPod(ns, name, node string, opts ...podOpt) *corev1.Pod {
 	p := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: map[string]string{"app": name}},
 		Spec:       corev1.PodSpec{NodeName: node, Containers: []corev1.Container{{Name: "c", Image: "example.com/app:v1"}}},
@@ -58,6 +57,12 @@ func makePod(ctx context.Context, ns, name, node string, opts ...podOpt) {
 	for _, o := range opts {
 		o(p)
 	}
+	return p
+}
+
+// makePod creates newPod's pod, status included.
+func makePod(ctx context.Context, ns, name, node string, opts ...podOpt) {
+	p := newPod(ns, name, node, opts...)
 	st := p.Status
 	Expect(env.Client.Create(ctx, p)).To(Succeed())
 	p.Status = st
@@ -75,6 +80,13 @@ func terminate(ctx context.Context, ns string) {
 	}
 }
 
+// startDeleting deletes a pod gracefully: with no kubelet, it stays, terminating.
+func startDeleting(ctx context.Context, ns, name string) {
+	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+	Expect(env.Client.Delete(ctx, p, client.GracePeriodSeconds(300))).To(Succeed())
+	Expect(terminating(ctx, ns, name)).To(BeTrue())
+}
+
 func exists(ctx context.Context, ns, name string) bool {
 	err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &corev1.Pod{})
 	Expect(client.IgnoreNotFound(err)).To(Succeed())
@@ -87,15 +99,22 @@ func terminating(ctx context.Context, ns, name string) bool {
 	return p.DeletionTimestamp != nil
 }
 
-// pdb creates a PodDisruptionBudget for app and sets the status the
-// disruption controller would, allowing `allowed` disruptions.
-func pdb(ctx context.Context, ns, app string, allowed int32) *policyv1.PodDisruptionBudget {
+// newPDB creates a PodDisruptionBudget for the pods labelled app=app,
+// without a status: as if the disruption controller had not seen it yet.
+func newPDB(ctx context.Context, ns, name, app string) *policyv1.PodDisruptionBudget {
 	b := &policyv1.PodDisruptionBudget{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: app + "-pdb"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 		Spec: policyv1.PodDisruptionBudgetSpec{MinAvailable: ptr.To(intstr.FromInt32(1)),
 			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": app}}},
 	}
 	Expect(env.Client.Create(ctx, b)).To(Succeed())
+	return b
+}
+
+// pdb creates a PodDisruptionBudget for app and sets the status the
+// disruption controller would, allowing `allowed` disruptions.
+func pdb(ctx context.Context, ns, app string, allowed int32) *policyv1.PodDisruptionBudget {
+	b := newPDB(ctx, ns, app+"-pdb", app)
 	setAllowed(ctx, b, allowed)
 	return b
 }
@@ -121,7 +140,32 @@ func namespace(ctx context.Context) (string, string) {
 	return ns, "node-" + ns
 }
 
-var _ = Describe("Drainer", func() {
+// evictions reads nodewave_evictions_total{result}.
+func evictions(result string) float64 {
+	return testutil.ToFloat64(metrics.EvictionsTotal.WithLabelValues(result))
+}
+
+// counters snapshots every result of nodewave_evictions_total.
+func counters() map[string]float64 {
+	m := map[string]float64{}
+	for _, r := range []string{metrics.EvictionEvicted, metrics.EvictionBlocked, metrics.EvictionError, metrics.EvictionDeleted} {
+		m[r] = evictions(r)
+	}
+	return m
+}
+
+// moved is how much each result's counter moved since before.
+func moved(before map[string]float64) map[string]float64 {
+	m := map[string]float64{}
+	for r, v := range counters() {
+		if d := v - before[r]; d != 0 {
+			m[r] = d
+		}
+	}
+	return m
+}
+
+var _ = Describe("Drainer against kube-apiserver", func() {
 	d := func() *Drainer { return &Drainer{Client: clientset} }
 	all := Options{DeleteEmptyDirData: true, Force: true}
 
@@ -130,26 +174,31 @@ var _ = Describe("Drainer", func() {
 		makePod(ctx, ns, "a", node)
 		makePod(ctx, ns, "b", node)
 		makePod(ctx, ns, "elsewhere", "other-node")
-		evicted := testutil.ToFloat64(metrics.EvictionsTotal.WithLabelValues(metrics.EvictionEvicted))
+		before := counters()
 
 		res, err := d().Drain(ctx, node, Options{})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(res).To(Equal(Result{Remaining: 2, Evicted: 2, Message: "2 pods terminating"}))
+		Expect(res.Drained()).To(BeFalse())
 		Expect(terminating(ctx, ns, "a")).To(BeTrue())
+		Expect(terminating(ctx, ns, "b")).To(BeTrue())
 		Expect(terminating(ctx, ns, "elsewhere")).To(BeFalse(), "a pod on another node was evicted")
-		Expect(testutil.ToFloat64(metrics.EvictionsTotal.WithLabelValues(metrics.EvictionEvicted)) - evicted).To(Equal(2.0))
+		Expect(moved(before)).To(Equal(map[string]float64{metrics.EvictionEvicted: 2}))
 
 		By("not evicting a terminating pod again")
+		before = counters()
 		res, err = d().Drain(ctx, node, Options{})
 		Expect(err).NotTo(HaveOccurred())
-		Expect(res.Evicted).To(BeZero())
-		Expect(res.Remaining).To(Equal(2))
+		Expect(res).To(Equal(Result{Remaining: 2, Message: "2 pods terminating"}))
+		Expect(moved(before)).To(BeEmpty())
 
+		By("seeing the node drained once the kubelet is done")
 		terminate(ctx, ns)
 		res, err = d().Drain(ctx, node, Options{})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(res.Drained()).To(BeTrue())
-		Expect(res.Message).To(BeEmpty())
+		Expect(res).To(Equal(Result{}))
+		Expect(exists(ctx, ns, "elsewhere")).To(BeTrue())
 	})
 
 	It("leaves DaemonSet, mirror and finished pods alone", func(ctx SpecContext) {
@@ -161,91 +210,187 @@ var _ = Describe("Drainer", func() {
 					Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "example.com/agent:v1"}}}}},
 		}
 		Expect(env.Client.Create(ctx, ds)).To(Succeed())
-		makePod(ctx, ns, "agent-x", node, owned("DaemonSet", "agent"))
+		makePod(ctx, ns, "agent-x", node, owned("DaemonSet", "agent"), withEmptyDir())
 		makePod(ctx, ns, "static", node, unowned(), mirror())
 		makePod(ctx, ns, "done", node, phase(corev1.PodSucceeded))
-		makePod(ctx, ns, "crashed", node, unowned(), phase(corev1.PodFailed))
+		makePod(ctx, ns, "crashed", node, unowned(), withEmptyDir(), phase(corev1.PodFailed))
+		before := counters()
 
-		res, err := d().Drain(ctx, node, Options{})
-		Expect(err).NotTo(HaveOccurred())
-		Expect(res).To(Equal(Result{}))
+		for _, opts := range []Options{{}, all} {
+			res, err := d().Drain(ctx, node, opts)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(res).To(Equal(Result{}), "options %+v", opts)
+			res, err = d().ForceDelete(ctx, node, opts)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(res).To(Equal(Result{}), "options %+v", opts)
+		}
 		for _, name := range []string{"agent-x", "static", "done", "crashed"} {
 			Expect(terminating(ctx, ns, name)).To(BeFalse(), name)
 		}
+		Expect(moved(before)).To(BeEmpty())
 	})
 
 	It("keeps pods with emptyDir unless deleteEmptyDirData, and unmanaged pods unless force", func(ctx SpecContext) {
 		ns, node := namespace(ctx)
 		makePod(ctx, ns, "cache", node, withEmptyDir())
 		makePod(ctx, ns, "solo", node, unowned())
+		before := counters()
 
 		res, err := d().Drain(ctx, node, Options{})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(res.Remaining).To(Equal(2))
 		Expect(res.Evicted).To(BeZero())
+		Expect(res.Blocked).To(BeZero())
 		Expect(res.Message).To(ContainSubstring(fmt.Sprintf("pod %s/cache uses emptyDir (set drain.deleteEmptyDirData to evict it)", ns)))
 		Expect(res.Message).To(ContainSubstring(fmt.Sprintf("pod %s/solo has no controller (set drain.force to evict it)", ns)))
 		Expect(terminating(ctx, ns, "cache")).To(BeFalse())
 		Expect(terminating(ctx, ns, "solo")).To(BeFalse())
+		Expect(moved(before)).To(BeEmpty(), "a pod the options keep is not an eviction attempt")
 
 		res, err = d().Drain(ctx, node, Options{DeleteEmptyDirData: true})
 		Expect(err).NotTo(HaveOccurred())
-		Expect(res.Evicted).To(Equal(1))
+		Expect(res).To(Equal(Result{Remaining: 2, Evicted: 1,
+			Message: fmt.Sprintf("pod %s/solo has no controller (set drain.force to evict it); 1 pod terminating", ns)}))
 		Expect(terminating(ctx, ns, "cache")).To(BeTrue())
 		Expect(terminating(ctx, ns, "solo")).To(BeFalse())
+
+		res, err = d().Drain(ctx, node, Options{Force: true})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res).To(Equal(Result{Remaining: 2, Evicted: 1, Message: "2 pods terminating"}),
+			"a terminating emptyDir pod is terminating, not kept")
+		Expect(terminating(ctx, ns, "solo")).To(BeTrue())
+	})
+
+	It("keeps a pod whose DaemonSet is gone unless force", func(ctx SpecContext) {
+		ns, node := namespace(ctx)
+		makePod(ctx, ns, "orphan", node, owned("DaemonSet", "deleted"))
+
+		res, err := d().Drain(ctx, node, Options{DeleteEmptyDirData: true})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res).To(Equal(Result{Remaining: 1,
+			Message: fmt.Sprintf("pod %s/orphan belongs to a DaemonSet that no longer exists (set drain.force to evict it)", ns)}))
 
 		res, err = d().Drain(ctx, node, all)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(res.Evicted).To(Equal(1))
-		Expect(terminating(ctx, ns, "solo")).To(BeTrue())
+		Expect(terminating(ctx, ns, "orphan")).To(BeTrue())
+	})
+
+	It("counts a terminating pod as remaining, whatever the options, and evicts nothing", func(ctx SpecContext) {
+		ns, node := namespace(ctx)
+		makePod(ctx, ns, "leaving", node, unowned(), withEmptyDir())
+		startDeleting(ctx, ns, "leaving")
+		before := counters()
+
+		res, err := d().Drain(ctx, node, Options{})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res).To(Equal(Result{Remaining: 1, Message: "1 pod terminating"}))
+		res, err = d().ForceDelete(ctx, node, all)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res).To(Equal(Result{Remaining: 1, Message: "1 pod terminating"}))
+		Expect(moved(before)).To(BeEmpty())
+		Expect(exists(ctx, ns, "leaving")).To(BeTrue())
 	})
 
 	It("counts evictions a PodDisruptionBudget refuses, names it, and succeeds once it allows", func(ctx SpecContext) {
 		ns, node := namespace(ctx)
 		makePod(ctx, ns, "web", node)
+		makePod(ctx, ns, "web2", node, func(p *corev1.Pod) { p.Labels["app"] = "web" })
+		makePod(ctx, ns, "free", node)
 		budget := pdb(ctx, ns, "web", 0)
-		blocked := testutil.ToFloat64(metrics.EvictionsTotal.WithLabelValues(metrics.EvictionBlocked))
+		before := counters()
 
 		start := time.Now()
 		res, err := d().Drain(ctx, node, Options{})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(time.Since(start)).To(BeNumerically("<", 2*time.Second), "a blocked pass must not wait")
-		Expect(res).To(Equal(Result{Remaining: 1, Blocked: 1, Message: fmt.Sprintf("1 pod blocked by PodDisruptionBudget %s/web-pdb", ns)}))
+		Expect(res).To(Equal(Result{Remaining: 3, Evicted: 1, Blocked: 2,
+			Message: fmt.Sprintf("2 pods blocked by PodDisruptionBudget %s/web-pdb; 1 pod terminating", ns)}))
 		Expect(terminating(ctx, ns, "web")).To(BeFalse())
-		Expect(testutil.ToFloat64(metrics.EvictionsTotal.WithLabelValues(metrics.EvictionBlocked)) - blocked).To(Equal(1.0))
+		Expect(terminating(ctx, ns, "web2")).To(BeFalse())
+		Expect(terminating(ctx, ns, "free")).To(BeTrue())
+		Expect(moved(before)).To(Equal(map[string]float64{metrics.EvictionBlocked: 2, metrics.EvictionEvicted: 1}))
 
+		By("evicting one pod once the budget allows one disruption")
 		setAllowed(ctx, budget, 1)
 		res, err = d().Drain(ctx, node, Options{})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(res.Evicted).To(Equal(1))
-		Expect(terminating(ctx, ns, "web")).To(BeTrue())
+		Expect(res.Blocked).To(Equal(1), "the API server decrements disruptionsAllowed with the first eviction")
+		Expect(res.Remaining).To(Equal(3))
 	})
 
-	It("ForceDelete deletes a pod a PodDisruptionBudget protects, but still not a DaemonSet's", func(ctx SpecContext) {
+	It("returns at once when a PodDisruptionBudget's status is not observed yet", func(ctx SpecContext) {
+		// kube-apiserver answers 429 with Retry-After: 10 here; client-go
+		// would retry 10 times, 10 s apart, unless told not to.
+		ns, node := namespace(ctx)
+		makePod(ctx, ns, "fresh", node)
+		newPDB(ctx, ns, "fresh-pdb", "fresh")
+
+		start := time.Now()
+		res, err := d().Drain(ctx, node, Options{})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(time.Since(start)).To(BeNumerically("<", 2*time.Second), "a blocked pass must not wait")
+		Expect(res).To(Equal(Result{Remaining: 1, Blocked: 1,
+			Message: fmt.Sprintf("1 pod blocked by PodDisruptionBudget %s/fresh-pdb", ns)}))
+	}, SpecTimeout(30*time.Second))
+
+	It("reports an eviction the API server fails without failing the pass", func(ctx SpecContext) {
+		ns, node := namespace(ctx)
+		makePod(ctx, ns, "twice", node)
+		makePod(ctx, ns, "ok", node)
+		pdb(ctx, ns, "twice", 1)
+		newPDB(ctx, ns, "twice-too", "twice")
+		before := counters()
+
+		res, err := d().Drain(ctx, node, Options{})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res.Remaining).To(Equal(2))
+		Expect(res.Evicted).To(Equal(1))
+		Expect(res.Blocked).To(BeZero())
+		Expect(res.Message).To(HavePrefix(fmt.Sprintf("pod %s/twice: ", ns)))
+		Expect(res.Message).To(ContainSubstring("more than one PodDisruptionBudget"))
+		Expect(res.Message).To(HaveSuffix("; 1 pod terminating"))
+		Expect(terminating(ctx, ns, "twice")).To(BeFalse())
+		Expect(moved(before)).To(Equal(map[string]float64{metrics.EvictionError: 1, metrics.EvictionEvicted: 1}))
+	})
+
+	It("ForceDelete deletes a pod a PodDisruptionBudget protects, under the same filters", func(ctx SpecContext) {
 		ns, node := namespace(ctx)
 		makePod(ctx, ns, "db", node)
 		pdb(ctx, ns, "db", 0)
 		makePod(ctx, ns, "static", node, unowned(), mirror())
-		deleted := testutil.ToFloat64(metrics.EvictionsTotal.WithLabelValues(metrics.EvictionDeleted))
+		makePod(ctx, ns, "solo", node, unowned())
+		makePod(ctx, ns, "leaving", node)
+		startDeleting(ctx, ns, "leaving")
+		before := counters()
 
 		res, err := d().ForceDelete(ctx, node, Options{GracePeriodSeconds: ptr.To[int64](0)})
 		Expect(err).NotTo(HaveOccurred())
+		Expect(res.Evicted).To(Equal(1))
 		Expect(res.Blocked).To(BeZero())
 		Expect(exists(ctx, ns, "db")).To(BeFalse(), "grace period 0 deletes at once")
 		Expect(exists(ctx, ns, "static")).To(BeTrue())
-		Expect(testutil.ToFloat64(metrics.EvictionsTotal.WithLabelValues(metrics.EvictionDeleted)) - deleted).To(Equal(1.0))
+		Expect(exists(ctx, ns, "leaving")).To(BeTrue(), "a terminating pod is left to finish")
+		Expect(terminating(ctx, ns, "solo")).To(BeFalse(), "force is still needed for an unmanaged pod")
+		Expect(moved(before)).To(Equal(map[string]float64{metrics.EvictionDeleted: 1}))
+
+		res, err = d().ForceDelete(ctx, node, Options{GracePeriodSeconds: ptr.To[int64](0)})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res).To(Equal(Result{Remaining: 2,
+			Message: fmt.Sprintf("pod %s/solo has no controller (set drain.force to evict it); 1 pod terminating", ns)}))
+
+		By("using each pod's own grace period when none is set")
+		res, err = d().ForceDelete(ctx, node, Options{Force: true})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res).To(Equal(Result{Remaining: 2, Evicted: 1, Message: "2 pods terminating"}))
+		Expect(terminating(ctx, ns, "solo")).To(BeTrue())
 	})
 
-	It("shortens a long message", func() {
-		n := &notes{}
-		for i := range 5 {
-			n.blocked = append(n.blocked, fmt.Sprintf("pod ns/p%d has no controller (set drain.force to evict it)", i))
-		}
-		n.blockedBy("ns/web")
-		n.blockedBy("ns/web")
-		n.terminating = 1
-		Expect(n.String()).To(Equal("2 pods blocked by PodDisruptionBudget ns/web; " +
-			"pod ns/p0 has no controller (set drain.force to evict it); pod ns/p1 has no controller (set drain.force to evict it); " +
-			"and 3 more; 1 pod terminating"))
+	It("fails the pass when the pods cannot be listed", func(ctx SpecContext) {
+		cancelled, cancel := context.WithCancel(ctx)
+		cancel()
+		_, err := d().Drain(cancelled, "any-node", Options{})
+		Expect(err).To(MatchError(ContainSubstring("listing the pods of node any-node")))
 	})
 })

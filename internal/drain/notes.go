@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kubectldrain "k8s.io/kubectl/pkg/drain"
@@ -16,22 +17,30 @@ const mostNamed = 3
 // notes gathers, during one pass, what keeps a node from being drained.
 type notes struct {
 	blocked     []string       // pods the options do not allow to leave, with why
-	pdbs        map[string]int // pods refused per PodDisruptionBudget
+	pdbs        map[string]int // pods refused per PodDisruptionBudget ("" when unknown)
 	other       []string       // anything else worth saying
 	terminating int            // pods on their way out
 }
 
-// policy is nodewave's filter: pods with emptyDir volumes and pods without
-// a controller may leave only when the options say so. A pod that may not
-// is skipped (never evicted) and noted.
+// policy is nodewave's filter, run after kubectl's: pods with emptyDir
+// volumes and pods without a controller may leave only when the options
+// say so (kubectl's rules for --delete-emptydir-data and --force, which
+// the helper relaxes). A pod that may not is skipped (never evicted) and
+// noted. A pod already terminating is let through: it is leaving anyway
+// and is counted as terminating, not as blocked.
 func (n *notes) policy(opts Options) kubectldrain.PodFilter {
 	return func(pod corev1.Pod) kubectldrain.PodDeleteStatus {
+		if pod.DeletionTimestamp != nil {
+			return kubectldrain.MakePodDeleteStatusOkay()
+		}
 		name := pod.Namespace + "/" + pod.Name
 		switch {
 		case !opts.Force && !hasController(&pod):
 			n.blocked = append(n.blocked, fmt.Sprintf("pod %s has no controller (set drain.force to evict it)", name))
 		case !opts.Force && isDaemonSetPod(&pod):
-			// kubectl's DaemonSet filter lets an orphan through only under force.
+			// kubectl's DaemonSet filter skips the pods of a DaemonSet that
+			// exists, so this one's is gone; kubectl lets such an orphan
+			// go only under --force.
 			n.blocked = append(n.blocked, fmt.Sprintf("pod %s belongs to a DaemonSet that no longer exists (set drain.force to evict it)", name))
 		case !opts.DeleteEmptyDirData && hasEmptyDir(&pod):
 			n.blocked = append(n.blocked, fmt.Sprintf("pod %s uses emptyDir (set drain.deleteEmptyDirData to evict it)", name))
@@ -52,7 +61,8 @@ func (n *notes) blockedBy(pdb string) {
 func (n *notes) add(s string) { n.other = append(n.other, s) }
 
 // String is the message: PodDisruptionBudget refusals first, then pods the
-// options keep, then errors, then pods terminating.
+// options keep, then errors, at most mostNamed of them, then pods
+// terminating.
 func (n *notes) String() string {
 	var parts []string
 	pdbs := make([]string, 0, len(n.pdbs))
@@ -61,11 +71,11 @@ func (n *notes) String() string {
 	}
 	slices.Sort(pdbs)
 	for _, name := range pdbs {
-		what := "PodDisruptionBudget " + name
 		if name == "" {
-			what = "a PodDisruptionBudget"
+			parts = append(parts, fmt.Sprintf("%s blocked: eviction refused with 429 Too Many Requests", pods(n.pdbs[name])))
+			continue
 		}
-		parts = append(parts, fmt.Sprintf("%s blocked by %s", pods(n.pdbs[name]), what))
+		parts = append(parts, fmt.Sprintf("%s blocked by PodDisruptionBudget %s", pods(n.pdbs[name]), name))
 	}
 	parts = append(parts, n.blocked...)
 	parts = append(parts, n.other...)
@@ -90,7 +100,9 @@ func hasEmptyDir(pod *corev1.Pod) bool {
 	return slices.ContainsFunc(pod.Spec.Volumes, func(v corev1.Volume) bool { return v.EmptyDir != nil })
 }
 
+// isDaemonSetPod reports whether a DaemonSet controls the pod, as kubectl's
+// DaemonSet filter decides it.
 func isDaemonSetPod(pod *corev1.Pod) bool {
 	ref := metav1.GetControllerOf(pod)
-	return ref != nil && ref.Kind == "DaemonSet"
+	return ref != nil && ref.Kind == "DaemonSet" && ref.APIVersion == appsv1.SchemeGroupVersion.String()
 }
