@@ -9,7 +9,6 @@ import (
 	"time"
 
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -17,13 +16,13 @@ import (
 )
 
 func main() {
-	kubeconfig := flag.String("kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig of the simulated cluster")
 	minDelay := flag.Duration("min-delay", 3*time.Second, "shortest simulated kubelet upgrade")
 	maxDelay := flag.Duration("max-delay", 9*time.Second, "longest simulated kubelet upgrade")
 	seed := flag.Uint64("seed", 1, "seed of the delay jitter")
 	flag.Parse()
 
-	cfg, err := clientcmd.BuildConfigFromFlags("", *kubeconfig)
+	// --kubeconfig (or KUBECONFIG) is read by controller-runtime.
+	cfg, err := ctrl.GetConfig()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "nodeagent:", err)
 		os.Exit(1)
