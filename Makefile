@@ -85,6 +85,20 @@ test-integration: ## envtest suites: a real kube-apiserver and etcd.
 	assets="$$($(TOOLCHAIN) envtest)"; \
 	KUBEBUILDER_ASSETS="$$assets" go test -count=1 $(ENVTEST_PKGS) $(GINKGO_ARGS)
 
+##@ Simulated cluster
+
+.PHONY: demo
+demo: ## Upgrade 20 simulated nodes, Concurrent 25%, and watch it live (KEEP=1 keeps the cluster).
+	hack/demo.sh
+
+.PHONY: sim-up
+sim-up: ## Start the simulated cluster (kwok): 20 workers in 3 zones, 3 control-plane nodes, workloads.
+	hack/sim.sh up
+
+.PHONY: sim-down
+sim-down: ## Stop the simulated cluster and delete its files.
+	hack/sim.sh down
+
 ##@ Build
 
 .PHONY: build

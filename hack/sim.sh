@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# sim.sh runs nodewave's simulated cluster: real etcd, kube-apiserver,
+# kube-controller-manager and kube-scheduler, with kwok's fake kubelets, all
+# started by `kwokctl --runtime binary` from the binaries hack/toolchain.sh
+# builds (nothing is downloaded).
+#
+#   hack/sim.sh up      start the cluster, add nodes and workloads
+#   hack/sim.sh down    stop it and delete its files
+#   hack/sim.sh env     print the KUBECONFIG and KUBECTL of a running cluster
+#
+# Settings (environment):
+#   SIM_NAME=nodewave-sim   cluster name (several can run at once)
+#   SIM_WORKERS=20          worker nodes, spread over SIM_ZONES zones
+#   SIM_ZONES=3
+#   SIM_CONTROL_PLANES=3    control-plane nodes (labelled and tainted as kubeadm does)
+#   SIM_VERSION=v1.36.3     kubelet version every node reports
+#   SIM_REPLICAS=           replicas of the main Deployment (default: 2 per worker)
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+SIM_NAME="${SIM_NAME:-nodewave-sim}"
+SIM_WORKERS="${SIM_WORKERS:-20}"
+SIM_ZONES="${SIM_ZONES:-3}"
+SIM_CONTROL_PLANES="${SIM_CONTROL_PLANES:-3}"
+SIM_VERSION="${SIM_VERSION:-v1.36.3}"
+SIM_REPLICAS="${SIM_REPLICAS:-$((SIM_WORKERS * 2))}"
+
+cache="$("$here/toolchain.sh" dir)"
+SIM_DIR="${NODEWAVE_SIM_DIR:-$(dirname "$cache")/nodewave-sim/$SIM_NAME}"
+export KWOK_WORKDIR="$SIM_DIR/kwok"
+KUBECONFIG_FILE="$SIM_DIR/kubeconfig"
+
+log() { echo "sim: $*" >&2; }
+
+up() {
+  local bin
+  bin="$("$here/toolchain.sh" sim)"
+  KUBECTL="$bin/kubectl --kubeconfig $KUBECONFIG_FILE"
+  mkdir -p "$SIM_DIR"
+  if [[ -f "$KUBECONFIG_FILE" ]] && $KUBECTL get --raw /readyz >/dev/null 2>&1; then
+    log "cluster $SIM_NAME is already up"
+  else
+    log "starting cluster $SIM_NAME (kwokctl, binary runtime)"
+    "$bin/kwokctl" create cluster --name "$SIM_NAME" --runtime binary \
+      --kube-apiserver-binary "$bin/kube-apiserver" \
+      --etcd-binary "$bin/etcd" \
+      --kube-controller-manager-binary "$bin/kube-controller-manager" \
+      --kube-scheduler-binary "$bin/kube-scheduler" \
+      --kwok-controller-binary "$bin/kwok" \
+      --kubeconfig "$KUBECONFIG_FILE" --quiet-pull >/dev/null 2>"$SIM_DIR/kwokctl.log" \
+      || { cat "$SIM_DIR/kwokctl.log" >&2; exit 1; }
+  fi
+  log "adding $SIM_CONTROL_PLANES control-plane and $SIM_WORKERS worker nodes at $SIM_VERSION"
+  nodes | $KUBECTL apply -f - >/dev/null
+  log "deploying workloads ($SIM_REPLICAS web replicas, PodDisruptionBudgets, a StatefulSet, a DaemonSet, emptyDir pods)"
+  workloads | $KUBECTL apply -f - >/dev/null
+  $KUBECTL -n workloads rollout status deployment/web --timeout=180s >/dev/null
+  $KUBECTL -n workloads rollout status statefulset/db --timeout=180s >/dev/null
+  log "ready: export KUBECONFIG=$KUBECONFIG_FILE"
+  echo "$KUBECONFIG_FILE"
+}
+
+down() {
+  local bin
+  bin="$("$here/toolchain.sh" sim)"
+  if [[ -d "$KWOK_WORKDIR" ]]; then
+    "$bin/kwokctl" delete cluster --name "$SIM_NAME" >/dev/null 2>&1 || true
+  fi
+  rm -rf "$SIM_DIR"
+  log "cluster $SIM_NAME is down"
+}
+
+# node NAME ZONE ROLE prints one fake node; kwok manages nodes that carry
+# the kwok.x-k8s.io/node annotation.
+node() {
+  local name=$1 zone=$2 role=$3
+  cat <<YAML
+---
+apiVersion: v1
+kind: Node
+metadata:
+  name: $name
+  annotations:
+    kwok.x-k8s.io/node: fake
+  labels:
+    kubernetes.io/hostname: $name
+    kubernetes.io/os: linux
+    topology.kubernetes.io/zone: $zone
+    type: kwok
+YAML
+  if [[ $role == control-plane ]]; then
+    cat <<YAML
+    node-role.kubernetes.io/control-plane: ""
+spec:
+  taints:
+  - key: node-role.kubernetes.io/control-plane
+    effect: NoSchedule
+YAML
+  else
+    echo "    pool: general"
+  fi
+  cat <<YAML
+status:
+  allocatable: {cpu: "32", memory: 256Gi, pods: "110"}
+  capacity: {cpu: "32", memory: 256Gi, pods: "110"}
+  nodeInfo:
+    kubeletVersion: $SIM_VERSION
+YAML
+}
+
+nodes() {
+  local i zone
+  for ((i = 0; i < SIM_CONTROL_PLANES; i++)); do
+    node "control-plane-$i" "zone-$(printf "\\x$(printf %x $((97 + i % SIM_ZONES)))")" control-plane
+  done
+  for ((i = 0; i < SIM_WORKERS; i++)); do
+    zone="zone-$(printf "\\x$(printf %x $((97 + i % SIM_ZONES)))")"
+    node "$(printf 'worker-%03d' "$i")" "$zone" worker
+  done
+}
+
+# workloads that make drains real.
+workloads() {
+  cat <<YAML
+apiVersion: v1
+kind: Namespace
+metadata: {name: workloads}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: workloads}
+spec:
+  replicas: $SIM_REPLICAS
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: registry.example.com/web:v1}]
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web, namespace: workloads}
+spec:
+  maxUnavailable: 10%
+  selector: {matchLabels: {app: web}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: workloads}
+spec:
+  replicas: $((SIM_WORKERS / 2 + 1))
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers: [{name: api, image: registry.example.com/api:v1}]
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: api, namespace: workloads}
+spec:
+  minAvailable: 50%
+  selector: {matchLabels: {app: api}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: cache, namespace: workloads}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: cache}}
+  template:
+    metadata: {labels: {app: cache}}
+    spec:
+      containers:
+      - name: cache
+        image: registry.example.com/cache:v1
+        volumeMounts: [{name: scratch, mountPath: /scratch}]
+      volumes: [{name: scratch, emptyDir: {}}]
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: workloads}
+spec:
+  replicas: 3
+  serviceName: db
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers: [{name: db, image: registry.example.com/db:v1}]
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: db, namespace: workloads}
+spec:
+  maxUnavailable: 1
+  selector: {matchLabels: {app: db}}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: node-agent, namespace: workloads}
+spec:
+  selector: {matchLabels: {app: node-agent}}
+  template:
+    metadata: {labels: {app: node-agent}}
+    spec:
+      containers: [{name: agent, image: registry.example.com/agent:v1}]
+YAML
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  env)
+    bin="$("$here/toolchain.sh" sim)"
+    echo "export KUBECONFIG=$KUBECONFIG_FILE KUBECTL=$bin/kubectl"
+    ;;
+  *) echo "usage: $0 up|down|env" >&2; exit 2 ;;
+esac
