@@ -69,16 +69,16 @@ toolchain-sim: ## Build (or reuse) every binary of the simulated cluster (adds k
 ##@ Test
 
 .PHONY: test
-test: ## Everything CI runs: generated files current, unit tests, envtest suites.
+test: ## Everything CI runs: generated files current, unit tests, envtest and end-to-end suites.
 	$(MAKE) verify
-	$(MAKE) test-unit test-integration
+	$(MAKE) test-unit test-integration test-e2e
 
 # Packages whose tests start a real kube-apiserver and etcd (envtest).
 ENVTEST_PKGS := ./api/... ./internal/controller/... ./internal/drain/...
 
 .PHONY: test-unit
 test-unit: ## Unit tests: pure code, no binaries.
-	go test -race -count=1 $$(go list ./... | grep -v -e /api/v1alpha1 -e /internal/controller -e /internal/drain -e /test/)
+	go test -race -count=1 $$(go list ./... | grep -v -e /api/v1alpha1 -e /internal/controller -e /internal/drain -e /test/e2e)
 
 .PHONY: test-integration
 test-integration: ## envtest suites: a real kube-apiserver and etcd.
@@ -98,6 +98,11 @@ sim-up: ## Start the simulated cluster (kwok): 20 workers in 3 zones, 3 control-
 .PHONY: sim-down
 sim-down: ## Stop the simulated cluster and delete its files.
 	hack/sim.sh down
+
+.PHONY: test-e2e
+test-e2e: ## End-to-end suite on a simulated cluster (kwok); E2E_KEEP=1 keeps the cluster.
+	$(TOOLCHAIN) sim >/dev/null
+	go test -count=1 -timeout 30m ./test/e2e/... $(GINKGO_ARGS)
 
 ##@ Build
 

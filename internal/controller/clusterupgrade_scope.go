@@ -91,10 +91,17 @@ func nodeSelector(cu *upgradev1alpha1.ClusterUpgrade) (labels.Selector, error) {
 func (s *scope) planNode(n *corev1.Node) plan.Node {
 	kubelet, err := version.Parse(n.Status.NodeInfo.KubeletVersion)
 	known := err == nil
+	state := upgradev1alpha1.NodeState(n.Labels[upgradev1alpha1.NodeStateLabel])
+	if s.heldByOther(n) {
+		// Another ClusterUpgrade's state says nothing of this one's work:
+		// the kubelet version decides, and the budget still counts the
+		// node if it is cordoned.
+		state = ""
+	}
 	return plan.Node{
 		Name:          n.Name,
 		Zone:          n.Labels[upgradev1alpha1.ZoneLabel],
-		State:         upgradev1alpha1.NodeState(n.Labels[upgradev1alpha1.NodeStateLabel]),
+		State:         state,
 		Unschedulable: n.Spec.Unschedulable,
 		Ready:         nodeReady(n),
 		AtTarget:      known && version.AtTarget(kubelet, s.target),

@@ -1,0 +1,112 @@
+// Package e2e is nodewave's end-to-end suite on a simulated cluster: real
+// etcd, kube-apiserver, kube-controller-manager and kube-scheduler with
+// kwok's fake kubelets (hack/sim.sh). The scheduler places and re-places
+// real pods, the disruption controller computes PodDisruptionBudgets, and
+// the manager runs as a separate process with only the RBAC of config/rbac.
+package e2e
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"k8s.io/client-go/kubernetes"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+	"github.com/nodewave/nodewave/internal/testenv"
+	"github.com/nodewave/nodewave/test/nodeagent"
+)
+
+const (
+	simName      = "nodewave-e2e"
+	workers      = 20
+	jobNamespace = "nodewave-system"
+	groupLabel   = "e2e.nodewave.io/group"
+)
+
+var (
+	root       = testenv.RepoRoot()
+	kubectl    string // the kubectl binary of the toolchain
+	kubeconfig string // the admin kubeconfig of the simulated cluster
+	adminCfg   *rest.Config
+	admin      client.Client
+	clientset  kubernetes.Interface
+	manager    *managerProcess
+	monitor    *invariantMonitor
+	stopAgent  context.CancelFunc
+)
+
+func TestE2E(t *testing.T) {
+	RegisterFailHandler(Fail)
+	SetDefaultEventuallyTimeout(3 * time.Minute)
+	SetDefaultEventuallyPollingInterval(250 * time.Millisecond)
+	RunSpecs(t, "nodewave end-to-end suite (simulated cluster)")
+}
+
+// run runs a command from the repository root and returns its stdout.
+func run(env []string, name string, args ...string) string {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stderr = GinkgoWriter
+	out, err := cmd.Output()
+	Expect(err).NotTo(HaveOccurred(), "%s %s", name, strings.Join(args, " "))
+	return strings.TrimSpace(string(out))
+}
+
+var simEnv = []string{"SIM_NAME=" + simName, "SIM_WORKERS=20", "SIM_ZONES=3", "SIM_CONTROL_PLANES=3"}
+
+var _ = BeforeSuite(func(ctx SpecContext) {
+	By("starting the simulated cluster")
+	kubeconfig = run(simEnv, "hack/sim.sh", "up")
+	kubectl = filepath.Join(run(nil, "hack/toolchain.sh", "sim"), "kubectl")
+	var err error
+	adminCfg, err = clientcmd.BuildConfigFromFlags("", kubeconfig)
+	Expect(err).NotTo(HaveOccurred())
+	adminCfg.QPS, adminCfg.Burst = 100, 200
+	scheme := clientgoscheme.Scheme
+	Expect(upgradev1alpha1.AddToScheme(scheme)).To(Succeed())
+	admin, err = client.New(adminCfg, client.Options{Scheme: scheme})
+	Expect(err).NotTo(HaveOccurred())
+	clientset, err = kubernetes.NewForConfig(adminCfg)
+	Expect(err).NotTo(HaveOccurred())
+
+	By("installing the CRD and the manager's RBAC from config/ (everything but the Deployment)")
+	installConfig()
+	labelGroups(ctx)
+
+	By("starting the manager as its ServiceAccount, bound only to the generated roles")
+	manager = newManagerProcess(serviceAccountKubeconfig())
+	manager.start()
+
+	By("starting the simulated node agent and the invariant monitor")
+	var agentCtx context.Context
+	agentCtx, stopAgent = context.WithCancel(context.Background())
+	agent = &nodeagent.Agent{Client: admin, MinDelay: time.Second, MaxDelay: 3 * time.Second, Seed: 7}
+	go agent.Run(agentCtx)
+	monitor = startMonitor(agentCtx)
+}, NodeTimeout(10*time.Minute))
+
+var agent *nodeagent.Agent
+
+var _ = AfterSuite(func() {
+	if manager != nil {
+		manager.stop()
+	}
+	if stopAgent != nil {
+		stopAgent()
+	}
+	if os.Getenv("E2E_KEEP") == "" {
+		run(simEnv, "hack/sim.sh", "down")
+	}
+})
