@@ -8,7 +8,8 @@
 #   hack/sim.sh down    stop it and delete its files
 #   hack/sim.sh env     print the KUBECONFIG and KUBECTL of a running cluster
 #
-# Settings (environment):
+# Settings, as flags after the command (hack/sim.sh up --workers 50 --zones 2)
+# or as environment variables:
 #   SIM_NAME=nodewave-sim   cluster name (several can run at once)
 #   SIM_WORKERS=20          worker nodes, spread over SIM_ZONES zones
 #   SIM_ZONES=3
@@ -16,6 +17,21 @@
 #   SIM_VERSION=v1.36.3     kubelet version every node reports
 #   SIM_REPLICAS=           replicas of the main Deployment (default: 2 per worker)
 set -euo pipefail
+
+command="${1:-}"
+shift || true
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --name) SIM_NAME=$2 ;;
+    --workers) SIM_WORKERS=$2 ;;
+    --zones) SIM_ZONES=$2 ;;
+    --control-planes) SIM_CONTROL_PLANES=$2 ;;
+    --version) SIM_VERSION=$2 ;;
+    --replicas) SIM_REPLICAS=$2 ;;
+    *) echo "sim.sh: unknown flag $1" >&2; exit 2 ;;
+  esac
+  shift 2
+done
 
 here="$(cd "$(dirname "$0")" && pwd)"
 SIM_NAME="${SIM_NAME:-nodewave-sim}"
@@ -208,12 +224,12 @@ spec:
 YAML
 }
 
-case "${1:-}" in
+case "$command" in
   up) up ;;
   down) down ;;
   env)
     bin="$("$here/toolchain.sh" sim)"
     echo "export KUBECONFIG=$KUBECONFIG_FILE KUBECTL=$bin/kubectl"
     ;;
-  *) echo "usage: $0 up|down|env" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|env [--name N] [--workers N] [--zones N] [--control-planes N] [--version vX.Y.Z] [--replicas N]" >&2; exit 2 ;;
 esac

@@ -67,7 +67,8 @@ func run(env []string, name string, args ...string) string {
 var simEnv = []string{"SIM_NAME=" + simName, "SIM_WORKERS=20", "SIM_ZONES=3", "SIM_CONTROL_PLANES=3"}
 
 var _ = BeforeSuite(func(ctx SpecContext) {
-	By("starting the simulated cluster")
+	By("starting the simulated cluster (after removing any left by an interrupted run)")
+	run(simEnv, "hack/sim.sh", "down")
 	kubeconfig = run(simEnv, "hack/sim.sh", "up")
 	kubectl = filepath.Join(run(nil, "hack/toolchain.sh", "sim"), "kubectl")
 	var err error
