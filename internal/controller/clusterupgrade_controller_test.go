@@ -132,9 +132,7 @@ var _ = Describe("ClusterUpgrade reconciler", func() {
 		}
 		mon := watchBudget(ctx, clientset, "count")
 		cu := concurrent(newCU("count", "count"), "3")
-		cu.Spec.Upgrade = upgradev1alpha1.NodeUpgradeSpec{Type: upgradev1alpha1.JobUpgrade, Job: &upgradev1alpha1.JobSpec{
-			Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "upgrade", Image: "example.com/upgrader:v1"}}}},
-		}}
+		withJob(cu)
 		createCU(ctx, cu)
 
 		By("running one pinned Job per node with the contract's labels and environment")
@@ -158,14 +156,7 @@ var _ = Describe("ClusterUpgrade reconciler", func() {
 		expectSucceeded(ctx, "count", nodes)
 		Expect(mon.max()).To(Equal(3))
 		By("deleting each node's Job once the node is upgraded")
-		Eventually(func(g Gomega) {
-			jobs := &batchv1.JobList{}
-			g.Expect(env.Client.List(ctx, jobs, client.InNamespace(jobNamespace),
-				client.MatchingLabels{upgradev1alpha1.JobClusterUpgradeLabel: "count"})).To(Succeed())
-			for _, j := range jobs.Items {
-				g.Expect(j.DeletionTimestamp).NotTo(BeNil(), "job %s not deleted", j.Name)
-			}
-		}).Should(Succeed())
+		expectJobsDeleted(ctx, "count")
 	})
 
 	It("upgrades 25% of 12 nodes at once, counting an admin's cordon against the budget and keeping it", func(ctx SpecContext) {
@@ -268,9 +259,7 @@ var _ = Describe("ClusterUpgrade reconciler", func() {
 		kubelet.set(nodes[1], nodeagent.Behaviour{Delay: time.Hour}) // reports the target only when the test says
 		cu := concurrent(newCU("jobfail", "jobfail"), "2")
 		cu.Spec.MaxFailedNodes = 1
-		cu.Spec.Upgrade = upgradev1alpha1.NodeUpgradeSpec{Type: upgradev1alpha1.JobUpgrade, Job: &upgradev1alpha1.JobSpec{
-			Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "upgrade", Image: "example.com/upgrader:v1"}}}},
-		}}
+		withJob(cu)
 		createCU(ctx, cu)
 
 		By("failing the Job of a node whose kubelet stays old")
@@ -428,9 +417,7 @@ var _ = Describe("ClusterUpgrade reconciler", func() {
 		nodes := makeNodes(ctx, "del", 3)
 		kubelet.set(nodes[0], nodeagent.Behaviour{Never: true})
 		cu := concurrent(newCU("del", "del"), "1")
-		cu.Spec.Upgrade = upgradev1alpha1.NodeUpgradeSpec{Type: upgradev1alpha1.JobUpgrade, Job: &upgradev1alpha1.JobSpec{
-			Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "upgrade", Image: "example.com/upgrader:v1"}}}},
-		}}
+		withJob(cu)
 		createCU(ctx, cu)
 		Eventually(func(g Gomega) {
 			g.Expect(getNode(ctx, nodes[0]).Labels[upgradev1alpha1.NodeStateLabel]).To(Equal(string(upgradev1alpha1.NodeUpgrading)))
@@ -450,14 +437,7 @@ var _ = Describe("ClusterUpgrade reconciler", func() {
 				Expect(n.Annotations).NotTo(HaveKey(k), name)
 			}
 		}
-		Eventually(func(g Gomega) {
-			jobs := &batchv1.JobList{}
-			g.Expect(env.Client.List(ctx, jobs, client.InNamespace(jobNamespace),
-				client.MatchingLabels{upgradev1alpha1.JobClusterUpgradeLabel: "del"})).To(Succeed())
-			for _, j := range jobs.Items {
-				g.Expect(j.DeletionTimestamp).NotTo(BeNil())
-			}
-		}).Should(Succeed())
+		expectJobsDeleted(ctx, "del")
 	})
 
 	It("resumes after a manager restart without draining a finished node again", func(ctx SpecContext) {
@@ -483,6 +463,25 @@ var _ = Describe("ClusterUpgrade reconciler", func() {
 		}
 	})
 })
+
+// withJob switches cu to Job mode with a minimal upgrade pod.
+func withJob(cu *upgradev1alpha1.ClusterUpgrade) {
+	cu.Spec.Upgrade = upgradev1alpha1.NodeUpgradeSpec{Type: upgradev1alpha1.JobUpgrade, Job: &upgradev1alpha1.JobSpec{
+		Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "upgrade", Image: "example.com/upgrader:v1"}}}},
+	}}
+}
+
+// expectJobsDeleted waits until every upgrade Job of cuName is being deleted.
+func expectJobsDeleted(ctx context.Context, cuName string) {
+	Eventually(func(g Gomega) {
+		jobs := &batchv1.JobList{}
+		g.Expect(env.Client.List(ctx, jobs, client.InNamespace(jobNamespace),
+			client.MatchingLabels{upgradev1alpha1.JobClusterUpgradeLabel: cuName})).To(Succeed())
+		for _, j := range jobs.Items {
+			g.Expect(j.DeletionTimestamp).NotTo(BeNil(), "job %s not deleted", j.Name)
+		}
+	}).Should(Succeed())
+}
 
 // protectedPod creates namespace ns with one pod <app>-0 on node, and a
 // PodDisruptionBudget <app> that allows no disruption of it.
