@@ -132,7 +132,6 @@ uninstall: ## Remove the CRD (and every ClusterUpgrade) from the cluster.
 
 .PHONY: deploy
 deploy: manifests ## Deploy the manager with image IMG into the cluster.
-	cd config/manager && $(KUBECTL) kustomize . >/dev/null
 	$(KUBECTL) kustomize config/default | sed -e 's#ghcr.io/nodewave/nodewave:latest#$(IMG)#' | $(KUBECTL) apply --server-side -f -
 
 .PHONY: undeploy
