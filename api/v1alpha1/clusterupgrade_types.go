@@ -271,24 +271,30 @@ type ClusterUpgradeStatus struct {
 
 	// totalNodes is how many nodes the selector selects.
 	// +optional
+	// +kubebuilder:default=0
 	TotalNodes int32 `json:"totalNodes"`
 	// upgradedNodes is how many selected nodes are at the target, Ready and
 	// uncordoned (or left cordoned because an admin had cordoned them).
 	// +optional
+	// +kubebuilder:default=0
 	UpgradedNodes int32 `json:"upgradedNodes"`
 	// upgradingNodes is how many selected nodes are in flight, from cordoned
 	// to verifying.
 	// +optional
+	// +kubebuilder:default=0
 	UpgradingNodes int32 `json:"upgradingNodes"`
 	// pendingNodes is how many selected nodes have not started.
 	// +optional
+	// +kubebuilder:default=0
 	PendingNodes int32 `json:"pendingNodes"`
 	// failedNodes is how many selected nodes failed.
 	// +optional
+	// +kubebuilder:default=0
 	FailedNodes int32 `json:"failedNodes"`
 	// skippedNodes is how many selected nodes are left alone, such as nodes
 	// already newer than the target (never downgraded).
 	// +optional
+	// +kubebuilder:default=0
 	SkippedNodes int32 `json:"skippedNodes"`
 
 	// inProgress lists the nodes in flight; never longer than maxUnavailable.
