@@ -105,6 +105,7 @@ done
 elapsed=$(( $(date +%s) - start ))
 sleep 1
 kill "${pids[2]}" 2>/dev/null || true
+sleep 0.5 # let the watch's last lines out before the summary
 
 say "summary"
 metric() { curl -s "http://127.0.0.1:$metrics_port/metrics" | awk -v m="$1" '$1 ~ "^"m {s += $2} END {printf "%d", s}'; }
