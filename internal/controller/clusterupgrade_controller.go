@@ -102,7 +102,7 @@ func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1a
 	}
 	if blocker := r.preflight(ctx, s); blocker != nil {
 		log.V(1).Info("pre-flight check failed; nothing touched", "reason", blocker.reason, "message", blocker.message)
-		setStalledStatus(cu, s, blocker, s.now)
+		setStalledStatus(cu, s, blocker)
 		return ctrl.Result{RequeueAfter: blocker.requeueAfter}, nil
 	}
 
@@ -117,7 +117,7 @@ func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1a
 	if err != nil {
 		var rejected *jobRejectedError
 		if errors.As(err, &rejected) {
-			setStalledStatus(cu, s, &blocker{reason: upgradev1alpha1.ReasonJobRejected, message: rejected.Error()}, s.now)
+			setStalledStatus(cu, s, &blocker{reason: upgradev1alpha1.ReasonJobRejected, message: rejected.Error()})
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, err

@@ -315,11 +315,9 @@ var _ = Describe("ClusterUpgrade reconciler", func() {
 		By("retrying the failed nodes after a spec change")
 		kubelet.set(nodes[0], nodeagent.Behaviour{})
 		kubelet.set(nodes[3], nodeagent.Behaviour{})
-		Eventually(func() error {
-			c := getCU(ctx, "uto")
+		updateCU(ctx, "uto", func(c *upgradev1alpha1.ClusterUpgrade) {
 			c.Spec.Upgrade.Timeout = &metav1.Duration{Duration: time.Minute}
-			return env.Client.Update(ctx, c)
-		}).Should(Succeed())
+		})
 		expectSucceeded(ctx, "uto", nodes)
 	})
 
@@ -338,11 +336,7 @@ var _ = Describe("ClusterUpgrade reconciler", func() {
 		}).Should(Succeed())
 		Consistently(func() bool { return mon.touched(nodes[0]) }).WithTimeout(time.Second).Should(BeFalse())
 
-		Eventually(func() error {
-			c := getCU(ctx, "pause")
-			c.Spec.Paused = false
-			return env.Client.Update(ctx, c)
-		}).Should(Succeed())
+		updateCU(ctx, "pause", func(c *upgradev1alpha1.ClusterUpgrade) { c.Spec.Paused = false })
 		expectSucceeded(ctx, "pause", nodes)
 	})
 
@@ -358,11 +352,7 @@ var _ = Describe("ClusterUpgrade reconciler", func() {
 			g.Expect(getCU(ctx, "retarget").Status.UpgradedNodes).To(BeNumerically(">=", 1))
 		}).Should(Succeed())
 
-		Eventually(func() error {
-			c := getCU(ctx, "retarget")
-			c.Spec.TargetVersion = targetVersion
-			return env.Client.Update(ctx, c)
-		}).Should(Succeed())
+		updateCU(ctx, "retarget", func(c *upgradev1alpha1.ClusterUpgrade) { c.Spec.TargetVersion = targetVersion })
 		expectSucceeded(ctx, "retarget", nodes)
 	})
 
@@ -463,6 +453,16 @@ var _ = Describe("ClusterUpgrade reconciler", func() {
 		}
 	})
 })
+
+// updateCU changes the spec of the named ClusterUpgrade, retrying on conflicts
+// with the manager's own writes.
+func updateCU(ctx context.Context, name string, change func(*upgradev1alpha1.ClusterUpgrade)) {
+	Eventually(func() error {
+		c := getCU(ctx, name)
+		change(c)
+		return env.Client.Update(ctx, c)
+	}).Should(Succeed())
+}
 
 // withJob switches cu to Job mode with a minimal upgrade pod.
 func withJob(cu *upgradev1alpha1.ClusterUpgrade) {

@@ -249,8 +249,7 @@ func (r *ClusterUpgradeReconciler) stepVerify(ctx context.Context, s *scope, n *
 // marks it upgraded and deletes its Job.
 func (r *ClusterUpgradeReconciler) finishNode(ctx context.Context, s *scope, n *corev1.Node) error {
 	before := n.DeepCopy()
-	setLabel(n, upgradev1alpha1.NodeStateLabel, string(upgradev1alpha1.NodeUpgraded))
-	setAnnotation(n, upgradev1alpha1.StateSinceAnnotation, s.now.UTC().Format(time.RFC3339))
+	markState(n, upgradev1alpha1.NodeUpgraded, s.now)
 	if n.Annotations[upgradev1alpha1.WasUnschedulableAnnotation] != "true" {
 		n.Spec.Unschedulable = false
 	}
@@ -288,9 +287,8 @@ func (r *ClusterUpgradeReconciler) startNode(ctx context.Context, s *scope, n *c
 		}
 	}
 	n.Spec.Unschedulable = true
-	setLabel(n, upgradev1alpha1.NodeStateLabel, string(upgradev1alpha1.NodeCordoned))
+	markState(n, upgradev1alpha1.NodeCordoned, s.now)
 	setAnnotation(n, upgradev1alpha1.ClusterUpgradeAnnotation, s.cu.Name)
-	setAnnotation(n, upgradev1alpha1.StateSinceAnnotation, s.now.UTC().Format(time.RFC3339))
 	delete(n.Annotations, upgradev1alpha1.TargetVersionAnnotation)
 	delete(n.Annotations, upgradev1alpha1.FailureAnnotation)
 	if err := r.Patch(ctx, n, client.MergeFrom(before)); err != nil {
@@ -327,8 +325,7 @@ func (r *ClusterUpgradeReconciler) retryFailedNodes(ctx context.Context, s *scop
 func (r *ClusterUpgradeReconciler) setState(ctx context.Context, s *scope, n *corev1.Node,
 	state upgradev1alpha1.NodeState, annotations map[string]string) error {
 	before := n.DeepCopy()
-	setLabel(n, upgradev1alpha1.NodeStateLabel, string(state))
-	setAnnotation(n, upgradev1alpha1.StateSinceAnnotation, s.now.UTC().Format(time.RFC3339))
+	markState(n, state, s.now)
 	for k, v := range annotations {
 		setAnnotation(n, k, v)
 	}
@@ -347,8 +344,21 @@ func (r *ClusterUpgradeReconciler) deleteJob(ctx context.Context, s *scope, name
 
 // atTarget reports whether the node's kubelet reports the spec's target.
 func (s *scope) atTarget(n *corev1.Node) bool {
-	kubelet, err := version.Parse(n.Status.NodeInfo.KubeletVersion)
-	return err == nil && version.AtTarget(kubelet, s.target)
+	kubelet, ok := kubeletVersion(n)
+	return ok && version.AtTarget(kubelet, s.target)
+}
+
+// kubeletVersion is the version the node's kubelet reports, and whether it
+// parses.
+func kubeletVersion(n *corev1.Node) (version.Version, bool) {
+	v, err := version.Parse(n.Status.NodeInfo.KubeletVersion)
+	return v, err == nil
+}
+
+// markState sets the node's state label and stamps when it entered it.
+func markState(n *corev1.Node, state upgradev1alpha1.NodeState, now time.Time) {
+	setLabel(n, upgradev1alpha1.NodeStateLabel, string(state))
+	setAnnotation(n, upgradev1alpha1.StateSinceAnnotation, now.UTC().Format(time.RFC3339))
 }
 
 // stateSince is when the node entered its current state; now when the

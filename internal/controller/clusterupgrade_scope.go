@@ -89,8 +89,6 @@ func nodeSelector(cu *upgradev1alpha1.ClusterUpgrade) (labels.Selector, error) {
 
 // planNode is what the planner needs to know of a node.
 func (s *scope) planNode(n *corev1.Node) plan.Node {
-	kubelet, err := version.Parse(n.Status.NodeInfo.KubeletVersion)
-	known := err == nil
 	state := upgradev1alpha1.NodeState(n.Labels[upgradev1alpha1.NodeStateLabel])
 	if s.heldByOther(n) {
 		// Another ClusterUpgrade's state says nothing of this one's work:
@@ -104,8 +102,8 @@ func (s *scope) planNode(n *corev1.Node) plan.Node {
 		State:         state,
 		Unschedulable: n.Spec.Unschedulable,
 		Ready:         nodeReady(n),
-		AtTarget:      known && version.AtTarget(kubelet, s.target),
-		Newer:         known && kubelet.NewerThan(s.target),
+		AtTarget:      s.atTarget(n),
+		Newer:         s.newer(n),
 	}
 }
 
@@ -142,4 +140,11 @@ func readyCondition(n *corev1.Node) *corev1.NodeCondition {
 func (s *scope) heldByOther(n *corev1.Node) bool {
 	holder := n.Annotations[upgradev1alpha1.ClusterUpgradeAnnotation]
 	return holder != "" && holder != s.cu.Name
+}
+
+// newer reports whether the node's kubelet reports a version newer than
+// the spec's target.
+func (s *scope) newer(n *corev1.Node) bool {
+	kubelet, ok := kubeletVersion(n)
+	return ok && kubelet.NewerThan(s.target)
 }

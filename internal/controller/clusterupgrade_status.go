@@ -85,7 +85,7 @@ func setProgressStatus(cu *upgradev1alpha1.ClusterUpgrade, s *scope, p plan.Plan
 
 // setStalledStatus writes the status of a pass that a pre-flight check
 // stopped: nothing was touched, and only a human can unblock it.
-func setStalledStatus(cu *upgradev1alpha1.ClusterUpgrade, s *scope, b *blocker, _ time.Time) {
+func setStalledStatus(cu *upgradev1alpha1.ClusterUpgrade, s *scope, b *blocker) {
 	cu.Status.TotalNodes = int32(len(s.nodes))
 	phase := cu.Status.Phase
 	if phase == "" || phase == upgradev1alpha1.PhaseSucceeded {

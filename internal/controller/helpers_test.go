@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
@@ -74,17 +75,10 @@ func (k *fakeKubelet) set(node string, b nodeagent.Behaviour) { k.agent.Set(node
 
 func (k *fakeKubelet) run(ctx context.Context, c client.Client) {
 	defer GinkgoRecover()
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
+	wait.UntilWithContext(ctx, func(ctx context.Context) {
 		k.terminatePods(ctx, c)
 		k.agent.Step(ctx)
-	}
+	}, 100*time.Millisecond)
 }
 
 func (k *fakeKubelet) terminatePods(ctx context.Context, c client.Client) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
@@ -69,16 +70,7 @@ func (a *Agent) Run(ctx context.Context) {
 	if interval <= 0 {
 		interval = 200 * time.Millisecond
 	}
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			a.Step(ctx)
-		}
-	}
+	wait.UntilWithContext(ctx, a.Step, interval)
 }
 
 // Step does one round: each upgrading node whose time has come reports its target.
