@@ -75,6 +75,8 @@ type ClusterUpgradeSpec struct {
 	// without the node-role.kubernetes.io/control-plane label is selected.
 	// An empty selector ({}) selects every node, control plane included.
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="!has(self.matchExpressions) || self.matchExpressions.all(e, e.operator in ['In', 'NotIn', 'Exists', 'DoesNotExist'])",message="nodeSelector.matchExpressions[].operator must be In, NotIn, Exists or DoesNotExist",fieldPath=".matchExpressions"
+	// +kubebuilder:validation:XValidation:rule="!has(self.matchExpressions) || self.matchExpressions.all(e, (e.operator in ['In', 'NotIn']) == (has(e.values) && size(e.values) > 0))",message="nodeSelector.matchExpressions[].values must be non-empty for In and NotIn, and empty for Exists and DoesNotExist",fieldPath=".matchExpressions"
 	NodeSelector *metav1.LabelSelector `json:"nodeSelector,omitempty"`
 
 	// strategy says how many nodes may be out of service at once.
@@ -133,6 +135,7 @@ type UpgradeStrategy struct {
 	// +optional
 	// +kubebuilder:validation:XIntOrString
 	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 1 : self.matches('^(100|[1-9][0-9]?)%$')",message="maxUnavailable must be an integer of at least 1 or a percentage from 1% to 100%"
+	// +kubebuilder:validation:XValidation:rule="type(self) != int || self <= 2147483647",message="maxUnavailable must fit in 32 bits: at most 2147483647"
 	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty"`
 }
 
@@ -216,12 +219,13 @@ type JobSpec struct {
 type HealthSpec struct {
 	// soakDuration is how long a node must stay Ready at the target version
 	// before it is uncordoned, as a Go duration; 0s uncordons it at once.
-	// Default 30s.
+	// Default 30s. Like every duration here, it must fit a Go duration
+	// (at most 2562047h).
 	// +optional
 	// +kubebuilder:default="30s"
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:MaxLength=32
-	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$')",message="soakDuration must be a duration of zero or more such as 0s, 30s or 5m"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') && duration(self) >= duration('0s')",message="soakDuration must be a duration of zero or more such as 0s, 30s or 5m"
 	SoakDuration *metav1.Duration `json:"soakDuration,omitempty"`
 }
 

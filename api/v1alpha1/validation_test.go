@@ -64,9 +64,83 @@ var jobTemplate = map[string]any{"template": map[string]any{"spec": map[string]a
 const (
 	badVersion    = "targetVersion must be a version like v1.37.2: vMAJOR.MINOR.PATCH with optional -prerelease and +build parts"
 	badMaxUnavail = "maxUnavailable must be an integer of at least 1 or a percentage from 1% to 100%"
+	bigMaxUnavail = "maxUnavailable must fit in 32 bits: at most 2147483647"
 	badTimeout    = "timeout must be a positive duration such as 30s, 10m or 1h30m"
+	badSoak       = "soakDuration must be a duration of zero or more such as 0s, 30s or 5m"
+	badOperator   = "nodeSelector.matchExpressions[].operator must be In, NotIn, Exists or DoesNotExist"
+	badValues     = "nodeSelector.matchExpressions[].values must be non-empty for In and NotIn, and empty for Exists and DoesNotExist"
+	// notADuration is how the CEL duration() of a rule fails on a value too
+	// large for a Go duration (over 2562047h47m).
+	notADuration = "type conversion error from 'string' to 'google.protobuf.Duration'"
+	// unknownField is how strict field validation refuses an unknown field.
+	unknownField = "strict decoding error: unknown field"
 )
 
+const (
+	concurrent     = "Concurrent"
+	maxUnavailable = "strategy.maxUnavailable"
+)
+
+// concurrentWith returns a mutation that makes the strategy Concurrent with
+// the given maxUnavailable.
+func concurrentWith(value any) func(*unstructured.Unstructured) {
+	return both(set("strategy.type", concurrent), set(maxUnavailable, value))
+}
+
+// expr returns a mutation that sets spec.nodeSelector to one match expression.
+func expr(e map[string]any) func(*unstructured.Unstructured) {
+	return set("nodeSelector", map[string]any{"matchExpressions": []any{e}})
+}
+
+// withJob returns a mutation that makes the upgrade type Job with the given
+// spec.upgrade.job.
+func withJob(job map[string]any) func(*unstructured.Unstructured) {
+	return both(set("upgrade.type", "Job"), set("upgrade.job", job))
+}
+
+// Every field of ClusterUpgradeSpec, and what the table below checks of it.
+// "refused" entries are in the first table, "accepted" in the second.
+//
+//	spec                          required: refused when absent; unknown fields refused (strict)
+//	targetVersion                 required, string, maxLength 64, semver CEL pattern:
+//	                              refused absent, not a string, too long, and 13 malformed versions;
+//	                              accepted: pre-release, build, v0.0.0, vendor suffixes, 64 bytes
+//	nodeSelector                  object; matchExpressions[].key and .operator required; operator
+//	                              closed (CEL); values non-empty exactly for In/NotIn (CEL);
+//	                              matchLabels values strings; unknown fields refused;
+//	                              accepted: {}, matchLabels, each of the four operators
+//	strategy.type                 enum Sequential|Concurrent: refused unknown value; accepted both
+//	strategy.maxUnavailable       int >= 1 and <= 2^31-1, or "1%".."100%" (CEL); required for
+//	                              Concurrent, forbidden otherwise (CEL): refused 0, -1, 2^31, 1.5,
+//	                              0%, 101%, 1000%, "ten", "10", 12.5%, 05%, Sequential, default,
+//	                              missing; accepted 1, 1%, 100%, 5000, 2^31-1
+//	strategy (unknown field)      refused
+//	maxFailedNodes                int32, minimum 0: refused -1, 2^31, a string; accepted 0, 10, 2^31-1
+//	paused                        boolean: refused a string; accepted true
+//	drain.timeout                 Go duration > 0, maxLength 32 (CEL): refused negative, zero, words,
+//	                              no unit, ".5s", too long, too large for a Go duration;
+//	                              accepted 1h30m, 1.5s, 1ns, 2562047h, 32 bytes
+//	drain.gracePeriodSeconds      int64, minimum 0: refused -5, 1.5; accepted 0, 3600
+//	drain.deleteEmptyDirData      boolean: refused a string; accepted false
+//	drain.force                   boolean: refused a string; accepted true
+//	drain.onTimeout               enum Fail|ForceDelete: refused unknown value; accepted both
+//	drain (unknown field)         refused
+//	upgrade.type                  enum Job|External: refused unknown value; accepted both
+//	                              (External is the base object of every entry)
+//	upgrade.timeout               as drain.timeout: refused negative, zero, words, too long,
+//	                              too large; accepted 1us, 1µs
+//	upgrade.job                   required for Job (also the default type), forbidden for
+//	                              External (CEL): refused all three ways
+//	upgrade.job.template          required: refused when absent
+//	upgrade.job.template.spec     a PodSpec: refused without containers, a container without a
+//	                              name, an unknown field
+//	upgrade (unknown field)       refused
+//	health.soakDuration           Go duration >= 0, maxLength 32 (CEL): refused negative, words,
+//	                              too long, too large for a Go duration; accepted 0s, 2562047h
+//	health (unknown field)        refused
+//
+// Status is not listed: it is written through the status subresource by
+// nodewave alone.
 var _ = Describe("ClusterUpgrade admission", func() {
 	ctx := context.Background()
 	var n int
@@ -86,84 +160,191 @@ var _ = Describe("ClusterUpgrade admission", func() {
 			Expect(err.Error()).To(ContainSubstring(field), "the message does not name the field")
 			Expect(err.Error()).To(ContainSubstring(message))
 		},
+		// spec
+		Entry("spec missing", func(u *unstructured.Unstructured) { delete(u.Object, "spec") }, "spec: Required value", "Required value"),
+		Entry("unknown field in spec", set("maxSurge", int64(1)), `"spec.maxSurge"`, unknownField),
+
+		// targetVersion
 		Entry("targetVersion without the leading v", set("targetVersion", "1.37.2"), "spec.targetVersion: Invalid value", badVersion),
+		Entry("targetVersion with a capital V", set("targetVersion", "V1.37.2"), "spec.targetVersion: Invalid value", badVersion),
 		Entry("targetVersion without a patch number", set("targetVersion", "v1.37"), "spec.targetVersion: Invalid value", badVersion),
 		Entry("targetVersion with four numbers", set("targetVersion", "v1.37.2.1"), "spec.targetVersion: Invalid value", badVersion),
 		Entry("targetVersion with a leading zero", set("targetVersion", "v1.037.2"), "spec.targetVersion: Invalid value", badVersion),
 		Entry("targetVersion that is a word", set("targetVersion", "latest"), "spec.targetVersion: Invalid value", badVersion),
 		Entry("targetVersion empty", set("targetVersion", ""), "spec.targetVersion: Invalid value", badVersion),
 		Entry("targetVersion with an empty pre-release", set("targetVersion", "v1.37.2-"), "spec.targetVersion: Invalid value", badVersion),
+		Entry("targetVersion with an empty pre-release identifier", set("targetVersion", "v1.37.2-rc..1"), "spec.targetVersion: Invalid value", badVersion),
 		Entry("targetVersion with a leading zero in a numeric pre-release part", set("targetVersion", "v1.37.2-rc.01"), "spec.targetVersion: Invalid value", badVersion),
+		Entry("targetVersion with an empty build", set("targetVersion", "v1.37.2+"), "spec.targetVersion: Invalid value", badVersion),
+		Entry("targetVersion with an underscore in the build", set("targetVersion", "v1.37.2+k3s_1"), "spec.targetVersion: Invalid value", badVersion),
 		Entry("targetVersion with a space", set("targetVersion", "v1.37.2 "), "spec.targetVersion: Invalid value", badVersion),
+		Entry("targetVersion over 64 bytes", set("targetVersion", "v1.37.2-"+strings.Repeat("a", 57)),
+			"spec.targetVersion: Too long", "may not be more than 64 bytes"),
+		Entry("targetVersion that is a number", set("targetVersion", int64(1)), "spec.targetVersion: Invalid value", `must be of type string`),
 		Entry("targetVersion missing", unset("targetVersion"), "spec.targetVersion", "Required value"),
-		Entry("maxUnavailable 0", both(set("strategy.type", "Concurrent"), set("strategy.maxUnavailable", int64(0))), "spec.strategy.maxUnavailable: Invalid value", badMaxUnavail),
-		Entry("maxUnavailable -1", both(set("strategy.type", "Concurrent"), set("strategy.maxUnavailable", int64(-1))), "spec.strategy.maxUnavailable: Invalid value", badMaxUnavail),
-		Entry("maxUnavailable 0%", both(set("strategy.type", "Concurrent"), set("strategy.maxUnavailable", "0%")), "spec.strategy.maxUnavailable: Invalid value", badMaxUnavail),
-		Entry("maxUnavailable 101%", both(set("strategy.type", "Concurrent"), set("strategy.maxUnavailable", "101%")), "spec.strategy.maxUnavailable: Invalid value", badMaxUnavail),
-		Entry("maxUnavailable 1000%", both(set("strategy.type", "Concurrent"), set("strategy.maxUnavailable", "1000%")), "spec.strategy.maxUnavailable: Invalid value", badMaxUnavail),
-		Entry("maxUnavailable \"ten\"", both(set("strategy.type", "Concurrent"), set("strategy.maxUnavailable", "ten")), "spec.strategy.maxUnavailable: Invalid value", badMaxUnavail),
-		Entry("maxUnavailable \"10\" (a string without %)", both(set("strategy.type", "Concurrent"), set("strategy.maxUnavailable", "10")), "spec.strategy.maxUnavailable: Invalid value", badMaxUnavail),
-		Entry("maxUnavailable 12.5%", both(set("strategy.type", "Concurrent"), set("strategy.maxUnavailable", "12.5%")), "spec.strategy.maxUnavailable: Invalid value", badMaxUnavail),
-		Entry("maxUnavailable 05%", both(set("strategy.type", "Concurrent"), set("strategy.maxUnavailable", "05%")), "spec.strategy.maxUnavailable: Invalid value", badMaxUnavail),
-		Entry("maxUnavailable on Sequential", both(set("strategy.type", "Sequential"), set("strategy.maxUnavailable", int64(2))),
-			"spec.strategy.maxUnavailable", "Forbidden: maxUnavailable is only allowed when strategy.type is Concurrent"),
-		Entry("maxUnavailable with the default (Sequential) strategy", set("strategy.maxUnavailable", "10%"),
-			"spec.strategy.maxUnavailable", "Forbidden: maxUnavailable is only allowed when strategy.type is Concurrent"),
-		Entry("Concurrent without maxUnavailable", set("strategy.type", "Concurrent"),
-			"spec.strategy.maxUnavailable", "Required value: maxUnavailable is required when strategy.type is Concurrent"),
+
+		// nodeSelector
+		Entry("nodeSelector expression without a key", expr(map[string]any{"operator": "Exists"}),
+			"spec.nodeSelector.matchExpressions[0].key", "Required value"),
+		Entry("nodeSelector expression without an operator", expr(map[string]any{"key": "pool"}),
+			"spec.nodeSelector.matchExpressions[0].operator", "Required value"),
+		Entry("nodeSelector with an unknown operator", expr(map[string]any{"key": "pool", "operator": "Like"}),
+			"spec.nodeSelector.matchExpressions: Invalid value", badOperator),
+		Entry("nodeSelector In without values", expr(map[string]any{"key": "pool", "operator": "In"}),
+			"spec.nodeSelector.matchExpressions: Invalid value", badValues),
+		Entry("nodeSelector NotIn with an empty values list", expr(map[string]any{"key": "pool", "operator": "NotIn", "values": []any{}}),
+			"spec.nodeSelector.matchExpressions: Invalid value", badValues),
+		Entry("nodeSelector Exists with values", expr(map[string]any{"key": "pool", "operator": "Exists", "values": []any{"general"}}),
+			"spec.nodeSelector.matchExpressions: Invalid value", badValues),
+		Entry("nodeSelector DoesNotExist with values", expr(map[string]any{"key": "pool", "operator": "DoesNotExist", "values": []any{"gpu"}}),
+			"spec.nodeSelector.matchExpressions: Invalid value", badValues),
+		Entry("nodeSelector matchLabels value that is not a string", set("nodeSelector", map[string]any{"matchLabels": map[string]any{"pool": int64(1)}}),
+			"spec.nodeSelector.matchLabels.pool", "must be of type string"),
+		Entry("nodeSelector that is a string", set("nodeSelector", "pool=general"), "spec.nodeSelector", "must be of type object"),
+		Entry("unknown field in nodeSelector", set("nodeSelector.labels", map[string]any{"pool": "general"}),
+			`"spec.nodeSelector.labels"`, unknownField),
+
+		// strategy.type and strategy.maxUnavailable
 		Entry("unknown strategy type", set("strategy.type", "Parallel"),
 			"spec.strategy.type", `Unsupported value: "Parallel": supported values: "Sequential", "Concurrent"`),
+		Entry("maxUnavailable 0", concurrentWith(int64(0)), "spec.strategy.maxUnavailable: Invalid value", badMaxUnavail),
+		Entry("maxUnavailable -1", concurrentWith(int64(-1)), "spec.strategy.maxUnavailable: Invalid value", badMaxUnavail),
+		Entry("maxUnavailable 2^31 (does not fit the int32 of the Go type)", concurrentWith(int64(2147483648)),
+			"spec.strategy.maxUnavailable: Invalid value", bigMaxUnavail),
+		Entry("maxUnavailable 1.5", concurrentWith(1.5), "spec.strategy.maxUnavailable", "must be of type integer"),
+		Entry("maxUnavailable 0%", concurrentWith("0%"), "spec.strategy.maxUnavailable: Invalid value", badMaxUnavail),
+		Entry("maxUnavailable 101%", concurrentWith("101%"), "spec.strategy.maxUnavailable: Invalid value", badMaxUnavail),
+		Entry("maxUnavailable 1000%", concurrentWith("1000%"), "spec.strategy.maxUnavailable: Invalid value", badMaxUnavail),
+		Entry("maxUnavailable \"ten\"", concurrentWith("ten"), "spec.strategy.maxUnavailable: Invalid value", badMaxUnavail),
+		Entry("maxUnavailable \"10\" (a string without %)", concurrentWith("10"), "spec.strategy.maxUnavailable: Invalid value", badMaxUnavail),
+		Entry("maxUnavailable 12.5%", concurrentWith("12.5%"), "spec.strategy.maxUnavailable: Invalid value", badMaxUnavail),
+		Entry("maxUnavailable 05%", concurrentWith("05%"), "spec.strategy.maxUnavailable: Invalid value", badMaxUnavail),
+		Entry("maxUnavailable on Sequential", both(set("strategy.type", "Sequential"), set(maxUnavailable, int64(2))),
+			"spec.strategy.maxUnavailable", "Forbidden: maxUnavailable is only allowed when strategy.type is Concurrent"),
+		Entry("maxUnavailable with the default (Sequential) strategy", set(maxUnavailable, "10%"),
+			"spec.strategy.maxUnavailable", "Forbidden: maxUnavailable is only allowed when strategy.type is Concurrent"),
+		Entry("Concurrent without maxUnavailable", set("strategy.type", concurrent),
+			"spec.strategy.maxUnavailable", "Required value: maxUnavailable is required when strategy.type is Concurrent"),
+		Entry("unknown field in strategy", set("strategy.batchSize", int64(3)), `"spec.strategy.batchSize"`, unknownField),
+
+		// maxFailedNodes and paused
+		Entry("negative maxFailedNodes", set("maxFailedNodes", int64(-1)),
+			"spec.maxFailedNodes", "Invalid value: -1: spec.maxFailedNodes in body should be greater than or equal to 0"),
+		Entry("maxFailedNodes 2^31 (over int32)", set("maxFailedNodes", int64(2147483648)),
+			"spec.maxFailedNodes", "must be of type integer with format int32"),
+		Entry("maxFailedNodes that is a string", set("maxFailedNodes", "1"), "spec.maxFailedNodes", "must be of type integer"),
+		Entry("paused that is not a boolean", set("paused", "yes"), "spec.paused", "spec.paused in body must be of type boolean"),
+
+		// drain
 		Entry("negative drain timeout", set("drain.timeout", "-5m"), "spec.drain.timeout: Invalid value", badTimeout),
 		Entry("zero drain timeout", set("drain.timeout", "0s"), "spec.drain.timeout: Invalid value", badTimeout),
 		Entry("drain timeout in words", set("drain.timeout", "ten minutes"), "spec.drain.timeout: Invalid value", badTimeout),
 		Entry("drain timeout without a unit", set("drain.timeout", "600"), "spec.drain.timeout: Invalid value", badTimeout),
-		Entry("negative upgrade timeout", set("upgrade.timeout", "-1h"), "spec.upgrade.timeout: Invalid value", badTimeout),
-		Entry("negative soak duration", set("health.soakDuration", "-30s"),
-			"spec.health.soakDuration: Invalid value", "soakDuration must be a duration of zero or more such as 0s, 30s or 5m"),
+		Entry("drain timeout without a leading digit", set("drain.timeout", ".5s"), "spec.drain.timeout: Invalid value", badTimeout),
+		Entry("drain timeout over 32 bytes", set("drain.timeout", strings.Repeat("1s", 17)),
+			"spec.drain.timeout: Too long", "may not be more than 32 bytes"),
+		Entry("drain timeout too large for a Go duration", set("drain.timeout", "2562048h"), "spec.drain.timeout: Invalid value", notADuration),
 		Entry("negative grace period", set("drain.gracePeriodSeconds", int64(-5)),
 			"spec.drain.gracePeriodSeconds", "Invalid value: -5: spec.drain.gracePeriodSeconds in body should be greater than or equal to 0"),
+		Entry("fractional grace period", set("drain.gracePeriodSeconds", 1.5), "spec.drain.gracePeriodSeconds", "must be of type integer"),
+		Entry("deleteEmptyDirData that is not a boolean", set("drain.deleteEmptyDirData", "false"),
+			"spec.drain.deleteEmptyDirData", "must be of type boolean"),
+		Entry("force that is not a boolean", set("drain.force", "true"), "spec.drain.force", "must be of type boolean"),
 		Entry("unknown onTimeout", set("drain.onTimeout", "Ignore"),
 			"spec.drain.onTimeout", `Unsupported value: "Ignore": supported values: "Fail", "ForceDelete"`),
+		Entry("unknown field in drain", set("drain.ignoreDaemonSets", true), `"spec.drain.ignoreDaemonSets"`, unknownField),
+
+		// upgrade
 		Entry("unknown upgrade type", set("upgrade.type", "Ansible"),
 			"spec.upgrade.type", `Unsupported value: "Ansible": supported values: "Job", "External"`),
-		Entry("negative maxFailedNodes", set("maxFailedNodes", int64(-1)),
-			"spec.maxFailedNodes", "Invalid value: -1: spec.maxFailedNodes in body should be greater than or equal to 0"),
+		Entry("negative upgrade timeout", set("upgrade.timeout", "-1h"), "spec.upgrade.timeout: Invalid value", badTimeout),
+		Entry("zero upgrade timeout", set("upgrade.timeout", "0m"), "spec.upgrade.timeout: Invalid value", badTimeout),
+		Entry("upgrade timeout in words", set("upgrade.timeout", "half an hour"), "spec.upgrade.timeout: Invalid value", badTimeout),
+		Entry("upgrade timeout over 32 bytes", set("upgrade.timeout", strings.Repeat("1m", 17)),
+			"spec.upgrade.timeout: Too long", "may not be more than 32 bytes"),
+		Entry("upgrade timeout too large for a Go duration", set("upgrade.timeout", "9999999999h"), "spec.upgrade.timeout: Invalid value", notADuration),
 		Entry("Job upgrade without a job", set("upgrade.type", "Job"),
 			"spec.upgrade.job", "Required value: upgrade.job is required when upgrade.type is Job"),
 		Entry("default (Job) upgrade without a job", unset("upgrade"),
 			"spec.upgrade.job", "Required value: upgrade.job is required when upgrade.type is Job"),
 		Entry("External upgrade with a job", set("upgrade.job", jobTemplate),
 			"spec.upgrade.job", "Forbidden: upgrade.job is only allowed when upgrade.type is Job"),
-		Entry("Job template without containers", both(set("upgrade.type", "Job"), set("upgrade.job", map[string]any{"template": map[string]any{"spec": map[string]any{}}})),
+		Entry("Job upgrade with a job without a template", withJob(map[string]any{}),
+			"spec.upgrade.job.template", "Required value"),
+		Entry("Job template without containers", withJob(map[string]any{"template": map[string]any{"spec": map[string]any{}}}),
 			"spec.upgrade.job.template.spec.containers", "Required value"),
-		Entry("unknown field in spec", set("maxSurge", int64(1)), `"spec.maxSurge"`, "strict decoding error: unknown field"),
-		Entry("unknown field in strategy", set("strategy.batchSize", int64(3)), `"spec.strategy.batchSize"`, "strict decoding error: unknown field"),
-		Entry("paused that is not a boolean", set("paused", "yes"), "spec.paused", "spec.paused in body must be of type boolean"),
+		Entry("Job template with a container without a name", withJob(map[string]any{"template": map[string]any{"spec": map[string]any{
+			"containers": []any{map[string]any{"image": "example.com/upgrader:v1"}},
+		}}}), "spec.upgrade.job.template.spec.containers[0].name", "Required value"),
+		Entry("Job template with an unknown field", withJob(map[string]any{"template": map[string]any{"spec": map[string]any{
+			"containers": []any{map[string]any{"name": "upgrade", "image": "example.com/upgrader:v1"}},
+			"hostRoot":   true,
+		}}}), `"spec.upgrade.job.template.spec.hostRoot"`, unknownField),
+		Entry("unknown field in upgrade", set("upgrade.retries", int64(3)), `"spec.upgrade.retries"`, unknownField),
+
+		// health
+		Entry("negative soak duration", set("health.soakDuration", "-30s"), "spec.health.soakDuration: Invalid value", badSoak),
+		Entry("soak duration in words", set("health.soakDuration", "a minute"), "spec.health.soakDuration: Invalid value", badSoak),
+		Entry("soak duration over 32 bytes", set("health.soakDuration", strings.Repeat("1s", 17)),
+			"spec.health.soakDuration: Too long", "may not be more than 32 bytes"),
+		// It passed admission before the rule called duration(), and then no
+		// client could decode the object: metav1.Duration is a Go duration.
+		Entry("soak duration too large for a Go duration", set("health.soakDuration", "2562048h"),
+			"spec.health.soakDuration: Invalid value", notADuration),
+		Entry("unknown field in health", set("health.probe", "/healthz"), `"spec.health.probe"`, unknownField),
 	)
 
-	It("accepts the edge values of every rule", func() {
-		for i, m := range []func(*unstructured.Unstructured){
-			set("targetVersion", "v1.37.2-rc.1+build.7"),
-			set("targetVersion", "v0.0.0"),
-			set("targetVersion", "v1.30.4-eks-a737599"),
-			set("targetVersion", "v1.29.8-gke.1211000"),
-			set("targetVersion", "v1.37.2-0a.1"),
-			both(set("strategy.type", "Concurrent"), set("strategy.maxUnavailable", int64(1))),
-			both(set("strategy.type", "Concurrent"), set("strategy.maxUnavailable", "1%")),
-			both(set("strategy.type", "Concurrent"), set("strategy.maxUnavailable", "100%")),
-			both(set("strategy.type", "Concurrent"), set("strategy.maxUnavailable", int64(5000))),
-			set("drain.timeout", "1h30m"),
-			set("drain.timeout", "1.5s"),
-			set("health.soakDuration", "0s"),
-			set("drain.gracePeriodSeconds", int64(0)),
-			set("maxFailedNodes", int64(10)),
-			both(set("upgrade.type", "Job"), set("upgrade.job", jobTemplate)),
-		} {
-			u := validObject(fmt.Sprintf("edge-%d", i))
-			m(u)
-			Expect(create(u)).To(Succeed(), "edge case %d: %v", i, u.Object["spec"])
-		}
-	})
+	DescribeTable("accepts the edge values of every rule, and the result decodes into the Go type",
+		func(mutate func(*unstructured.Unstructured)) {
+			n++
+			u := validObject(fmt.Sprintf("edge-%d", n))
+			mutate(u)
+			Expect(create(u)).To(Succeed(), "spec: %v", u.Object["spec"])
+			// What the API server stored must decode, or the controller's
+			// informer could not read it.
+			got := &upgradev1alpha1.ClusterUpgrade{}
+			Expect(env.Client.Get(ctx, client.ObjectKey{Name: u.GetName()}, got)).To(Succeed())
+		},
+		Entry("targetVersion with pre-release and build", set("targetVersion", "v1.37.2-rc.1+build.7")),
+		Entry("targetVersion v0.0.0", set("targetVersion", "v0.0.0")),
+		Entry("targetVersion with an EKS suffix", set("targetVersion", "v1.30.4-eks-a737599")),
+		Entry("targetVersion with a GKE suffix", set("targetVersion", "v1.29.8-gke.1211000")),
+		Entry("targetVersion with a k3s build", set("targetVersion", "v1.30.4+k3s1")),
+		Entry("targetVersion with an alphanumeric pre-release starting with a digit", set("targetVersion", "v1.37.2-0a.1")),
+		Entry("targetVersion of exactly 64 bytes", set("targetVersion", "v1.37.2-"+strings.Repeat("a", 56))),
+		Entry("empty nodeSelector (every node)", set("nodeSelector", map[string]any{})),
+		Entry("nodeSelector matchLabels", set("nodeSelector", map[string]any{"matchLabels": map[string]any{"pool": "general"}})),
+		Entry("nodeSelector In", expr(map[string]any{"key": "pool", "operator": "In", "values": []any{"a", "b"}})),
+		Entry("nodeSelector NotIn", expr(map[string]any{"key": "pool", "operator": "NotIn", "values": []any{"gpu"}})),
+		Entry("nodeSelector Exists", expr(map[string]any{"key": "pool", "operator": "Exists"})),
+		Entry("nodeSelector DoesNotExist with an empty values list", expr(map[string]any{"key": "node-role.kubernetes.io/control-plane", "operator": "DoesNotExist", "values": []any{}})),
+		Entry("explicit Sequential", set("strategy.type", "Sequential")),
+		Entry("maxUnavailable 1", concurrentWith(int64(1))),
+		Entry("maxUnavailable 1%", concurrentWith("1%")),
+		Entry("maxUnavailable 100%", concurrentWith("100%")),
+		Entry("maxUnavailable 5000", concurrentWith(int64(5000))),
+		Entry("maxUnavailable 2^31-1", concurrentWith(int64(2147483647))),
+		Entry("maxFailedNodes 0", set("maxFailedNodes", int64(0))),
+		Entry("maxFailedNodes 10", set("maxFailedNodes", int64(10))),
+		Entry("maxFailedNodes 2^31-1", set("maxFailedNodes", int64(2147483647))),
+		Entry("paused", set("paused", true)),
+		Entry("drain timeout 1h30m", set("drain.timeout", "1h30m")),
+		Entry("drain timeout 1.5s", set("drain.timeout", "1.5s")),
+		Entry("drain timeout 1ns", set("drain.timeout", "1ns")),
+		Entry("drain timeout 2562047h (the largest whole hours of a Go duration)", set("drain.timeout", "2562047h")),
+		Entry("drain timeout of exactly 32 bytes", set("drain.timeout", strings.Repeat("1s", 16))),
+		Entry("grace period 0", set("drain.gracePeriodSeconds", int64(0))),
+		Entry("grace period of an hour", set("drain.gracePeriodSeconds", int64(3600))),
+		Entry("deleteEmptyDirData false", set("drain.deleteEmptyDirData", false)),
+		Entry("force", set("drain.force", true)),
+		Entry("onTimeout ForceDelete", set("drain.onTimeout", "ForceDelete")),
+		Entry("onTimeout Fail", set("drain.onTimeout", "Fail")),
+		Entry("upgrade timeout 1us", set("upgrade.timeout", "1us")),
+		Entry("upgrade timeout 1µs", set("upgrade.timeout", "1µs")),
+		Entry("Job upgrade with a job", withJob(jobTemplate)),
+		Entry("soak duration 0s", set("health.soakDuration", "0s")),
+		Entry("soak duration 2562047h", set("health.soakDuration", "2562047h")),
+	)
 
 	Describe("the samples in config/samples", func() {
 		// defaults are the values the API server fills in when a field is
