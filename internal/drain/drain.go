@@ -124,6 +124,12 @@ func (d *Drainer) pass(ctx context.Context, nodeName string, opts Options, delet
 			}
 		case apierrors.IsNotFound(err):
 			// Already gone.
+		case apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause):
+			// Its namespace is being deleted: the API server takes no
+			// eviction there, and the namespace controller deletes the pod
+			// anyway (kubectl drain waits for it the same way).
+			res.Remaining++
+			n.terminating++
 		case refusedByBudget(err):
 			res.Remaining++
 			res.Blocked++

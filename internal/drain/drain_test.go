@@ -169,6 +169,20 @@ var _ = Describe("Drainer against kube-apiserver", func() {
 	d := func() *Drainer { return &Drainer{Client: clientset} }
 	all := Options{DeleteEmptyDirData: true, Force: true}
 
+	It("counts the pods of a terminating namespace as terminating, not as errors", func(ctx SpecContext) {
+		ns, node := namespace(ctx)
+		makePod(ctx, ns, "a", node)
+		// envtest runs no namespace controller: the namespace stays
+		// Terminating with its pod, and the API server takes no eviction in it.
+		Expect(env.Client.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
+		before := counters()
+
+		res, err := d().Drain(ctx, node, Options{})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res).To(Equal(Result{Remaining: 1, Message: "1 pod terminating"}))
+		Expect(moved(before)).To(BeEmpty())
+	})
+
 	It("evicts managed pods and reports them remaining until they are gone", func(ctx SpecContext) {
 		ns, node := namespace(ctx)
 		makePod(ctx, ns, "a", node)
