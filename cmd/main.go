@@ -5,12 +5,15 @@ package main
 import (
 	"crypto/tls"
 	"flag"
+	"fmt"
 	"os"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/leaderelection"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -20,6 +23,7 @@ import (
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 	"github.com/nodewave/nodewave/internal/controller"
 	"github.com/nodewave/nodewave/internal/drain"
+	"github.com/nodewave/nodewave/internal/nodeupgrade"
 )
 
 // defaultJobNamespace is where upgrade Jobs run when neither --job-namespace
@@ -33,7 +37,9 @@ func main() {
 		secureMetrics bool
 		enableHTTP2   bool
 		leaderElect   bool
+		leader        leaderElectionFlags
 		jobNamespace  string
+		allowedImages string
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0",
 		"Address the metrics endpoint binds to, e.g. :8443 (HTTPS) or :8080 (HTTP); 0 disables it.")
@@ -44,14 +50,38 @@ func main() {
 		"Allow HTTP/2 on the metrics server; off by default because of the HTTP/2 rapid-reset CVEs.")
 	flag.BoolVar(&leaderElect, "leader-elect", false,
 		"Use leader election, so only one of several manager replicas acts at a time.")
+	flag.StringVar(&leader.namespace, "leader-election-namespace", "",
+		"Namespace of the leader election Lease (default: the manager's own namespace, read from its service account when in a cluster). "+
+			"The manager needs a Role for leases there; config/rbac grants one in its own namespace only.")
+	flag.DurationVar(&leader.leaseDuration, "leader-election-lease-duration", defaultLeaseDuration,
+		"How long a replica waits, after the leader last renewed the Lease, before it takes over.")
+	flag.DurationVar(&leader.renewDeadline, "leader-election-renew-deadline", defaultRenewDeadline,
+		"How long the leader keeps trying to renew the Lease before it gives up leadership (and exits); less than the lease duration.")
+	flag.DurationVar(&leader.retryPeriod, "leader-election-retry-period", defaultRetryPeriod,
+		"How long replicas wait between tries to take or renew the Lease; the renew deadline must exceed 1.2 times it.")
 	flag.StringVar(&jobNamespace, "job-namespace", envOr("POD_NAMESPACE", defaultJobNamespace),
 		"Namespace of the per-node upgrade Jobs (default: the manager's own namespace from POD_NAMESPACE).")
+	flag.StringVar(&allowedImages, controller.AllowedImagesFlag, "",
+		"Comma-separated allow-list of upgrade Job images; empty allows every image. An entry is a repository "+
+			"(registry.example.com/team/upgrader: any tag or digest), an exact reference (...:v1 or ...@sha256:...), "+
+			"or a prefix ending in /* (registry.example.com/team/*: every repository under it). "+
+			"A ClusterUpgrade whose Job template uses another image is Stalled with reason ImageNotAllowed.")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
 
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	log := ctrl.Log.WithName("setup")
+
+	imagePolicy, err := nodeupgrade.ParseImagePolicy(allowedImages)
+	if err != nil {
+		log.Error(err, "invalid --"+controller.AllowedImagesFlag)
+		os.Exit(1)
+	}
+	if err := leader.check(); err != nil {
+		log.Error(err, "invalid leader election flags")
+		os.Exit(1)
+	}
 
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
@@ -72,12 +102,16 @@ func main() {
 
 	cfg := ctrl.GetConfigOrDie()
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 scheme,
-		Cache:                  controller.CacheOptions(jobNamespace),
-		Metrics:                metricsOpts,
-		HealthProbeBindAddress: probeAddr,
-		LeaderElection:         leaderElect,
-		LeaderElectionID:       "nodewave.upgrade.nodewave.io",
+		Scheme:                  scheme,
+		Cache:                   controller.CacheOptions(jobNamespace),
+		Metrics:                 metricsOpts,
+		HealthProbeBindAddress:  probeAddr,
+		LeaderElection:          leaderElect,
+		LeaderElectionID:        "nodewave.upgrade.nodewave.io",
+		LeaderElectionNamespace: leader.namespace,
+		LeaseDuration:           &leader.leaseDuration,
+		RenewDeadline:           &leader.renewDeadline,
+		RetryPeriod:             &leader.retryPeriod,
 	})
 	if err != nil {
 		log.Error(err, "unable to create the manager")
@@ -100,6 +134,7 @@ func main() {
 		Drainer:       &drain.Drainer{Client: clientset},
 		ServerVersion: serverVersion,
 		Recorder:      mgr.GetEventRecorder("nodewave"),
+		AllowedImages: imagePolicy,
 	}).SetupWithManager(mgr); err != nil {
 		log.Error(err, "unable to set up the ClusterUpgrade controller")
 		os.Exit(1)
@@ -114,11 +149,44 @@ func main() {
 		os.Exit(1)
 	}
 
-	log.Info("starting the manager", "jobNamespace", jobNamespace, "leaderElection", leaderElect)
+	log.Info("starting the manager", "jobNamespace", jobNamespace, "leaderElection", leaderElect,
+		"allowedUpgradeImages", imagePolicy.String())
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		log.Error(err, "the manager stopped with an error")
 		os.Exit(1)
 	}
+}
+
+// controller-runtime's leader election defaults, which the flags keep.
+const (
+	defaultLeaseDuration = 15 * time.Second
+	defaultRenewDeadline = 10 * time.Second
+	defaultRetryPeriod   = 2 * time.Second
+)
+
+// leaderElectionFlags are the leader election settings from the flags.
+type leaderElectionFlags struct {
+	namespace                                 string
+	leaseDuration, renewDeadline, retryPeriod time.Duration
+}
+
+// check refuses timings that client-go's leader elector would refuse only
+// once the manager starts: each positive, the lease duration longer than
+// the renew deadline, and the renew deadline longer than 1.2 retry periods
+// (client-go's jitter factor).
+func (f leaderElectionFlags) check() error {
+	switch {
+	case f.leaseDuration <= 0 || f.renewDeadline <= 0 || f.retryPeriod <= 0:
+		return fmt.Errorf("--leader-election-lease-duration (%s), --leader-election-renew-deadline (%s) and "+
+			"--leader-election-retry-period (%s) must be positive", f.leaseDuration, f.renewDeadline, f.retryPeriod)
+	case f.leaseDuration <= f.renewDeadline:
+		return fmt.Errorf("--leader-election-lease-duration (%s) must be longer than --leader-election-renew-deadline (%s)",
+			f.leaseDuration, f.renewDeadline)
+	case float64(f.renewDeadline) <= leaderelection.JitterFactor*float64(f.retryPeriod):
+		return fmt.Errorf("--leader-election-renew-deadline (%s) must be longer than %.1f times --leader-election-retry-period (%s)",
+			f.renewDeadline, leaderelection.JitterFactor, f.retryPeriod)
+	}
+	return nil
 }
 
 // envOr returns the environment variable key, or def when it is unset or empty.

@@ -51,4 +51,7 @@ const (
 	// ReasonJobRejected: the API server refused the upgrade Job built from
 	// spec.upgrade.job.template.
 	ReasonJobRejected = "JobRejected"
+	// ReasonImageNotAllowed: an image of spec.upgrade.job.template is not on
+	// the manager's allow-list (its --allowed-upgrade-images flag).
+	ReasonImageNotAllowed = "ImageNotAllowed"
 )

@@ -4,6 +4,8 @@
 // flight by one or more steps, asks the planner which nodes start, starts
 // them, and writes the status once. It keeps no upgrade state in memory:
 // everything it needs is on the Nodes (labels and annotations) and Jobs.
+// (It only remembers which specs' Jobs passed a dry run, to spare the API
+// server; a restarted manager runs them again.)
 package controller
 
 import (
@@ -27,6 +29,7 @@ import (
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 	"github.com/nodewave/nodewave/internal/drain"
+	"github.com/nodewave/nodewave/internal/nodeupgrade"
 	"github.com/nodewave/nodewave/internal/plan"
 )
 
@@ -52,6 +55,12 @@ type ClusterUpgradeReconciler struct {
 	// DrainPollInterval overrides DefaultDrainPollInterval (tests use a
 	// short one).
 	DrainPollInterval time.Duration
+	// AllowedImages is the manager's allow-list of upgrade images (the
+	// --allowed-upgrade-images flag); the zero value allows every image.
+	AllowedImages nodeupgrade.ImagePolicy
+
+	// dryRuns remembers the Job dry run of each ClusterUpgrade's spec.
+	dryRuns dryRunMemo
 }
 
 // +kubebuilder:rbac:groups=upgrade.nodewave.io,resources=clusterupgrades,verbs=get;list;watch;update;patch
@@ -105,6 +114,22 @@ func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1a
 		setStalledStatus(cu, s, blocker)
 		return ctrl.Result{RequeueAfter: blocker.requeueAfter}, nil
 	}
+	if blocker := r.checkImages(s); blocker != nil {
+		switch p := plan.Compute(s.planInput()); {
+		case p.Done && p.Failed == 0:
+			// Finished: no Job will run, and a finished upgrade is not
+			// judged again by a manager restarted with a stricter list.
+		case p.InFlight == 0:
+			log.V(1).Info("pre-flight check failed; nothing touched", "reason", blocker.reason, "message", blocker.message)
+			setStalledStatus(cu, s, blocker)
+			return ctrl.Result{}, nil
+		default:
+			// Nodes are in flight (the manager restarted with a stricter
+			// list, or the spec changed mid-flight): they go on as far as
+			// they can without a new Job; nothing new starts.
+			s.jobHold = blocker
+		}
+	}
 
 	if cu.Status.ObservedGeneration != cu.Generation {
 		// A spec change retries the nodes that failed under the old one.
@@ -124,6 +149,19 @@ func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1a
 	}
 
 	p := plan.Compute(s.planInput())
+	hold := s.jobHold
+	if hold == nil && len(p.Start) > 0 {
+		// The API server judges the Job before its node is cordoned.
+		if hold, err = r.dryRunJob(ctx, s, p.Start[0]); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	if hold != nil && (!p.Done || p.Failed > 0) {
+		log.V(1).Info("holding: nothing new starts", "reason", hold.reason, "message", hold.message)
+		setHeldStatus(cu, s, p, hold)
+		recordNodeMetrics(cu.Name, p)
+		return ctrl.Result{RequeueAfter: minRequeue(requeue, hold.requeueAfter)}, nil
+	}
 	for _, name := range p.Start {
 		if err := r.startNode(ctx, s, s.nodes[name]); err != nil {
 			return ctrl.Result{}, err

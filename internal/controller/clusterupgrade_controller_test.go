@@ -464,11 +464,12 @@ func updateCU(ctx context.Context, name string, change func(*upgradev1alpha1.Clu
 	}).Should(Succeed())
 }
 
-// withJob switches cu to Job mode with a minimal upgrade pod.
-func withJob(cu *upgradev1alpha1.ClusterUpgrade) {
+// withJob switches cu to Job mode with a minimal upgrade pod, and returns it.
+func withJob(cu *upgradev1alpha1.ClusterUpgrade) *upgradev1alpha1.ClusterUpgrade {
 	cu.Spec.Upgrade = upgradev1alpha1.NodeUpgradeSpec{Type: upgradev1alpha1.JobUpgrade, Job: &upgradev1alpha1.JobSpec{
 		Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "upgrade", Image: "example.com/upgrader:v1"}}}},
 	}}
+	return cu
 }
 
 // expectJobsDeleted waits until every upgrade Job of cuName is being deleted.

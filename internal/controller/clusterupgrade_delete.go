@@ -50,6 +50,7 @@ func (r *ClusterUpgradeReconciler) reconcileDelete(ctx context.Context, cu *upgr
 		return err
 	}
 	metrics.Nodes.DeletePartialMatch(map[string]string{"cluster_upgrade": cu.Name})
+	r.dryRuns.forget(cu.UID)
 	controllerutil.RemoveFinalizer(cu, upgradev1alpha1.Finalizer)
 	return r.Update(ctx, cu)
 }

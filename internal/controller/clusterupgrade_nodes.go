@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -65,6 +66,10 @@ func (r *ClusterUpgradeReconciler) advanceNode(ctx context.Context, s *scope, n 
 		default:
 			return 0, nil // not in flight (any more)
 		}
+		if errors.Is(err, errJobHeld) {
+			s.messages[n.Name] = fmt.Sprintf("held before its upgrade Job: %s (see the Stalled condition)", s.jobHold.reason)
+			return 0, nil
+		}
 		if err != nil || !advanced {
 			return wait, err
 		}
@@ -114,8 +119,11 @@ func (r *ClusterUpgradeReconciler) stepDrain(ctx context.Context, s *scope, n *c
 		}
 		return false, wait, nil
 	}
+	if err := r.startUpgrade(ctx, s, n); err != nil {
+		return false, 0, err
+	}
 	metrics.StepDuration.WithLabelValues("drain").Observe(s.now.Sub(since).Seconds())
-	return true, 0, r.startUpgrade(ctx, s, n)
+	return true, 0, nil
 }
 
 // startUpgrade creates the node's upgrade Job (Job mode) and moves it to
@@ -146,13 +154,16 @@ func (r *ClusterUpgradeReconciler) ensureJob(ctx context.Context, s *scope, node
 	if _, ok := s.jobs[job.Name]; ok {
 		return nil
 	}
+	if s.jobHold != nil {
+		return errJobHeld
+	}
 	switch err := r.Create(ctx, job); {
 	case err == nil:
 		s.jobs[job.Name] = job
 		return nil
 	case apierrors.IsAlreadyExists(err):
 		return nil
-	case apierrors.IsInvalid(err) || apierrors.IsForbidden(err):
+	case refusedByAPIServer(err):
 		return &jobRejectedError{err: err}
 	default:
 		return err
@@ -213,6 +224,9 @@ func (r *ClusterUpgradeReconciler) act(ctx context.Context, s *scope, n *corev1.
 // retarget restarts the upgrading step of a node toward a changed
 // spec.targetVersion: the old Job goes, a new one comes.
 func (r *ClusterUpgradeReconciler) retarget(ctx context.Context, s *scope, n *corev1.Node) error {
+	if s.jobHold != nil {
+		return errJobHeld // the old Job stays until a new one may come
+	}
 	if old := n.Annotations[upgradev1alpha1.TargetVersionAnnotation]; old != "" {
 		if err := r.deleteJob(ctx, s, nodeupgrade.JobName(s.cu.Name, n.Name, old)); err != nil {
 			return err

@@ -37,6 +37,10 @@ type scope struct {
 	maxUnavailable int
 	// messages are what in-flight nodes wait for, by node name, for status.
 	messages map[string]string
+	// jobHold, when set, holds every new upgrade Job: no node starts, and
+	// a node in flight that needs a Job it does not have yet waits where
+	// it is (errJobHeld). It is why the ClusterUpgrade is Stalled.
+	jobHold *blocker
 }
 
 // observe reads everything a pass needs from the cache.

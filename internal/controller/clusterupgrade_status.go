@@ -95,6 +95,13 @@ func setStalledStatus(cu *upgradev1alpha1.ClusterUpgrade, s *scope, b *blocker) 
 	cu.Status.ObservedGeneration = cu.Generation
 }
 
+// setHeldStatus writes the status of a pass in which b held every new
+// upgrade Job: the counts as they are, and Stalled with b's reason.
+func setHeldStatus(cu *upgradev1alpha1.ClusterUpgrade, s *scope, p plan.Plan, b *blocker) {
+	setProgressStatus(cu, s, p, s.now)
+	setStalled(cu, cu.Status.Phase, b.reason, b.message)
+}
+
 // setStalled sets phase, Stalled=True and Ready=False with reason and
 // message, and removes Reconciling: kstatus never has both.
 func setStalled(cu *upgradev1alpha1.ClusterUpgrade, phase upgradev1alpha1.Phase, reason, message string) {

@@ -17,11 +17,16 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/nodewave/nodewave/internal/drain"
+	"github.com/nodewave/nodewave/internal/nodeupgrade"
 	"github.com/nodewave/nodewave/internal/testenv"
 	"github.com/nodewave/nodewave/test/nodeagent"
 )
 
 const jobNamespace = "nodewave-system"
+
+// suiteAllowedImages is the manager's --allowed-upgrade-images in the
+// suite: the images of every spec but those that test the allow-list.
+const suiteAllowedImages = "example.com/*,registry.example.com/*"
 
 // The suite runs the reconciler in a real manager against a real
 // kube-apiserver and etcd; a fake kubelet plays what envtest lacks.
@@ -40,10 +45,15 @@ func TestController(t *testing.T) {
 	RunSpecs(t, "ClusterUpgrade controller suite")
 }
 
-// startManager starts a manager running the reconciler and returns a
-// function that stops it and waits until it has stopped, as a crashed or
-// restarted manager would.
-func startManager() func() {
+// startManager starts a manager running the reconciler with the suite's
+// allow-list and returns a function that stops it and waits until it has
+// stopped, as a crashed or restarted manager would.
+func startManager() func() { return startManagerWith(suiteAllowedImages) }
+
+// startManagerWith is startManager with another --allowed-upgrade-images.
+func startManagerWith(allowedImages string) func() {
+	policy, err := nodeupgrade.ParseImagePolicy(allowedImages)
+	Expect(err).NotTo(HaveOccurred())
 	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
 		Scheme:     env.Scheme,
 		Metrics:    metricsserver.Options{BindAddress: "0"},
@@ -60,6 +70,7 @@ func startManager() func() {
 		ServerVersion:     serverVersion,
 		Recorder:          mgr.GetEventRecorder("nodewave"),
 		DrainPollInterval: 300 * time.Millisecond,
+		AllowedImages:     policy,
 	}).SetupWithManager(mgr)).To(Succeed())
 
 	ctx, cancel := context.WithCancel(context.Background())

@@ -15,5 +15,9 @@
 // controller treats a succeeded Job on a node still at the old version as
 // not done, and a failed Job on a node already Ready at the target as done.
 //
+// ImagePolicy is the manager's allow-list of upgrade images
+// (--allowed-upgrade-images): it says which images of a Job template it
+// does not allow, comparing references as a container runtime reads them.
+//
 // The package is pure: it does no I/O and never modifies its arguments.
 package nodeupgrade

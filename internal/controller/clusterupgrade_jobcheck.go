@@ -1,0 +1,214 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+	"github.com/nodewave/nodewave/internal/nodeupgrade"
+)
+
+// AllowedImagesFlag is the manager flag that sets
+// ClusterUpgradeReconciler.AllowedImages; ImageNotAllowed messages name it.
+const AllowedImagesFlag = "allowed-upgrade-images"
+
+// The Job template of a ClusterUpgrade in Job mode is judged before any
+// node needs it, so that a template that cannot run stalls the upgrade
+// with nothing touched instead of leaving a drained node behind:
+//
+//   - checkImages, on every pass, against the manager's image allow-list
+//     (no API call);
+//   - dryRunJob, when the plan would start nodes: the Job of the first node
+//     to start is created with a server-side dry run, so the API server's
+//     validation and admission (webhooks, policies, quotas) judge it.
+//
+// The refusal of an upgrade Job at its real creation (jobRejectedError)
+// stays as the fallback for what changes between the two.
+
+// errJobHeld says a node needs a new upgrade Job while the ClusterUpgrade
+// is held (scope.jobHold): the node waits where it is.
+var errJobHeld = errors.New("no new upgrade Job while the ClusterUpgrade is held")
+
+// jobMode reports whether cu upgrades its nodes with Jobs.
+func jobMode(cu *upgradev1alpha1.ClusterUpgrade) bool {
+	return cu.Spec.Upgrade.Type != upgradev1alpha1.ExternalUpgrade
+}
+
+// checkImages refuses a Job template with a container image that the
+// manager's allow-list does not allow, naming the images and the flag.
+func (r *ClusterUpgradeReconciler) checkImages(s *scope) *blocker {
+	if !jobMode(s.cu) || s.cu.Spec.Upgrade.Job == nil || r.AllowedImages.AllowsAll() {
+		return nil
+	}
+	refused := r.AllowedImages.Refused(&s.cu.Spec.Upgrade.Job.Template)
+	if len(refused) == 0 {
+		return nil
+	}
+	names := make([]string, len(refused))
+	for i, ri := range refused {
+		names[i] = fmt.Sprintf("%q (spec.upgrade.job.template.%s, container %s)", ri.Image, ri.Field, ri.Container)
+	}
+	verb := "image %s is"
+	if len(names) > 1 {
+		verb = "images %s are"
+	}
+	return &blocker{reason: upgradev1alpha1.ReasonImageNotAllowed, message: fmt.Sprintf(verb+
+		" not allowed by the manager's --%s=%s; use an allowed image, or ask the cluster admin to allow it",
+		strings.Join(names, ", "), AllowedImagesFlag, r.AllowedImages.String())}
+}
+
+// dryRunJob has the API server judge the upgrade Job of node, the first
+// node the plan starts, with a server-side dry run, before the node is
+// cordoned. It returns a JobRejected blocker when the Job cannot be built
+// or the API server refuses it, and an error when the API server could not
+// answer (the pass is then retried with the controller's backoff).
+//
+// An acceptance is remembered per ClusterUpgrade UID and generation, so a
+// ClusterUpgrade costs one dry run per spec (and per manager start). A
+// refusal is remembered too, and judged again at once on a spec change, or
+// after refusalRecheck (doubling up to maxRefusalRecheck) for causes
+// outside the spec, such as an admission webhook, a namespace's policy or
+// a quota.
+func (r *ClusterUpgradeReconciler) dryRunJob(ctx context.Context, s *scope, node string) (*blocker, error) {
+	if !jobMode(s.cu) {
+		return nil, nil
+	}
+	if b, known := r.dryRuns.lookup(s.cu, s.now); known {
+		return b, nil
+	}
+	var message string
+	job, err := nodeupgrade.BuildJob(s.cu, node, s.cu.Spec.TargetVersion, r.JobNamespace)
+	if err != nil {
+		message = fmt.Sprintf("cannot build the upgrade Job of node %s from spec.upgrade.job: %v", node, err)
+	} else {
+		err = r.Create(ctx, job, client.DryRunAll)
+		switch {
+		case err == nil, apierrors.IsAlreadyExists(err), dryRunUnsupported(err):
+			// The name is checked after validation and admission: a
+			// Job of that name (a failed node's, kept for its logs)
+			// says nothing against the template. A webhook that
+			// cannot take a dry run leaves the judgement to the real
+			// creation.
+			r.dryRuns.accept(s.cu)
+			return nil, nil
+		case !refusedByAPIServer(err):
+			return nil, fmt.Errorf("dry run of the upgrade Job of node %s: %w", node, err)
+		}
+		message = fmt.Sprintf("the API server refused the upgrade Job built from spec.upgrade.job.template "+
+			"(a dry run for node %s, before cordoning any node): %v", node, err)
+	}
+	b := &blocker{reason: upgradev1alpha1.ReasonJobRejected, message: message}
+	b.requeueAfter = r.dryRuns.refuse(s.cu, b, s.now)
+	return b, nil
+}
+
+// refusedByAPIServer reports whether err is the API server refusing an
+// object for what it is (validation, admission, authorisation, quota), as
+// opposed to failing to answer: only a change can make it accept it.
+// Admission webhooks deny with 400 unless they say otherwise; validation
+// answers 422; policies, quotas and RBAC 403.
+func refusedByAPIServer(err error) bool {
+	return apierrors.IsInvalid(err) || apierrors.IsForbidden(err) || apierrors.IsBadRequest(err)
+}
+
+// dryRunUnsupported reports whether err is an admission webhook refusing
+// a dry run because it may have side effects (possible only for webhooks
+// registered before admissionregistration/v1 required sideEffects None or
+// NoneOnDryRun): it says nothing about the Job.
+func dryRunUnsupported(err error) bool {
+	return apierrors.IsBadRequest(err) && strings.Contains(err.Error(), "does not support dry run")
+}
+
+// How soon a refused dry run is tried again without a spec change: after
+// refusalRecheck, doubling on each refusal up to maxRefusalRecheck.
+const (
+	refusalRecheck    = 30 * time.Second
+	maxRefusalRecheck = 10 * time.Minute
+)
+
+// dryRunMemo remembers the last dry-run outcome of each ClusterUpgrade, by
+// UID. It lives in memory only: a restarted manager judges again.
+type dryRunMemo struct {
+	mu    sync.Mutex
+	byUID map[types.UID]dryRunOutcome
+}
+
+// dryRunOutcome is the outcome of the dry runs of one generation.
+type dryRunOutcome struct {
+	generation int64
+	// refusal is nil when the API server accepted the Job.
+	refusal *blocker
+	// refusals counts the refusals of this generation; recheckAt is when
+	// the last one is judged again.
+	refusals  int
+	recheckAt time.Time
+}
+
+// lookup returns the remembered outcome for cu's generation: known is
+// false when there is none, or when a refusal is due to be judged again.
+func (m *dryRunMemo) lookup(cu *upgradev1alpha1.ClusterUpgrade, now time.Time) (b *blocker, known bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	o, ok := m.byUID[cu.UID]
+	switch {
+	case !ok || o.generation != cu.Generation:
+		return nil, false
+	case o.refusal == nil:
+		return nil, true
+	case !now.Before(o.recheckAt):
+		return nil, false
+	}
+	refusal := *o.refusal
+	refusal.requeueAfter = o.recheckAt.Sub(now)
+	return &refusal, true
+}
+
+// accept remembers that the API server accepted cu's Job.
+func (m *dryRunMemo) accept(cu *upgradev1alpha1.ClusterUpgrade) {
+	m.store(cu.UID, dryRunOutcome{generation: cu.Generation})
+}
+
+// refuse remembers a refusal of cu's Job and returns when to judge it again.
+func (m *dryRunMemo) refuse(cu *upgradev1alpha1.ClusterUpgrade, b *blocker, now time.Time) time.Duration {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	refusals := 1
+	if o, ok := m.byUID[cu.UID]; ok && o.generation == cu.Generation && o.refusal != nil {
+		refusals = o.refusals + 1
+	}
+	wait := refusalRecheck
+	for i := 1; i < refusals && wait < maxRefusalRecheck; i++ {
+		wait *= 2
+	}
+	wait = min(wait, maxRefusalRecheck)
+	m.storeLocked(cu.UID, dryRunOutcome{generation: cu.Generation, refusal: b, refusals: refusals, recheckAt: now.Add(wait)})
+	return wait
+}
+
+// forget drops what is remembered of a deleted ClusterUpgrade.
+func (m *dryRunMemo) forget(uid types.UID) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.byUID, uid)
+}
+
+func (m *dryRunMemo) store(uid types.UID, o dryRunOutcome) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.storeLocked(uid, o)
+}
+
+func (m *dryRunMemo) storeLocked(uid types.UID, o dryRunOutcome) {
+	if m.byUID == nil {
+		m.byUID = map[types.UID]dryRunOutcome{}
+	}
+	m.byUID[uid] = o
+}
