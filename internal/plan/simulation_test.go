@@ -151,6 +151,7 @@ func (s *sim) pass(in Input) Plan {
 	before := s.unavailable()
 	in.Nodes = s.view()
 	p := Compute(in)
+	checkPlan(s.t, in, p)
 
 	// The same world in another order must give the same plan.
 	in.Nodes = s.view()
