@@ -133,6 +133,8 @@ var _ = Describe("ClusterUpgrade reconciler", func() {
 		mon := watchBudget(ctx, clientset, "count")
 		cu := concurrent(newCU("count", "count"), "3")
 		withJob(cu)
+		cu.Spec.Upgrade.Job.Template.Labels = map[string]string{"team": "platform"}
+		cu.Spec.Upgrade.Job.Template.Annotations = map[string]string{"example.com/audit": "node-upgrade"}
 		createCU(ctx, cu)
 
 		By("running one pinned Job per node with the contract's labels and environment")
@@ -148,6 +150,8 @@ var _ = Describe("ClusterUpgrade reconciler", func() {
 			g.Expect(j.Name).To(Equal(nodeupgrade.JobName("count", node, targetVersion)))
 			g.Expect(j.Spec.Template.Spec.NodeName).To(Equal(node))
 			g.Expect(j.OwnerReferences).To(ContainElement(HaveField("Name", "count")))
+			g.Expect(j.Spec.Template.Labels).To(HaveKeyWithValue("team", "platform"), "the template's own labels are kept")
+			g.Expect(j.Spec.Template.Annotations).To(HaveKeyWithValue("example.com/audit", "node-upgrade"))
 			g.Expect(j.Spec.Template.Spec.Containers[0].Env).To(ContainElements(
 				corev1.EnvVar{Name: nodeupgrade.EnvTargetVersion, Value: targetVersion},
 				corev1.EnvVar{Name: nodeupgrade.EnvNodeName, Value: node}))
@@ -289,6 +293,25 @@ var _ = Describe("ClusterUpgrade reconciler", func() {
 			stalled := meta.FindStatusCondition(c.Status.Conditions, upgradev1alpha1.ConditionStalled)
 			g.Expect(stalled).NotTo(BeNil())
 			g.Expect(stalled.Reason).To(Equal(upgradev1alpha1.ReasonNodesFailed), "within maxFailedNodes: done, with a failure")
+		}).Should(Succeed())
+
+		By("retrying the failed node (its state label removed): it gets a fresh Job, not the failed one")
+		jobKey := client.ObjectKey{Namespace: jobNamespace, Name: nodeupgrade.JobName("jobfail", nodes[0], targetVersion)}
+		failed := &batchv1.Job{}
+		Expect(env.Client.Get(ctx, jobKey, failed)).To(Succeed())
+		kubelet.set(nodes[0], nodeagent.Behaviour{})
+		n := getNode(ctx, nodes[0])
+		patch := client.MergeFrom(n.DeepCopy())
+		delete(n.Labels, upgradev1alpha1.NodeStateLabel)
+		Expect(env.Client.Patch(ctx, n, patch)).To(Succeed())
+		Eventually(func(g Gomega) {
+			fresh := &batchv1.Job{}
+			g.Expect(env.Client.Get(ctx, jobKey, fresh)).To(Succeed())
+			g.Expect(fresh.UID).NotTo(Equal(failed.UID))
+		}).Should(Succeed())
+		Eventually(func(g Gomega) {
+			g.Expect(getNode(ctx, nodes[0]).Labels[upgradev1alpha1.NodeStateLabel]).To(Equal(string(upgradev1alpha1.NodeUpgraded)))
+			g.Expect(getCU(ctx, "jobfail").Status.Phase).To(Equal(upgradev1alpha1.PhaseSucceeded))
 		}).Should(Succeed())
 	})
 

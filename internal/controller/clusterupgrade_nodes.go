@@ -289,6 +289,15 @@ func (r *ClusterUpgradeReconciler) failNode(ctx context.Context, s *scope, n *co
 // startNode cordons a pending node and takes hold of it, recording whether
 // an admin had cordoned it already so it is never uncordoned by nodewave.
 func (r *ClusterUpgradeReconciler) startNode(ctx context.Context, s *scope, n *corev1.Node) error {
+	// A retried node's Job from its failed try would fail it again at
+	// once: a start begins with no Job of this node.
+	for name, job := range s.jobs {
+		if job.Labels[upgradev1alpha1.JobNodeLabel] == n.Name {
+			if err := r.deleteJob(ctx, s, name); err != nil {
+				return err
+			}
+		}
+	}
 	before := n.DeepCopy()
 	retry := n.Annotations[upgradev1alpha1.ClusterUpgradeAnnotation] == s.cu.Name &&
 		n.Labels[upgradev1alpha1.NodeStateLabel] == ""
