@@ -24,8 +24,12 @@ type Node struct {
 }
 
 // Unavailable reports whether the node counts against the budget: cordoned
-// by anyone, or NotReady.
-func (n Node) Unavailable() bool { return n.Unschedulable || !n.Ready }
+// by anyone, NotReady, or in flight. An admin who uncordons a node mid-drain
+// or mid-upgrade does not give its slot back: its kubelet restart is still
+// to come.
+func (n Node) Unavailable() bool {
+	return n.Unschedulable || !n.Ready || Classify(n) == ClassInFlight
+}
 
 // Class is where a node stands in one ClusterUpgrade.
 type Class string

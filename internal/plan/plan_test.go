@@ -66,6 +66,18 @@ func TestComputeCountsAlreadyUnavailableNodesAgainstTheBudget(t *testing.T) {
 	}
 }
 
+func TestComputeCountsAnUncordonedNodeInFlightAgainstTheBudget(t *testing.T) {
+	uncordoned := ready("mid-upgrade", "a") // an admin uncordoned it while upgrading
+	uncordoned.State = upgradev1alpha1.NodeUpgrading
+	p := Compute(Input{Nodes: []Node{uncordoned, ready("n1", "a"), ready("n2", "a")}, MaxUnavailable: 2})
+	if want := []string{"n1"}; !slices.Equal(p.Start, want) {
+		t.Fatalf("Start = %v, want %v: the node in flight still holds a slot", p.Start, want)
+	}
+	if p.Unavailable != 1 || p.UnavailableAfter != 2 {
+		t.Fatalf("plan = %+v", p)
+	}
+}
+
 func TestComputeNeverStartsNotReadyNodes(t *testing.T) {
 	a, b := ready("a", ""), ready("b", "")
 	a.Ready = false
