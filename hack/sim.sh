@@ -57,7 +57,9 @@ up() {
     log "cluster $SIM_NAME is already up"
   else
     log "starting cluster $SIM_NAME (kwokctl, binary runtime)"
+    kwok_config >"$SIM_DIR/kwok-config.yaml"
     "$bin/kwokctl" create cluster --name "$SIM_NAME" --runtime binary \
+      --config "$SIM_DIR/kwok-config.yaml" \
       --kube-apiserver-binary "$bin/kube-apiserver" \
       --etcd-binary "$bin/etcd" \
       --kube-controller-manager-binary "$bin/kube-controller-manager" \
@@ -84,6 +86,40 @@ down() {
   fi
   rm -rf "$SIM_DIR"
   log "cluster $SIM_NAME is down"
+}
+
+# kwok_config prints the cluster's settings.
+#  - kwok's defaults, plus a label that freezes an object's status: kwok
+#    leaves the status of nodes and pods labelled sim.nodewave.io/frozen
+#    alone, so a test can hold a node NotReady (or a pod Pending) by
+#    labelling it and patching its status; removing the label hands it back
+#    to kwok, which makes it Ready (Running) again.
+#  - kube-controller-manager and kube-scheduler without leader election:
+#    there is one of each, and with it they exit when the API server is
+#    away longer than their renew deadline (the e2e suite restarts it).
+kwok_config() {
+  cat <<YAML
+apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokctlConfiguration
+componentsPatches:
+- name: kube-controller-manager
+  extraArgs:
+  - {key: leader-elect, value: "false"}
+- name: kube-scheduler
+  extraArgs:
+  - {key: leader-elect, value: "false"}
+---
+apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokConfiguration
+options:
+  cidr: 10.0.0.0/24
+  disregardStatusWithLabelSelector: sim.nodewave.io/frozen
+  nodePlayStageParallelism: 4
+  podPlayStageParallelism: 4
+  nodeLeaseParallelism: 4
+  podsOnNodeSyncParallelism: 1
+  enablePodsOnNodeSyncListPager: true
+YAML
 }
 
 # node NAME ZONE ROLE prints one fake node; kwok manages nodes that carry

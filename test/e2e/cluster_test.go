@@ -16,12 +16,17 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
+// renderedConfig is config/default as `kubectl kustomize` renders it, one
+// YAML document per object.
+func renderedConfig() []string {
+	return strings.Split(run(nil, kubectl, "kustomize", filepath.Join(root, "config", "default")), "\n---\n")
+}
+
 // installConfig applies config/default as `kubectl apply -k` would, except
 // the manager's Deployment: the suite runs the manager itself.
 func installConfig() {
-	rendered := run(nil, kubectl, "kustomize", filepath.Join(root, "config", "default"))
 	var keep []string
-	for _, doc := range strings.Split(rendered, "\n---\n") {
+	for _, doc := range renderedConfig() {
 		if !strings.Contains(doc, "\nkind: Deployment\n") && !strings.HasPrefix(doc, "kind: Deployment\n") {
 			keep = append(keep, doc)
 		}
@@ -32,14 +37,14 @@ func installConfig() {
 	Expect(cmd.Run()).To(Succeed())
 }
 
-// labelGroups splits the workers into group a (worker-000..009) and group b
-// (worker-010..019), so scenarios can select either half.
+// labelGroups splits the workers into groups of ten, a (worker-000..009)
+// to e (worker-040..049), so scenarios can select a group each.
 func labelGroups(ctx context.Context) {
 	for i := range workers {
 		n := &corev1.Node{}
 		Expect(admin.Get(ctx, client.ObjectKey{Name: fmt.Sprintf("worker-%03d", i)}, n)).To(Succeed())
 		patch := client.MergeFrom(n.DeepCopy())
-		n.Labels[groupLabel] = map[bool]string{true: "a", false: "b"}[i < workers/2]
+		n.Labels[groupLabel] = string(rune('a' + i/10))
 		Expect(admin.Patch(ctx, n, patch)).To(Succeed())
 	}
 }
@@ -71,26 +76,34 @@ current-context: sim
 // managerProcess is the nodewave manager, built from ./cmd and run as a
 // process, so it can be SIGKILLed like a crashing pod.
 type managerProcess struct {
-	binary, kubeconfig string
-	cmd                *exec.Cmd
-	starts             int
+	name, binary, kubeconfig string
+	args                     []string // beyond the defaults, e.g. leader election
+	cmd                      *exec.Cmd
+	starts                   int
 }
 
-func newManagerProcess(kubeconfig string) *managerProcess {
-	bin := filepath.Join(GinkgoT().TempDir(), "manager")
-	run(nil, "go", "build", "-o", bin, "./cmd")
-	return &managerProcess{binary: bin, kubeconfig: kubeconfig}
+var managerBinary string
+
+// newManagerProcess returns a manager named name (for its log files) that
+// runs with args on top of the suite's defaults. The binary is built once.
+func newManagerProcess(name, kubeconfig string, args ...string) *managerProcess {
+	if managerBinary == "" {
+		managerBinary = filepath.Join(GinkgoT().TempDir(), "manager")
+		run(nil, "go", "build", "-o", managerBinary, "./cmd")
+	}
+	return &managerProcess{name: name, binary: managerBinary, kubeconfig: kubeconfig, args: args}
 }
 
 func (m *managerProcess) start() {
 	m.starts++
-	m.cmd = exec.Command(m.binary, "--kubeconfig", m.kubeconfig, "--job-namespace", jobNamespace,
-		"--metrics-bind-address", "0", "--health-probe-bind-address", "0", "--leader-elect=false")
-	log, err := os.Create(filepath.Join(os.TempDir(), fmt.Sprintf("nodewave-e2e-manager-%d.log", m.starts)))
+	args := append([]string{"--kubeconfig", m.kubeconfig, "--job-namespace", jobNamespace,
+		"--metrics-bind-address", "0", "--health-probe-bind-address", "0", "--leader-elect=false"}, m.args...)
+	m.cmd = exec.Command(m.binary, args...)
+	log, err := os.Create(filepath.Join(os.TempDir(), fmt.Sprintf("nodewave-e2e-%s-%d.log", m.name, m.starts)))
 	Expect(err).NotTo(HaveOccurred())
 	m.cmd.Stdout, m.cmd.Stderr = log, log
 	Expect(m.cmd.Start()).To(Succeed())
-	GinkgoWriter.Printf("manager started (pid %d), log %s\n", m.cmd.Process.Pid, log.Name())
+	GinkgoWriter.Printf("%s started (pid %d), log %s\n", m.name, m.cmd.Process.Pid, log.Name())
 }
 
 // kill SIGKILLs the manager and waits for it to be gone.
@@ -99,8 +112,9 @@ func (m *managerProcess) kill() {
 	_ = m.cmd.Wait()
 }
 
+// stop ends the manager as Kubernetes stops a pod (SIGTERM) and waits.
 func (m *managerProcess) stop() {
-	if m.cmd != nil && m.cmd.Process != nil {
+	if m.cmd != nil && m.cmd.Process != nil && m.cmd.ProcessState == nil {
 		_ = m.cmd.Process.Signal(syscall.SIGTERM)
 		_ = m.cmd.Wait()
 	}
@@ -118,4 +132,10 @@ func nodeNames(from, to int) []string {
 // selectorOf is a label selector for one label.
 func selectorOf(key, value string) *metav1.LabelSelector {
 	return &metav1.LabelSelector{MatchLabels: map[string]string{key: value}}
+}
+
+// groupsOf selects the workers of the given groups.
+func groupsOf(groups ...string) *metav1.LabelSelector {
+	return &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
+		{Key: groupLabel, Operator: metav1.LabelSelectorOpIn, Values: groups}}}
 }

@@ -6,24 +6,34 @@ import (
 	"sync"
 
 	. "github.com/onsi/ginkgo/v2"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/tools/cache"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 )
 
-// invariantMonitor watches nodes and PodDisruptionBudgets for the whole run
-// and records every violation of what nodewave promises:
-//   - the selected nodes that are unavailable (cordoned or NotReady) never
-//     exceed maxUnavailable;
+// invariantMonitor watches nodes, pods, Jobs and PodDisruptionBudgets for
+// the whole run and records every violation of what nodewave promises:
+//   - nodewave never cordons a node that takes the selected unavailable
+//     nodes (cordoned or NotReady) over maxUnavailable; without a node going
+//     NotReady on its own, they never exceed it at all;
 //   - every PodDisruptionBudget keeps currentHealthy >= desiredHealthy,
 //     except the ones a scenario sets up to block on purpose;
+//   - no workload pod on a node nodewave is draining is deleted other than
+//     through the Eviction API (the API server marks evicted pods with a
+//     DisruptionTarget condition, reason EvictionByEvictionAPI);
 //   - control-plane nodes are never touched.
 //
-// It also counts, per node, how often nodewave cordoned it.
+// It also counts, per node, how often nodewave started it (a move into
+// cordoned, draining, upgrading or verifying from any other state) and how
+// many distinct upgrade Jobs it got. It reads through informers, which
+// re-list and re-watch, so it keeps watching across API server and etcd
+// restarts (what changes while the API server is down is seen as one step).
 type invariantMonitor struct {
 	mu         sync.Mutex
 	nodes      map[string]*corev1.Node
@@ -32,36 +42,52 @@ type invariantMonitor struct {
 	maxSeen    int
 	exempt     map[string]bool // PDBs allowed to block, namespace/name
 	violations []string
-	cordons    map[string]int
+	starts     map[string]int
 	states     map[string]string
+	jobs       map[string]map[types.UID]bool // node -> upgrade Job UIDs
+	excursions int                           // node changes that left the pool over budget, not by nodewave
 }
 
 func startMonitor(ctx context.Context) *invariantMonitor {
 	m := &invariantMonitor{nodes: map[string]*corev1.Node{}, exempt: map[string]bool{},
-		cordons: map[string]int{}, states: map[string]string{}, selector: labels.Nothing()}
-	nodes, err := clientset.CoreV1().Nodes().Watch(ctx, metav1.ListOptions{})
-	if err != nil {
-		Fail(err.Error())
-	}
-	pdbs, err := clientset.PolicyV1().PodDisruptionBudgets("").Watch(ctx, metav1.ListOptions{})
-	if err != nil {
-		Fail(err.Error())
-	}
-	go func() {
-		for ev := range nodes.ResultChan() {
-			if n, ok := ev.Object.(*corev1.Node); ok {
-				m.node(ev.Type, n)
-			}
+		starts: map[string]int{}, states: map[string]string{}, jobs: map[string]map[types.UID]bool{},
+		selector: labels.Nothing()}
+	factory := informers.NewSharedInformerFactory(clientset, 0)
+	handle(factory.Core().V1().Nodes().Informer(), m.node, func(n *corev1.Node) {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		delete(m.nodes, n.Name)
+	})
+	handle(factory.Policy().V1().PodDisruptionBudgets().Informer(), m.pdb, nil)
+	handle(factory.Core().V1().Pods().Informer(), m.pod, nil)
+	handle(factory.Batch().V1().Jobs().Informer(), m.job, nil)
+	factory.Start(ctx.Done())
+	for typ, ok := range factory.WaitForCacheSync(ctx.Done()) {
+		if !ok {
+			Fail(fmt.Sprintf("monitor: %v informer did not sync", typ))
 		}
-	}()
-	go func() {
-		for ev := range pdbs.ResultChan() {
-			if p, ok := ev.Object.(*policyv1.PodDisruptionBudget); ok && ev.Type != watch.Deleted {
-				m.pdb(p)
-			}
-		}
-	}()
+	}
 	return m
+}
+
+// handle calls onChange for every add and update of an informer's objects
+// and onDelete (when set) for deletions.
+func handle[T any](inf cache.SharedIndexInformer, onChange func(T), onDelete func(T)) {
+	_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { onChange(obj.(T)) },
+		UpdateFunc: func(_, obj any) { onChange(obj.(T)) },
+		DeleteFunc: func(obj any) {
+			if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+				obj = tomb.Obj
+			}
+			if t, ok := obj.(T); ok && onDelete != nil {
+				onDelete(t)
+			}
+		},
+	})
+	if err != nil {
+		Fail(err.Error())
+	}
 }
 
 // expect sets the selected nodes and budget of the scenario that starts,
@@ -69,9 +95,9 @@ func startMonitor(ctx context.Context) *invariantMonitor {
 func (m *invariantMonitor) expect(sel labels.Selector, maxUnavailable int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.selector, m.max, m.maxSeen = sel, maxUnavailable, 0
-	m.cordons = map[string]int{}
-	m.check()
+	m.selector, m.max, m.maxSeen, m.excursions = sel, maxUnavailable, 0, 0
+	m.starts = map[string]int{}
+	m.jobs = map[string]map[types.UID]bool{}
 }
 
 func (m *invariantMonitor) exemptPDB(key string, on bool) {
@@ -80,35 +106,57 @@ func (m *invariantMonitor) exemptPDB(key string, on bool) {
 	m.exempt[key] = on
 }
 
-func (m *invariantMonitor) node(t watch.EventType, n *corev1.Node) {
+// inFlight reports whether a state label says nodewave is working on the node.
+func inFlight(state string) bool {
+	switch upgradev1alpha1.NodeState(state) {
+	case upgradev1alpha1.NodeCordoned, upgradev1alpha1.NodeDraining,
+		upgradev1alpha1.NodeUpgrading, upgradev1alpha1.NodeVerifying:
+		return true
+	}
+	return false
+}
+
+func (m *invariantMonitor) node(n *corev1.Node) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if t == watch.Deleted {
-		delete(m.nodes, n.Name)
-		return
-	}
+	prev, seen := m.nodes[n.Name]
 	m.nodes[n.Name] = n
 	state := n.Labels[upgradev1alpha1.NodeStateLabel]
-	if state == string(upgradev1alpha1.NodeCordoned) && m.states[n.Name] != state {
-		m.cordons[n.Name]++
+	started := inFlight(state) && !inFlight(m.states[n.Name])
+	if started {
+		m.starts[n.Name]++
 	}
 	m.states[n.Name] = state
 	if _, cp := n.Labels[upgradev1alpha1.ControlPlaneLabel]; cp && (state != "" || n.Spec.Unschedulable) {
 		m.violate("control-plane node %s was touched (state %q, unschedulable %v)", n.Name, state, n.Spec.Unschedulable)
 	}
-	m.check()
+	// Only nodewave's cordons can break the budget: a node that goes
+	// NotReady on its own may take the pool over it, and then nodewave must
+	// start nothing until it is back within.
+	tookByNodewave := inFlight(state) && unavailable(n) && (!seen || !unavailable(prev))
+	m.check(tookByNodewave, n.Name)
 }
 
-func (m *invariantMonitor) check() {
-	unavailable := 0
+func unavailable(n *corev1.Node) bool { return n.Spec.Unschedulable || !ready(n) }
+
+// check counts the selected unavailable nodes. Over the budget, it is a
+// violation when nodewave's cordon of node made it so; otherwise the world
+// did (a node went NotReady) and it is counted as an excursion.
+func (m *invariantMonitor) check(cordonedByNodewave bool, node string) {
+	count := 0
 	for _, n := range m.nodes {
-		if m.selector.Matches(labels.Set(n.Labels)) && (n.Spec.Unschedulable || !ready(n)) {
-			unavailable++
+		if m.selector.Matches(labels.Set(n.Labels)) && unavailable(n) {
+			count++
 		}
 	}
-	m.maxSeen = max(m.maxSeen, unavailable)
-	if unavailable > m.max && m.max > 0 {
-		m.violate("%d selected nodes unavailable, maxUnavailable %d", unavailable, m.max)
+	m.maxSeen = max(m.maxSeen, count)
+	if count <= m.max || m.max == 0 {
+		return
+	}
+	if cordonedByNodewave {
+		m.violate("nodewave cordoned %s with %d selected nodes unavailable, maxUnavailable %d", node, count, m.max)
+	} else {
+		m.excursions++
 	}
 }
 
@@ -124,22 +172,76 @@ func (m *invariantMonitor) pdb(p *policyv1.PodDisruptionBudget) {
 	}
 }
 
+// pod flags a workload pod that is being deleted, on a node nodewave is
+// draining, without having been evicted. The scenarios use drain.onTimeout
+// Fail, so nodewave may never delete a pod directly.
+func (m *invariantMonitor) pod(p *corev1.Pod) {
+	if p.DeletionTimestamp == nil || p.Namespace != "workloads" {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n, ok := m.nodes[p.Spec.NodeName]
+	if !ok || n.Labels[upgradev1alpha1.NodeStateLabel] != string(upgradev1alpha1.NodeDraining) {
+		return
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.DisruptionTarget && c.Status == corev1.ConditionTrue && c.Reason == "EvictionByEvictionAPI" {
+			return
+		}
+	}
+	m.violate("pod %s/%s on draining node %s was deleted without eviction", p.Namespace, p.Name, n.Name)
+}
+
+func (m *invariantMonitor) job(j *batchv1.Job) {
+	node := j.Labels[upgradev1alpha1.JobNodeLabel]
+	if node == "" {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.jobs[node] == nil {
+		m.jobs[node] = map[types.UID]bool{}
+	}
+	m.jobs[node][j.UID] = true
+}
+
 func (m *invariantMonitor) violate(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	m.violations = append(m.violations, msg)
 	GinkgoWriter.Println("INVARIANT VIOLATED:", msg)
 }
 
+// overBudget is how many node changes in this scenario left the pool over
+// its budget without nodewave causing it (a node going NotReady).
+func (m *invariantMonitor) overBudget() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.excursions
+}
+
 // report returns the violations so far, the most selected nodes seen
-// unavailable at once in this scenario, and the cordon counts.
+// unavailable at once in this scenario, and how often each node was started.
 func (m *invariantMonitor) report() ([]string, int, map[string]int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	cordons := make(map[string]int, len(m.cordons))
-	for k, v := range m.cordons {
-		cordons[k] = v
+	starts := make(map[string]int, len(m.starts))
+	for k, v := range m.starts {
+		starts[k] = v
 	}
-	return append([]string(nil), m.violations...), m.maxSeen, cordons
+	return append([]string(nil), m.violations...), m.maxSeen, starts
+}
+
+// jobsPerNode returns how many distinct upgrade Jobs each node got in this
+// scenario.
+func (m *invariantMonitor) jobsPerNode() map[string]int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[string]int, len(m.jobs))
+	for node, uids := range m.jobs {
+		out[node] = len(uids)
+	}
+	return out
 }
 
 func ready(n *corev1.Node) bool {

@@ -7,6 +7,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,21 +30,22 @@ import (
 
 const (
 	simName      = "nodewave-e2e"
-	workers      = 20
+	workers      = 50
 	jobNamespace = "nodewave-system"
 	groupLabel   = "e2e.nodewave.io/group"
 )
 
 var (
-	root       = testenv.RepoRoot()
-	kubectl    string // the kubectl binary of the toolchain
-	kubeconfig string // the admin kubeconfig of the simulated cluster
-	adminCfg   *rest.Config
-	admin      client.Client
-	clientset  kubernetes.Interface
-	manager    *managerProcess
-	monitor    *invariantMonitor
-	stopAgent  context.CancelFunc
+	root              = testenv.RepoRoot()
+	kubectl           string // the kubectl binary of the toolchain
+	kubeconfig        string // the admin kubeconfig of the simulated cluster
+	adminCfg          *rest.Config
+	admin             client.Client
+	clientset         kubernetes.Interface
+	manager           *managerProcess
+	managerKubeconfig string // authenticates as the manager's ServiceAccount
+	monitor           *invariantMonitor
+	stopAgent         context.CancelFunc
 )
 
 func TestE2E(t *testing.T) {
@@ -64,7 +66,7 @@ func run(env []string, name string, args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
-var simEnv = []string{"SIM_NAME=" + simName, "SIM_WORKERS=20", "SIM_ZONES=3", "SIM_CONTROL_PLANES=3"}
+var simEnv = []string{"SIM_NAME=" + simName, fmt.Sprintf("SIM_WORKERS=%d", workers), "SIM_ZONES=3", "SIM_CONTROL_PLANES=3"}
 
 var _ = BeforeSuite(func(ctx SpecContext) {
 	By("starting the simulated cluster (after removing any left by an interrupted run)")
@@ -87,7 +89,8 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	labelGroups(ctx)
 
 	By("starting the manager as its ServiceAccount, bound only to the generated roles")
-	manager = newManagerProcess(serviceAccountKubeconfig())
+	managerKubeconfig = serviceAccountKubeconfig()
+	manager = newManagerProcess("manager", managerKubeconfig)
 	manager.start()
 
 	By("starting the simulated node agent and the invariant monitor")
@@ -107,6 +110,7 @@ var _ = AfterSuite(func() {
 	if stopAgent != nil {
 		stopAgent()
 	}
+	writeReliabilityReport()
 	if os.Getenv("E2E_KEEP") == "" {
 		run(simEnv, "hack/sim.sh", "down")
 	}

@@ -2,19 +2,15 @@ package e2e
 
 import (
 	"context"
-	"math/rand/v2"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
@@ -56,7 +52,7 @@ func startUpgrade(ctx context.Context, cu *upgradev1alpha1.ClusterUpgrade, maxUn
 }
 
 // expectUpgraded waits for cu to succeed and checks the end state: every
-// selected node at the target and schedulable, each cordoned exactly once,
+// selected node at the target and schedulable, each started exactly once and given at most one Job,
 // the budget never exceeded, no invariant broken, every workload back to
 // full ready replicas, status counts and conditions exact.
 func expectUpgraded(ctx context.Context, name string, nodes []string, maxUnavailable int) {
@@ -73,7 +69,8 @@ func expectUpgraded(ctx context.Context, name string, nodes []string, maxUnavail
 	Expect(meta.FindStatusCondition(cu.Status.Conditions, upgradev1alpha1.ConditionReconciling)).To(BeNil())
 	Expect(meta.FindStatusCondition(cu.Status.Conditions, upgradev1alpha1.ConditionStalled)).To(BeNil())
 
-	violations, maxSeen, cordons := monitor.report()
+	violations, maxSeen, starts := monitor.report()
+	jobs := monitor.jobsPerNode()
 	Expect(violations).To(BeEmpty())
 	Expect(maxSeen).To(BeNumerically("<=", maxUnavailable))
 	Expect(maxSeen).To(Equal(maxUnavailable), "the budget was never used in full: slots idled")
@@ -83,9 +80,12 @@ func expectUpgraded(ctx context.Context, name string, nodes []string, maxUnavail
 		Expect(n.Status.NodeInfo.KubeletVersion).To(Equal(cu.Spec.TargetVersion), name)
 		Expect(n.Spec.Unschedulable).To(BeFalse(), name)
 		Expect(n.Labels[upgradev1alpha1.NodeStateLabel]).To(Equal(string(upgradev1alpha1.NodeUpgraded)), name)
-		Expect(cordons[name]).To(Equal(1), "%s was cordoned %d times", name, cordons[name])
+		Expect(starts[name]).To(Equal(1), "%s was started %d times", name, starts[name])
+		Expect(jobs[name]).To(BeNumerically("<=", 1), "%s got %d upgrade Jobs", name, jobs[name])
 	}
 	expectWorkloadsReady(ctx)
+	By("deleting the finished ClusterUpgrade: it leaves nothing behind")
+	finishScenario(ctx, cu)
 }
 
 // expectWorkloadsReady waits for every Deployment and StatefulSet to have
@@ -105,6 +105,15 @@ func expectWorkloadsReady(ctx context.Context) {
 	}).Should(Succeed())
 }
 
+// The scenarios share one cluster and run in this order: each moves its
+// nodes to a newer version than the one before (the nodes start at v1.36.3).
+//
+//	group a (worker-000..009)  Sequential, v1.36.4; 25% with group b, v1.36.5
+//	all 50                     manager crash loop, v1.36.6
+//	group e (040..049)         leader failover, v1.36.7
+//	group d (030..039)         kube-apiserver restart, v1.36.8; etcd restart, v1.36.9
+//	group c (020..029)         node faults, v1.36.10; worker-020: Job pod deleted, v1.36.11
+//	group b (010..019)         drain faults, v1.36.12
 var _ = Describe("nodewave on a simulated cluster", Ordered, func() {
 	AfterEach(func(ctx SpecContext) {
 		violations, _, _ := monitor.report()
@@ -117,94 +126,18 @@ var _ = Describe("nodewave on a simulated cluster", Ordered, func() {
 	})
 
 	It("upgrades 20 nodes 25% at a time, External mode", func(ctx SpecContext) {
-		cu := concurrently(clusterUpgrade("e2e-percent", "v1.36.5", selectorOf("pool", "general"), upgradev1alpha1.ExternalUpgrade), "25%")
+		cu := concurrently(clusterUpgrade("e2e-percent", "v1.36.5", groupsOf("a", "b"), upgradev1alpha1.ExternalUpgrade), "25%")
 		startUpgrade(ctx, cu, 5)
 		expectUpgraded(ctx, "e2e-percent", nodeNames(0, 20), 5)
 	})
 
-	It("upgrades 20 nodes 3 at a time through Jobs while the manager is SIGKILLed three times", func(ctx SpecContext) {
-		cu := concurrently(clusterUpgrade("e2e-count", "v1.37.0", selectorOf("pool", "general"), upgradev1alpha1.JobUpgrade), "3")
-		startUpgrade(ctx, cu, 3)
-		rng := rand.New(rand.NewPCG(uint64(GinkgoRandomSeed()), 3))
-		for range 3 {
-			time.Sleep(time.Duration(1500+rng.IntN(3000)) * time.Millisecond)
-			By("SIGKILLing the manager mid-upgrade")
-			manager.kill()
-			manager.start()
-		}
-		expectUpgraded(ctx, "e2e-count", nodeNames(0, 20), 3)
-	})
-
-	It("fails a node whose drain a PodDisruptionBudget blocks past drain.timeout, and halts", func(ctx SpecContext) {
-		// worker-012 comes first in group b (zone-a, then by name).
-		blocked := "worker-012"
-		dep := &appsv1.Deployment{
-			ObjectMeta: metav1.ObjectMeta{Namespace: "workloads", Name: "pinned"},
-			Spec: appsv1.DeploymentSpec{
-				Replicas: ptr.To[int32](1),
-				Selector: selectorOf("app", "pinned"),
-				Template: corev1.PodTemplateSpec{
-					ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "pinned"}},
-					Spec: corev1.PodSpec{NodeSelector: map[string]string{corev1.LabelHostname: blocked},
-						Containers: []corev1.Container{{Name: "c", Image: "registry.example.com/pinned:v1"}}},
-				},
-			},
-		}
-		pdb := &policyv1.PodDisruptionBudget{
-			ObjectMeta: metav1.ObjectMeta{Namespace: "workloads", Name: "pinned"},
-			Spec:       policyv1.PodDisruptionBudgetSpec{MaxUnavailable: ptr.To(intstr.FromInt32(0)), Selector: selectorOf("app", "pinned")},
-		}
-		monitor.exemptPDB("workloads/pinned", true)
-		Expect(admin.Create(ctx, dep)).To(Succeed())
-		Expect(admin.Create(ctx, pdb)).To(Succeed())
-		expectWorkloadsReady(ctx)
-
-		cu := clusterUpgrade("e2e-blocked", "v1.37.1", selectorOf(groupLabel, "b"), upgradev1alpha1.ExternalUpgrade)
-		cu.Spec.Drain.Timeout = &metav1.Duration{Duration: 10 * time.Second}
-		startUpgrade(ctx, cu, 1)
-
-		Eventually(func(g Gomega) {
-			got := &upgradev1alpha1.ClusterUpgrade{}
-			g.Expect(admin.Get(ctx, client.ObjectKey{Name: "e2e-blocked"}, got)).To(Succeed())
-			g.Expect(got.Status.Phase).To(Equal(upgradev1alpha1.PhaseFailed))
-			stalled := meta.FindStatusCondition(got.Status.Conditions, upgradev1alpha1.ConditionStalled)
-			g.Expect(stalled).NotTo(BeNil())
-			g.Expect(stalled.Reason).To(Equal(upgradev1alpha1.ReasonTooManyFailures))
-			g.Expect(meta.FindStatusCondition(got.Status.Conditions, upgradev1alpha1.ConditionReconciling)).To(BeNil())
-			g.Expect(got.Status.FailedNodes).To(BeEquivalentTo(1))
-			g.Expect(got.Status.PendingNodes).To(BeEquivalentTo(9))
-			g.Expect(got.Status.UpgradedNodes + got.Status.UpgradingNodes).To(BeZero())
-			g.Expect(got.Status.Failed).To(ConsistOf(And(HaveField("Name", blocked), HaveField("Reason", "DrainTimeout"),
-				HaveField("Message", ContainSubstring("blocked by PodDisruptionBudget workloads/pinned")))))
-		}).Should(Succeed())
-		n := &corev1.Node{}
-		Expect(admin.Get(ctx, client.ObjectKey{Name: blocked}, n)).To(Succeed())
-		Expect(n.Spec.Unschedulable).To(BeTrue(), "a failed node stays cordoned")
-		Expect(n.Labels[upgradev1alpha1.NodeStateLabel]).To(Equal(string(upgradev1alpha1.NodeFailed)))
-		pods := &corev1.PodList{}
-		Expect(admin.List(ctx, pods, client.InNamespace("workloads"), client.MatchingLabels{"app": "pinned"})).To(Succeed())
-		Expect(pods.Items).To(HaveLen(1))
-		Expect(pods.Items[0].DeletionTimestamp).To(BeNil(), "the protected pod was deleted")
-		Consistently(func(g Gomega) {
-			_, _, cordons := monitor.report()
-			g.Expect(cordons).To(HaveLen(1), "a node started after the halt")
-		}).WithTimeout(3 * time.Second).Should(Succeed())
-
-		By("deleting the ClusterUpgrade: the failed node stays cordoned for a human")
-		Expect(admin.Delete(ctx, cu)).To(Succeed())
-		Eventually(func() error { return admin.Get(ctx, client.ObjectKey{Name: "e2e-blocked"}, cu) }).
-			Should(Satisfy(func(err error) bool { return client.IgnoreNotFound(err) == nil && err != nil }))
-		Expect(admin.Get(ctx, client.ObjectKey{Name: blocked}, n)).To(Succeed())
-		Expect(n.Spec.Unschedulable).To(BeTrue())
-		Expect(n.Labels).NotTo(HaveKey(upgradev1alpha1.NodeStateLabel))
-
-		By("the human uncordons it and removes the blocker")
-		monitor.expect(labels.Nothing(), 0)
-		patch := client.MergeFrom(n.DeepCopy())
-		n.Spec.Unschedulable = false
-		Expect(admin.Patch(ctx, n, patch)).To(Succeed())
-		Expect(admin.Delete(ctx, pdb)).To(Succeed())
-		Expect(admin.Delete(ctx, dep)).To(Succeed())
-		monitor.exemptPDB("workloads/pinned", false)
+	Context("under faults", func() {
+		It("upgrades 50 nodes while the manager is SIGKILLed every 2-10 s", crashLoop)
+		It("hands over to the standby replica when the leader is SIGKILLed", leaderFailover)
+		It("carries on through a kube-apiserver restart", controlPlaneRestart("kube-apiserver", "v1.36.8"))
+		It("carries on through an etcd restart", controlPlaneRestart("etcd", "v1.36.9"))
+		It("handles nodes going NotReady, deleted, never upgraded or at another version", nodeFaults)
+		It("fails a node whose upgrade Job's pod is deleted", jobPodDeleted)
+		It("fails nodes a PDB or an unmanaged pod blocks, drains through a terminating namespace, and halts", drainFaults)
 	})
 })

@@ -1,0 +1,173 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+)
+
+// managerUser is the manager's ServiceAccount as the authorizer sees it.
+const managerUser = "system:serviceaccount:" + jobNamespace + ":nodewave-controller-manager"
+
+// access is one question to the authorizer about the manager's ServiceAccount.
+type access struct {
+	verb, group, resource, subresource, namespace string
+}
+
+func (a access) String() string {
+	r := a.resource
+	if a.subresource != "" {
+		r += "/" + a.subresource
+	}
+	if a.group != "" {
+		r += "." + a.group
+	}
+	ns := a.namespace
+	if ns == "" {
+		ns = "(cluster)"
+	}
+	return a.verb + " " + r + " in " + ns
+}
+
+// allowed asks the API server's authorizer (a SubjectAccessReview, which
+// evaluates the RBAC objects config/rbac installed).
+func allowed(ctx context.Context, a access) bool {
+	sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+		User:   managerUser,
+		Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + jobNamespace, "system:authenticated"},
+		ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: a.verb, Group: a.group,
+			Resource: a.resource, Subresource: a.subresource, Namespace: a.namespace},
+	}}
+	Expect(admin.Create(ctx, sar)).To(Succeed())
+	return sar.Status.Allowed
+}
+
+var _ = Describe("security of the installed manager", func() {
+	It("grants the manager's ServiceAccount only what it needs (RBAC least privilege)", func(ctx SpecContext) {
+		needed := []access{
+			{verb: "list", resource: "nodes"}, {verb: "watch", resource: "nodes"}, {verb: "patch", resource: "nodes"},
+			{verb: "list", resource: "pods"}, {verb: "create", resource: "pods", subresource: "eviction", namespace: "workloads"},
+			{verb: "delete", resource: "pods", namespace: "workloads"}, // drain.onTimeout: ForceDelete only
+			{verb: "list", group: "policy", resource: "poddisruptionbudgets"},
+			{verb: "create", group: "batch", resource: "jobs", namespace: jobNamespace},
+			{verb: "delete", group: "batch", resource: "jobs", namespace: jobNamespace},
+			{verb: "watch", group: "upgrade.nodewave.io", resource: "clusterupgrades"},
+			{verb: "patch", group: "upgrade.nodewave.io", resource: "clusterupgrades", subresource: "status"},
+			{verb: "create", group: "events.k8s.io", resource: "events", namespace: "default"},
+			{verb: "update", group: "coordination.k8s.io", resource: "leases", namespace: jobNamespace},
+		}
+		refused := []access{
+			{verb: "get", resource: "secrets", namespace: jobNamespace},
+			{verb: "list", resource: "secrets"},
+			{verb: "get", resource: "secrets", namespace: "kube-system"},
+			{verb: "get", resource: "configmaps", namespace: "kube-system"},
+			{verb: "create", group: "batch", resource: "jobs", namespace: "default"},
+			{verb: "create", group: "batch", resource: "jobs", namespace: "kube-system"},
+			{verb: "create", resource: "pods", namespace: jobNamespace},
+			{verb: "create", resource: "pods", subresource: "exec", namespace: "workloads"},
+			{verb: "patch", resource: "pods", namespace: "workloads"},
+			{verb: "delete", resource: "nodes"}, {verb: "update", resource: "nodes"}, {verb: "create", resource: "nodes"},
+			{verb: "patch", resource: "nodes", subresource: "status"},
+			{verb: "patch", group: "apps", resource: "deployments", namespace: "workloads"},
+			{verb: "delete", group: "apps", resource: "daemonsets", namespace: "workloads"},
+			{verb: "patch", group: "policy", resource: "poddisruptionbudgets", namespace: "workloads"},
+			{verb: "create", group: "upgrade.nodewave.io", resource: "clusterupgrades"},
+			{verb: "delete", group: "upgrade.nodewave.io", resource: "clusterupgrades"},
+			{verb: "create", resource: "serviceaccounts", subresource: "token", namespace: jobNamespace},
+			{verb: "create", group: "rbac.authorization.k8s.io", resource: "clusterrolebindings"},
+			{verb: "bind", group: "rbac.authorization.k8s.io", resource: "clusterroles"},
+			{verb: "escalate", group: "rbac.authorization.k8s.io", resource: "roles", namespace: jobNamespace},
+			{verb: "update", group: "coordination.k8s.io", resource: "leases", namespace: "kube-system"},
+			{verb: "create", group: "apiextensions.k8s.io", resource: "customresourcedefinitions"},
+		}
+		for _, a := range needed {
+			Expect(allowed(ctx, a)).To(BeTrue(), "the manager needs to %s", a)
+		}
+		for _, a := range refused {
+			Expect(allowed(ctx, a)).To(BeFalse(), "the manager may %s", a)
+		}
+
+		By("no role bound to it uses a wildcard")
+		bindings := &rbacv1.ClusterRoleBindingList{}
+		Expect(admin.List(ctx, bindings)).To(Succeed())
+		roleBindings := &rbacv1.RoleBindingList{}
+		Expect(admin.List(ctx, roleBindings, client.InNamespace(jobNamespace))).To(Succeed())
+		var rules []rbacv1.PolicyRule
+		for _, b := range bindings.Items {
+			if boundToManager(b.Subjects) {
+				role := &rbacv1.ClusterRole{}
+				Expect(admin.Get(ctx, client.ObjectKey{Name: b.RoleRef.Name}, role)).To(Succeed())
+				rules = append(rules, role.Rules...)
+			}
+		}
+		for _, b := range roleBindings.Items {
+			if boundToManager(b.Subjects) {
+				role := &rbacv1.Role{}
+				Expect(admin.Get(ctx, client.ObjectKey{Namespace: jobNamespace, Name: b.RoleRef.Name}, role)).To(Succeed())
+				rules = append(rules, role.Rules...)
+			}
+		}
+		Expect(rules).NotTo(BeEmpty())
+		for _, r := range rules {
+			for _, field := range [][]string{r.APIGroups, r.Resources, r.Verbs} {
+				Expect(field).NotTo(ContainElement("*"), "rule %+v", r)
+			}
+		}
+	})
+
+	It("ships a manager Deployment that Pod Security 'restricted' admits", func(ctx SpecContext) {
+		dep := &appsv1.Deployment{}
+		for _, doc := range renderedConfig() {
+			if strings.Contains(doc, "\nkind: Deployment\n") || strings.HasPrefix(doc, "kind: Deployment\n") {
+				Expect(yaml.Unmarshal([]byte(doc), dep)).To(Succeed())
+			}
+		}
+		Expect(dep.Name).NotTo(BeEmpty(), "config/default renders no Deployment")
+		spec := dep.Spec.Template.Spec
+		Expect(spec.Containers).To(HaveLen(1))
+		c := spec.Containers[0]
+		Expect(c.SecurityContext.ReadOnlyRootFilesystem).To(HaveValue(BeTrue()))
+		for _, res := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+			Expect(c.Resources.Requests).To(HaveKey(res))
+			Expect(c.Resources.Limits).To(HaveKey(res))
+		}
+		Expect(c.Args).To(ContainElement(HavePrefix("--metrics-bind-address=:8443")), "metrics served over HTTPS")
+		Expect(c.Args).NotTo(ContainElement(HavePrefix("--metrics-secure=false")))
+
+		By("creating its pod, server-side dry run, in a namespace that enforces the restricted profile")
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "e2e-restricted",
+			Labels: map[string]string{"pod-security.kubernetes.io/enforce": "restricted"}}}
+		Expect(client.IgnoreAlreadyExists(admin.Create(ctx, ns))).To(Succeed())
+		pod := func(spec corev1.PodSpec) *corev1.Pod {
+			spec.ServiceAccountName = "" // the ServiceAccount lives in the manager's namespace
+			return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, GenerateName: "manager-"}, Spec: spec}
+		}
+		Expect(admin.Create(ctx, pod(*spec.DeepCopy()), client.DryRunAll)).To(Succeed())
+
+		By("the same pod without its container securityContext is refused: the check can fail")
+		weak := spec.DeepCopy()
+		weak.Containers[0].SecurityContext = nil
+		err := admin.Create(ctx, pod(*weak), client.DryRunAll)
+		Expect(apierrors.IsForbidden(err)).To(BeTrue(), "got %v", err)
+		Expect(err.Error()).To(ContainSubstring("violates PodSecurity \"restricted"))
+	})
+})
+
+func boundToManager(subjects []rbacv1.Subject) bool {
+	for _, s := range subjects {
+		if s.Kind == rbacv1.ServiceAccountKind && s.Namespace == jobNamespace && s.Name == "nodewave-controller-manager" {
+			return true
+		}
+	}
+	return false
+}
