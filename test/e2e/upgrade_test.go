@@ -17,14 +17,18 @@ import (
 )
 
 // clusterUpgrade returns a ClusterUpgrade of the nodes sel selects, with a
-// short soak; Job mode runs a pod that kwok completes.
+// short soak; Job mode runs a pod that kwok completes. The drain timeout
+// outlasts the disruption controller's 2-minute DeletionTimeout: a
+// StatefulSet pod recreated under the same name counts as disrupted until
+// then, so evictions of the db StatefulSet's pods are at most one per 2
+// minutes (see docs/reliability.md).
 func clusterUpgrade(name, target string, sel *metav1.LabelSelector, mode upgradev1alpha1.UpgradeType) *upgradev1alpha1.ClusterUpgrade {
 	cu := &upgradev1alpha1.ClusterUpgrade{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec: upgradev1alpha1.ClusterUpgradeSpec{
 			TargetVersion: target,
 			NodeSelector:  sel,
-			Drain:         upgradev1alpha1.DrainSpec{Timeout: &metav1.Duration{Duration: 2 * time.Minute}},
+			Drain:         upgradev1alpha1.DrainSpec{Timeout: &metav1.Duration{Duration: 5 * time.Minute}},
 			Upgrade:       upgradev1alpha1.NodeUpgradeSpec{Type: mode, Timeout: &metav1.Duration{Duration: 3 * time.Minute}},
 			Health:        upgradev1alpha1.HealthSpec{SoakDuration: &metav1.Duration{Duration: time.Second}},
 		},
