@@ -40,6 +40,8 @@ func main() {
 		leader        leaderElectionFlags
 		jobNamespace  string
 		allowedImages string
+		apiQPS        float64
+		apiBurst      int
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0",
 		"Address the metrics endpoint binds to, e.g. :8443 (HTTPS) or :8080 (HTTP); 0 disables it.")
@@ -66,6 +68,9 @@ func main() {
 			"(registry.example.com/team/upgrader: any tag or digest), an exact reference (...:v1 or ...@sha256:...), "+
 			"or a prefix ending in /* (registry.example.com/team/*: every repository under it). "+
 			"A ClusterUpgrade whose Job template uses another image is Stalled with reason ImageNotAllowed.")
+	flag.Float64Var(&apiQPS, "kube-api-qps", 50,
+		"Requests per second the manager may make to the API server (client-side limit); raise it for clusters with hundreds of nodes in flight.")
+	flag.IntVar(&apiBurst, "kube-api-burst", 100, "Burst above --kube-api-qps the manager may make.")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -101,6 +106,7 @@ func main() {
 	}
 
 	cfg := ctrl.GetConfigOrDie()
+	cfg.QPS, cfg.Burst = float32(apiQPS), apiBurst
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
 		Cache:                   controller.CacheOptions(jobNamespace),

@@ -134,11 +134,16 @@ func controlPlaneRestart(component, target string) func(SpecContext) {
 		name := "e2e-restart-" + component
 		cu := concurrently(clusterUpgrade(name, target, selectorOf(groupLabel, "d"), upgradev1alpha1.ExternalUpgrade), "3")
 		startUpgrade(ctx, cu, 3)
+		// Mid-upgrade, but not mid-eviction: see "Found on the way" in
+		// docs/reliability.md for what a kill during an eviction did once.
 		Eventually(func(g Gomega) {
 			st := getCU(ctx, g, name).Status
 			g.Expect(st.UpgradedNodes).To(BeNumerically(">=", 1))
-			g.Expect(st.UpgradingNodes).To(BeNumerically(">=", 1))
-		}).Should(Succeed())
+			g.Expect(st.InProgress).NotTo(BeEmpty())
+			for _, n := range st.InProgress {
+				g.Expect(n.State).To(Equal(upgradev1alpha1.NodeUpgrading))
+			}
+		}).WithPolling(50 * time.Millisecond).Should(Succeed())
 
 		By("restarting " + component + " mid-upgrade")
 		killed := time.Now()
@@ -246,8 +251,9 @@ func nodeFaults(ctx SpecContext) {
 	Expect(violations).To(BeEmpty())
 	// The node that goes NotReady after its upgrade may take the pool to 4
 	// on its own; nodewave then starts nothing (a violation otherwise).
-	Expect(maxSeen).To(BeNumerically("<=", 4))
-	excursions := monitor.overBudget()
+	Expect(maxSeen).To(BeNumerically("<=", 3))
+	excursions, peak := monitor.overBudget()
+	Expect(peak).To(BeNumerically("<=", 4))
 	for _, n := range []string{"worker-020", notReadyDraining, deleted, "worker-023", notReadyUpgrading, neverUpgraded,
 		"worker-026", notReadyUpgraded, wrongVersion, "worker-029"} {
 		Expect(starts[n]).To(Equal(1), "%s was started %d times", n, starts[n])
@@ -267,7 +273,7 @@ func nodeFaults(ctx SpecContext) {
 		Expected: "wait: verify starts only once the node is Ready at the target", Observed: "stayed upgrading while NotReady at the target; upgraded once Ready", Invariants: inv})
 	record(faultRecord{Fault: "node NotReady after upgrade", Injected: "Ready=False for 8 s once upgraded",
 		Expected: "continue with one slot fewer: the NotReady node counts against the budget, and while it takes the pool over the budget nothing new starts",
-		Observed: fmt.Sprintf("at most %d unavailable at once (budget 3), over budget in %d node updates, none of them a nodewave cordon", maxSeen, excursions), Invariants: inv})
+		Observed: fmt.Sprintf("at most %d unavailable at once (budget 3), over budget in %d node updates, none of them a nodewave cordon", max(maxSeen, peak), excursions), Invariants: inv})
 	record(faultRecord{Fault: "node deleted mid-upgrade", Injected: "Node object deleted while upgrading",
 		Expected: "continue: it leaves the upgrade and frees its slot", Observed: "totalNodes 10 -> 9; not counted as failed", Invariants: inv})
 	record(faultRecord{Fault: "kubelet never reports the target", Injected: "node agent never upgrades the node",

@@ -9,6 +9,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/informers"
@@ -35,17 +36,18 @@ import (
 // re-list and re-watch, so it keeps watching across API server and etcd
 // restarts (what changes while the API server is down is seen as one step).
 type invariantMonitor struct {
-	mu         sync.Mutex
-	nodes      map[string]*corev1.Node
-	selector   labels.Selector
-	max        int
-	maxSeen    int
-	exempt     map[string]bool // PDBs allowed to block, namespace/name
-	violations []string
-	starts     map[string]int
-	states     map[string]string
-	jobs       map[string]map[types.UID]bool // node -> upgrade Job UIDs
-	excursions int                           // node changes that left the pool over budget, not by nodewave
+	mu            sync.Mutex
+	nodes         map[string]*corev1.Node
+	selector      labels.Selector
+	max           int
+	maxSeen       int
+	exempt        map[string]bool // PDBs allowed to block, namespace/name
+	violations    []string
+	starts        map[string]int
+	states        map[string]string
+	jobs          map[string]map[types.UID]bool // node -> upgrade Job UIDs
+	excursions    int                           // node changes that left the pool over budget, not by nodewave
+	excursionPeak int                           // the most selected nodes unavailable in those
 }
 
 func startMonitor(ctx context.Context) *invariantMonitor {
@@ -95,7 +97,7 @@ func handle[T any](inf cache.SharedIndexInformer, onChange func(T), onDelete fun
 func (m *invariantMonitor) expect(sel labels.Selector, maxUnavailable int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.selector, m.max, m.maxSeen, m.excursions = sel, maxUnavailable, 0, 0
+	m.selector, m.max, m.maxSeen, m.excursions, m.excursionPeak = sel, maxUnavailable, 0, 0, 0
 	m.starts = map[string]int{}
 	m.jobs = map[string]map[types.UID]bool{}
 }
@@ -117,6 +119,14 @@ func inFlight(state string) bool {
 }
 
 func (m *invariantMonitor) node(n *corev1.Node) {
+	if m.nodeLocked(n) {
+		m.confirm(n)
+	}
+}
+
+// nodeLocked records a node change; it returns true when the change looks
+// like nodewave going over the budget, to be confirmed.
+func (m *invariantMonitor) nodeLocked(n *corev1.Node) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	prev, seen := m.nodes[n.Name]
@@ -134,30 +144,57 @@ func (m *invariantMonitor) node(n *corev1.Node) {
 	// NotReady on its own may take the pool over it, and then nodewave must
 	// start nothing until it is back within.
 	tookByNodewave := inFlight(state) && unavailable(n) && (!seen || !unavailable(prev))
-	m.check(tookByNodewave, n.Name)
+	return m.check(tookByNodewave)
+}
+
+// confirm checks a suspected budget violation against the API server's
+// state at the very revision of the cordon (an exact-revision list): after
+// an API server restart the informer re-lists and replays the nodes one by
+// one, so for a moment the monitor mixes their new and old states.
+func (m *invariantMonitor) confirm(n *corev1.Node) {
+	list, err := clientset.CoreV1().Nodes().List(context.Background(), metav1.ListOptions{
+		ResourceVersion: n.ResourceVersion, ResourceVersionMatch: metav1.ResourceVersionMatchExact})
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err != nil {
+		m.violate("nodewave cordoned %s over the budget as the monitor saw it; the API server could not confirm it: %v", n.Name, err)
+		return
+	}
+	count := 0
+	for i := range list.Items {
+		if m.selector.Matches(labels.Set(list.Items[i].Labels)) && unavailable(&list.Items[i]) {
+			count++
+		}
+	}
+	if count > m.max {
+		m.violate("nodewave cordoned %s with %d selected nodes unavailable, maxUnavailable %d", n.Name, count, m.max)
+	}
 }
 
 func unavailable(n *corev1.Node) bool { return n.Spec.Unschedulable || !ready(n) }
 
 // check counts the selected unavailable nodes. Over the budget, it is a
-// violation when nodewave's cordon of node made it so; otherwise the world
-// did (a node went NotReady) and it is counted as an excursion.
-func (m *invariantMonitor) check(cordonedByNodewave bool, node string) {
+// suspected violation when nodewave's cordon made it so (to be confirmed);
+// otherwise the world did (a node went NotReady): an excursion.
+func (m *invariantMonitor) check(cordonedByNodewave bool) bool {
 	count := 0
 	for _, n := range m.nodes {
 		if m.selector.Matches(labels.Set(n.Labels)) && unavailable(n) {
 			count++
 		}
 	}
-	m.maxSeen = max(m.maxSeen, count)
 	if count <= m.max || m.max == 0 {
-		return
+		m.maxSeen = max(m.maxSeen, count)
+		return false
 	}
-	if cordonedByNodewave {
-		m.violate("nodewave cordoned %s with %d selected nodes unavailable, maxUnavailable %d", node, count, m.max)
-	} else {
+	// Over the budget: a violation if confirmed, else the world's doing
+	// (or a re-list replaying old and new states together).
+	m.maxSeen = max(m.maxSeen, m.max)
+	if !cordonedByNodewave {
 		m.excursions++
+		m.excursionPeak = max(m.excursionPeak, count)
 	}
+	return cordonedByNodewave
 }
 
 func (m *invariantMonitor) pdb(p *policyv1.PodDisruptionBudget) {
@@ -213,15 +250,17 @@ func (m *invariantMonitor) violate(format string, args ...any) {
 }
 
 // overBudget is how many node changes in this scenario left the pool over
-// its budget without nodewave causing it (a node going NotReady).
-func (m *invariantMonitor) overBudget() int {
+// its budget without nodewave causing it (a node going NotReady), and the
+// most nodes unavailable then.
+func (m *invariantMonitor) overBudget() (changes, peak int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.excursions
+	return m.excursions, m.excursionPeak
 }
 
 // report returns the violations so far, the most selected nodes seen
-// unavailable at once in this scenario, and how often each node was started.
+// unavailable at once in this scenario within the budget (see overBudget
+// for beyond it), and how often each node was started.
 func (m *invariantMonitor) report() ([]string, int, map[string]int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
