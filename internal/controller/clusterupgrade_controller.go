@@ -166,13 +166,13 @@ func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1a
 		if err := r.startNode(ctx, s, s.nodes[name]); err != nil {
 			return ctrl.Result{}, err
 		}
-		// A node that was just cordoned goes straight on to its drain.
-		d, err := r.advanceNode(ctx, s, s.nodes[name])
-		if err != nil {
-			return ctrl.Result{}, err
-		}
-		requeue = minRequeue(requeue, d)
 	}
+	// The nodes just cordoned go straight on to their drains, together.
+	d, err := r.advanceNodes(ctx, s, p.Start)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	requeue = minRequeue(requeue, d)
 	if len(p.Start) > 0 {
 		p = plan.Compute(s.planInput()) // the counts after the starts
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -23,22 +24,51 @@ import (
 // pass always ends.
 const maxStepsPerPass = 5
 
+// advanceConcurrency bounds how many nodes in flight one pass advances at
+// once. Each node's steps are its own (its Node, its Job, its pods), so a
+// slow drain does not hold up the node whose kubelet is ready.
+const advanceConcurrency = 16
+
 // advanceInFlight advances every node this ClusterUpgrade holds in flight,
-// in plan order, and returns when the soonest of them wants another look.
+// concurrently, and returns when the soonest of them wants another look.
 func (r *ClusterUpgradeReconciler) advanceInFlight(ctx context.Context, s *scope) (time.Duration, error) {
-	var requeue time.Duration
+	var names []string
 	for _, name := range s.order {
 		n := s.nodes[name]
-		if s.heldByOther(n) || plan.Classify(s.planNode(n)) != plan.ClassInFlight {
-			continue
+		if !s.heldByOther(n) && plan.Classify(s.planNode(n)) == plan.ClassInFlight {
+			names = append(names, name)
 		}
-		d, err := r.advanceNode(ctx, s, n)
-		if err != nil {
-			return 0, err
-		}
-		requeue = minRequeue(requeue, d)
 	}
-	return requeue, nil
+	return r.advanceNodes(ctx, s, names)
+}
+
+// advanceNodes advances the named nodes concurrently, and returns when the
+// soonest of them wants another look.
+func (r *ClusterUpgradeReconciler) advanceNodes(ctx context.Context, s *scope, names []string) (time.Duration, error) {
+	var (
+		mu      sync.Mutex
+		requeue time.Duration
+		errs    []error
+		wg      sync.WaitGroup
+	)
+	sem := make(chan struct{}, advanceConcurrency)
+	for _, name := range names {
+		n := s.nodes[name]
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			d, err := r.advanceNode(ctx, s, n)
+			mu.Lock()
+			defer mu.Unlock()
+			requeue = minRequeue(requeue, d)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("node %s: %w", n.Name, err))
+			}
+		}()
+	}
+	wg.Wait()
+	return requeue, errors.Join(errs...)
 }
 
 // advanceNode moves one node through as many steps as it can take now, and
@@ -67,7 +97,7 @@ func (r *ClusterUpgradeReconciler) advanceNode(ctx context.Context, s *scope, n 
 			return 0, nil // not in flight (any more)
 		}
 		if errors.Is(err, errJobHeld) {
-			s.messages[n.Name] = fmt.Sprintf("held before its upgrade Job: %s (see the Stalled condition)", s.jobHold.reason)
+			s.say(n.Name, fmt.Sprintf("held before its upgrade Job: %s (see the Stalled condition)", s.jobHold.reason))
 			return 0, nil
 		}
 		if err != nil || !advanced {
@@ -107,12 +137,12 @@ func (r *ClusterUpgradeReconciler) stepDrain(ctx context.Context, s *scope, n *c
 		res, err = r.Drainer.Drain(ctx, n.Name, opts)
 	}
 	if err != nil {
-		s.messages[n.Name] = fmt.Sprintf("drain: %v", err)
+		s.say(n.Name, fmt.Sprintf("drain: %v", err))
 		logf.FromContext(ctx).Error(err, "draining", "node", n.Name)
 		return false, r.DrainPollInterval, nil
 	}
 	if !res.Drained() {
-		s.messages[n.Name] = res.Message
+		s.say(n.Name, res.Message)
 		wait := r.DrainPollInterval
 		if !expired {
 			wait = min(wait, left)
@@ -151,7 +181,7 @@ func (r *ClusterUpgradeReconciler) ensureJob(ctx context.Context, s *scope, node
 	if err != nil {
 		return &jobRejectedError{err: err}
 	}
-	if _, ok := s.jobs[job.Name]; ok {
+	if s.job(job.Name) != nil {
 		return nil
 	}
 	if s.jobHold != nil {
@@ -159,7 +189,7 @@ func (r *ClusterUpgradeReconciler) ensureJob(ctx context.Context, s *scope, node
 	}
 	switch err := r.Create(ctx, job); {
 	case err == nil:
-		s.jobs[job.Name] = job
+		s.setJob(job.Name, job)
 		return nil
 	case apierrors.IsAlreadyExists(err):
 		return nil
@@ -190,7 +220,7 @@ func (r *ClusterUpgradeReconciler) stepUpgrade(ctx context.Context, s *scope, n 
 		Timeout:        durationOr(s.cu.Spec.Upgrade.Timeout, 30*time.Minute),
 		Now:            s.now,
 	}
-	if job := s.jobs[nodeupgrade.JobName(s.cu.Name, n.Name, stepTarget)]; job != nil {
+	if job := s.job(nodeupgrade.JobName(s.cu.Name, n.Name, stepTarget)); job != nil {
 		phase, msg := nodeupgrade.JobPhase(job)
 		facts.JobSucceeded, facts.JobFailed, facts.JobMessage = phase == nodeupgrade.JobSucceeded, phase == nodeupgrade.JobFailed, msg
 	}
@@ -216,7 +246,7 @@ func (r *ClusterUpgradeReconciler) act(ctx context.Context, s *scope, n *corev1.
 	case plan.Fail:
 		return false, 0, r.failNode(ctx, s, n, d.Reason, d.Message)
 	default:
-		s.messages[n.Name] = d.Message
+		s.say(n.Name, d.Message)
 		return false, d.RequeueAfter, nil
 	}
 }
@@ -291,11 +321,9 @@ func (r *ClusterUpgradeReconciler) failNode(ctx context.Context, s *scope, n *co
 func (r *ClusterUpgradeReconciler) startNode(ctx context.Context, s *scope, n *corev1.Node) error {
 	// A retried node's Job from its failed try would fail it again at
 	// once: a start begins with no Job of this node.
-	for name, job := range s.jobs {
-		if job.Labels[upgradev1alpha1.JobNodeLabel] == n.Name {
-			if err := r.deleteJob(ctx, s, name); err != nil {
-				return err
-			}
+	for _, name := range s.jobsOf(n.Name) {
+		if err := r.deleteJob(ctx, s, name); err != nil {
+			return err
 		}
 	}
 	before := n.DeepCopy()
@@ -357,11 +385,11 @@ func (r *ClusterUpgradeReconciler) setState(ctx context.Context, s *scope, n *co
 
 // deleteJob deletes one of this ClusterUpgrade's Jobs with its pods, if it exists.
 func (r *ClusterUpgradeReconciler) deleteJob(ctx context.Context, s *scope, name string) error {
-	job, ok := s.jobs[name]
-	if !ok {
+	job := s.job(name)
+	if job == nil {
 		return nil
 	}
-	delete(s.jobs, name)
+	s.setJob(name, nil)
 	return client.IgnoreNotFound(r.Delete(ctx, job, client.PropagationPolicy("Background")))
 }
 

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -31,6 +32,9 @@ type scope struct {
 	// nodes are the selected nodes by name; order is their plan order.
 	nodes map[string]*corev1.Node
 	order []string
+	// mu guards jobs and messages, which the nodes in flight, advanced
+	// concurrently, read and write.
+	mu sync.Mutex
 	// jobs are this ClusterUpgrade's upgrade Jobs by name.
 	jobs map[string]*batchv1.Job
 	// maxUnavailable is the resolved budget.
@@ -151,4 +155,42 @@ func (s *scope) heldByOther(n *corev1.Node) bool {
 func (s *scope) newer(n *corev1.Node) bool {
 	kubelet, ok := kubeletVersion(n)
 	return ok && kubelet.NewerThan(s.target)
+}
+
+// job is the upgrade Job named name, or nil.
+func (s *scope) job(name string) *batchv1.Job {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.jobs[name]
+}
+
+// setJob records (job non-nil) or forgets an upgrade Job.
+func (s *scope) setJob(name string, job *batchv1.Job) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if job == nil {
+		delete(s.jobs, name)
+		return
+	}
+	s.jobs[name] = job
+}
+
+// say records what an in-flight node waits for.
+func (s *scope) say(node, message string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.messages[node] = message
+}
+
+// jobsOf names the upgrade Jobs of node.
+func (s *scope) jobsOf(node string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var names []string
+	for name, job := range s.jobs {
+		if job.Labels[upgradev1alpha1.JobNodeLabel] == node {
+			names = append(names, name)
+		}
+	}
+	return names
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -100,18 +101,15 @@ func (d *Drainer) pass(ctx context.Context, nodeName string, opts Options, delet
 	}
 	res.Remaining += len(n.blocked)
 	budgets := &budgets{client: d.Client}
-	for _, pod := range list.Pods() {
+	pods := list.Pods()
+	outcomes := d.leave(ctx, helper, pods, opts.GracePeriodSeconds, deleteDirectly)
+	for i, pod := range pods {
 		if pod.DeletionTimestamp != nil {
 			res.Remaining++
 			n.terminating++
 			continue
 		}
-		var err error
-		if deleteDirectly {
-			err = helper.DeletePod(pod)
-		} else {
-			err = d.evict(ctx, helper, pod, opts.GracePeriodSeconds)
-		}
+		err := outcomes[i]
 		switch {
 		case err == nil:
 			res.Remaining++ // it still has to terminate
@@ -145,6 +143,36 @@ func (d *Drainer) pass(ctx context.Context, nodeName string, opts Options, delet
 		res.Message = n.String()
 	}
 	return res, nil
+}
+
+// evictionConcurrency bounds the evictions (or deletions) one pass sends at
+// once; kubectl drain sends them all at once.
+const evictionConcurrency = 16
+
+// leave evicts (or, deleteDirectly, deletes) at once every pod that is not
+// terminating yet, and returns each pod's outcome by index.
+func (d *Drainer) leave(ctx context.Context, helper *kubectldrain.Helper, pods []corev1.Pod,
+	grace *int64, deleteDirectly bool) []error {
+	outcomes := make([]error, len(pods))
+	sem := make(chan struct{}, evictionConcurrency)
+	var wg sync.WaitGroup
+	for i := range pods {
+		if pods[i].DeletionTimestamp != nil {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if deleteDirectly {
+				outcomes[i] = helper.DeletePod(pods[i])
+			} else {
+				outcomes[i] = d.evict(ctx, helper, pods[i], grace)
+			}
+		}()
+	}
+	wg.Wait()
+	return outcomes
 }
 
 // helper configures kubectl's drain helper for one pass. Its own emptyDir
