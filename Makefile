@@ -130,6 +130,22 @@ test-e2e: ## End-to-end suite on a simulated cluster (kwok); E2E_KEEP=1 keeps th
 	$(TOOLCHAIN) sim >/dev/null
 	go test -count=1 -timeout 30m ./test/e2e/... $(GINKGO_ARGS)
 
+##@ Benchmarks (not part of test)
+
+BENCH_OUT ?= bench-results
+
+.PHONY: bench
+bench: ## The benchmarks of docs/benchmarks.md: 1,000 nodes at 20,000 and 5,000 pods, Concurrent 10%; 100 nodes Sequential and 10/25/50%. About 40 minutes.
+	$(TOOLCHAIN) sim >/dev/null
+	go run ./test/bench -nodes 1000 -pods 20000 -max-unavailable 10% -out $(BENCH_OUT)
+	go run ./test/bench -nodes 1000 -pods 5000 -max-unavailable 10% -out $(BENCH_OUT)
+	for mu in 10% 25% 50% ""; do go run ./test/bench -nodes 100 -max-unavailable "$$mu" -out $(BENCH_OUT) || exit 1; done
+
+.PHONY: bench-small
+bench-small: ## The quick regression run: 100 nodes, 2,000 pods, Concurrent 10% (a couple of minutes).
+	$(TOOLCHAIN) sim >/dev/null
+	go run ./test/bench -nodes 100 -max-unavailable 10% -out $(BENCH_OUT)
+
 ##@ Build
 
 .PHONY: build

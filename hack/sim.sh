@@ -16,6 +16,9 @@
 #   SIM_CONTROL_PLANES=3    control-plane nodes (labelled and tainted as kubeadm does)
 #   SIM_VERSION=v1.36.3     kubelet version every node reports
 #   SIM_REPLICAS=           replicas of the main Deployment (default: 2 per worker)
+#   SIM_ROLLOUT_TIMEOUT=180s how long to wait for the workloads to be ready
+#   SIM_DISABLE_QPS_LIMITS= 1: no client QPS limits in the control plane
+#                           (large clusters: thousands of pods to create)
 set -euo pipefail
 
 command="${1:-}"
@@ -60,6 +63,7 @@ up() {
     kwok_config >"$SIM_DIR/kwok-config.yaml"
     "$bin/kwokctl" create cluster --name "$SIM_NAME" --runtime binary \
       --config "$SIM_DIR/kwok-config.yaml" \
+      ${SIM_DISABLE_QPS_LIMITS:+--disable-qps-limits} \
       --kube-apiserver-binary "$bin/kube-apiserver" \
       --etcd-binary "$bin/etcd" \
       --kube-controller-manager-binary "$bin/kube-controller-manager" \
@@ -72,8 +76,8 @@ up() {
   nodes | $KUBECTL apply -f - >/dev/null
   log "deploying workloads ($SIM_REPLICAS web replicas, PodDisruptionBudgets, a StatefulSet, a DaemonSet, emptyDir pods)"
   workloads | $KUBECTL apply -f - >/dev/null
-  $KUBECTL -n workloads rollout status deployment/web --timeout=180s >/dev/null
-  $KUBECTL -n workloads rollout status statefulset/db --timeout=180s >/dev/null
+  $KUBECTL -n workloads rollout status deployment/web --timeout="${SIM_ROLLOUT_TIMEOUT:-180s}" >/dev/null
+  $KUBECTL -n workloads rollout status statefulset/db --timeout="${SIM_ROLLOUT_TIMEOUT:-180s}" >/dev/null
   log "ready: export KUBECONFIG=$KUBECONFIG_FILE"
   echo "$KUBECONFIG_FILE"
 }

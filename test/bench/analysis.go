@@ -1,0 +1,99 @@
+package main
+
+import (
+	"math"
+	"slices"
+	"time"
+)
+
+// span is one node's time in flight: from nodewave cordoning it to its
+// state becoming upgraded.
+type span struct {
+	Node       string
+	Order      int // its place in the plan order (zone, then name)
+	Start, End time.Time
+}
+
+func (s span) d() time.Duration { return s.End.Sub(s.Start) }
+
+// schedule sums up a run's spans against the budget m.
+type schedule struct {
+	Makespan, LowerBound, Barrier time.Duration
+	// Ratio is Makespan / LowerBound; BarrierRatio is Barrier / LowerBound.
+	Ratio, BarrierRatio float64
+}
+
+// analyse compares the measured makespan (first cordon to last upgraded)
+// with the lower bound max(max dᵢ, Σdᵢ / m), and with a barrier-batch
+// schedule of the same dᵢ: nodes in plan order, m at a time, each batch
+// waiting for its slowest node.
+func analyse(spans []span, m int) schedule {
+	if len(spans) == 0 || m < 1 {
+		return schedule{}
+	}
+	first, last := spans[0].Start, spans[0].End
+	var sum, longest time.Duration
+	for _, s := range spans {
+		first, last = minTime(first, s.Start), maxTime(last, s.End)
+		sum += s.d()
+		longest = max(longest, s.d())
+	}
+	out := schedule{Makespan: last.Sub(first), LowerBound: max(longest, sum/time.Duration(m))}
+	ordered := slices.Clone(spans)
+	slices.SortFunc(ordered, func(a, b span) int { return a.Order - b.Order })
+	for i := 0; i < len(ordered); i += m {
+		var slowest time.Duration
+		for _, s := range ordered[i:min(i+m, len(ordered))] {
+			slowest = max(slowest, s.d())
+		}
+		out.Barrier += slowest
+	}
+	out.Ratio = float64(out.Makespan) / float64(out.LowerBound)
+	out.BarrierRatio = float64(out.Barrier) / float64(out.LowerBound)
+	return out
+}
+
+// handoffs measures, for each node that left the in-flight set while other
+// nodes were still waiting, how long until the next node was cordoned.
+func handoffs(spans []span) []time.Duration {
+	starts := make([]time.Time, 0, len(spans))
+	for _, s := range spans {
+		starts = append(starts, s.Start)
+	}
+	slices.SortFunc(starts, func(a, b time.Time) int { return a.Compare(b) })
+	var out []time.Duration
+	for _, s := range spans {
+		// The first start at or after this node's end, if any: when none
+		// comes, every node had started already and nothing waited.
+		i, _ := slices.BinarySearchFunc(starts, s.End, func(a, b time.Time) int { return a.Compare(b) })
+		if i < len(starts) {
+			out = append(out, starts[i].Sub(s.End))
+		}
+	}
+	return out
+}
+
+// percentile is the p-th percentile (0..100) of ds, nearest rank.
+func percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	sorted := slices.Clone(ds)
+	slices.Sort(sorted)
+	rank := int(math.Ceil(p/100*float64(len(sorted)))) - 1
+	return sorted[max(0, min(rank, len(sorted)-1))]
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+
+func at(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+
+func TestAnalyseRollingVersusBarrier(t *testing.T) {
+	// Two slots; durations 1, 9, 1, 1 in plan order. Rolling: node 0 ends
+	// at 1, node 2 runs 1-2, node 3 runs 2-3, node 1 ends at 9.
+	spans := []span{
+		{Node: "a", Order: 0, Start: at(0), End: at(1)},
+		{Node: "b", Order: 1, Start: at(0), End: at(9)},
+		{Node: "c", Order: 2, Start: at(1), End: at(2)},
+		{Node: "d", Order: 3, Start: at(2), End: at(3)},
+	}
+	got := analyse(spans, 2)
+	if got.Makespan != 9*time.Second || got.LowerBound != 9*time.Second || got.Ratio != 1 {
+		t.Fatalf("rolling: %+v", got)
+	}
+	// Barrier batches {a, b} then {c, d}: 9 + 1.
+	if got.Barrier != 10*time.Second {
+		t.Fatalf("barrier = %s, want 10s", got.Barrier)
+	}
+}
+
+func TestAnalyseLowerBoundIsTheWorkOverTheSlots(t *testing.T) {
+	spans := []span{
+		{Order: 0, Start: at(0), End: at(4)},
+		{Order: 1, Start: at(0), End: at(4)},
+		{Order: 2, Start: at(5), End: at(9)}, // a 1 s gap: idle slot
+		{Order: 3, Start: at(5), End: at(9)},
+	}
+	got := analyse(spans, 2)
+	if got.LowerBound != 8*time.Second || got.Makespan != 9*time.Second {
+		t.Fatalf("%+v", got)
+	}
+	if got.Ratio != 9.0/8.0 {
+		t.Fatalf("ratio = %v", got.Ratio)
+	}
+}
+
+func TestHandoffs(t *testing.T) {
+	spans := []span{
+		{Start: at(0), End: at(1)},
+		{Start: at(1.25), End: at(3)}, // started 250 ms after the first ended
+		{Start: at(3.5), End: at(4)},  // 500 ms after the second
+	}
+	got := handoffs(spans)
+	want := []time.Duration{250 * time.Millisecond, 500 * time.Millisecond}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("handoffs = %v, want %v (the last node's end has no start after it)", got, want)
+	}
+	if p := percentile(got, 50); p != 250*time.Millisecond {
+		t.Fatalf("p50 = %s", p)
+	}
+	if p := percentile(got, 99); p != 500*time.Millisecond {
+		t.Fatalf("p99 = %s", p)
+	}
+}

@@ -1,0 +1,311 @@
+// Command bench measures nodewave on the simulated cluster (hack/sim.sh):
+// it starts a cluster of -nodes workers and about -pods pods, runs the
+// manager as a process and the node agent in process (each upgrade takes a
+// seeded uniform -min-delay..-max-delay), upgrades every worker with the
+// given strategy, and reports makespan against its lower bound, handoff
+// latency, the manager's memory, CPU and API requests, and a plot.
+//
+//	go run ./test/bench -nodes 1000 -pods 20000 -max-unavailable 10%
+//
+// `make bench` runs the set published in docs/benchmarks.md.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/kubernetes"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+	"github.com/nodewave/nodewave/internal/testenv"
+	"github.com/nodewave/nodewave/test/nodeagent"
+)
+
+type options struct {
+	name               string
+	nodes, pods, zones int
+	maxUnavailable     string // "" is Sequential
+	minDelay, maxDelay time.Duration
+	seed               uint64
+	out                string
+	keep, reuse        bool
+	metricsPort        int
+	managerQPS         int
+	timeout            time.Duration
+}
+
+// result is one run's figures, written as JSON next to the plot.
+type result struct {
+	Name                   string
+	Nodes, Pods            int
+	Strategy               string
+	MaxUnavailable         int
+	Makespan, LowerBound   time.Duration
+	Ratio                  float64
+	Barrier                time.Duration
+	BarrierRatio           float64
+	HandoffP50, HandoffP99 time.Duration
+	PeakRSSMiB             float64
+	CPU                    time.Duration
+	RequestsPerNode        map[string]float64 // by HTTP method, evictions apart
+	RequestsPerNodeTotal   float64
+	EvictionsPerNode       float64
+	Reconciles             float64
+	ReconcileP99           time.Duration
+	Plot                   string
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.name, "name", "", "run name (default from the settings)")
+	flag.IntVar(&o.nodes, "nodes", 100, "worker nodes")
+	flag.IntVar(&o.pods, "pods", 0, "pods in all (default: 20 per node)")
+	flag.IntVar(&o.zones, "zones", 3, "zones")
+	flag.StringVar(&o.maxUnavailable, "max-unavailable", "10%", "Concurrent maxUnavailable; empty for Sequential")
+	flag.DurationVar(&o.minDelay, "min-delay", 3*time.Second, "shortest simulated kubelet upgrade")
+	flag.DurationVar(&o.maxDelay, "max-delay", 9*time.Second, "longest simulated kubelet upgrade")
+	flag.Uint64Var(&o.seed, "seed", 1, "seed of the upgrade times")
+	flag.StringVar(&o.out, "out", "bench-results", "directory for results and plots")
+	flag.BoolVar(&o.keep, "keep", false, "keep the simulated cluster afterwards")
+	flag.BoolVar(&o.reuse, "reuse", false, "reuse a running cluster of the same size (skip sim.sh up)")
+	flag.IntVar(&o.metricsPort, "metrics-port", 18080, "port of the manager's metrics endpoint (plain HTTP, loopback)")
+	flag.DurationVar(&o.timeout, "timeout", 60*time.Minute, "give up after this long")
+	flag.IntVar(&o.managerQPS, "manager-qps", 500, "the manager's --kube-api-qps (its burst is twice that)")
+	flag.Parse()
+	if o.pods == 0 {
+		o.pods = 20 * o.nodes
+	}
+	if o.name == "" {
+		strategy := "sequential"
+		if o.maxUnavailable != "" {
+			strategy = "concurrent-" + strings.TrimSuffix(o.maxUnavailable, "%") + "pc"
+		}
+		o.name = fmt.Sprintf("%dnodes-%dpods-%s", o.nodes, o.pods, strategy)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+	defer cancel()
+	res, err := run(ctx, o)
+	if err != nil {
+		log.Fatal(err)
+	}
+	b, _ := json.MarshalIndent(res, "", "  ")
+	if err := os.WriteFile(filepath.Join(o.out, o.name+".json"), b, 0o644); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(summary(res))
+}
+
+func run(ctx context.Context, o options) (*result, error) {
+	root := testenv.RepoRoot()
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return nil, err
+	}
+	simName := fmt.Sprintf("nodewave-bench-%d", o.nodes)
+	// The main Deployment takes what the other workloads leave: one
+	// DaemonSet pod and the api Deployment's half a pod per node, 6 more.
+	web := max(o.pods-o.nodes-(o.nodes/2+1)-6, 0)
+	env := append(os.Environ(), "SIM_NAME="+simName, fmt.Sprintf("SIM_WORKERS=%d", o.nodes),
+		fmt.Sprintf("SIM_ZONES=%d", o.zones), "SIM_CONTROL_PLANES=3", fmt.Sprintf("SIM_REPLICAS=%d", web),
+		"SIM_DISABLE_QPS_LIMITS=1", "SIM_ROLLOUT_TIMEOUT=30m")
+	sim := func(args ...string) (string, error) {
+		cmd := exec.CommandContext(ctx, filepath.Join(root, "hack", "sim.sh"), args...)
+		cmd.Env, cmd.Dir, cmd.Stderr = env, root, os.Stderr
+		out, err := cmd.Output()
+		return strings.TrimSpace(string(out)), err
+	}
+	if !o.reuse {
+		if _, err := sim("down"); err != nil {
+			return nil, err
+		}
+	}
+	log.Printf("starting the simulated cluster: %d workers, %d web replicas", o.nodes, web)
+	began := time.Now()
+	kubeconfig, err := sim("up")
+	if err != nil {
+		return nil, err
+	}
+	log.Printf("cluster ready in %s", time.Since(began).Round(time.Second))
+	if !o.keep {
+		defer func() { _, _ = sim("down") }()
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	cfg.QPS, cfg.Burst = 200, 400
+	scheme := clientgoscheme.Scheme
+	if err := upgradev1alpha1.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		return nil, err
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	kubectl := kubectlPath(root)
+	apply := exec.CommandContext(ctx, kubectl, "--kubeconfig", kubeconfig, "apply", "--server-side", "-f",
+		filepath.Join(root, "config", "crd", "bases"))
+	apply.Stdout, apply.Stderr = os.Stderr, os.Stderr
+	if err := apply.Run(); err != nil {
+		return nil, err
+	}
+	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "nodewave-system"}}); client.IgnoreAlreadyExists(err) != nil {
+		return nil, err
+	}
+
+	bin := filepath.Join(o.out, "manager")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd")
+	build.Dir, build.Stderr = root, os.Stderr
+	if err := build.Run(); err != nil {
+		return nil, err
+	}
+	logFile, err := os.Create(filepath.Join(o.out, o.name+"-manager.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = logFile.Close() }()
+	manager := exec.CommandContext(ctx, bin, "--kubeconfig", kubeconfig, "--job-namespace", "nodewave-system",
+		"--leader-elect=false", "--health-probe-bind-address=0", "--metrics-secure=false",
+		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", o.metricsPort),
+		fmt.Sprintf("--kube-api-qps=%d", o.managerQPS), fmt.Sprintf("--kube-api-burst=%d", 2*o.managerQPS))
+	manager.Stdout, manager.Stderr = logFile, logFile
+	if err := manager.Start(); err != nil {
+		return nil, err
+	}
+	defer func() { _ = manager.Process.Kill(); _ = manager.Wait() }()
+
+	rec := record(ctx, cs)
+	agent := &nodeagent.Agent{Client: c, MinDelay: o.minDelay, MaxDelay: o.maxDelay, Seed: o.seed, Interval: 100 * time.Millisecond}
+	go agent.Run(ctx)
+
+	cu := &upgradev1alpha1.ClusterUpgrade{
+		ObjectMeta: metav1.ObjectMeta{Name: "bench"},
+		Spec: upgradev1alpha1.ClusterUpgradeSpec{
+			TargetVersion: "v1.37.2",
+			NodeSelector:  &metav1.LabelSelector{MatchLabels: map[string]string{"pool": "general"}},
+			Upgrade:       upgradev1alpha1.NodeUpgradeSpec{Type: upgradev1alpha1.ExternalUpgrade},
+			Health:        upgradev1alpha1.HealthSpec{SoakDuration: &metav1.Duration{}},
+		},
+	}
+	strategy := "Sequential"
+	if o.maxUnavailable != "" {
+		v := intstr.Parse(o.maxUnavailable)
+		cu.Spec.Strategy = upgradev1alpha1.UpgradeStrategy{Type: upgradev1alpha1.ConcurrentStrategy, MaxUnavailable: &v}
+		strategy = "Concurrent " + o.maxUnavailable
+	}
+	log.Printf("upgrading %d nodes, %s", o.nodes, strategy)
+	if err := c.Create(ctx, cu); err != nil {
+		return nil, err
+	}
+	for {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(cu), cu); err != nil {
+			return nil, err
+		}
+		if cu.Status.Phase == upgradev1alpha1.PhaseSucceeded {
+			break
+		}
+		if cu.Status.Phase == upgradev1alpha1.PhaseFailed {
+			return nil, fmt.Errorf("the upgrade failed: %+v", cu.Status)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: %d of %d upgraded", ctx.Err(), cu.Status.UpgradedNodes, cu.Status.TotalNodes)
+		case <-time.After(time.Second):
+		}
+	}
+	metrics, err := scrape(fmt.Sprintf("http://127.0.0.1:%d/metrics", o.metricsPort))
+	if err != nil {
+		return nil, err
+	}
+	rss, cpu, err := processStats(manager.Process.Pid)
+	if err != nil {
+		return nil, err
+	}
+
+	spans := rec.spans()
+	if len(spans) != o.nodes {
+		return nil, fmt.Errorf("recorded %d nodes through the lifecycle, want %d", len(spans), o.nodes)
+	}
+	budget, err := intstr.GetScaledValueFromIntOrPercent(ptrTo(intstr.Parse(or(o.maxUnavailable, "1"))), o.nodes, false)
+	if err != nil {
+		return nil, err
+	}
+	budget = max(budget, 1)
+	sched := analyse(spans, budget)
+	hand := handoffs(spans)
+	res := &result{Name: o.name, Nodes: o.nodes, Pods: o.pods, Strategy: strategy, MaxUnavailable: budget,
+		Makespan: sched.Makespan, LowerBound: sched.LowerBound, Ratio: sched.Ratio,
+		Barrier: sched.Barrier, BarrierRatio: sched.BarrierRatio,
+		HandoffP50: percentile(hand, 50), HandoffP99: percentile(hand, 99),
+		PeakRSSMiB: float64(rss) / (1 << 20), CPU: cpu,
+		RequestsPerNode: map[string]float64{}, EvictionsPerNode: metrics.Evictions / float64(o.nodes),
+		Reconciles: metrics.Reconciles, ReconcileP99: metrics.ReconcileP99,
+		Plot: o.name + ".png"}
+	for method, n := range metrics.Requests {
+		if method == "POST" {
+			n -= metrics.Evictions
+		}
+		res.RequestsPerNode[method] = n / float64(o.nodes)
+		res.RequestsPerNodeTotal += n / float64(o.nodes)
+	}
+	title := fmt.Sprintf("nodewave: %d nodes, %s (budget %d)", o.nodes, strategy, budget)
+	if err := plotRun(filepath.Join(o.out, res.Plot), title, spans, budget); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func summary(r *result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d nodes, %d pods, %s (budget %d)\n", r.Name, r.Nodes, r.Pods, r.Strategy, r.MaxUnavailable)
+	fmt.Fprintf(&b, "  makespan %s, lower bound %s, ratio %.3f; barrier batches %s (%.3f x the bound)\n",
+		r.Makespan.Round(time.Millisecond), r.LowerBound.Round(time.Millisecond), r.Ratio, r.Barrier.Round(time.Millisecond), r.BarrierRatio)
+	fmt.Fprintf(&b, "  handoff p50 %s, p99 %s\n", r.HandoffP50.Round(time.Millisecond), r.HandoffP99.Round(time.Millisecond))
+	fmt.Fprintf(&b, "  manager peak RSS %.1f MiB, CPU %s\n", r.PeakRSSMiB, r.CPU.Round(10*time.Millisecond))
+	fmt.Fprintf(&b, "  API requests per node %.1f %v (evictions apart: %.1f per node)\n", r.RequestsPerNodeTotal, rounded(r.RequestsPerNode), r.EvictionsPerNode)
+	fmt.Fprintf(&b, "  reconciles %.0f, p99 %s; plot %s\n", r.Reconciles, r.ReconcileP99, r.Plot)
+	return b.String()
+}
+
+func rounded(m map[string]float64) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		out[k] = fmt.Sprintf("%.1f", v)
+	}
+	return out
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// kubectlPath asks the toolchain where the simulated cluster's binaries are.
+func kubectlPath(root string) string {
+	out, err := exec.Command(filepath.Join(root, "hack", "toolchain.sh"), "sim").Output()
+	if err != nil {
+		log.Fatal(err)
+	}
+	return filepath.Join(strings.TrimSpace(string(out)), "kubectl")
+}
