@@ -99,7 +99,11 @@ func (r *ClusterUpgradeReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 			}
 		}
 	}
-	return result, err
+	if err != nil {
+		// The error's backoff decides the retry; a result would be ignored.
+		return ctrl.Result{}, err
+	}
+	return result, nil
 }
 
 // reconcile observes, checks, acts and computes the status into cu.Status.
