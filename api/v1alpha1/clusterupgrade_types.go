@@ -114,6 +114,73 @@ type ClusterUpgradeSpec struct {
 	// half-way. Setting it back to false resumes.
 	// +optional
 	Paused bool `json:"paused,omitempty"`
+
+	// window is a recurring maintenance window: nodes start only inside it.
+	// Outside it nothing new is cordoned, while nodes already in flight are
+	// carried through to upgraded rather than left cordoned half-way;
+	// status.nextWindowOpens says when it opens next. Absent: always open.
+	// +optional
+	Window *MaintenanceWindow `json:"window,omitempty"`
+}
+
+// Weekday is a day of the week, by its full English name.
+// +kubebuilder:validation:Enum=Monday;Tuesday;Wednesday;Thursday;Friday;Saturday;Sunday
+type Weekday string
+
+// The days of the week.
+const (
+	Monday    Weekday = "Monday"
+	Tuesday   Weekday = "Tuesday"
+	Wednesday Weekday = "Wednesday"
+	Thursday  Weekday = "Thursday"
+	Friday    Weekday = "Friday"
+	Saturday  Weekday = "Saturday"
+	Sunday    Weekday = "Sunday"
+)
+
+// MaintenanceWindow is a time of day, on some days of the week, in one time
+// zone, when new nodes may start. A window whose end is before its start
+// runs past midnight and belongs to the day it starts: Friday 22:00 to
+// 04:00 is open from Friday 22:00 until Saturday 04:00. The start is
+// inclusive and the end exclusive. On a daylight-saving day a start or end
+// the clock skips falls on the instant the clock jumps, and one the clock
+// shows twice is its first showing (see docs/design-decisions.md).
+// +kubebuilder:validation:XValidation:rule="self.start != self.end",message="window.end must differ from window.start (omit spec.window to allow every time)",fieldPath=".end"
+type MaintenanceWindow struct {
+	// days are the days of the week on which the window opens, by full
+	// English name (Monday .. Sunday), each at most once. Absent: every day.
+	// A window that runs past midnight belongs to the day it starts.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=7
+	Days []Weekday `json:"days,omitempty"`
+
+	// start is the time of day the window opens, as HH:MM on a 24-hour
+	// clock in timeZone, for example 22:00. Inclusive.
+	// +required
+	// +kubebuilder:validation:MaxLength=5
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([01][0-9]|2[0-3]):[0-5][0-9]$')",message="start must be a time of day as HH:MM on a 24-hour clock, from 00:00 to 23:59"
+	Start string `json:"start"`
+
+	// end is the time of day the window closes, as HH:MM on a 24-hour clock
+	// in timeZone, for example 04:00. Exclusive. An end before start means
+	// the next day (22:00 to 04:00 runs past midnight); 00:00 is midnight.
+	// It must differ from start.
+	// +required
+	// +kubebuilder:validation:MaxLength=5
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([01][0-9]|2[0-3]):[0-5][0-9]$')",message="end must be a time of day as HH:MM on a 24-hour clock, from 00:00 to 23:59"
+	End string `json:"end"`
+
+	// timeZone is the IANA time zone of start, end and days, for example
+	// Europe/Berlin or America/New_York. Default UTC. A name the manager's
+	// time zone database does not know makes the ClusterUpgrade Stalled
+	// with reason InvalidWindow.
+	// +optional
+	// +kubebuilder:default=UTC
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$') && self != 'Local'",message="timeZone must be an IANA time zone name such as Europe/Berlin, America/New_York or UTC"
+	TimeZone string `json:"timeZone,omitempty"`
 }
 
 // UpgradeStrategy says how many nodes may be out of service at once.
@@ -319,6 +386,11 @@ type ClusterUpgradeStatus struct {
 	// completedAt is when the last node was upgraded.
 	// +optional
 	CompletedAt *metav1.Time `json:"completedAt,omitempty"`
+
+	// nextWindowOpens is when spec.window next opens. It is set only while
+	// the window is closed and nodes wait to start.
+	// +optional
+	NextWindowOpens *metav1.Time `json:"nextWindowOpens,omitempty"`
 
 	// conditions are Ready, Reconciling and Stalled, following kstatus.
 	// +optional

@@ -38,6 +38,12 @@ const (
 	// ReasonInvalidSpec: the spec passed admission but cannot be acted on,
 	// for example a node selector that does not parse.
 	ReasonInvalidSpec = "InvalidSpec"
+	// ReasonInvalidWindow: spec.window passed admission but cannot be
+	// judged, for example a time zone the manager does not know.
+	ReasonInvalidWindow = "InvalidWindow"
+	// ReasonOutsideWindow: nodes wait to start, and spec.window is closed;
+	// status.nextWindowOpens says when it opens.
+	ReasonOutsideWindow = "OutsideWindow"
 	// ReasonNodesFailed: every node is done, but some failed (no more than
 	// maxFailedNodes); they stay cordoned until retried.
 	ReasonNodesFailed = "NodesFailed"

@@ -36,7 +36,8 @@ const fuzzRounds = 8
 // to play it in. The layout, so seeds can be written by hand:
 //
 //	byte 0  MaxUnavailable = b%13 - 1 (-1..11)
-//	byte 1  MaxFailedNodes = b&7 - 1 (-1..6); Paused = b&0x80
+//	byte 1  MaxFailedNodes = b&7 - 1 (-1..6); Paused = b&0x80;
+//	        Closed (the maintenance window) = b&0x40
 //	byte 2  world: outage rate = (b&0x0f)/100 per node per pass; the rest
 //	        seeds the simulation's random choices
 //	then 3 bytes per node (at most 64 nodes):
@@ -52,6 +53,7 @@ func decodeWorld(t *testing.T, data []byte) (Input, *sim) {
 	in.MaxUnavailable = int(header[0]%13) - 1
 	in.MaxFailedNodes = int(header[1]&7) - 1
 	in.Paused = header[1]&0x80 != 0
+	in.Closed = header[1]&0x40 != 0
 
 	s := &sim{
 		t:      t,
@@ -83,8 +85,8 @@ func decodeWorld(t *testing.T, data []byte) (Input, *sim) {
 
 // FuzzCompute feeds the planner arbitrary worlds: any number of nodes in
 // any state (unknown label values too), Ready or not, cordoned or not, at,
-// below or above the target, in any zone, with any budget, failure limit
-// and pause. It checks:
+// below or above the target, in any zone, with any budget, failure limit,
+// pause and maintenance window. It checks:
 //
 //   - Compute never panics, and every invariant of checkPlan holds: counts
 //     add up to the nodes, Start holds pending Ready nodes, each once, in
@@ -96,7 +98,9 @@ func decodeWorld(t *testing.T, data []byte) (Input, *sim) {
 //   - then it plays fuzzRounds passes of the simulation from that world
 //     (sim.pass: in-flight nodes advance, or fail if marked so, outages come
 //     and go, the planned nodes are cordoned), paused for the first half if
-//     the input is paused and unpaused after, and checks on every pass that
+//     the input is paused and unpaused after, and, if the window is closed,
+//     with the window closed, open, closed and open again two passes at a
+//     time (so it closes on nodes in flight), and checks on every pass that
 //     the world's unavailable count matches the plan, that no start breaks
 //     the budget or starts a node twice, and checkPlan again.
 //
@@ -108,6 +112,7 @@ func FuzzCompute(f *testing.F) {
 		{4, 0x02, 0x03, 0, 0x41, 3, 0, 0x83, 4, 1, 0xc1, 5, 6, 0x03, 7, 0, 0x00, 8},
 		{1, 0x80, 0x00, 0, 1, 0, 0, 1, 1},          // paused
 		{3, 0x00, 0x00, 6, 3, 0, 0, 1, 1, 0, 1, 2}, // one failure, max 0: halted
+		{2, 0x41, 0x00, 2, 3, 0, 0, 1, 1, 0, 1, 2}, // window closed, one node draining
 	} {
 		f.Add(seed)
 	}
@@ -126,8 +131,10 @@ func FuzzCompute(f *testing.F) {
 		if in.Paused {
 			pauseFor = fuzzRounds / 2
 		}
+		windowed := in.Closed
 		for round := range fuzzRounds {
 			in.Paused = round < pauseFor
+			in.Closed = windowed && round%4 < 2
 			s.worldTick()
 			s.pass(in)
 		}

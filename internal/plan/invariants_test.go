@@ -17,16 +17,16 @@ import (
 //     "nothing pending or in flight";
 //   - every name in Start is a pending, Ready node, appears once, and Start
 //     is in plan order;
-//   - nothing starts while Halted or Paused;
+//   - nothing starts while Halted, Paused or Closed;
 //   - UnavailableAfter is Unavailable plus the started nodes that were
 //     available; and when anything starts, UnavailableAfter is within
 //     MaxUnavailable (so it only exceeds the budget when Unavailable
 //     already did, and then nothing starts);
-//   - no slot is left idle: unless halted or paused, a pending Ready node
-//     that did not start would not have fit in the budget (rolling, not
-//     batches);
+//   - no slot is left idle: unless halted, paused or closed, a pending
+//     Ready node that did not start would not have fit in the budget
+//     (rolling, not batches);
 //   - Blocked is exactly "pending nodes, none in flight, none started" when
-//     neither halted nor paused, and false otherwise.
+//     neither halted, paused nor closed, and false otherwise.
 func checkPlan(t testing.TB, in Input, p Plan) {
 	t.Helper()
 	w := newPlanWorld(in.Nodes)
@@ -119,8 +119,8 @@ func checkStart(t testing.TB, in Input, p Plan, w planWorld) []bool {
 			after++
 		}
 	}
-	if (p.Halted || in.Paused) && len(p.Start) > 0 {
-		t.Fatalf("started %v while halted=%v paused=%v", p.Start, p.Halted, in.Paused)
+	if (p.Halted || in.Paused || in.Closed) && len(p.Start) > 0 {
+		t.Fatalf("started %v while halted=%v paused=%v closed=%v", p.Start, p.Halted, in.Paused, in.Closed)
 	}
 	if p.UnavailableAfter != after {
 		t.Fatalf("UnavailableAfter = %d; %d unavailable + %v started gives %d", p.UnavailableAfter, p.Unavailable, p.Start, after)
@@ -136,7 +136,7 @@ func checkStart(t testing.TB, in Input, p Plan, w planWorld) []bool {
 // fit in the budget, and what Blocked says.
 func checkNoIdleSlot(t testing.TB, in Input, p Plan, w planWorld, started []bool) {
 	t.Helper()
-	if !p.Halted && !in.Paused {
+	if !p.Halted && !in.Paused && !in.Closed {
 		for i, n := range w.ordered {
 			if w.classes[i] != ClassPending || !n.Ready || started[i] {
 				continue
@@ -150,7 +150,7 @@ func checkNoIdleSlot(t testing.TB, in Input, p Plan, w planWorld, started []bool
 			}
 		}
 	}
-	wantBlocked := !p.Halted && !in.Paused && p.Pending > 0 && p.InFlight == 0 && len(p.Start) == 0
+	wantBlocked := !p.Halted && !in.Paused && !in.Closed && p.Pending > 0 && p.InFlight == 0 && len(p.Start) == 0
 	if p.Blocked != wantBlocked {
 		t.Fatalf("Blocked = %v, want %v: %+v", p.Blocked, wantBlocked, p)
 	}
@@ -164,7 +164,8 @@ func checkOrderIndependent(t testing.TB, in Input, p Plan) {
 	reversed := slices.Clone(in.Nodes)
 	slices.Reverse(reversed)
 	saved := slices.Clone(reversed)
-	again := Compute(Input{Nodes: reversed, MaxUnavailable: in.MaxUnavailable, MaxFailedNodes: in.MaxFailedNodes, Paused: in.Paused})
+	in.Nodes = reversed
+	again := Compute(in)
 	if !reflect.DeepEqual(again, p) {
 		t.Fatalf("the plan depends on input order:\n%+v\n%+v", p, again)
 	}

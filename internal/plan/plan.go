@@ -15,6 +15,9 @@ type Input struct {
 	MaxFailedNodes int
 	// Paused is spec.paused: nothing new starts.
 	Paused bool
+	// Closed is spec.window being closed now (or unreadable): nothing new
+	// starts, and waiting for it is not Blocked.
+	Closed bool
 }
 
 // Plan is the planner's answer for one pass.
@@ -44,6 +47,8 @@ type Plan struct {
 	// nothing can start: every pending node is NotReady, or nodes that are
 	// not in flight (failed, cordoned by an admin, NotReady) use the whole
 	// budget. Only those nodes coming back, or a human, can unblock it.
+	// A paused upgrade or a closed window is never Blocked: it waits for a
+	// decision or for time, not for a fix.
 	Blocked bool
 }
 
@@ -61,9 +66,10 @@ func Order(nodes []Node) []Node {
 // Compute decides which pending nodes start now. Nodes in flight keep going
 // (the controller advances each through its step); a freed slot is refilled
 // in the same pass. A pending node starts only when it is Ready, nothing
-// halts or pauses the upgrade, and the unavailable count stays within the
-// budget: a node that is already unavailable (cordoned by an admin) costs no
-// extra slot, any other costs one.
+// halts or pauses the upgrade, its maintenance window is open, and the
+// unavailable count stays within the budget: a node that is already
+// unavailable (cordoned by an admin) costs no extra slot, any other costs
+// one.
 func Compute(in Input) Plan {
 	var p Plan
 	nodes := Order(in.Nodes)
@@ -94,7 +100,7 @@ func Compute(in Input) Plan {
 	p.Halted = p.Failed > in.MaxFailedNodes
 	p.Done = p.Pending == 0 && p.InFlight == 0
 	p.UnavailableAfter = p.Unavailable
-	if p.Halted || in.Paused {
+	if p.Halted || in.Paused || in.Closed {
 		return p
 	}
 	for _, n := range pending {

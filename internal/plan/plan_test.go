@@ -126,6 +126,22 @@ func TestComputePausedStartsNothing(t *testing.T) {
 	}
 }
 
+func TestComputeClosedWindowStartsNothingAndIsNotBlocked(t *testing.T) {
+	inFlight := ready("x", "")
+	inFlight.State, inFlight.Unschedulable = upgradev1alpha1.NodeUpgrading, true
+	p := Compute(Input{Nodes: []Node{inFlight, ready("a", "")}, MaxUnavailable: 2, Closed: true})
+	if len(p.Start) != 0 || p.InFlight != 1 || p.Pending != 1 || p.Done {
+		t.Fatalf("closed plan with a node in flight = %+v", p)
+	}
+	p = Compute(Input{Nodes: []Node{ready("a", ""), ready("b", "")}, MaxUnavailable: 2, Closed: true})
+	if len(p.Start) != 0 || p.Blocked {
+		t.Fatalf("closed plan = %+v: waiting for the window is not Blocked", p)
+	}
+	if p = Compute(Input{Nodes: []Node{ready("a", ""), ready("b", "")}, MaxUnavailable: 2}); !slices.Equal(p.Start, []string{"a", "b"}) {
+		t.Fatalf("open plan Start = %v, want [a b]", p.Start)
+	}
+}
+
 func TestComputeDone(t *testing.T) {
 	up := ready("a", "")
 	up.AtTarget = true

@@ -26,6 +26,9 @@ type simNode struct {
 type simConfig struct {
 	nodes, zones, maxUnavailable, maxFailed int
 	failRate, outageRate, adminCordonRate   float64
+	// windowOpen and windowClosed, when set, give the maintenance window:
+	// open for windowOpen passes, then closed for windowClosed, and again.
+	windowOpen, windowClosed int
 	// wantDone: no failure can block this configuration, so every run
 	// must end with every node upgraded or skipped, unless nodes an admin
 	// cordoned hold the whole budget (they count against it, by design).
@@ -184,7 +187,7 @@ func (s *sim) pass(in Input) Plan {
 		s.t.Fatalf("pass %d: started nodes while halted", s.passes)
 	}
 	// Rolling, not batches: while a Ready, schedulable node waits, no slot is idle.
-	if !p.Halted && !in.Paused && after < in.MaxUnavailable {
+	if !p.Halted && !in.Paused && !in.Closed && after < in.MaxUnavailable {
 		for _, n := range s.nodes {
 			if Classify(n.Node) == ClassPending && n.Ready && !n.Unschedulable {
 				s.t.Fatalf("pass %d: %s waits with %d of %d slots used", s.passes, n.Name, after, in.MaxUnavailable)
@@ -194,6 +197,13 @@ func (s *sim) pass(in Input) Plan {
 	return p
 }
 
+// windowClosed reports whether the maintenance window is closed on the
+// coming pass (s.passes passes have been played).
+func (s *sim) windowClosed() bool {
+	cycle := s.cfg.windowOpen + s.cfg.windowClosed
+	return s.cfg.windowClosed > 0 && s.passes%cycle >= s.cfg.windowOpen
+}
+
 // run plays passes until the planner says done or halted with nothing in
 // flight, and fails if that takes unreasonably long.
 func (s *sim) run() Plan {
@@ -201,6 +211,7 @@ func (s *sim) run() Plan {
 	limit := 200 + 40*len(s.nodes)
 	for range limit {
 		s.worldTick()
+		in.Closed = s.windowClosed()
 		p := s.pass(in)
 		if p.Done || (p.Halted && p.InFlight == 0) {
 			return p
@@ -227,6 +238,9 @@ func TestSimulationKeepsTheBudgetAndConverges(t *testing.T) {
 		{nodes: 200, zones: 3, maxUnavailable: 20, failRate: 0.02, maxFailed: 10, outageRate: 0.005},
 		{nodes: 1000, zones: 3, maxUnavailable: 100, outageRate: 0.002, adminCordonRate: 0.01, wantDone: true},
 		{nodes: 200, zones: 3, maxUnavailable: 1, failRate: 0.005, maxFailed: 5},
+		// Maintenance windows shorter and longer than a node's upgrade.
+		{nodes: 50, zones: 3, maxUnavailable: 5, outageRate: 0.01, windowOpen: 2, windowClosed: 9, wantDone: true},
+		{nodes: 60, zones: 2, maxUnavailable: 6, failRate: 0.05, maxFailed: 3, adminCordonRate: 0.02, windowOpen: 12, windowClosed: 30},
 	}
 	for ci, cfg := range configs {
 		seeds := 40
@@ -295,6 +309,45 @@ func TestSimulationStartsInZoneThenNameOrder(t *testing.T) {
 		}
 		if !slices.Equal(s.order, want) {
 			t.Fatalf("seed %d: start order\n got %v\nwant %v", seed, s.order, want)
+		}
+	}
+}
+
+func TestSimulationWindowClosingMidFlightFinishesInFlightAndStartsNothing(t *testing.T) {
+	for seed := range 20 {
+		s := newSim(t, uint64(seed), simConfig{nodes: 30, zones: 3, maxUnavailable: 5})
+		in := Input{MaxUnavailable: 5, MaxFailedNodes: 30}
+
+		// Open for one pass: a first wave starts.
+		first := s.pass(in)
+		if len(first.Start) == 0 {
+			t.Fatalf("seed %d: nothing started while open", seed)
+		}
+		// Closed: every node in flight is carried through, nothing starts,
+		// and waiting for the window is never Blocked.
+		in.Closed = true
+		var p Plan
+		for range 40 {
+			p = s.pass(in)
+			if len(p.Start) > 0 || p.Blocked {
+				t.Fatalf("seed %d: while closed: started %v, blocked %v", seed, p.Start, p.Blocked)
+			}
+		}
+		if p.InFlight != 0 {
+			t.Fatalf("seed %d: %d nodes still in flight after 40 closed passes", seed, p.InFlight)
+		}
+		if len(s.order) != len(first.Start) {
+			t.Fatalf("seed %d: %d nodes started, only the first wave of %d was allowed", seed, len(s.order), len(first.Start))
+		}
+		for _, name := range first.Start {
+			if c := Classify(s.byName[name].Node); c != ClassUpgraded && c != ClassFailed {
+				t.Fatalf("seed %d: %s, started before the window closed, ends %s", seed, name, c)
+			}
+		}
+		// Open again: the rest goes on.
+		in.Closed = false
+		if p = s.pass(in); len(p.Start) == 0 {
+			t.Fatalf("seed %d: nothing started when the window opened again: %+v", seed, p)
 		}
 	}
 }
