@@ -9,6 +9,10 @@ import (
 	"os"
 	"time"
 
+	// The manager image (distroless) has no zoneinfo: embed the time zone
+	// database that spec.window.timeZone is read with.
+	_ "time/tzdata"
+
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/kubernetes"

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"os/exec"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -27,5 +30,18 @@ func TestLeaderElectionFlagsCheck(t *testing.T) {
 				t.Errorf("check() = %v, want error: %v", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestManagerEmbedsTimeZones checks that the manager links the time zone
+// database: its distroless image has no zoneinfo, and spec.window.timeZone
+// is read with time.LoadLocation.
+func TestManagerEmbedsTimeZones(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	if !slices.Contains(strings.Fields(string(out)), "time/tzdata") {
+		t.Fatal("the manager does not import time/tzdata: LoadLocation fails in an image without zoneinfo")
 	}
 }

@@ -69,6 +69,10 @@ const (
 	badSoak       = "soakDuration must be a duration of zero or more such as 0s, 30s or 5m"
 	badOperator   = "nodeSelector.matchExpressions[].operator must be In, NotIn, Exists or DoesNotExist"
 	badValues     = "nodeSelector.matchExpressions[].values must be non-empty for In and NotIn, and empty for Exists and DoesNotExist"
+	badStart      = "start must be a time of day as HH:MM on a 24-hour clock, from 00:00 to 23:59"
+	badEnd        = "end must be a time of day as HH:MM on a 24-hour clock, from 00:00 to 23:59"
+	sameStartEnd  = "window.end must differ from window.start (omit spec.window to allow every time)"
+	badTimeZone   = "timeZone must be an IANA time zone name such as Europe/Berlin, America/New_York or UTC"
 	// notADuration is how the CEL duration() of a rule fails on a value too
 	// large for a Go duration (over 2562047h47m).
 	notADuration = "type conversion error from 'string' to 'google.protobuf.Duration'"
@@ -90,6 +94,26 @@ func concurrentWith(value any) func(*unstructured.Unstructured) {
 // expr returns a mutation that sets spec.nodeSelector to one match expression.
 func expr(e map[string]any) func(*unstructured.Unstructured) {
 	return set("nodeSelector", map[string]any{"matchExpressions": []any{e}})
+}
+
+// withWindow returns a mutation that sets spec.window to a valid window
+// (every day, 22:00 to 04:00, in the default zone) with the given fields
+// changed; a nil value removes the field.
+func withWindow(fields map[string]any) func(*unstructured.Unstructured) {
+	w := map[string]any{"start": "22:00", "end": "04:00"}
+	for k, v := range fields {
+		if v == nil {
+			delete(w, k)
+			continue
+		}
+		w[k] = v
+	}
+	return set("window", w)
+}
+
+// withTimeZone returns a mutation that sets a valid window in zone.
+func withTimeZone(zone any) func(*unstructured.Unstructured) {
+	return withWindow(map[string]any{"timeZone": zone})
 }
 
 // withJob returns a mutation that makes the upgrade type Job with the given
@@ -138,6 +162,17 @@ func withJob(job map[string]any) func(*unstructured.Unstructured) {
 //	health.soakDuration           Go duration >= 0, maxLength 32 (CEL): refused negative, words,
 //	                              too long, too large for a Go duration; accepted 0s, 2562047h
 //	health (unknown field)        refused
+//	window                        object: refused a string, an unknown field
+//	window.start, window.end      required, HH:MM 00:00..23:59 (CEL), maxLength 5, must differ
+//	                              (CEL): refused absent, 24:00, 9:00, 22:60, a word, seconds,
+//	                              start == end; accepted 00:00, 23:59, end 00:00, end before start
+//	window.days                   set of Monday..Sunday, 1..7 items: refused an unknown day,
+//	                              lower case, a duplicate, empty, eight; accepted one, all seven
+//	window.timeZone               default UTC, maxLength 64, IANA name shape, not Local (CEL):
+//	                              refused Local, empty, a space, "..", a leading /, too long, a
+//	                              number; accepted UTC, three segments, Etc/GMT+5, a hyphen, and
+//	                              an unknown but well-formed name (the controller judges it:
+//	                              Stalled InvalidWindow)
 //
 // Status is not listed: it is written through the status subresource by
 // nodewave alone.
@@ -292,6 +327,39 @@ var _ = Describe("ClusterUpgrade admission", func() {
 		Entry("soak duration too large for a Go duration", set("health.soakDuration", "2562048h"),
 			"spec.health.soakDuration: Invalid value", notADuration),
 		Entry("unknown field in health", set("health.probe", "/healthz"), `"spec.health.probe"`, unknownField),
+
+		// window
+		Entry("window that is a string", set("window", "22:00-04:00"), "spec.window", "must be of type object"),
+		Entry("unknown field in window", withWindow(map[string]any{"length": "6h"}), `"spec.window.length"`, unknownField),
+		Entry("window without a start", withWindow(map[string]any{"start": nil}), "spec.window.start", "Required value"),
+		Entry("window without an end", withWindow(map[string]any{"end": nil}), "spec.window.end", "Required value"),
+		Entry("window start 24:00", withWindow(map[string]any{"start": "24:00"}), "spec.window.start: Invalid value", badStart),
+		Entry("window start without a leading zero", withWindow(map[string]any{"start": "9:00"}), "spec.window.start: Invalid value", badStart),
+		Entry("window start 22:60", withWindow(map[string]any{"start": "22:60"}), "spec.window.start: Invalid value", badStart),
+		Entry("window start that is a word", withWindow(map[string]any{"start": "night"}), "spec.window.start: Invalid value", badStart),
+		Entry("window start with seconds", withWindow(map[string]any{"start": "22:00:00"}),
+			"spec.window.start: Too long", "may not be more than 5 bytes"),
+		Entry("window end 24:00", withWindow(map[string]any{"end": "24:00"}), "spec.window.end: Invalid value", badEnd),
+		Entry("window end with a dot", withWindow(map[string]any{"end": "04.00"}), "spec.window.end: Invalid value", badEnd),
+		Entry("window end equal to its start", withWindow(map[string]any{"start": "04:00"}), "spec.window.end: Invalid value", sameStartEnd),
+		Entry("window day that is not a day", withWindow(map[string]any{"days": []any{"Monday", "Funday"}}),
+			"spec.window.days[1]", `Unsupported value: "Funday": supported values: "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"`),
+		Entry("window day in lower case", withWindow(map[string]any{"days": []any{"monday"}}), "spec.window.days[0]", `Unsupported value: "monday"`),
+		Entry("window day listed twice", withWindow(map[string]any{"days": []any{"Monday", "Friday", "Monday"}}),
+			"spec.window.days[2]", `Duplicate value: "Monday"`),
+		Entry("window with an empty days list", withWindow(map[string]any{"days": []any{}}),
+			"spec.window.days", "should have at least 1 items"),
+		Entry("window with eight days", withWindow(map[string]any{"days": []any{
+			"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "Monday"}}),
+			"spec.window.days", "must have at most 7 items"),
+		Entry("window time zone Local", withTimeZone("Local"), "spec.window.timeZone: Invalid value", badTimeZone),
+		Entry("window time zone empty", withTimeZone(""), "spec.window.timeZone: Invalid value", badTimeZone),
+		Entry("window time zone with a space", withTimeZone("Europe/Berlin "), "spec.window.timeZone: Invalid value", badTimeZone),
+		Entry("window time zone with ..", withTimeZone("../etc/passwd"), "spec.window.timeZone: Invalid value", badTimeZone),
+		Entry("window time zone with a leading /", withTimeZone("/UTC"), "spec.window.timeZone: Invalid value", badTimeZone),
+		Entry("window time zone over 64 bytes", withTimeZone("Europe/"+strings.Repeat("a", 58)),
+			"spec.window.timeZone: Too long", "may not be more than 64 bytes"),
+		Entry("window time zone that is a number", withTimeZone(int64(1)), "spec.window.timeZone", "must be of type string"),
 	)
 
 	DescribeTable("accepts the edge values of every rule, and the result decodes into the Go type",
@@ -344,7 +412,32 @@ var _ = Describe("ClusterUpgrade admission", func() {
 		Entry("Job upgrade with a job", withJob(jobTemplate)),
 		Entry("soak duration 0s", set("health.soakDuration", "0s")),
 		Entry("soak duration 2562047h", set("health.soakDuration", "2562047h")),
+		Entry("window past midnight, every day, in the default zone", withWindow(nil)),
+		Entry("window from 00:00 to 23:59", withWindow(map[string]any{"start": "00:00", "end": "23:59"})),
+		Entry("window from 23:59 to 00:00", withWindow(map[string]any{"start": "23:59", "end": "00:00"})),
+		Entry("window ending at midnight", withWindow(map[string]any{"start": "20:00", "end": "00:00"})),
+		Entry("window on one day", withWindow(map[string]any{"days": []any{"Sunday"}})),
+		Entry("window on all seven days", withWindow(map[string]any{"days": []any{
+			"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}})),
+		Entry("window time zone UTC", withTimeZone("UTC")),
+		Entry("window time zone of three parts", withTimeZone("America/Argentina/ComodRivadavia")),
+		Entry("window time zone Etc/GMT+5", withTimeZone("Etc/GMT+5")),
+		Entry("window time zone with a hyphen", withTimeZone("America/Port-au-Prince")),
+		Entry("window time zone of exactly 64 bytes", withTimeZone("Europe/"+strings.Repeat("a", 57))),
+		Entry("window time zone unknown but well-formed (the controller judges it)", withTimeZone("Mars/Olympus")),
 	)
+
+	It("defaults spec.window.timeZone to UTC", func() {
+		n++
+		u := validObject(fmt.Sprintf("window-default-%d", n))
+		withWindow(nil)(u)
+		Expect(create(u)).To(Succeed())
+		got := &upgradev1alpha1.ClusterUpgrade{}
+		Expect(env.Client.Get(ctx, client.ObjectKey{Name: u.GetName()}, got)).To(Succeed())
+		Expect(got.Spec.Window).NotTo(BeNil())
+		Expect(got.Spec.Window.TimeZone).To(Equal("UTC"))
+		Expect(got.Spec.Window.Days).To(BeEmpty(), "absent days mean every day, and stay absent")
+	})
 
 	Describe("the samples in config/samples", func() {
 		// defaults are the values the API server fills in when a field is
@@ -362,9 +455,9 @@ var _ = Describe("ClusterUpgrade admission", func() {
 		}
 
 		files, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "config", "samples", "upgrade_*.yaml"))
-		It("has a sample for every strategy and upgrade type", func() {
+		It("has a sample for every strategy and upgrade type, and one with a maintenance window", func() {
 			Expect(err).NotTo(HaveOccurred())
-			Expect(files).To(HaveLen(4))
+			Expect(files).To(HaveLen(5))
 		})
 
 		for _, file := range files {

@@ -9,6 +9,7 @@
 package controller
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -118,6 +119,14 @@ func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1a
 		setStalledStatus(cu, s, blocker)
 		return ctrl.Result{RequeueAfter: blocker.requeueAfter}, nil
 	}
+	// An unreadable window touches nothing; mid-flight (a spec change) it
+	// holds like a closed one: the nodes in flight finish, nothing starts.
+	windowHold := checkWindow(s)
+	if windowHold != nil && plan.Compute(s.planInput()).InFlight == 0 {
+		log.V(1).Info("pre-flight check failed; nothing touched", "reason", windowHold.reason, "message", windowHold.message)
+		setStalledStatus(cu, s, windowHold)
+		return ctrl.Result{}, nil
+	}
 	if blocker := r.checkImages(s); blocker != nil {
 		switch p := plan.Compute(s.planInput()); {
 		case p.Done && p.Failed == 0:
@@ -153,7 +162,7 @@ func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1a
 	}
 
 	p := plan.Compute(s.planInput())
-	hold := s.jobHold
+	hold := cmp.Or(s.jobHold, windowHold)
 	if hold == nil && len(p.Start) > 0 {
 		// The API server judges the Job before its node is cordoned.
 		if hold, err = r.dryRunJob(ctx, s, p.Start[0]); err != nil {
@@ -164,7 +173,7 @@ func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1a
 		log.V(1).Info("holding: nothing new starts", "reason", hold.reason, "message", hold.message)
 		setHeldStatus(cu, s, p, hold)
 		recordNodeMetrics(cu.Name, p)
-		return ctrl.Result{RequeueAfter: minRequeue(requeue, hold.requeueAfter)}, nil
+		return ctrl.Result{RequeueAfter: minRequeue(minRequeue(requeue, hold.requeueAfter), s.windowRequeue(p))}, nil
 	}
 	for _, name := range p.Start {
 		if err := r.startNode(ctx, s, s.nodes[name]); err != nil {
@@ -182,7 +191,7 @@ func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1a
 	}
 	setProgressStatus(cu, s, p, s.now)
 	recordNodeMetrics(cu.Name, p)
-	return ctrl.Result{RequeueAfter: requeue}, nil
+	return ctrl.Result{RequeueAfter: minRequeue(requeue, s.windowRequeue(p))}, nil
 }
 
 // SetupWithManager registers the reconciler and its watches: its own

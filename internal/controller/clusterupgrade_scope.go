@@ -15,6 +15,7 @@ import (
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 	"github.com/nodewave/nodewave/internal/plan"
 	"github.com/nodewave/nodewave/internal/version"
+	"github.com/nodewave/nodewave/internal/window"
 )
 
 // scope is what one pass observed: the ClusterUpgrade, its selected nodes
@@ -41,6 +42,10 @@ type scope struct {
 	maxUnavailable int
 	// messages are what in-flight nodes wait for, by node name, for status.
 	messages map[string]string
+	// window is the parsed spec.window, nil when there is none;
+	// windowErr when it cannot be read (then nothing new starts).
+	window    *window.Window
+	windowErr error
 	// jobHold, when set, holds every new upgrade Job: no node starts, and
 	// a node in flight that needs a Job it does not have yet waits where
 	// it is (errJobHeld). It is why the ClusterUpgrade is Stalled.
@@ -53,6 +58,7 @@ func (r *ClusterUpgradeReconciler) observe(ctx context.Context, cu *upgradev1alp
 	var err error
 	s.target, s.targetErr = version.Parse(cu.Spec.TargetVersion)
 	s.selector, s.selectorErr = nodeSelector(cu)
+	s.parseWindow()
 	if s.selectorErr == nil {
 		nodeList := &corev1.NodeList{}
 		if err := r.List(ctx, nodeList, client.MatchingLabelsSelector{Selector: s.selector}); err != nil {
@@ -121,6 +127,7 @@ func (s *scope) planInput() plan.Input {
 		MaxUnavailable: s.maxUnavailable,
 		MaxFailedNodes: int(s.cu.Spec.MaxFailedNodes),
 		Paused:         s.cu.Spec.Paused,
+		Closed:         s.windowClosed(),
 	}
 	for _, name := range s.order {
 		in.Nodes = append(in.Nodes, s.planNode(s.nodes[name]))

@@ -33,6 +33,14 @@ func setProgressStatus(cu *upgradev1alpha1.ClusterUpgrade, s *scope, p plan.Plan
 	if len(p.NotReadyPending) > 0 && len(p.NotReadyPending) < p.Pending {
 		summary += fmt.Sprintf("; NotReady, not started: %s", listSome(p.NotReadyPending))
 	}
+	st.NextWindowOpens = nil
+	progressing := upgradev1alpha1.ReasonProgressing
+	if next, waiting := s.windowWait(p); waiting {
+		t := metaTime(next)
+		st.NextWindowOpens = &t
+		progressing = upgradev1alpha1.ReasonOutsideWindow
+		summary += "; outside the maintenance window; the next opens at " + s.window.Format(next)
+	}
 	switch {
 	case p.Halted:
 		setStalled(cu, upgradev1alpha1.PhaseFailed, upgradev1alpha1.ReasonTooManyFailures, fmt.Sprintf(
@@ -70,8 +78,8 @@ func setProgressStatus(cu *upgradev1alpha1.ClusterUpgrade, s *scope, p plan.Plan
 			st.Phase = upgradev1alpha1.PhasePending
 		}
 		meta.RemoveStatusCondition(&st.Conditions, upgradev1alpha1.ConditionStalled)
-		setCondition(cu, upgradev1alpha1.ConditionReconciling, metav1.ConditionTrue, upgradev1alpha1.ReasonProgressing, summary)
-		setCondition(cu, upgradev1alpha1.ConditionReady, metav1.ConditionFalse, upgradev1alpha1.ReasonProgressing, summary)
+		setCondition(cu, upgradev1alpha1.ConditionReconciling, metav1.ConditionTrue, progressing, summary)
+		setCondition(cu, upgradev1alpha1.ConditionReady, metav1.ConditionFalse, progressing, summary)
 	}
 	if p.Done && st.CompletedAt == nil {
 		t := metaTime(now)
@@ -87,6 +95,7 @@ func setProgressStatus(cu *upgradev1alpha1.ClusterUpgrade, s *scope, p plan.Plan
 // stopped: nothing was touched, and only a human can unblock it.
 func setStalledStatus(cu *upgradev1alpha1.ClusterUpgrade, s *scope, b *blocker) {
 	cu.Status.TotalNodes = int32(len(s.nodes))
+	cu.Status.NextWindowOpens = nil
 	phase := cu.Status.Phase
 	if phase == "" || phase == upgradev1alpha1.PhaseSucceeded {
 		phase = upgradev1alpha1.PhasePending

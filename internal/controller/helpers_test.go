@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -230,3 +231,21 @@ func makePod(ctx context.Context, ns, name, node string, podLabels map[string]st
 
 // intOrString reads "3" as a count and "25%" as a percentage.
 func intOrString(s string) intstr.IntOrString { return intstr.Parse(s) }
+
+// shiftedClock is real time moved by an offset that a test sets to play
+// the calendar (a maintenance window that opens and closes), while time
+// still passes as usual: RequeueAfter delays, timeouts and the soak keep
+// their real lengths. Its zero value is the real clock.
+type shiftedClock struct{ offset atomic.Int64 }
+
+// Now is the shifted time.
+func (c *shiftedClock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
+
+// Since is the shifted time elapsed since t.
+func (c *shiftedClock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }
+
+// set shifts the clock so that it reads t now, and then runs on from there.
+func (c *shiftedClock) set(t time.Time) { c.offset.Store(int64(time.Until(t))) }
+
+// reset makes it the real clock again.
+func (c *shiftedClock) reset() { c.offset.Store(0) }

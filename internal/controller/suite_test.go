@@ -36,6 +36,8 @@ var (
 	kubelet     *fakeKubelet
 	stopKubelet context.CancelFunc
 	stopManager context.CancelFunc
+	// suiteClock is the reconciler's clock: real time unless a test shifts it.
+	suiteClock = &shiftedClock{}
 )
 
 func TestController(t *testing.T) {
@@ -69,6 +71,7 @@ func startManagerWith(allowedImages string) func() {
 		Drainer:           &drain.Drainer{Client: clientset},
 		ServerVersion:     serverVersion,
 		Recorder:          mgr.GetEventRecorder("nodewave"),
+		Clock:             suiteClock,
 		DrainPollInterval: 300 * time.Millisecond,
 		AllowedImages:     policy,
 	}).SetupWithManager(mgr)).To(Succeed())
