@@ -27,8 +27,9 @@ help: ## Show the targets.
 ##@ Development
 
 .PHONY: manifests
-manifests: ## Generate the CRD and RBAC manifests under config/.
+manifests: ## Generate the CRD and RBAC manifests under config/, and copy them into the Helm chart.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd:generateEmbeddedObjectMeta=true paths="./..." output:crd:artifacts:config=config/crd/bases
+	go run ./hack/chartsync
 
 .PHONY: generate
 generate: ## Generate DeepCopy methods for the API types.
@@ -38,24 +39,30 @@ generate: ## Generate DeepCopy methods for the API types.
 fmt: ## Run go fmt.
 	go fmt ./...
 
+# The Helm chart's test is a module of its own (Helm and kustomize stay out
+# of the manager's go.mod); vet, lint and verify cover it too.
+CHART_TEST := test/chart
+
 .PHONY: vet
-vet: ## Run go vet.
+vet: ## Run go vet (the manager's module and the chart test's).
 	go vet ./...
+	cd $(CHART_TEST) && go vet ./...
 
 .PHONY: lint
-lint: ## Run golangci-lint (built from hack/tools/go.mod).
+lint: ## Run golangci-lint (built from hack/tools/go.mod) on both modules.
 	$(GOLANGCI_LINT) run ./...
+	cd $(CHART_TEST) && go tool -modfile=$(CURDIR)/hack/tools/go.mod golangci-lint run ./...
 
 .PHONY: verify
-verify: ## Fail if regenerating changes any generated file or go.mod; gofmt, vet, lint.
-	@sum() { find api config go.mod go.sum -type f | LC_ALL=C sort | xargs sha256sum; }; \
+verify: ## Fail if regenerating changes any generated file (CRD, RBAC, DeepCopy, the chart's copies) or go.mod; gofmt, vet, lint.
+	@sum() { find api config charts go.mod go.sum $(CHART_TEST)/go.mod $(CHART_TEST)/go.sum -type f | LC_ALL=C sort | xargs sha256sum; }; \
 	before="$$(sum)"; \
-	$(MAKE) -s manifests generate; go mod tidy; \
+	$(MAKE) -s manifests generate; go mod tidy; (cd $(CHART_TEST) && go mod tidy); \
 	if [ "$$before" != "$$(sum)" ]; then \
 		echo "generated files were out of date and have been regenerated; review and commit:"; \
 		diff <(echo "$$before") <(sum) | sed -n 's/^> [0-9a-f]*  /  /p'; exit 1; \
 	fi
-	@test -z "$$(gofmt -l api cmd internal test 2>/dev/null)" || { echo "gofmt needed:"; gofmt -l api cmd internal test; exit 1; }
+	@test -z "$$(gofmt -l api cmd internal hack test 2>/dev/null)" || { echo "gofmt needed:"; gofmt -l api cmd internal hack test; exit 1; }
 	$(MAKE) vet lint
 
 .PHONY: toolchain
@@ -71,7 +78,7 @@ toolchain-sim: ## Build (or reuse) every binary of the simulated cluster (adds k
 .PHONY: test
 test: ## Everything CI runs: generated files current, unit tests, short fuzz runs, envtest and end-to-end suites.
 	$(MAKE) verify
-	$(MAKE) test-unit test-fuzz test-integration test-e2e
+	$(MAKE) test-unit test-fuzz test-integration test-chart test-e2e
 
 # Fuzz targets as package:function. `go test -fuzz` takes one target at a
 # time; test-unit already runs their committed corpora (testdata/fuzz) as
@@ -110,6 +117,11 @@ test-unit: ## Unit tests: pure code, no binaries.
 test-integration: ## envtest suites: a real kube-apiserver and etcd.
 	assets="$$($(TOOLCHAIN) envtest)"; \
 	KUBEBUILDER_ASSETS="$$assets" go test -count=1 $(ENVTEST_PKGS) $(GINKGO_ARGS)
+
+.PHONY: test-chart
+test-chart: ## The Helm chart: renders it and compares it with config/default (kustomize), lints it, installs it on envtest.
+	assets="$$($(TOOLCHAIN) envtest)"; \
+	cd $(CHART_TEST) && KUBEBUILDER_ASSETS="$$assets" go test -count=1 ./...
 
 ##@ Simulated cluster
 

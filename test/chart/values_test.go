@@ -1,0 +1,324 @@
+package chart
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// manager returns the rendered manager container of release "nodewave".
+func manager(t *testing.T, r *rendered) map[string]any {
+	t.Helper()
+	d := r.mustFind(t, "Deployment", "nodewave-controller-manager")
+	containers, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
+	if len(containers) != 1 {
+		t.Fatalf("want one container, found %d", len(containers))
+	}
+	return containers[0].(map[string]any)
+}
+
+// args returns the manager container's arguments.
+func args(t *testing.T, r *rendered) []string {
+	t.Helper()
+	list, _, _ := unstructured.NestedStringSlice(manager(t, r), "args")
+	return list
+}
+
+// podSpec returns the manager's pod spec.
+func podSpec(t *testing.T, r *rendered) map[string]any {
+	t.Helper()
+	d := r.mustFind(t, "Deployment", "nodewave-controller-manager")
+	spec, _, _ := unstructured.NestedMap(d.Object, "spec", "template", "spec")
+	return spec
+}
+
+// wantArgs fails unless the manager's arguments are exactly want.
+func wantArgs(t *testing.T, r *rendered, want ...string) {
+	t.Helper()
+	if diff := cmp.Diff(want, args(t, r)); diff != "" {
+		t.Errorf("manager args (-want +got):\n%s", diff)
+	}
+}
+
+// wantAbsent fails if any of the named objects was rendered.
+func wantAbsent(t *testing.T, r *rendered, kindNames ...string) {
+	t.Helper()
+	for i := 0; i < len(kindNames); i += 2 {
+		if o := r.find(kindNames[i], kindNames[i+1]); o != nil {
+			t.Errorf("%s %s rendered, want none", kindNames[i], kindNames[i+1])
+		}
+	}
+}
+
+// defaultArgs are config/manager's.
+var defaultArgs = []string{"--leader-elect", "--health-probe-bind-address=:8081", "--metrics-bind-address=:8443"}
+
+// TestValues checks what each value changes in the rendered chart.
+func TestValues(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		values map[string]any
+		check  func(t *testing.T, r *rendered)
+	}{{
+		name:   "defaults",
+		values: nil,
+		check: func(t *testing.T, r *rendered) {
+			wantArgs(t, r, defaultArgs...)
+			if got := manager(t, r)["image"]; got != "ghcr.io/nodewave/nodewave:latest" {
+				t.Errorf("image %v, want ghcr.io/nodewave/nodewave:latest (config/manager's)", got)
+			}
+			if _, ok := manager(t, r)["imagePullPolicy"]; ok {
+				t.Error("imagePullPolicy set, want Kubernetes' default")
+			}
+			// --create-namespace makes the namespace: the chart must not.
+			wantAbsent(t, r, "Namespace", "nodewave-system")
+			crd := r.mustFind(t, "CustomResourceDefinition", "clusterupgrades.upgrade.nodewave.io")
+			if got := crd.GetAnnotations()["helm.sh/resource-policy"]; got != "keep" {
+				t.Errorf("CRD helm.sh/resource-policy %q, want keep", got)
+			}
+		},
+	}, {
+		name: "image",
+		values: map[string]any{"manager": map[string]any{"image": map[string]any{
+			"repository": "registry.example.com/infra/nodewave", "tag": "v0.3.1", "pullPolicy": "IfNotPresent",
+		}}},
+		check: func(t *testing.T, r *rendered) {
+			if got := manager(t, r)["image"]; got != "registry.example.com/infra/nodewave:v0.3.1" {
+				t.Errorf("image %v", got)
+			}
+			if got := manager(t, r)["imagePullPolicy"]; got != "IfNotPresent" {
+				t.Errorf("imagePullPolicy %v, want IfNotPresent", got)
+			}
+		},
+	}, {
+		name: "image digest wins over tag",
+		values: map[string]any{"manager": map[string]any{"image": map[string]any{
+			"tag": "v0.3.1", "digest": "sha256:" + strings.Repeat("ab", 32),
+		}}},
+		check: func(t *testing.T, r *rendered) {
+			if got := manager(t, r)["image"]; got != "ghcr.io/nodewave/nodewave@sha256:"+strings.Repeat("ab", 32) {
+				t.Errorf("image %v", got)
+			}
+		},
+	}, {
+		name: "replicas, pull secrets and scheduling",
+		values: map[string]any{"manager": map[string]any{
+			"replicas":         2,
+			"imagePullSecrets": []any{map[string]any{"name": "regcred"}},
+			"nodeSelector":     map[string]any{"pool": "system"},
+			"tolerations":      []any{map[string]any{"key": "dedicated", "operator": "Equal", "value": "infra", "effect": "NoSchedule"}},
+			"affinity":         nil, // null drops a default; {} would merge with it
+			"resources":        map[string]any{"requests": map[string]any{"cpu": "1", "memory": "1Gi"}},
+		}},
+		check: func(t *testing.T, r *rendered) {
+			d := r.mustFind(t, "Deployment", "nodewave-controller-manager")
+			if got, _, _ := unstructured.NestedInt64(d.Object, "spec", "replicas"); got != 2 {
+				t.Errorf("replicas %d, want 2", got)
+			}
+			spec := podSpec(t, r)
+			want := map[string]any{
+				"imagePullSecrets": []any{map[string]any{"name": "regcred"}},
+				"nodeSelector":     map[string]any{"pool": "system"},
+				// A list value replaces the default: the control-plane toleration is gone.
+				"tolerations": []any{map[string]any{"key": "dedicated", "operator": "Equal", "value": "infra", "effect": "NoSchedule"}},
+			}
+			for field, w := range want {
+				if diff := cmp.Diff(w, spec[field]); diff != "" {
+					t.Errorf("%s (-want +got):\n%s", field, diff)
+				}
+			}
+			if _, ok := spec["affinity"]; ok {
+				t.Errorf("affinity %v, want none (set to null)", spec["affinity"])
+			}
+			res := manager(t, r)["resources"]
+			// Helm merges maps with the defaults: the limits stay.
+			wantRes := map[string]any{
+				"requests": map[string]any{"cpu": "1", "memory": "1Gi"},
+				"limits":   map[string]any{"cpu": "500m", "memory": "256Mi"},
+			}
+			if diff := cmp.Diff(wantRes, res); diff != "" {
+				t.Errorf("resources (-want +got):\n%s", diff)
+			}
+		},
+	}, {
+		name: "allowed upgrade images, job namespace and extra args",
+		values: map[string]any{
+			"allowedUpgradeImages": []any{"registry.example.com/infra/kubelet-upgrader", "registry.example.com/vendor/*"},
+			"jobNamespace":         "node-upgrades",
+			"manager":              map[string]any{"extraArgs": []any{"--kube-api-qps=100", "--zap-log-level=debug"}},
+		},
+		check: func(t *testing.T, r *rendered) {
+			wantArgs(t, r, append(slices.Clone(defaultArgs),
+				"--job-namespace=node-upgrades",
+				"--allowed-upgrade-images=registry.example.com/infra/kubelet-upgrader,registry.example.com/vendor/*",
+				"--kube-api-qps=100", "--zap-log-level=debug")...)
+			// The Job Role and its binding follow the Jobs; the rest stays.
+			role := r.mustFind(t, "Role", "nodewave-manager-role")
+			binding := r.mustFind(t, "RoleBinding", "nodewave-manager-rolebinding")
+			for _, o := range []*unstructured.Unstructured{role, binding} {
+				if o.GetNamespace() != "node-upgrades" {
+					t.Errorf("%s %s in namespace %q, want node-upgrades", o.GetKind(), o.GetName(), o.GetNamespace())
+				}
+			}
+			subjects, _, _ := unstructured.NestedSlice(binding.Object, "subjects")
+			if ns := subjects[0].(map[string]any)["namespace"]; ns != "nodewave-system" {
+				t.Errorf("RoleBinding subject in namespace %v, want the manager's, nodewave-system", ns)
+			}
+			if o := r.mustFind(t, "Role", "nodewave-leader-election-role"); o.GetNamespace() != "nodewave-system" {
+				t.Errorf("leader election Role in %q, want the release namespace", o.GetNamespace())
+			}
+			if !strings.Contains(r.notes, "privileged pods in namespace node-upgrades") {
+				t.Errorf("NOTES do not name the Job namespace:\n%s", r.notes)
+			}
+		},
+	}, {
+		name:   "leader election off",
+		values: map[string]any{"leaderElection": map[string]any{"enable": false}},
+		check: func(t *testing.T, r *rendered) {
+			wantArgs(t, r, defaultArgs[1:]...)
+			wantAbsent(t, r, "Role", "nodewave-leader-election-role", "RoleBinding", "nodewave-leader-election-rolebinding")
+		},
+	}, {
+		name: "leader election timings",
+		values: map[string]any{"leaderElection": map[string]any{
+			"leaseDuration": "30s", "renewDeadline": "20s", "retryPeriod": "4s",
+		}},
+		check: func(t *testing.T, r *rendered) {
+			wantArgs(t, r, "--leader-elect", "--leader-election-lease-duration=30s",
+				"--leader-election-renew-deadline=20s", "--leader-election-retry-period=4s",
+				"--health-probe-bind-address=:8081", "--metrics-bind-address=:8443")
+		},
+	}, {
+		name:   "metrics off",
+		values: map[string]any{"metrics": map[string]any{"enable": false}},
+		check: func(t *testing.T, r *rendered) {
+			wantArgs(t, r, defaultArgs[:2]...)
+			if ports, ok := manager(t, r)["ports"]; ok {
+				t.Errorf("container ports %v, want none", ports)
+			}
+			wantAbsent(t, r,
+				"Service", "nodewave-controller-manager-metrics-service",
+				"ClusterRole", "nodewave-metrics-auth-role",
+				"ClusterRoleBinding", "nodewave-metrics-auth-rolebinding",
+				"ClusterRole", "nodewave-metrics-reader")
+		},
+	}, {
+		name:   "metrics over plain HTTP on another port",
+		values: map[string]any{"metrics": map[string]any{"secure": false, "port": 8080}},
+		check: func(t *testing.T, r *rendered) {
+			wantArgs(t, r, "--leader-elect", "--health-probe-bind-address=:8081",
+				"--metrics-bind-address=:8080", "--metrics-secure=false")
+			svc := r.mustFind(t, "Service", "nodewave-controller-manager-metrics-service")
+			ports, _, _ := unstructured.NestedSlice(svc.Object, "spec", "ports")
+			want := []any{map[string]any{"name": "http", "port": int64(8080), "protocol": "TCP", "targetPort": int64(8080)}}
+			if diff := cmp.Diff(want, ports); diff != "" {
+				t.Errorf("Service ports (-want +got):\n%s", diff)
+			}
+			cports, _, _ := unstructured.NestedSlice(manager(t, r), "ports")
+			if len(cports) != 1 || cports[0].(map[string]any)["containerPort"] != int64(8080) {
+				t.Errorf("container ports %v, want 8080", cports)
+			}
+			// No authorisation, so no metrics RBAC.
+			wantAbsent(t, r, "ClusterRole", "nodewave-metrics-auth-role", "ClusterRole", "nodewave-metrics-reader")
+		},
+	}, {
+		name:   "no helper roles, no CRD",
+		values: map[string]any{"rbacHelpers": map[string]any{"enable": false}, "crd": map[string]any{"enable": false}},
+		check: func(t *testing.T, r *rendered) {
+			wantAbsent(t, r,
+				"ClusterRole", "nodewave-clusterupgrade-admin-role",
+				"ClusterRole", "nodewave-clusterupgrade-editor-role",
+				"ClusterRole", "nodewave-clusterupgrade-viewer-role",
+				"CustomResourceDefinition", "clusterupgrades.upgrade.nodewave.io")
+			r.mustFind(t, "ClusterRole", "nodewave-manager-role")
+		},
+	}, {
+		name:   "CRD not kept",
+		values: map[string]any{"crd": map[string]any{"keep": false}},
+		check: func(t *testing.T, r *rendered) {
+			crd := r.mustFind(t, "CustomResourceDefinition", "clusterupgrades.upgrade.nodewave.io")
+			if got, ok := crd.GetAnnotations()["helm.sh/resource-policy"]; ok {
+				t.Errorf("CRD helm.sh/resource-policy %q, want none", got)
+			}
+		},
+	}, {
+		name:   "fullnameOverride",
+		values: map[string]any{"fullnameOverride": "upgrader"},
+		check: func(t *testing.T, r *rendered) {
+			d := r.mustFind(t, "Deployment", "upgrader-controller-manager")
+			if sa, _, _ := unstructured.NestedString(d.Object, "spec", "template", "spec", "serviceAccountName"); sa != "upgrader-controller-manager" {
+				t.Errorf("serviceAccountName %q", sa)
+			}
+			r.mustFind(t, "ServiceAccount", "upgrader-controller-manager")
+			r.mustFind(t, "ClusterRole", "upgrader-manager-role")
+		},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.check(t, render(t, "nodewave", "nodewave-system", tc.values))
+		})
+	}
+}
+
+// dnsLabel is a Kubernetes name that is valid for every kind (RFC 1123
+// label, which is also what a Service's name must be, less a leading digit).
+var dnsLabel = regexp.MustCompile(`^[a-z]([-a-z0-9]*[a-z0-9])?$`)
+
+// TestLongReleaseNameGivesValidNames renders with the longest release name
+// Helm allows: every name must still be a valid DNS label of at most 63
+// characters, and distinct.
+func TestLongReleaseNameGivesValidNames(t *testing.T) {
+	release := "a-release-name-of-fifty-three-characters-exactly-wxyz"
+	if len(release) != 53 {
+		t.Fatalf("the release name has %d characters, want 53", len(release))
+	}
+	r := render(t, release, "nodewave-system", nil)
+	seen := map[string]string{}
+	for _, o := range r.objects {
+		name := o.GetName()
+		if o.GetKind() != "CustomResourceDefinition" && (len(name) > 63 || !dnsLabel.MatchString(name)) {
+			t.Errorf("%s: name %q (%d characters) is not a valid DNS label", keyOf(o), name, len(name))
+		}
+		if other, ok := seen[o.GetKind()+"/"+name]; ok {
+			t.Errorf("%s and %s share a name", other, keyOf(o))
+		}
+		seen[o.GetKind()+"/"+name] = keyOf(o).String()
+	}
+}
+
+// TestBadValuesAreRefused checks that a mistyped or unknown value stops
+// `helm install` and `helm template` with a message naming it.
+func TestBadValuesAreRefused(t *testing.T) {
+	c := loadChart(t)
+	for _, tc := range []struct {
+		values map[string]any
+		want   string
+	}{
+		{map[string]any{"manager": map[string]any{"replica": 2}}, "additional properties 'replica' not allowed"},
+		{map[string]any{"manager": map[string]any{"replicas": 0}}, "/manager/replicas"},
+		{map[string]any{"metrics": map[string]any{"port": "https"}}, "/metrics/port"},
+		{map[string]any{"metrics": map[string]any{"port": 70000}}, "/metrics/port"},
+		{map[string]any{"crd": map[string]any{"enabled": true}}, "additional properties 'enabled' not allowed"},
+		{map[string]any{"allowedUpgradeImages": "registry.example.com/a"}, "/allowedUpgradeImages"},
+		{map[string]any{"allowedUpgradeImages": []any{"a,b"}}, "/allowedUpgradeImages/0"},
+		{map[string]any{"jobNamespace": "Node_Upgrades"}, "/jobNamespace"},
+		{map[string]any{"leaderElection": map[string]any{"leaseDuration": "15"}}, "/leaderElection/leaseDuration"},
+		{map[string]any{"manager": map[string]any{"image": map[string]any{"pullPolicy": "Sometimes"}}}, "/manager/image/pullPolicy"},
+		{map[string]any{"manager": map[string]any{"extraArgs": []any{"kube-api-qps=100"}}}, "/manager/extraArgs/0"},
+		// Two active managers would each spend the whole budget.
+		{map[string]any{"manager": map[string]any{"replicas": 2}, "leaderElection": map[string]any{"enable": false}},
+			"manager.replicas: more than one replica needs leaderElection.enable=true"},
+	} {
+		_, err := renderChart(c, "nodewave", "nodewave-system", tc.values)
+		if err == nil {
+			t.Errorf("values %v were accepted, want an error naming %q", tc.values, tc.want)
+			continue
+		}
+		if !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("values %v: error %q does not name %q", tc.values, err, tc.want)
+		}
+	}
+}
