@@ -26,10 +26,15 @@ help: ## Show the targets.
 
 ##@ Development
 
+# Embedded Kubernetes types that the API reference links to instead of
+# listing their thousands of fields.
+APIDOCS_EXTERNAL := -external 'spec.upgrade.job.template=[PodTemplateSpec](https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-template-v1/\#PodTemplateSpec) (core/v1)'
+
 .PHONY: manifests
-manifests: ## Generate the CRD and RBAC manifests under config/, and copy them into the Helm chart.
+manifests: ## Generate the CRD and RBAC manifests under config/, copy them into the Helm chart, and write docs/api-reference.md from the CRD.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd:generateEmbeddedObjectMeta=true paths="./..." output:crd:artifacts:config=config/crd/bases
 	go run ./hack/chartsync
+	go run ./hack/apidocs -out docs/api-reference.md $(APIDOCS_EXTERNAL) config/crd/bases/*.yaml
 
 .PHONY: generate
 generate: ## Generate DeepCopy methods for the API types.
@@ -54,8 +59,8 @@ lint: ## Run golangci-lint (built from hack/tools/go.mod) on both modules.
 	cd $(CHART_TEST) && go tool -modfile=$(CURDIR)/hack/tools/go.mod golangci-lint run ./...
 
 .PHONY: verify
-verify: ## Fail if regenerating changes any generated file (CRD, RBAC, DeepCopy, the chart's copies) or go.mod; gofmt, vet, lint.
-	@sum() { find api config charts go.mod go.sum $(CHART_TEST)/go.mod $(CHART_TEST)/go.sum -type f | LC_ALL=C sort | xargs sha256sum; }; \
+verify: ## Fail if regenerating changes any generated file (CRD, RBAC, DeepCopy, the chart's copies, the API reference) or go.mod; gofmt, vet, lint.
+	@sum() { find api config charts docs/api-reference.md go.mod go.sum $(CHART_TEST)/go.mod $(CHART_TEST)/go.sum -type f | LC_ALL=C sort | xargs sha256sum; }; \
 	before="$$(sum)"; \
 	$(MAKE) -s manifests generate; go mod tidy; (cd $(CHART_TEST) && go mod tidy); \
 	if [ "$$before" != "$$(sum)" ]; then \
