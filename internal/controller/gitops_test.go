@@ -104,6 +104,23 @@ var _ = Describe("GitOps health of a ClusterUpgrade (kstatus)", func() {
 			g.Expect(kstatusOf(g, cu)).To(Equal(status.FailedStatus))
 		}).Should(Succeed())
 		matchFixture("stalled", getCU(ctx, "gitops-nonodes"))
+
+		By("waiting for its maintenance window: Pending and Reconciling, kstatus InProgress")
+		makeNodes(ctx, "gitops-window", 1)
+		windowed := newCU("gitops-window", "gitops-window")
+		opens := time.Now().UTC().Add(2 * time.Hour)
+		windowed.Spec.Window = &upgradev1alpha1.MaintenanceWindow{
+			Start: opens.Format("15:04"), End: opens.Add(time.Hour).Format("15:04"), TimeZone: "UTC",
+		}
+		createCU(ctx, windowed)
+		Eventually(func(g Gomega) {
+			cu := getCU(ctx, "gitops-window")
+			g.Expect(cu.Status.Phase).To(Equal(upgradev1alpha1.PhasePending))
+			g.Expect(meta.FindStatusCondition(cu.Status.Conditions, upgradev1alpha1.ConditionReconciling)).
+				To(HaveField("Reason", upgradev1alpha1.ReasonOutsideWindow))
+			g.Expect(kstatusOf(g, cu)).To(Equal(status.InProgressStatus))
+		}).Should(Succeed())
+		matchFixture("outside-window", getCU(ctx, "gitops-window"))
 	})
 
 	It("admits the ClusterUpgrades of the Argo CD and Flux examples", func(ctx SpecContext) {

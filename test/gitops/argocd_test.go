@@ -136,9 +136,8 @@ func TestArgoCDHealthOfEveryPhase(t *testing.T) {
 
 // TestArgoCDHealthOfEdgeCases covers objects the recorded phases do not:
 // no status at all (read before the API server defaulted it), no
-// generation, a Stalled condition in a phase that is not Failed, a phase
-// this script does not know, and a Pending upgrade still reconciling (as
-// one waiting for its maintenance window is).
+// generation, a Stalled condition in a phase that is not Failed, and a
+// phase this script does not know.
 func TestArgoCDHealthOfEdgeCases(t *testing.T) {
 	script := readScript(t)
 	progressing := loadFixture(t, "progressing")
@@ -156,9 +155,6 @@ func TestArgoCDHealthOfEdgeCases(t *testing.T) {
 		}, "Degraded", "3 selected nodes are unavailable"},
 		{"a phase this script does not know", func(u *unstructured.Unstructured) {
 			_ = unstructured.SetNestedField(u.Object, "Verifying", "status", "phase")
-		}, "Progressing", "0 of 2 nodes upgraded, 1 in flight, 1 pending"},
-		{"Pending and reconciling (waiting for a window)", func(u *unstructured.Unstructured) {
-			_ = unstructured.SetNestedField(u.Object, "Pending", "status", "phase")
 		}, "Progressing", "0 of 2 nodes upgraded, 1 in flight, 1 pending"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -32,6 +32,7 @@ type phase struct {
 var phases = []phase{
 	{fixture: "new", kstatus: status.InProgressStatus, argo: "Progressing"},
 	{fixture: "progressing", kstatus: status.InProgressStatus, argo: "Progressing", message: "Ready"},
+	{fixture: "outside-window", kstatus: status.InProgressStatus, argo: "Progressing", message: "Ready"},
 	{fixture: "paused", kstatus: status.InProgressStatus, argo: "Suspended", message: "Ready"},
 	{fixture: "generation-ahead", kstatus: status.InProgressStatus, argo: "Progressing"},
 	{fixture: "failed", kstatus: status.FailedStatus, argo: "Degraded", message: "Stalled"},
