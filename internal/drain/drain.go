@@ -228,7 +228,7 @@ func (d *Drainer) evict(ctx context.Context, helper *kubectldrain.Helper, pod co
 // workload, and nothing is gained by deleting them. (kubectl would delete
 // them.)
 func skipFinished(pod corev1.Pod) kubectldrain.PodDeleteStatus {
-	if pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
+	if finished(&pod) {
 		return kubectldrain.MakePodDeleteStatusSkip()
 	}
 	return kubectldrain.MakePodDeleteStatusOkay()

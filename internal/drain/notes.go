@@ -22,32 +22,21 @@ type notes struct {
 	terminating int            // pods on their way out
 }
 
-// policy is nodewave's filter, run after kubectl's: pods with emptyDir
-// volumes and pods without a controller may leave only when the options
-// say so (kubectl's rules for --delete-emptydir-data and --force, which
-// the helper relaxes). A pod that may not is skipped (never evicted) and
-// noted. A pod already terminating is let through: it is leaving anyway
-// and is counted as terminating, not as blocked.
+// policy is nodewave's filter, run after kubectl's: a pod that
+// blockedBecause says the options keep (emptyDir, no controller, an
+// orphaned DaemonSet pod) is skipped (never evicted) and noted. A pod
+// already terminating is let through: it is leaving anyway and is counted
+// as terminating, not as blocked.
 func (n *notes) policy(opts Options) kubectldrain.PodFilter {
 	return func(pod corev1.Pod) kubectldrain.PodDeleteStatus {
 		if pod.DeletionTimestamp != nil {
 			return kubectldrain.MakePodDeleteStatusOkay()
 		}
-		name := pod.Namespace + "/" + pod.Name
-		switch {
-		case !opts.Force && !hasController(&pod):
-			n.blocked = append(n.blocked, fmt.Sprintf("pod %s has no controller (set drain.force to evict it)", name))
-		case !opts.Force && isDaemonSetPod(&pod):
-			// kubectl's DaemonSet filter skips the pods of a DaemonSet that
-			// exists, so this one's is gone; kubectl lets such an orphan
-			// go only under --force.
-			n.blocked = append(n.blocked, fmt.Sprintf("pod %s belongs to a DaemonSet that no longer exists (set drain.force to evict it)", name))
-		case !opts.DeleteEmptyDirData && hasEmptyDir(&pod):
-			n.blocked = append(n.blocked, fmt.Sprintf("pod %s uses emptyDir (set drain.deleteEmptyDirData to evict it)", name))
-		default:
-			return kubectldrain.MakePodDeleteStatusOkay()
+		if why := blockedBecause(&pod, opts); why != "" {
+			n.blocked = append(n.blocked, fmt.Sprintf("pod %s/%s %s", pod.Namespace, pod.Name, why))
+			return kubectldrain.MakePodDeleteStatusSkip()
 		}
-		return kubectldrain.MakePodDeleteStatusSkip()
+		return kubectldrain.MakePodDeleteStatusOkay()
 	}
 }
 

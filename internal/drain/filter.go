@@ -1,0 +1,86 @@
+package drain
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Verdict is what a drain does with one pod on the node it drains.
+type Verdict string
+
+// The verdicts of Judge.
+const (
+	// Stays: the pod is left on the node: a pod of a DaemonSet that exists,
+	// a mirror (static) pod, or a finished pod.
+	Stays Verdict = "Stays"
+	// Leaving: the pod is already terminating; the drain waits for it.
+	Leaving Verdict = "Leaving"
+	// Blocked: the options do not allow the pod to be evicted, so it
+	// blocks the drain; the reason names the field that would allow it.
+	Blocked Verdict = "Blocked"
+	// Evicted: the pod is evicted through the Eviction API, so its
+	// PodDisruptionBudgets must allow it.
+	Evicted Verdict = "Evicted"
+)
+
+// Judge says, without reading anything, what a drain pass with opts does
+// with pod: the rules of Drain (kubectl's DaemonSet and mirror-pod filters,
+// then nodewave's finished-pod and policy filters) as a pure function, so
+// that a forecast made before the upgrade agrees with the drain. For a
+// Blocked pod it also says why, in the words of the drain's message
+// ("has no controller (set drain.force to evict it)").
+//
+// daemonSetExists reports whether a DaemonSet namespace/name exists (what
+// kubectl's DaemonSet filter looks up); it is asked only about the
+// controller of a DaemonSet pod that is not finished.
+func Judge(pod *corev1.Pod, opts Options, daemonSetExists func(namespace, name string) bool) (Verdict, string) {
+	if _, ok := pod.Annotations[corev1.MirrorPodAnnotationKey]; ok {
+		return Stays, ""
+	}
+	if finished(pod) {
+		return Stays, ""
+	}
+	if isDaemonSetPod(pod) && daemonSetExists(pod.Namespace, controllerName(pod)) {
+		return Stays, ""
+	}
+	if pod.DeletionTimestamp != nil {
+		return Leaving, ""
+	}
+	if why := blockedBecause(pod, opts); why != "" {
+		return Blocked, why
+	}
+	return Evicted, ""
+}
+
+// blockedBecause is nodewave's policy on top of kubectl's filters, for a
+// pod those filters let through: why opts do not allow the pod to be
+// evicted, or "" when they do. Pods with emptyDir volumes and pods
+// without a controller may leave only when the options say so (kubectl's
+// rules for --delete-emptydir-data and --force); a DaemonSet pod that gets
+// this far is an orphan (kubectl's filter skips the pods of a DaemonSet
+// that exists), and kubectl lets such a pod go only under --force.
+func blockedBecause(pod *corev1.Pod, opts Options) string {
+	switch {
+	case !opts.Force && !hasController(pod):
+		return "has no controller (set drain.force to evict it)"
+	case !opts.Force && isDaemonSetPod(pod):
+		return "belongs to a DaemonSet that no longer exists (set drain.force to evict it)"
+	case !opts.DeleteEmptyDirData && hasEmptyDir(pod):
+		return "uses emptyDir (set drain.deleteEmptyDirData to evict it)"
+	}
+	return ""
+}
+
+// finished reports whether the pod has Succeeded or Failed: it holds no
+// workload, and the drain leaves it alone.
+func finished(pod *corev1.Pod) bool {
+	return pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed
+}
+
+// controllerName is the name of the pod's controller, "" when it has none.
+func controllerName(pod *corev1.Pod) string {
+	if ref := metav1.GetControllerOf(pod); ref != nil {
+		return ref.Name
+	}
+	return ""
+}
