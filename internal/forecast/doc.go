@@ -1,0 +1,20 @@
+// Package forecast tells, before any node is touched, how a ClusterUpgrade
+// would go: the order, the first waves of nodes that start together, and
+// the blockers it can foresee (PodDisruptionBudgets that allow no
+// disruption, pods the drain options keep, NotReady nodes, nodes already
+// at or past the target, too little room for the evicted pods, and the
+// controller's own pre-flight checks: version skew, conflicts, halts).
+//
+// It is pure: Compute takes the world as a gatherer read it (nodes, their
+// pods, PodDisruptionBudgets, DaemonSets, the other ClusterUpgrades, the
+// API server's version) and returns plain values. It reuses nodewave's own
+// rules rather than restating them: the waves come from iterating the
+// planner (plan.Compute) on a simulated world in which every started node
+// finishes, and what the drain would do with each pod comes from
+// drain.Judge, which the drain itself applies.
+//
+// A wave is the set of nodes that start together when every node of the
+// wave before it has finished. The real upgrade is rolling: a slot refills
+// as soon as its node finishes, so after the first wave the real starts
+// blur across waves; the order and the set of nodes started are the same.
+package forecast

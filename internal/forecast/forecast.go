@@ -1,0 +1,282 @@
+package forecast
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	resourcehelper "k8s.io/component-helpers/resource"
+
+	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+	"github.com/nodewave/nodewave/internal/drain"
+	"github.com/nodewave/nodewave/internal/plan"
+	"github.com/nodewave/nodewave/internal/version"
+)
+
+// Severity says whether a finding stops, stalls or endangers the upgrade,
+// or is only worth knowing.
+type Severity string
+
+// The severities of a finding.
+const (
+	// Blocker: the upgrade will stop or stall on it, leave nodes out, or
+	// leave evicted pods with nowhere to go.
+	Blocker Severity = "Blocker"
+	// Note: worth knowing; the upgrade goes on.
+	Note Severity = "Note"
+)
+
+// The kinds of finding.
+const (
+	KindInvalidSpec         = "InvalidSpec"
+	KindNoNodes             = "NoNodes"
+	KindVersionSkew         = "VersionSkew"
+	KindConflict            = "Conflict"
+	KindHalted              = "Halted"
+	KindPodDisruptionBudget = "PodDisruptionBudget"
+	KindPod                 = "Pod"
+	KindNotReady            = "NotReady"
+	KindBudget              = "Budget"
+	KindCapacity            = "Capacity"
+	KindPaused              = "Paused"
+	KindAtTarget            = "AtTarget"
+	KindNewer               = "Newer"
+	KindCordoned            = "Cordoned"
+)
+
+// Finding is one thing the forecast foresees.
+type Finding struct {
+	// Severity is Blocker or Note.
+	Severity Severity `json:"severity"`
+	// Kind is a CamelCase word for what was found, one of the Kind
+	// constants.
+	Kind string `json:"kind"`
+	// Subject names what the finding is about, for example
+	// "PodDisruptionBudget default/web" or "node worker-c-2".
+	Subject string `json:"subject"`
+	// Message says what will happen and, where a field can change it,
+	// which.
+	Message string `json:"message"`
+	// Nodes are the selected nodes concerned, in plan order.
+	Nodes []string `json:"nodes,omitempty"`
+}
+
+// Wave is a set of nodes that start together.
+type Wave struct {
+	// Number counts the waves from 1.
+	Number int `json:"number"`
+	// Nodes are the nodes that start, in plan order.
+	Nodes []string `json:"nodes"`
+	// Zones are the zones of Nodes, in plan order ("" for no zone).
+	Zones []string `json:"zones"`
+}
+
+// Forecast is what Compute foresees.
+type Forecast struct {
+	// Name is the ClusterUpgrade's name.
+	Name string `json:"name"`
+	// TargetVersion is spec.targetVersion.
+	TargetVersion string `json:"targetVersion"`
+	// Strategy is spec.strategy.type (Sequential when empty).
+	Strategy upgradev1alpha1.StrategyType `json:"strategy"`
+	// MaxUnavailable is the resolved budget: how many selected nodes may be
+	// unavailable at once.
+	MaxUnavailable int `json:"maxUnavailable"`
+	// Selected is how many nodes the ClusterUpgrade selects.
+	Selected int `json:"selected"`
+	// Pending, InFlight, Upgraded, Failed and Skipped count the selected
+	// nodes by where they stand now, as the planner classes them.
+	Pending  int `json:"pending"`
+	InFlight int `json:"inFlight"`
+	Upgraded int `json:"upgraded"`
+	Failed   int `json:"failed"`
+	Skipped  int `json:"skipped"`
+	// InFlightNodes are the nodes in flight now, in plan order; they finish
+	// before the first wave's nodes do.
+	InFlightNodes []string `json:"inFlightNodes,omitempty"`
+	// Waves are the first waves (all of them unless Input.Waves limits it).
+	Waves []Wave `json:"waves"`
+	// TotalWaves is how many waves it takes to start every node that can
+	// start.
+	TotalWaves int `json:"totalWaves"`
+	// NeverStarted are the pending nodes no wave starts (NotReady, or the
+	// budget is held by nodes that are not in flight), in plan order.
+	NeverStarted []string `json:"neverStarted,omitempty"`
+	// Capacity is the room check for the pods of the largest wave.
+	Capacity Capacity `json:"capacity"`
+	// Findings are the blockers first, then the notes.
+	Findings []Finding `json:"findings"`
+}
+
+// Blockers counts the findings of severity Blocker.
+func (f Forecast) Blockers() int {
+	n := 0
+	for _, x := range f.Findings {
+		if x.Severity == Blocker {
+			n++
+		}
+	}
+	return n
+}
+
+// Compute foresees how in.ClusterUpgrade would go in the world of in. It
+// returns an error, naming the field, only when the spec cannot be read
+// (a target that is not a version, a selector or maxUnavailable that does
+// not parse); everything else is a finding.
+func Compute(in Input) (Forecast, error) {
+	cu := in.ClusterUpgrade
+	target, err := version.Parse(cu.Spec.TargetVersion)
+	if err != nil {
+		return Forecast{}, fmt.Errorf("spec.targetVersion: %w", err)
+	}
+	if _, err := Selector(cu); err != nil {
+		return Forecast{}, fmt.Errorf("spec.nodeSelector: %w", err)
+	}
+	maxUnavailable, err := plan.MaxUnavailable(cu.Spec.Strategy, len(in.Nodes))
+	if err != nil {
+		return Forecast{}, fmt.Errorf("spec.%w", err)
+	}
+	w := newWorld(in, target, maxUnavailable)
+
+	now := plan.Compute(w.planInput(cu.Spec.Paused))
+	f := Forecast{
+		Name:           cu.Name,
+		TargetVersion:  cu.Spec.TargetVersion,
+		Strategy:       cmp.Or(cu.Spec.Strategy.Type, upgradev1alpha1.SequentialStrategy),
+		MaxUnavailable: maxUnavailable,
+		Selected:       len(in.Nodes),
+		Pending:        now.Pending,
+		InFlight:       now.InFlight,
+		Upgraded:       now.Upgraded,
+		Failed:         now.Failed,
+		Skipped:        now.Skipped,
+		InFlightNodes:  now.InFlightNodes,
+	}
+	sim := simulate(w.planInput(false), w.wasUnschedulable, in.Waves)
+	f.Waves, f.TotalWaves, f.NeverStarted = sim.waves, sim.total, sim.neverStarted
+	drained := w.toDrain(sim.started)
+	f.Capacity = w.capacity(drained)
+
+	var found []Finding
+	found = append(found, w.preflight(in, now)...)
+	found = append(found, w.budgetFindings(pdbIndex(in.PodDisruptionBudgets), drained)...)
+	found = append(found, w.podFindings(drained)...)
+	found = append(found, w.nodeFindings(sim)...)
+	found = append(found, f.Capacity.findings()...)
+	slices.SortStableFunc(found, func(a, b Finding) int {
+		return strings.Compare(string(a.Severity), string(b.Severity)) // Blocker before Note
+	})
+	f.Findings = found
+	return f, nil
+}
+
+// world is the input indexed for the checks.
+type world struct {
+	cu             *upgradev1alpha1.ClusterUpgrade
+	target         version.Version
+	maxUnavailable int
+	// nodes by name; planNodes in plan order.
+	nodes     map[string]*corev1.Node
+	planNodes []plan.Node
+	// pods by node name, each judged as the drain would.
+	pods map[string][]judgedPod
+}
+
+// judgedPod is a pod, what the drain would do with it, and what it
+// requests.
+type judgedPod struct {
+	pod     *corev1.Pod
+	verdict drain.Verdict
+	why     string
+	// requests are the pod's requests as the scheduler counts them:
+	// containers, init containers, pod-level resources and overhead.
+	requests corev1.ResourceList
+}
+
+func newWorld(in Input, target version.Version, maxUnavailable int) *world {
+	cu := in.ClusterUpgrade
+	w := &world{cu: cu, target: target, maxUnavailable: maxUnavailable,
+		nodes: map[string]*corev1.Node{}, pods: map[string][]judgedPod{}}
+	var pn []plan.Node
+	for i := range in.Nodes {
+		n := &in.Nodes[i]
+		w.nodes[n.Name] = n
+		pn = append(pn, PlanNode(n, cu.Name, target))
+	}
+	w.planNodes = plan.Order(pn)
+
+	daemonSets := map[string]bool{}
+	for _, ds := range in.DaemonSets {
+		daemonSets[ds.Namespace+"/"+ds.Name] = true
+	}
+	exists := func(ns, name string) bool { return daemonSets[ns+"/"+name] }
+	opts := drain.Options{Force: cu.Spec.Drain.Force,
+		DeleteEmptyDirData: cu.Spec.Drain.DeleteEmptyDirData == nil || *cu.Spec.Drain.DeleteEmptyDirData}
+	for i := range in.Pods {
+		p := &in.Pods[i]
+		if _, ok := w.nodes[p.Spec.NodeName]; !ok {
+			continue
+		}
+		verdict, why := drain.Judge(p, opts, exists)
+		w.pods[p.Spec.NodeName] = append(w.pods[p.Spec.NodeName], judgedPod{pod: p, verdict: verdict, why: why,
+			requests: resourcehelper.PodRequests(p, resourcehelper.PodResourcesOptions{})})
+	}
+	for _, pods := range w.pods {
+		slices.SortFunc(pods, func(a, b judgedPod) int {
+			return strings.Compare(a.pod.Namespace+"/"+a.pod.Name, b.pod.Namespace+"/"+b.pod.Name)
+		})
+	}
+	return w
+}
+
+// planInput is the planner's input for the world as it is now.
+func (w *world) planInput(paused bool) plan.Input {
+	return plan.Input{Nodes: w.planNodes, MaxUnavailable: w.maxUnavailable,
+		MaxFailedNodes: int(w.cu.Spec.MaxFailedNodes), Paused: paused}
+}
+
+// wasUnschedulable reports whether an admin had cordoned a node in flight
+// before nodewave took it: it stays cordoned when it finishes.
+func (w *world) wasUnschedulable(name string) bool {
+	return w.nodes[name].Annotations[upgradev1alpha1.WasUnschedulableAnnotation] == "true"
+}
+
+// toDrain are the nodes whose pods the upgrade will evict, in plan order:
+// the nodes the waves start, and the nodes in flight that are still
+// cordoned or draining.
+func (w *world) toDrain(started []string) []string {
+	will := map[string]bool{}
+	for _, name := range started {
+		will[name] = true
+	}
+	var out []string
+	for _, n := range w.planNodes {
+		inDrain := plan.Classify(n) == plan.ClassInFlight &&
+			(n.State == upgradev1alpha1.NodeCordoned || n.State == upgradev1alpha1.NodeDraining)
+		if will[n.Name] || inDrain {
+			out = append(out, n.Name)
+		}
+	}
+	return out
+}
+
+// mostNamed is how many names a message lists before "and N more".
+const mostNamed = 8
+
+// names lists names for a message: at most mostNamed, then "and N more".
+func names(list []string) string {
+	if len(list) <= mostNamed {
+		return strings.Join(list, ", ")
+	}
+	return strings.Join(list[:mostNamed], ", ") + fmt.Sprintf(" and %d more", len(list)-mostNamed)
+}
+
+// count says "1 node" or "N nodes" (any noun with a plain plural).
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

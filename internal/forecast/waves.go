@@ -1,0 +1,141 @@
+package forecast
+
+import (
+	"slices"
+
+	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+	"github.com/nodewave/nodewave/internal/plan"
+)
+
+// simulation is what iterating the planner foresaw.
+type simulation struct {
+	// waves are the first waves; total counts them all.
+	waves []Wave
+	total int
+	// started are the nodes the waves start, in start order.
+	started []string
+	// neverStarted are the pending nodes left when nothing more starts:
+	// NotReady ones, and Ready ones the budget has no room for; in plan
+	// order.
+	neverStarted []string
+	// halted: more nodes have failed than maxFailedNodes allows, so
+	// nothing starts.
+	halted bool
+}
+
+// simulate plays the upgrade with the planner itself: each pass is
+// plan.Compute on a world in which every node that was in flight or
+// started in the pass before has finished (upgraded, Ready, and cordoned
+// again only if an admin had cordoned it). The nodes a pass starts are one
+// wave. It stops when nothing is in flight and nothing starts: every node
+// is done, or what is left cannot start. Pause is ignored: the waves are
+// what happens once the upgrade runs. limit bounds how many waves are
+// kept (0: all); the simulation always runs to the end.
+//
+// So that a Sequential upgrade of thousands of nodes does not cost
+// thousands of passes over every node, each pass shows the planner only
+// the nodes that can change its answer: every node that is unavailable,
+// in flight or failed, and the first maxUnavailable pending nodes that are
+// available, in plan order (the planner starts available nodes in plan
+// order, one slot each, so no later one could start in this pass). Nodes
+// that are done and available only add to a count. TestWavesFollowThePlanner
+// checks the waves against passes over the whole world.
+//
+// wasUnschedulable says, for a node in flight now, whether an admin had
+// cordoned it before nodewave took it.
+func simulate(in plan.Input, wasUnschedulable func(name string) bool, limit int) simulation {
+	var s simulation
+	in.Paused = false
+	nodes := plan.Order(in.Nodes)
+	var queue, others []*plan.Node // queue: pending and available, in plan order
+	for i := range nodes {
+		n := &nodes[i]
+		switch {
+		case plan.Classify(*n) == plan.ClassPending && !n.Unavailable():
+			queue = append(queue, n)
+		case matters(*n):
+			others = append(others, n)
+		}
+	}
+	window := max(in.MaxUnavailable, 0)
+	var buf []plan.Node // this pass's input; never the caller's slice
+	for {
+		head := queue[:min(window, len(queue))]
+		buf = buf[:0]
+		for _, n := range others {
+			buf = append(buf, *n)
+		}
+		for _, n := range head {
+			buf = append(buf, *n)
+		}
+		in.Nodes = buf
+		p := plan.Compute(in)
+		if p.Halted {
+			s.halted = true
+			break
+		}
+		if len(p.Start) == 0 && p.InFlight == 0 {
+			break
+		}
+		byName := make(map[string]*plan.Node, len(others)+len(head))
+		for _, n := range others {
+			byName[n.Name] = n
+		}
+		for _, n := range head {
+			byName[n.Name] = n
+		}
+		for _, name := range p.InFlightNodes {
+			finish(byName[name], wasUnschedulable(name))
+		}
+		if len(p.Start) > 0 {
+			s.total++
+			if limit == 0 || len(s.waves) < limit {
+				s.waves = append(s.waves, wave(s.total, p.Start, byName))
+			}
+			s.started = append(s.started, p.Start...)
+			fromQueue := 0
+			for _, name := range p.Start {
+				n := byName[name]
+				if !n.Unavailable() {
+					fromQueue++
+				}
+				finish(n, n.Unschedulable)
+			}
+			queue = queue[fromQueue:] // the planner starts them in order: a prefix
+		}
+		others = slices.DeleteFunc(others, func(n *plan.Node) bool { return !matters(*n) })
+	}
+	for _, n := range nodes {
+		if plan.Classify(n) == plan.ClassPending {
+			s.neverStarted = append(s.neverStarted, n.Name)
+		}
+	}
+	return s
+}
+
+// matters reports whether a node that is not a pending, available one
+// can change the planner's answer: it is unavailable (it holds a slot),
+// in flight, or failed (it counts toward the halt).
+func matters(n plan.Node) bool {
+	c := plan.Classify(n)
+	return n.Unavailable() || c == plan.ClassInFlight || c == plan.ClassFailed || c == plan.ClassPending
+}
+
+// finish makes n a node that has been upgraded: at the target, Ready, and
+// cordoned only if it was before nodewave took it.
+func finish(n *plan.Node, wasUnschedulable bool) {
+	n.State = upgradev1alpha1.NodeUpgraded
+	n.AtTarget, n.Newer, n.Ready = true, false, true
+	n.Unschedulable = wasUnschedulable
+}
+
+// wave is wave number of the nodes started, with their zones.
+func wave(number int, started []string, byName map[string]*plan.Node) Wave {
+	w := Wave{Number: number, Nodes: slices.Clone(started)}
+	for _, name := range started {
+		if z := byName[name].Zone; len(w.Zones) == 0 || w.Zones[len(w.Zones)-1] != z {
+			w.Zones = append(w.Zones, z)
+		}
+	}
+	return w
+}
