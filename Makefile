@@ -112,11 +112,11 @@ test-fuzz: ## Short fuzz runs of every fuzz target, seeded from the committed co
 	done
 
 # Packages whose tests start a real kube-apiserver and etcd (envtest).
-ENVTEST_PKGS := ./api/... ./internal/controller/... ./internal/drain/...
+ENVTEST_PKGS := ./api/... ./internal/controller/... ./internal/drain/... ./cmd/kubectl-nodewave
 
 .PHONY: test-unit
 test-unit: ## Unit tests: pure code, no binaries.
-	go test -race -count=1 $$(go list ./... | grep -v -e /api/v1alpha1 -e /internal/controller -e /internal/drain -e /test/e2e)
+	go test -race -count=1 $$(go list ./... | grep -v -e /api/v1alpha1 -e /internal/controller -e /internal/drain -e /test/e2e -e '/cmd/kubectl-nodewave$$')
 
 .PHONY: test-integration
 test-integration: ## envtest suites: a real kube-apiserver and etcd.
@@ -168,6 +168,10 @@ bench-small: ## The quick regression run: 100 nodes, 2,000 pods, Concurrent 10% 
 .PHONY: build
 build: ## Build the manager binary into bin/manager.
 	go build -o bin/manager ./cmd
+
+.PHONY: build-plugin
+build-plugin: ## Build the kubectl plugin into bin/kubectl-nodewave (put bin/ on PATH for `kubectl nodewave`).
+	go build -o bin/kubectl-nodewave ./cmd/kubectl-nodewave
 
 .PHONY: run
 run: ## Run the manager against the cluster of the current kubeconfig.

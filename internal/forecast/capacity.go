@@ -113,7 +113,7 @@ func (w *world) checkResource(res corev1.ResourceName, drained []string, size in
 // findings reports each check: a Blocker when the room is short, a Note
 // when it is enough.
 func (c Capacity) findings() []Finding {
-	var out []Finding
+	out := make([]Finding, 0, len(c.Resources))
 	for _, r := range c.Resources {
 		f := Finding{Severity: Note, Kind: KindCapacity, Subject: fmt.Sprintf("capacity (%s)", r.Resource), Nodes: r.Wave}
 		verdict := "enough"
@@ -122,10 +122,10 @@ func (c Capacity) findings() []Finding {
 			short.Sub(r.Free)
 			f.Severity, verdict = Blocker, quantity(r.Resource, short)+" short: evicted pods will wait Pending"
 		}
-		f.Message = fmt.Sprintf("the %s to drain whose evicted pods request the most %s (%s) move %s of requests; "+
-			"the %s that stay schedulable have %s free: %s",
-			count(len(r.Wave), "node"), r.Resource, names(r.Wave), quantity(r.Resource, r.Moving),
-			count(r.Receivers, "other selected node"), quantity(r.Resource, r.Free), verdict)
+		f.Message = fmt.Sprintf("draining %s (the %s whose evicted pods request the most %s) moves %s of requests; "+
+			"the other Ready, schedulable selected nodes (%d) have %s free: %s",
+			names(r.Wave), count(len(r.Wave), "node"), r.Resource, quantity(r.Resource, r.Moving),
+			r.Receivers, quantity(r.Resource, r.Free), verdict)
 		out = append(out, f)
 	}
 	return out

@@ -21,7 +21,7 @@ func TestCapacity(t *testing.T) {
 		pod("web-2", "a-1", requests("1", "1Gi")),
 		pod("db", "a-2", requests("3", "1Gi")),
 		pod("cache", "b-1", requests("500m", "6Gi")),
-		pod("agent", "b-1", ownedBy("DaemonSet", "agent"), requests("500m", "512Mi")),
+		pod("agent", "b-1", ownedByDaemonSet("agent"), requests("500m", "512Mi")),
 		pod("solo", "b-2", unowned(), requests("2", "1Gi")),
 		pod("batch", "c-1", succeeded(), requests("4", "8Gi")), // finished: uses nothing
 	}
@@ -51,7 +51,8 @@ func TestCapacity(t *testing.T) {
 		{name: "three at a time on a small node: short of CPU", cu: 3,
 			nodes: threeZones(map[string][]nodeOpt{"c-1": {allocatable("2", "4Gi")}}), pods: pods,
 			cpu: check{wave: []string{"a-1", "a-2", "b-1"}, moving: "5500m", free: "4", receivers: 2, enough: false, severity: Blocker,
-				messageSnippet: "move 5.5 CPU of requests; the 2 other selected nodes that stay schedulable have 4 CPU free: 1.5 CPU short: evicted pods will wait Pending"},
+				messageSnippet: "draining a-1, a-2, b-1 (the 3 nodes whose evicted pods request the most cpu) moves 5.5 CPU of requests; " +
+					"the other Ready, schedulable selected nodes (2) have 4 CPU free: 1.5 CPU short: evicted pods will wait Pending"},
 			mem: check{wave: []string{"a-1", "a-2", "b-1"}, moving: "9Gi", free: "11Gi", receivers: 2, enough: true, severity: Note}},
 		{name: "NotReady and failed nodes take nothing; nodes at the target do; an overcommitted node gives nothing",
 			cu: 4, failed: 1,

@@ -38,15 +38,15 @@ func TestPodDisruptionBudgetFindings(t *testing.T) {
 		want  map[string][]string // subject -> nodes
 	}{
 		{name: "a budget at zero names itself and every node with its pods",
-			pods: []corev1.Pod{pod("web-1", "a-1", app("web")), pod("web-2", "c-1", app("web")), pod("web-3", "c-1", app("web")), pod("db", "b-1")},
+			pods: []corev1.Pod{pod("web-1", "a-1", web()), pod("web-2", "c-1", web()), pod("web-3", "c-1", web()), pod("db", "b-1")},
 			pdbs: []policyv1.PodDisruptionBudget{pdb("web", "web", 0)},
 			want: map[string][]string{"PodDisruptionBudget shop/web": {"a-1", "c-1"}}},
 		{name: "a budget that allows a disruption is no blocker",
-			pods: []corev1.Pod{pod("web-1", "a-1", app("web"))},
+			pods: []corev1.Pod{pod("web-1", "a-1", web())},
 			pdbs: []policyv1.PodDisruptionBudget{pdb("web", "web", 1)},
 			want: map[string][]string{}},
 		{name: "a budget in another namespace does not cover the pod",
-			pods: []corev1.Pod{pod("web-1", "a-1", app("web"), inNamespace("other"))},
+			pods: []corev1.Pod{pod("web-1", "a-1", web(), inNamespace("other"))},
 			pdbs: []policyv1.PodDisruptionBudget{pdb("web", "web", 0)},
 			want: map[string][]string{}},
 		{name: "a nil selector matches nothing, an empty one everything",
@@ -55,24 +55,24 @@ func TestPodDisruptionBudgetFindings(t *testing.T) {
 			want: map[string][]string{"PodDisruptionBudget shop/everything": {"a-1"}}},
 		{name: "pods the drain leaves alone or cannot evict are not counted",
 			pods: []corev1.Pod{
-				pod("agent", "a-1", app("web"), ownedBy("DaemonSet", "agent")),
-				pod("done", "a-2", app("web"), succeeded()),
-				pod("solo", "b-1", app("web"), unowned()), // blocked by drain.force instead
+				pod("agent", "a-1", web(), ownedByDaemonSet("agent")),
+				pod("done", "a-2", web(), succeeded()),
+				pod("solo", "b-1", web(), unowned()), // blocked by drain.force instead
 			},
 			pdbs: []policyv1.PodDisruptionBudget{pdb("web", "web", 0)},
 			want: map[string][]string{}},
 		{name: "a node that is not drained (at the target) is not counted",
 			nodes: threeZones(map[string][]nodeOpt{"a-1": {kubelet(target)}}),
-			pods:  []corev1.Pod{pod("web-1", "a-1", app("web"))},
+			pods:  []corev1.Pod{pod("web-1", "a-1", web())},
 			pdbs:  []policyv1.PodDisruptionBudget{pdb("web", "web", 0)},
 			want:  map[string][]string{}},
 		{name: "a node in flight still draining is counted",
 			nodes: threeZones(map[string][]nodeOpt{"b-2": {state("workers", upgradev1alpha1.NodeDraining)}}),
-			pods:  []corev1.Pod{pod("web-1", "b-2", app("web"))},
+			pods:  []corev1.Pod{pod("web-1", "b-2", web())},
 			pdbs:  []policyv1.PodDisruptionBudget{pdb("web", "web", 0)},
 			want:  map[string][]string{"PodDisruptionBudget shop/web": {"b-2"}}},
 		{name: "a pod two budgets select cannot be evicted at all",
-			pods: []corev1.Pod{pod("web-1", "b-1", app("web"))},
+			pods: []corev1.Pod{pod("web-1", "b-1", web())},
 			pdbs: []policyv1.PodDisruptionBudget{pdb("web", "web", 3), everything},
 			want: map[string][]string{
 				"pod shop/web-1 on node b-1":          {"b-1"},
@@ -105,7 +105,7 @@ func TestPodDisruptionBudgetMessage(t *testing.T) {
 		cu.Spec.Drain.Timeout = &metav1.Duration{Duration: 5 * time.Minute}
 	})
 	f := mustCompute(t, Input{ClusterUpgrade: cu, Nodes: threeZones(nil),
-		Pods:                 []corev1.Pod{pod("web-1", "a-1", app("web")), pod("web-2", "a-1", app("web"))},
+		Pods:                 []corev1.Pod{pod("web-1", "a-1", web()), pod("web-2", "a-1", web())},
 		PodDisruptionBudgets: []policyv1.PodDisruptionBudget{pdb("web", "web", 0)}})
 	got := findingsOf(f, KindPodDisruptionBudget)
 	want := "allows no disruption now (status.disruptionsAllowed 0, 2 of 2 desired pods healthy): 2 pods on 1 node cannot be evicted " +
@@ -120,8 +120,8 @@ func TestPodFindings(t *testing.T) {
 		pod("web", "a-1"),
 		pod("solo", "a-1", unowned()),
 		pod("cache", "a-2", withEmptyDir()),
-		pod("agent", "b-1", ownedBy("DaemonSet", "agent"), unowned(), ownedBy("DaemonSet", "agent")),
-		pod("orphan", "b-1", ownedBy("DaemonSet", "deleted")),
+		pod("agent", "b-1", ownedByDaemonSet("agent"), unowned(), ownedByDaemonSet("agent")),
+		pod("orphan", "b-1", ownedByDaemonSet("deleted")),
 		pod("static", "b-2", unowned(), func(p *corev1.Pod) { p.Annotations = map[string]string{corev1.MirrorPodAnnotationKey: "x"} }),
 		pod("done", "b-2", unowned(), succeeded()),
 		pod("solo-on-upgraded", "c-1", unowned()),
@@ -196,6 +196,15 @@ func TestNodeFindings(t *testing.T) {
 			cu:    newCU(maxUnavailable(2), func(cu *upgradev1alpha1.ClusterUpgrade) { cu.Spec.MaxFailedNodes = 1 }),
 			nodes: threeZones(map[string][]nodeOpt{"b-2": {state("workers", upgradev1alpha1.NodeFailed)}}),
 			want:  map[string][]want{}},
+		{name: "a node another ClusterUpgrade has in flight is a note of its own, not an admin's cordon",
+			cu: newCU(maxUnavailable(2)),
+			nodes: threeZones(map[string][]nodeOpt{
+				"a-1": {state("other", upgradev1alpha1.NodeDraining)}, "a-2": {state("other", upgradev1alpha1.NodeUpgraded)}, "b-1": {cordoned()},
+			}),
+			want: map[string][]want{
+				KindHeldByOther: {{Note, []string{"a-1"}}},
+				KindCordoned:    {{Note, []string{"b-1"}}},
+			}},
 		{name: "at target, newer and cordoned nodes are notes",
 			cu: newCU(maxUnavailable(2)),
 			nodes: threeZones(map[string][]nodeOpt{
@@ -210,7 +219,7 @@ func TestNodeFindings(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := mustCompute(t, Input{ClusterUpgrade: tc.cu, Nodes: tc.nodes})
 			got := map[string][]want{}
-			for _, kind := range []string{KindNotReady, KindBudget, KindHalted, KindAtTarget, KindNewer, KindCordoned} {
+			for _, kind := range []string{KindNotReady, KindBudget, KindHalted, KindAtTarget, KindNewer, KindCordoned, KindHeldByOther} {
 				for _, x := range findingsOf(f, kind) {
 					got[kind] = append(got[kind], want{x.Severity, x.Nodes})
 				}
@@ -225,7 +234,7 @@ func TestNodeFindings(t *testing.T) {
 func TestNewerMessageNamesTheVersion(t *testing.T) {
 	f := mustCompute(t, Input{ClusterUpgrade: newCU(), Nodes: threeZones(map[string][]nodeOpt{"b-1": {kubelet("v1.38.0")}})})
 	got := findingsOf(f, KindNewer)
-	if len(got) != 1 || got[0].Message != "report a kubelet newer than v1.37.2: skipped, never downgraded: b-1 (v1.38.0)" {
+	if len(got) != 1 || got[0].Subject != "nodes newer than v1.37.2 (1)" || got[0].Message != "skipped, never downgraded: b-1 (v1.38.0)" {
 		t.Fatalf("newer findings = %+v", got)
 	}
 }

@@ -44,6 +44,7 @@ const (
 	KindAtTarget            = "AtTarget"
 	KindNewer               = "Newer"
 	KindCordoned            = "Cordoned"
+	KindHeldByOther         = "HeldByOther"
 )
 
 // Finding is one thing the forecast foresees.
@@ -159,16 +160,24 @@ func Compute(in Input) (Forecast, error) {
 	drained := w.toDrain(sim.started)
 	f.Capacity = w.capacity(drained)
 
-	var found []Finding
-	found = append(found, w.preflight(in, now)...)
-	found = append(found, w.budgetFindings(pdbIndex(in.PodDisruptionBudgets), drained)...)
-	found = append(found, w.podFindings(drained)...)
-	found = append(found, w.nodeFindings(sim)...)
-	found = append(found, f.Capacity.findings()...)
+	found := slices.Concat(
+		w.preflight(in, now),
+		w.budgetFindings(pdbIndex(in.PodDisruptionBudgets), drained),
+		w.podFindings(drained),
+		w.nodeFindings(sim),
+		f.Capacity.findings(),
+	)
 	slices.SortStableFunc(found, func(a, b Finding) int {
 		return strings.Compare(string(a.Severity), string(b.Severity)) // Blocker before Note
 	})
 	f.Findings = found
+	// Lists the JSON output always has, empty rather than null.
+	if f.Waves == nil {
+		f.Waves = []Wave{}
+	}
+	if f.Findings == nil {
+		f.Findings = []Finding{}
+	}
 	return f, nil
 }
 
@@ -199,7 +208,7 @@ func newWorld(in Input, target version.Version, maxUnavailable int) *world {
 	cu := in.ClusterUpgrade
 	w := &world{cu: cu, target: target, maxUnavailable: maxUnavailable,
 		nodes: map[string]*corev1.Node{}, pods: map[string][]judgedPod{}}
-	var pn []plan.Node
+	pn := make([]plan.Node, 0, len(in.Nodes))
 	for i := range in.Nodes {
 		n := &in.Nodes[i]
 		w.nodes[n.Name] = n
@@ -237,10 +246,18 @@ func (w *world) planInput(paused bool) plan.Input {
 		MaxFailedNodes: int(w.cu.Spec.MaxFailedNodes), Paused: paused}
 }
 
-// wasUnschedulable reports whether an admin had cordoned a node in flight
-// before nodewave took it: it stays cordoned when it finishes.
+// wasUnschedulable reports whether a node stays cordoned once upgraded:
+// an admin had cordoned it before a ClusterUpgrade took it. For a node
+// that a ClusterUpgrade (this one or another) holds in flight, or failed,
+// its was-unschedulable annotation says; for any other, its cordon now.
 func (w *world) wasUnschedulable(name string) bool {
-	return w.nodes[name].Annotations[upgradev1alpha1.WasUnschedulableAnnotation] == "true"
+	n := w.nodes[name]
+	switch upgradev1alpha1.NodeState(n.Labels[upgradev1alpha1.NodeStateLabel]) {
+	case upgradev1alpha1.NodeCordoned, upgradev1alpha1.NodeDraining, upgradev1alpha1.NodeUpgrading,
+		upgradev1alpha1.NodeVerifying, upgradev1alpha1.NodeFailed:
+		return n.Annotations[upgradev1alpha1.WasUnschedulableAnnotation] == "true"
+	}
+	return n.Spec.Unschedulable
 }
 
 // toDrain are the nodes whose pods the upgrade will evict, in plan order:

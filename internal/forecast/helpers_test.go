@@ -110,7 +110,8 @@ func pod(name, node string, opts ...podOpt) corev1.Pod {
 	return p
 }
 
-func app(a string) podOpt { return func(p *corev1.Pod) { p.Labels["app"] = a } }
+// web makes the pod one of the web app's (app=web).
+func web() podOpt { return func(p *corev1.Pod) { p.Labels["app"] = "web" } }
 
 func inNamespace(ns string) podOpt { return func(p *corev1.Pod) { p.Namespace = ns } }
 
@@ -123,9 +124,9 @@ func requests(cpu, mem string) podOpt {
 
 func unowned() podOpt { return func(p *corev1.Pod) { p.OwnerReferences = nil } }
 
-func ownedBy(kind, name string) podOpt {
+func ownedByDaemonSet(name string) podOpt {
 	return func(p *corev1.Pod) {
-		p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: kind, Name: name, Controller: ptr.To(true)}}
+		p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "DaemonSet", Name: name, Controller: ptr.To(true)}}
 	}
 }
 
@@ -163,29 +164,23 @@ func mustCompute(t *testing.T, in Input) Forecast {
 
 // waveNodes are the nodes of each wave.
 func waveNodes(f Forecast) [][]string {
-	var out [][]string
+	if len(f.Waves) == 0 {
+		return nil
+	}
+	out := make([][]string, 0, len(f.Waves))
 	for _, w := range f.Waves {
 		out = append(out, w.Nodes)
 	}
 	return out
 }
 
-// findingsOf are the findings of kind, as "Severity|Subject|nodes".
+// findingsOf are the findings of kind.
 func findingsOf(f Forecast, kind string) []Finding {
 	var out []Finding
 	for _, x := range f.Findings {
 		if x.Kind == kind {
 			out = append(out, x)
 		}
-	}
-	return out
-}
-
-// subjects are the subjects of the findings of kind.
-func subjects(f Forecast, kind string) []string {
-	var out []string
-	for _, x := range findingsOf(f, kind) {
-		out = append(out, x.Subject)
 	}
 	return out
 }

@@ -3,16 +3,18 @@ package forecast
 import (
 	"fmt"
 
+	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 	"github.com/nodewave/nodewave/internal/plan"
 )
 
 // nodeFindings foresees what the nodes themselves hold up: NotReady nodes
 // (never started, and each holds a slot), Ready nodes the budget never
 // has room for, and, as notes, nodes already at the target, nodes newer
-// than it, and nodes someone else has cordoned.
+// than it, nodes someone else has cordoned, and nodes another
+// ClusterUpgrade holds.
 func (w *world) nodeFindings(sim simulation) []Finding {
 	var out []Finding
-	var atTarget, newer, newerDesc, cordoned, roomless, holders []string
+	var atTarget, newer, newerDesc, cordoned, elsewhere, elsewhereDesc, roomless, holders []string
 	never := map[string]bool{}
 	for _, name := range sim.neverStarted {
 		never[name] = true
@@ -22,10 +24,10 @@ func (w *world) nodeFindings(sim simulation) []Finding {
 		switch {
 		case class == plan.ClassPending && !n.Ready:
 			out = append(out, Finding{Severity: Blocker, Kind: KindNotReady, Subject: "node " + n.Name, Nodes: []string{n.Name},
-				Message: fmt.Sprintf("NotReady: it is never started while NotReady, and it holds one of the %d slots of maxUnavailable", w.maxUnavailable)})
+				Message: fmt.Sprintf("NotReady: it is never started while NotReady, and it holds a slot of maxUnavailable (%d)", w.maxUnavailable)})
 		case (class == plan.ClassUpgraded || class == plan.ClassSkipped) && !n.Ready:
 			out = append(out, Finding{Severity: Blocker, Kind: KindNotReady, Subject: "node " + n.Name, Nodes: []string{n.Name},
-				Message: fmt.Sprintf("NotReady: it holds one of the %d slots of maxUnavailable while it stays NotReady", w.maxUnavailable)})
+				Message: fmt.Sprintf("NotReady: it holds a slot of maxUnavailable (%d) while it stays NotReady", w.maxUnavailable)})
 		}
 		if class == plan.ClassPending && n.Ready && never[n.Name] {
 			roomless = append(roomless, n.Name)
@@ -40,28 +42,42 @@ func (w *world) nodeFindings(sim simulation) []Finding {
 			newer = append(newer, n.Name)
 			newerDesc = append(newerDesc, fmt.Sprintf("%s (%s)", n.Name, w.nodes[n.Name].Status.NodeInfo.KubeletVersion))
 		case plan.ClassPending:
-			if n.Unschedulable && n.Ready {
+			node := w.nodes[n.Name]
+			state := node.Labels[upgradev1alpha1.NodeStateLabel]
+			switch {
+			case HeldBy(node) != w.cu.Name && HeldBy(node) != "" && state != "" && state != string(upgradev1alpha1.NodeUpgraded):
+				elsewhere = append(elsewhere, n.Name)
+				elsewhereDesc = append(elsewhereDesc, fmt.Sprintf("%s (%s for %s)", n.Name, state, HeldBy(node)))
+			case n.Unschedulable && n.Ready:
 				cordoned = append(cordoned, n.Name)
 			}
 		}
 	}
 	if len(roomless) > 0 && !sim.halted {
-		out = append(out, Finding{Severity: Blocker, Kind: KindBudget, Subject: count(len(roomless), "Ready node"), Nodes: roomless,
-			Message: fmt.Sprintf("never start: the nodes that are unavailable without being in flight (NotReady, failed, or cordoned by someone else: %s) "+
-				"hold all %d slots of maxUnavailable: %s", names(holders), w.maxUnavailable, names(roomless))})
+		out = append(out, Finding{Severity: Blocker, Kind: KindBudget, Subject: fmt.Sprintf("Ready nodes that never start (%d)", len(roomless)),
+			Nodes: roomless, Message: fmt.Sprintf("the nodes that are unavailable without being in flight (NotReady, failed, or cordoned by someone else: %s) "+
+				"hold every slot of maxUnavailable (%d): %s", names(holders), w.maxUnavailable, names(roomless))})
 	}
 	if len(atTarget) > 0 {
-		out = append(out, Finding{Severity: Note, Kind: KindAtTarget, Subject: count(len(atTarget), "node"), Nodes: atTarget,
-			Message: fmt.Sprintf("already report %s: counted upgraded, never touched: %s", w.cu.Spec.TargetVersion, names(atTarget))})
+		out = append(out, Finding{Severity: Note, Kind: KindAtTarget, Nodes: atTarget,
+			Subject: fmt.Sprintf("nodes already at %s (%d)", w.cu.Spec.TargetVersion, len(atTarget)),
+			Message: "counted upgraded, never touched: " + names(atTarget)})
 	}
 	if len(newer) > 0 {
-		out = append(out, Finding{Severity: Note, Kind: KindNewer, Subject: count(len(newer), "node"), Nodes: newer,
-			Message: fmt.Sprintf("report a kubelet newer than %s: skipped, never downgraded: %s", w.cu.Spec.TargetVersion, names(newerDesc))})
+		out = append(out, Finding{Severity: Note, Kind: KindNewer, Nodes: newer,
+			Subject: fmt.Sprintf("nodes newer than %s (%d)", w.cu.Spec.TargetVersion, len(newer)),
+			Message: "skipped, never downgraded: " + names(newerDesc)})
 	}
 	if len(cordoned) > 0 {
-		out = append(out, Finding{Severity: Note, Kind: KindCordoned, Subject: count(len(cordoned), "node"), Nodes: cordoned,
-			Message: "cordoned by someone else: each holds a slot of maxUnavailable already, starts without taking another, " +
+		out = append(out, Finding{Severity: Note, Kind: KindCordoned, Nodes: cordoned,
+			Subject: fmt.Sprintf("nodes cordoned by someone else (%d)", len(cordoned)),
+			Message: "each holds a slot of maxUnavailable already, starts without taking another, " +
 				"and stays cordoned after its upgrade: " + names(cordoned)})
+	}
+	if len(elsewhere) > 0 {
+		out = append(out, Finding{Severity: Note, Kind: KindHeldByOther, Nodes: elsewhere,
+			Subject: fmt.Sprintf("nodes another ClusterUpgrade holds (%d)", len(elsewhere)),
+			Message: "each holds a slot of maxUnavailable until that upgrade is done with it: " + names(elsewhereDesc)})
 	}
 	return out
 }

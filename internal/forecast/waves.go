@@ -41,8 +41,7 @@ type simulation struct {
 // that are done and available only add to a count. TestWavesFollowThePlanner
 // checks the waves against passes over the whole world.
 //
-// wasUnschedulable says, for a node in flight now, whether an admin had
-// cordoned it before nodewave took it.
+// wasUnschedulable says whether a node stays cordoned once upgraded.
 func simulate(in plan.Input, wasUnschedulable func(name string) bool, limit int) simulation {
 	var s simulation
 	in.Paused = false
@@ -99,7 +98,7 @@ func simulate(in plan.Input, wasUnschedulable func(name string) bool, limit int)
 				if !n.Unavailable() {
 					fromQueue++
 				}
-				finish(n, n.Unschedulable)
+				finish(n, wasUnschedulable(name))
 			}
 			queue = queue[fromQueue:] // the planner starts them in order: a prefix
 		}

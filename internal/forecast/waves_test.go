@@ -17,7 +17,7 @@ import (
 
 func TestWaves(t *testing.T) {
 	six := func(opts map[string][]nodeOpt) []corev1.Node {
-		var out []corev1.Node
+		out := make([]corev1.Node, 0, 6)
 		// Listed out of order: the plan order is zone, then name.
 		for _, nz := range [][2]string{{"c-1", "zone-c"}, {"a-2", "zone-a"}, {"b-1", "zone-b"}, {"a-1", "zone-a"}, {"b-2", "zone-b"}, {"a-3", "zone-a"}} {
 			out = append(out, node(nz[0], nz[1], opts[nz[0]]...))
@@ -61,13 +61,32 @@ func TestWaves(t *testing.T) {
 			inFlight: []string{"b-1"},
 			want:     [][]string{{"a-1"}, {"a-2", "a-3"}, {"b-2", "c-1"}},
 			total:    3, maxUnavai: 2},
-		{name: "a node in flight for another ClusterUpgrade is cordoned: it holds a slot, and is pending here",
+		{name: "a node in flight for another ClusterUpgrade is pending here; it holds a slot until it is upgraded",
 			cu: newCU(maxUnavailable(2)),
 			nodes: six(map[string][]nodeOpt{
 				"a-1": {state("other", upgradev1alpha1.NodeUpgrading)},
 			}),
+			want:  [][]string{{"a-1", "a-2"}, {"a-3", "b-1"}, {"b-2", "c-1"}},
+			total: 3, maxUnavai: 2},
+		{name: "a node an admin had cordoned before another ClusterUpgrade took it stays cordoned",
+			cu: newCU(maxUnavailable(2)),
+			nodes: six(map[string][]nodeOpt{
+				"a-1": {state("other", upgradev1alpha1.NodeUpgrading), func(n *corev1.Node) {
+					n.Annotations[upgradev1alpha1.WasUnschedulableAnnotation] = "true"
+				}},
+			}),
 			want:  [][]string{{"a-1", "a-2"}, {"a-3"}, {"b-1"}, {"b-2"}, {"c-1"}},
 			total: 5, maxUnavai: 2},
+		{name: "a node in flight here that an admin had cordoned stays cordoned",
+			cu: newCU(maxUnavailable(2)),
+			nodes: six(map[string][]nodeOpt{
+				"a-1": {state("workers", upgradev1alpha1.NodeVerifying), func(n *corev1.Node) {
+					n.Annotations[upgradev1alpha1.WasUnschedulableAnnotation] = "true"
+				}},
+			}),
+			inFlight: []string{"a-1"},
+			want:     [][]string{{"a-2"}, {"a-3"}, {"b-1"}, {"b-2"}, {"c-1"}},
+			total:    5, maxUnavai: 2},
 		{name: "NotReady, at target and newer nodes are never in a wave",
 			cu: newCU(maxUnavailable(2)),
 			nodes: six(map[string][]nodeOpt{
@@ -132,33 +151,8 @@ func TestWaves(t *testing.T) {
 // starts then; every pending node is either in a wave, once, or never
 // started; and the input is left as it was.
 func TestWavesFollowThePlanner(t *testing.T) {
-	states := []upgradev1alpha1.NodeState{"", "", "", upgradev1alpha1.NodeCordoned, upgradev1alpha1.NodeDraining,
-		upgradev1alpha1.NodeUpgrading, upgradev1alpha1.NodeVerifying, upgradev1alpha1.NodeUpgraded, upgradev1alpha1.NodeFailed}
 	for seed := range 300 {
-		rng := rand.New(rand.NewPCG(uint64(seed), 7))
-		cu := newCU(maxUnavailable(int32(1+rng.IntN(6))), func(cu *upgradev1alpha1.ClusterUpgrade) {
-			cu.Spec.MaxFailedNodes = int32(rng.IntN(3))
-		})
-		var nodes []corev1.Node
-		for i := range 1 + rng.IntN(40) {
-			var opts []nodeOpt
-			if s := states[rng.IntN(len(states))]; s != "" {
-				opts = append(opts, state("workers", s))
-			}
-			if rng.IntN(8) == 0 {
-				opts = append(opts, notReady())
-			}
-			if rng.IntN(8) == 0 {
-				opts = append(opts, cordoned())
-			}
-			switch rng.IntN(8) {
-			case 0:
-				opts = append(opts, kubelet(target))
-			case 1:
-				opts = append(opts, kubelet("v1.38.0"))
-			}
-			nodes = append(nodes, node(fmt.Sprintf("n%02d", i), fmt.Sprintf("zone-%c", 'a'+rng.IntN(3)), opts...))
-		}
+		cu, nodes := randomWorld(rand.New(rand.NewPCG(uint64(seed), 7)))
 		before := make([]corev1.Node, len(nodes))
 		for i := range nodes {
 			nodes[i].DeepCopyInto(&before[i])
@@ -167,72 +161,123 @@ func TestWavesFollowThePlanner(t *testing.T) {
 		if !reflect.DeepEqual(before, nodes) {
 			t.Fatalf("seed %d: Compute modified its input", seed)
 		}
-
 		tv := version.MustParse(target)
 		in := plan.Input{MaxUnavailable: f.MaxUnavailable, MaxFailedNodes: int(cu.Spec.MaxFailedNodes)}
 		for i := range nodes {
 			in.Nodes = append(in.Nodes, PlanNode(&nodes[i], cu.Name, tv))
 		}
-		now := plan.Compute(in)
-		if now.Halted {
+		if now := plan.Compute(in); now.Halted {
 			if len(f.Waves) != 0 {
 				t.Fatalf("seed %d: halted, yet waves %v", seed, waveNodes(f))
 			}
 			continue
 		}
-		if len(now.Start) > 0 && (len(f.Waves) == 0 || !equal(f.Waves[0].Nodes, now.Start)) {
-			t.Fatalf("seed %d: the planner starts %v now, the first wave is %v", seed, now.Start, waveNodes(f))
-		}
-		seen := map[string]int{}
-		for _, w := range f.Waves {
-			for _, n := range w.Nodes {
-				seen[n]++
-			}
-		}
-		for _, n := range f.NeverStarted {
-			seen[n]++
-		}
-		for _, n := range in.Nodes {
-			want := 0
-			if plan.Classify(n) == plan.ClassPending {
-				want = 1
-			}
-			if seen[n.Name] != want {
-				t.Fatalf("seed %d: %s (%s) appears %d times in the waves and never-started, want %d", seed, n.Name, plan.Classify(n), seen[n.Name], want)
-			}
-		}
-		// Replay: finish everything in flight and the wave, then ask again.
-		index := map[string]int{}
-		for i, n := range in.Nodes {
-			index[n.Name] = i
-		}
-		finish := func(names []string) {
-			for _, name := range names {
-				n := &in.Nodes[index[name]]
-				was := n.Unschedulable
-				if plan.Classify(*n) == plan.ClassInFlight {
-					was = nodes[index[name]].Annotations[upgradev1alpha1.WasUnschedulableAnnotation] == "true"
-				}
-				n.State, n.AtTarget, n.Newer, n.Ready, n.Unschedulable = upgradev1alpha1.NodeUpgraded, true, false, true, was
-			}
-		}
-		for _, w := range f.Waves {
-			p := plan.Compute(in)
-			if len(p.Start) == 0 && p.InFlight > 0 {
-				finish(p.InFlightNodes)
-				p = plan.Compute(in)
-			}
-			if !equal(p.Start, w.Nodes) {
-				t.Fatalf("seed %d: wave %d is %v, the planner starts %v", seed, w.Number, w.Nodes, p.Start)
-			}
-			finish(append(p.InFlightNodes, p.Start...))
-			if len(w.Nodes) > f.MaxUnavailable {
-				t.Fatalf("seed %d: wave %d has %d nodes, more than maxUnavailable %d", seed, w.Number, len(w.Nodes), f.MaxUnavailable)
-			}
-		}
+		checkEachPendingNodeOnce(t, seed, f, in)
+		replayWaves(t, seed, f, in, nodes)
 		if !reflect.DeepEqual(waveNodes(f), waveNodes(mustCompute(t, Input{ClusterUpgrade: cu, Nodes: reversed(nodes)}))) {
 			t.Fatalf("seed %d: the waves depend on the order of the nodes", seed)
 		}
+	}
+}
+
+// randomWorld is a ClusterUpgrade "workers" with a random budget and
+// failure limit, and up to 40 nodes in three zones in any state, of this
+// ClusterUpgrade or another, NotReady or cordoned (before or by an
+// upgrade), at, below or above the target.
+func randomWorld(rng *rand.Rand) (*upgradev1alpha1.ClusterUpgrade, []corev1.Node) {
+	states := []upgradev1alpha1.NodeState{"", "", "", upgradev1alpha1.NodeCordoned, upgradev1alpha1.NodeDraining,
+		upgradev1alpha1.NodeUpgrading, upgradev1alpha1.NodeVerifying, upgradev1alpha1.NodeUpgraded, upgradev1alpha1.NodeFailed}
+	cu := newCU(maxUnavailable(int32(1+rng.IntN(6))), func(cu *upgradev1alpha1.ClusterUpgrade) {
+		cu.Spec.MaxFailedNodes = int32(rng.IntN(3))
+	})
+	count := 1 + rng.IntN(40)
+	nodes := make([]corev1.Node, 0, count)
+	for i := range count {
+		var opts []nodeOpt
+		if s := states[rng.IntN(len(states))]; s != "" {
+			opts = append(opts, state([]string{"workers", "workers", "other"}[rng.IntN(3)], s))
+		}
+		if rng.IntN(8) == 0 {
+			opts = append(opts, notReady())
+		}
+		if rng.IntN(8) == 0 {
+			opts = append(opts, cordoned())
+		}
+		if rng.IntN(6) == 0 {
+			opts = append(opts, func(n *corev1.Node) {
+				if n.Annotations == nil {
+					n.Annotations = map[string]string{}
+				}
+				n.Annotations[upgradev1alpha1.WasUnschedulableAnnotation] = "true"
+			})
+		}
+		switch rng.IntN(8) {
+		case 0:
+			opts = append(opts, kubelet(target))
+		case 1:
+			opts = append(opts, kubelet("v1.38.0"))
+		}
+		nodes = append(nodes, node(fmt.Sprintf("n%02d", i), fmt.Sprintf("zone-%c", 'a'+rng.IntN(3)), opts...))
+	}
+	return cu, nodes
+}
+
+// checkEachPendingNodeOnce checks that every pending node is in exactly
+// one wave or never started, and no other node is in either.
+func checkEachPendingNodeOnce(t *testing.T, seed int, f Forecast, in plan.Input) {
+	t.Helper()
+	seen := map[string]int{}
+	for _, w := range f.Waves {
+		for _, n := range w.Nodes {
+			seen[n]++
+		}
+	}
+	for _, n := range f.NeverStarted {
+		seen[n]++
+	}
+	for _, n := range in.Nodes {
+		want := 0
+		if plan.Classify(n) == plan.ClassPending {
+			want = 1
+		}
+		if seen[n.Name] != want {
+			t.Fatalf("seed %d: %s (%s) appears %d times in the waves and never-started, want %d", seed, n.Name, plan.Classify(n), seen[n.Name], want)
+		}
+	}
+}
+
+// replayWaves plays the waves on the whole world with the planner: each
+// pass must start exactly the next wave; then everything in flight and
+// the wave finish, cordoned again only if an admin had cordoned them.
+func replayWaves(t *testing.T, seed int, f Forecast, in plan.Input, nodes []corev1.Node) {
+	t.Helper()
+	index := map[string]int{}
+	for i, n := range in.Nodes {
+		index[n.Name] = i
+	}
+	finish := func(names []string) {
+		for _, name := range names {
+			n, raw := &in.Nodes[index[name]], nodes[index[name]]
+			stays := n.Unschedulable
+			if s := raw.Labels[upgradev1alpha1.NodeStateLabel]; s != "" && s != string(upgradev1alpha1.NodeUpgraded) {
+				stays = raw.Annotations[upgradev1alpha1.WasUnschedulableAnnotation] == "true"
+			}
+			n.State, n.AtTarget, n.Newer, n.Ready, n.Unschedulable = upgradev1alpha1.NodeUpgraded, true, false, true, stays
+		}
+	}
+	for _, w := range f.Waves {
+		p := plan.Compute(in)
+		if len(p.Start) == 0 && p.InFlight > 0 {
+			finish(p.InFlightNodes)
+			p = plan.Compute(in)
+		}
+		if !equal(p.Start, w.Nodes) {
+			t.Fatalf("seed %d: wave %d is %v, the planner starts %v", seed, w.Number, w.Nodes, p.Start)
+		}
+		if len(w.Nodes) > f.MaxUnavailable {
+			t.Fatalf("seed %d: wave %d has %d nodes, more than maxUnavailable %d", seed, w.Number, len(w.Nodes), f.MaxUnavailable)
+		}
+		finish(append(p.InFlightNodes, p.Start...))
 	}
 }
 

@@ -1,0 +1,365 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+	"github.com/nodewave/nodewave/cmd/kubectl-nodewave/internal/cli"
+)
+
+// now is the plugin's clock in the suite; the nodes' state-since
+// annotations are set relative to it.
+var now = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+
+// result is what one run of the plugin printed and returned.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// plugin runs kubectl-nodewave in-process with the suite's kubeconfig.
+func plugin(args ...string) result {
+	var out, errOut bytes.Buffer
+	code := cli.Main(append([]string{"--kubeconfig", kubeconfig}, args...), cli.Options{
+		Streams: genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
+		Now:     func() time.Time { return now },
+	})
+	return result{stdout: out.String(), stderr: errOut.String(), code: code}
+}
+
+// expectGolden compares got with testdata/name, or rewrites it with -update.
+func expectGolden(name, got string) {
+	GinkgoHelper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		Expect(os.WriteFile(path, []byte(got), 0o644)).To(Succeed())
+		return
+	}
+	want, err := os.ReadFile(path)
+	Expect(err).NotTo(HaveOccurred(), "run with -update to create %s", path)
+	Expect(got).To(Equal(string(want)), "%s differs; run go test ./cmd/kubectl-nodewave -update and review the diff", path)
+}
+
+// worker creates a Ready worker at kubelet in zone with 4 CPU and 8Gi,
+// then lets opts change it (labels, cordon, conditions).
+func worker(ctx context.Context, name, zone, kubelet string, opts ...func(*corev1.Node)) {
+	GinkgoHelper()
+	n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name,
+		Labels: map[string]string{upgradev1alpha1.ZoneLabel: zone}, Annotations: map[string]string{}}}
+	n.Status = corev1.NodeStatus{
+		NodeInfo:    corev1.NodeSystemInfo{KubeletVersion: kubelet},
+		Conditions:  []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(now.Add(-time.Hour))}},
+		Allocatable: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("4"), corev1.ResourceMemory: resource.MustParse("8Gi")},
+		Capacity:    corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("4"), corev1.ResourceMemory: resource.MustParse("8Gi")},
+	}
+	for _, o := range opts {
+		o(n)
+	}
+	status := n.Status
+	Expect(env.Client.Create(ctx, n)).To(Succeed())
+	n.Status = status
+	Expect(env.Client.Status().Update(ctx, n)).To(Succeed())
+}
+
+// held puts the node in state for the ClusterUpgrade "workers", entered
+// `ago` before now.
+func held(state upgradev1alpha1.NodeState, ago time.Duration) func(*corev1.Node) {
+	return func(n *corev1.Node) {
+		n.Labels[upgradev1alpha1.NodeStateLabel] = string(state)
+		n.Annotations[upgradev1alpha1.ClusterUpgradeAnnotation] = "workers"
+		n.Annotations[upgradev1alpha1.StateSinceAnnotation] = now.Add(-ago).Format(time.RFC3339)
+		n.Spec.Unschedulable = state != upgradev1alpha1.NodeUpgraded
+	}
+}
+
+// workload creates a Running pod in shop on node, owned by a controller
+// of kind (none when kind is ""), requesting cpu and memory.
+func workload(ctx context.Context, name, node, kind, app, cpu, mem string, opts ...func(*corev1.Pod)) {
+	GinkgoHelper()
+	p := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: name, Labels: map[string]string{"app": app}},
+		Spec: corev1.PodSpec{NodeName: node, Containers: []corev1.Container{{Name: "c", Image: "example.com/" + app + ":v1",
+			Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
+				corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse(mem)}}}}},
+	}
+	if kind != "" {
+		p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: kind, Name: app,
+			UID: "00000000-0000-0000-0000-000000000001", Controller: ptr.To(true)}}
+	}
+	for _, o := range opts {
+		o(p)
+	}
+	Expect(env.Client.Create(ctx, p)).To(Succeed())
+	p.Status.Phase = corev1.PodRunning
+	Expect(env.Client.Status().Update(ctx, p)).To(Succeed())
+}
+
+// theCluster is the world of the suite: seven workers in three zones and
+// a control-plane node; a ClusterUpgrade "workers" (Concurrent, 3 at a
+// time) with one node upgraded and one draining; a web Deployment whose
+// PodDisruptionBudget allows no disruption; a database, a cache with
+// emptyDir, a pod without a controller, a DaemonSet's pod.
+func theCluster(ctx context.Context) {
+	worker(ctx, "worker-a-1", "zone-a", "v1.37.2", held(upgradev1alpha1.NodeUpgraded, 10*time.Minute))
+	worker(ctx, "worker-a-2", "zone-a", "v1.36.3", held(upgradev1alpha1.NodeDraining, 2*time.Minute))
+	worker(ctx, "worker-a-3", "zone-a", "v1.36.3")
+	worker(ctx, "worker-b-1", "zone-b", "v1.36.3")
+	worker(ctx, "worker-b-2", "zone-b", "v1.36.3", func(n *corev1.Node) {
+		n.Status.Conditions[0].Status = corev1.ConditionUnknown
+	})
+	worker(ctx, "worker-c-1", "zone-c", "v1.36.3")
+	worker(ctx, "worker-c-2", "zone-c", "v1.38.0")
+	worker(ctx, "control-plane-1", "zone-a", "v1.37.2", func(n *corev1.Node) {
+		n.Labels[upgradev1alpha1.ControlPlaneLabel] = ""
+	})
+
+	Expect(env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop"}})).To(Succeed())
+	workload(ctx, "web-1", "worker-a-2", "ReplicaSet", "web", "1", "1Gi")
+	workload(ctx, "web-2", "worker-b-1", "ReplicaSet", "web", "1", "1Gi")
+	workload(ctx, "web-3", "worker-c-1", "ReplicaSet", "web", "1", "1Gi")
+	workload(ctx, "db-0", "worker-a-3", "StatefulSet", "db", "3", "6Gi")
+	workload(ctx, "cache", "worker-b-1", "ReplicaSet", "cache", "500m", "2Gi", func(p *corev1.Pod) {
+		p.Spec.Volumes = []corev1.Volume{{Name: "scratch", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
+	})
+	workload(ctx, "debug", "worker-c-1", "", "debug", "100m", "64Mi")
+	workload(ctx, "agent-b1", "worker-b-1", "DaemonSet", "agent", "100m", "128Mi")
+	labels := map[string]string{"app": "agent"}
+	Expect(env.Client.Create(ctx, &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "agent"},
+		Spec: appsv1.DaemonSetSpec{Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "example.com/agent:v1"}}}}}})).To(Succeed())
+
+	web := &policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web"},
+		Spec: policyv1.PodDisruptionBudgetSpec{MinAvailable: ptr.To(intstr.FromInt32(3)),
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}}}
+	Expect(env.Client.Create(ctx, web)).To(Succeed())
+	web.Status = policyv1.PodDisruptionBudgetStatus{ObservedGeneration: web.Generation, DisruptionsAllowed: 0,
+		CurrentHealthy: 3, DesiredHealthy: 3, ExpectedPods: 3}
+	Expect(env.Client.Status().Update(ctx, web)).To(Succeed())
+
+	cu := &upgradev1alpha1.ClusterUpgrade{
+		ObjectMeta: metav1.ObjectMeta{Name: "workers"},
+		Spec: upgradev1alpha1.ClusterUpgradeSpec{TargetVersion: "v1.37.2",
+			Strategy: upgradev1alpha1.UpgradeStrategy{Type: upgradev1alpha1.ConcurrentStrategy, MaxUnavailable: ptr.To(intstr.FromInt32(3))},
+			Upgrade:  upgradev1alpha1.NodeUpgradeSpec{Type: upgradev1alpha1.ExternalUpgrade}},
+	}
+	Expect(env.Client.Create(ctx, cu)).To(Succeed())
+	cu.Status = upgradev1alpha1.ClusterUpgradeStatus{ObservedGeneration: cu.Generation, Phase: upgradev1alpha1.PhaseProgressing,
+		TotalNodes: 7, UpgradedNodes: 1, UpgradingNodes: 1, PendingNodes: 4, SkippedNodes: 1,
+		InProgress: []upgradev1alpha1.NodeProgress{{Name: "worker-a-2", State: upgradev1alpha1.NodeDraining,
+			Since: ptr.To(metav1.NewTime(now.Add(-2 * time.Minute))), Message: "1 pod blocked by PodDisruptionBudget shop/web"}}}
+	Expect(env.Client.Status().Update(ctx, cu)).To(Succeed())
+}
+
+var _ = Describe("kubectl nodewave", Ordered, func() {
+	BeforeAll(func(ctx SpecContext) { theCluster(ctx) })
+
+	Describe("status", func() {
+		It("shows each selected node in plan order with its state, kubelet, age and message, and a summary", func() {
+			r := plugin("status", "workers")
+			Expect(r.code).To(Equal(0), r.stderr)
+			expectGolden("status.golden", r.stdout)
+		})
+
+		It("adds READY, CORDONED and TARGET with -o wide", func() {
+			r := plugin("status", "workers", "-o", "wide")
+			Expect(r.code).To(Equal(0), r.stderr)
+			expectGolden("status-wide.golden", r.stdout)
+		})
+
+		It("prints JSON with -o json", func() {
+			r := plugin("status", "workers", "-o", "json")
+			Expect(r.code).To(Equal(0), r.stderr)
+			var got struct {
+				Phase    string `json:"phase"`
+				Total    int    `json:"total"`
+				InFlight int    `json:"inFlight"`
+				Nodes    []struct {
+					Node, State, Message string
+					Since                *time.Time
+				} `json:"nodes"`
+			}
+			Expect(json.Unmarshal([]byte(r.stdout), &got)).To(Succeed())
+			Expect(got.Phase).To(Equal("Progressing"))
+			Expect(got.Total).To(Equal(7), "the control-plane node is not selected")
+			Expect(got.InFlight).To(Equal(1))
+			Expect(got.Nodes[1].Node).To(Equal("worker-a-2"))
+			Expect(got.Nodes[1].State).To(Equal("draining"))
+			Expect(got.Nodes[1].Message).To(Equal("1 pod blocked by PodDisruptionBudget shop/web"))
+			Expect(got.Nodes[1].Since).To(HaveValue(BeTemporally("==", now.Add(-2*time.Minute))))
+		})
+
+		It("fails, naming it, for a ClusterUpgrade that does not exist", func() {
+			r := plugin("status", "nope")
+			Expect(r.code).To(Equal(cli.ExitError))
+			Expect(r.stderr).To(Equal("error: ClusterUpgrade \"nope\" not found (for one not applied yet, use plan -f FILE)\n"))
+			Expect(r.stdout).To(BeEmpty())
+		})
+
+		It("refuses an unknown output format", func() {
+			r := plugin("status", "workers", "-o", "yaml")
+			Expect(r.code).To(Equal(cli.ExitError))
+			Expect(r.stderr).To(ContainSubstring(`--output must be wide or json, not "yaml"`))
+		})
+	})
+
+	Describe("plan", func() {
+		It("foresees the waves and blockers of an applied ClusterUpgrade", func() {
+			r := plugin("plan", "workers")
+			Expect(r.code).To(Equal(0), "blockers are warnings: %s", r.stderr)
+			expectGolden("plan.golden", r.stdout)
+		})
+
+		It("foresees one from a file, admitted by a server-side dry run, and sees it would wait for the applied one", func() {
+			r := plugin("plan", "-f", filepath.Join("testdata", "clusterupgrade.yaml"))
+			Expect(r.code).To(Equal(0), r.stderr)
+			Expect(r.stderr).To(BeEmpty())
+			expectGolden("plan-file.golden", r.stdout)
+		})
+
+		It("lists the waves as JSON, as the planner starts them", func() {
+			r := plugin("plan", "workers", "-o", "json")
+			Expect(r.code).To(Equal(0), r.stderr)
+			var got struct {
+				InFlightNodes []string `json:"inFlightNodes"`
+				Waves         []struct {
+					Nodes []string `json:"nodes"`
+				} `json:"waves"`
+				NeverStarted []string `json:"neverStarted"`
+				Findings     []struct{ Severity, Kind, Subject string }
+			}
+			Expect(json.Unmarshal([]byte(r.stdout), &got)).To(Succeed())
+			Expect(got.InFlightNodes).To(Equal([]string{"worker-a-2"}))
+			// worker-a-2 in flight and worker-b-2 NotReady hold two of the
+			// three slots: one node starts now; then two at a time.
+			Expect(got.Waves).To(HaveLen(2))
+			Expect(got.Waves[0].Nodes).To(Equal([]string{"worker-a-3"}))
+			Expect(got.Waves[1].Nodes).To(Equal([]string{"worker-b-1", "worker-c-1"}))
+			Expect(got.NeverStarted).To(Equal([]string{"worker-b-2"}))
+			var blockers []string
+			for _, f := range got.Findings {
+				if f.Severity == "Blocker" {
+					blockers = append(blockers, f.Kind+" "+f.Subject)
+				}
+			}
+			Expect(blockers).To(Equal([]string{
+				"PodDisruptionBudget PodDisruptionBudget shop/web",
+				"Pod pod shop/debug on node worker-c-1",
+				"NotReady node worker-b-2",
+			}))
+		})
+
+		It("exits 2 with --fail-on-blockers when there are blockers, after printing the plan", func() {
+			r := plugin("plan", "workers", "--fail-on-blockers")
+			Expect(r.code).To(Equal(cli.ExitBlockers))
+			Expect(r.stderr).To(Equal("error: the plan has blockers (3)\n"))
+			Expect(r.stdout).To(ContainSubstring("Blockers (3):"))
+		})
+
+		It("exits 0 with --fail-on-blockers when there are none", func() {
+			r := plugin("plan", "-f", writeFile("control-plane.yaml", `apiVersion: upgrade.nodewave.io/v1alpha1
+kind: ClusterUpgrade
+metadata: {name: control-plane}
+spec:
+  targetVersion: v1.37.2
+  nodeSelector: {matchLabels: {node-role.kubernetes.io/control-plane: ""}}
+  upgrade: {type: External}
+`), "--fail-on-blockers")
+			Expect(r.code).To(Equal(0), r.stderr)
+			Expect(r.stdout).To(ContainSubstring("Blockers: none foreseen"))
+			Expect(r.stdout).To(ContainSubstring("nodes already at v1.37.2 (1): counted upgraded, never touched: control-plane-1"))
+		})
+
+		It("foresees the controller's own stops: no node selected, a target newer than the API server", func() {
+			r := plugin("plan", "-f", writeFile("none.yaml", `apiVersion: upgrade.nodewave.io/v1alpha1
+kind: ClusterUpgrade
+metadata: {name: none}
+spec:
+  targetVersion: v1.37.2
+  nodeSelector: {matchLabels: {pool: none}}
+  upgrade: {type: External}
+`), "--fail-on-blockers")
+			Expect(r.code).To(Equal(cli.ExitBlockers))
+			Expect(r.stdout).To(ContainSubstring(`ClusterUpgrade none: spec.nodeSelector matches no node (selector "pool=none")`))
+
+			r = plugin("plan", "-f", writeFile("skew.yaml", `apiVersion: upgrade.nodewave.io/v1alpha1
+kind: ClusterUpgrade
+metadata: {name: skew}
+spec:
+  targetVersion: v1.38.0
+  nodeSelector: {matchLabels: {node-role.kubernetes.io/control-plane: ""}}
+  upgrade: {type: External}
+`), "--fail-on-blockers")
+			Expect(r.code).To(Equal(cli.ExitBlockers))
+			Expect(r.stdout).To(ContainSubstring("ClusterUpgrade skew: targetVersion v1.38.0 is newer than the API server (v1.37.2)"))
+		})
+
+		It("fails on a ClusterUpgrade the API server refuses, naming the field", func() {
+			file := writeFile("bad.yaml", `apiVersion: upgrade.nodewave.io/v1alpha1
+kind: ClusterUpgrade
+metadata: {name: bad}
+spec:
+  targetVersion: v1.37.2
+  strategy: {type: Concurrent, maxUnavailable: "0%"}
+  upgrade: {type: External}
+`)
+			r := plugin("plan", "-f", file)
+			Expect(r.code).To(Equal(cli.ExitError))
+			Expect(r.stderr).To(ContainSubstring("the API server refuses it"))
+			Expect(r.stderr).To(ContainSubstring("spec.strategy.maxUnavailable"))
+			Expect(r.stdout).To(BeEmpty())
+		})
+
+		It("forecasts a change to an applied ClusterUpgrade as an update: no conflict with itself", func() {
+			file := writeFile("change.yaml", `apiVersion: upgrade.nodewave.io/v1alpha1
+kind: ClusterUpgrade
+metadata: {name: workers}
+spec:
+  targetVersion: v1.37.2
+  strategy: {type: Concurrent, maxUnavailable: 1}
+  drain: {force: true}
+  upgrade: {type: External}
+`)
+			r := plugin("plan", "-f", file, "-o", "json")
+			Expect(r.code).To(Equal(0), r.stderr)
+			Expect(r.stdout).NotTo(ContainSubstring(`"Conflict"`))
+			Expect(r.stdout).NotTo(ContainSubstring("shop/debug"), "drain.force lets the pod without a controller go")
+			Expect(r.stdout).To(ContainSubstring(`"maxUnavailable": 1,`))
+
+			cu := &upgradev1alpha1.ClusterUpgrade{}
+			Expect(env.Client.Get(context.Background(), client.ObjectKey{Name: "workers"}, cu)).To(Succeed())
+			Expect(cu.Spec.Strategy.MaxUnavailable.IntValue()).To(Equal(3), "a dry run changes nothing")
+		})
+
+		It("refuses a NAME and -f together, and neither", func() {
+			Expect(plugin("plan").stderr).To(ContainSubstring("plan takes one ClusterUpgrade: a NAME, or -f FILE"))
+			Expect(plugin("plan", "workers", "-f", "x.yaml").stderr).To(ContainSubstring("plan takes a NAME or -f FILE, not both"))
+		})
+	})
+})
+
+// writeFile writes data to a fresh temporary file and returns its path.
+func writeFile(name, data string) string {
+	GinkgoHelper()
+	path := filepath.Join(GinkgoT().TempDir(), name)
+	Expect(os.WriteFile(path, []byte(data), 0o600)).To(Succeed())
+	return path
+}
