@@ -26,7 +26,8 @@ func printPlan(w io.Writer, f forecast.Forecast, source string, wide bool) error
 		f.Pending, f.InFlight, f.Upgraded, f.Failed, f.Skipped)
 	b.WriteString("Order: zone by zone (nodes without a zone first), then by name\n")
 	if len(f.InFlightNodes) > 0 {
-		fmt.Fprintf(&b, "In flight now, finishing before the first wave: %s\n", nameList(f.InFlightNodes, wide))
+		fmt.Fprintf(&b, "In flight now: %s (wave 1 takes the slots they leave free, or starts when they finish)\n",
+			nameList(f.InFlightNodes, wide))
 	}
 	b.WriteString("\n")
 	if _, err := io.WriteString(w, b.String()); err != nil {
