@@ -30,21 +30,36 @@ const (
 
 // The kinds of finding.
 const (
-	KindInvalidSpec         = "InvalidSpec"
-	KindNoNodes             = "NoNodes"
-	KindVersionSkew         = "VersionSkew"
-	KindConflict            = "Conflict"
-	KindHalted              = "Halted"
+	// KindNoNodes: the selector matches no node (the controller stalls, NoNodes).
+	KindNoNodes = "NoNodes"
+	// KindVersionSkew: the target is newer than the API server (VersionSkew).
+	KindVersionSkew = "VersionSkew"
+	// KindConflict: an older unfinished ClusterUpgrade shares nodes (Conflict).
+	KindConflict = "Conflict"
+	// KindHalted: more nodes failed than maxFailedNodes; nothing starts.
+	KindHalted = "Halted"
+	// KindPodDisruptionBudget: a budget allows no disruption now, or a pod
+	// is selected by more than one budget.
 	KindPodDisruptionBudget = "PodDisruptionBudget"
-	KindPod                 = "Pod"
-	KindNotReady            = "NotReady"
-	KindBudget              = "Budget"
-	KindCapacity            = "Capacity"
-	KindPaused              = "Paused"
-	KindAtTarget            = "AtTarget"
-	KindNewer               = "Newer"
-	KindCordoned            = "Cordoned"
-	KindHeldByOther         = "HeldByOther"
+	// KindPod: the drain options keep a pod, so its node cannot drain.
+	KindPod = "Pod"
+	// KindNotReady: a NotReady node: never started, and it holds a slot.
+	KindNotReady = "NotReady"
+	// KindBudget: Ready nodes never start, the budget being held by nodes
+	// that are not in flight.
+	KindBudget = "Budget"
+	// KindCapacity: the room check of one resource.
+	KindCapacity = "Capacity"
+	// KindPaused: spec.paused.
+	KindPaused = "Paused"
+	// KindAtTarget: nodes already at the target, never touched.
+	KindAtTarget = "AtTarget"
+	// KindNewer: nodes newer than the target, skipped.
+	KindNewer = "Newer"
+	// KindCordoned: nodes someone else cordoned; they stay cordoned.
+	KindCordoned = "Cordoned"
+	// KindHeldByOther: nodes another ClusterUpgrade has in flight.
+	KindHeldByOther = "HeldByOther"
 )
 
 // Finding is one thing the forecast foresees.

@@ -72,7 +72,14 @@ func budgetLine(f forecast.Forecast) string {
 // printWaves writes the waves as a table and says how many there are.
 func printWaves(w io.Writer, f forecast.Forecast, wide bool) error {
 	if f.TotalWaves == 0 {
-		_, err := io.WriteString(w, "No wave: no node can start.\n")
+		msg := "No wave: no node can start (see the blockers).\n"
+		switch {
+		case f.Pending == 0 && f.InFlight == 0:
+			msg = "No wave: every selected node is done.\n"
+		case len(f.NeverStarted) == 0:
+			msg = "No wave: nothing is left to start beyond the nodes in flight.\n"
+		}
+		_, err := io.WriteString(w, msg)
 		return err
 	}
 	rows := []string{"WAVE\tNODES\tZONES\tNAMES"}
