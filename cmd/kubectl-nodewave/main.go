@@ -13,6 +13,7 @@ package main
 import (
 	"os"
 	"time"
+	_ "time/tzdata" // spec.window's time zones, as the manager reads them
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 

@@ -354,3 +354,47 @@ func TestBlockersComeFirst(t *testing.T) {
 		t.Fatalf("Blockers() = %d, findings %+v", f.Blockers(), f.Findings)
 	}
 }
+
+func TestWindowFindings(t *testing.T) {
+	// t0 is Thursday 2026-11-26 12:00 UTC.
+	window := func(start, end, zone string) cuOpt {
+		return func(cu *upgradev1alpha1.ClusterUpgrade) {
+			cu.Spec.Window = &upgradev1alpha1.MaintenanceWindow{Start: start, End: end, TimeZone: zone}
+		}
+	}
+	for _, tc := range []struct {
+		name     string
+		cu       *upgradev1alpha1.ClusterUpgrade
+		nodes    []corev1.Node
+		severity Severity
+		message  string
+	}{
+		{name: "no window", cu: newCU(), nodes: threeZones(nil)},
+		{name: "closed now: when it opens", cu: newCU(window("22:00", "04:00", "Europe/Berlin")), nodes: threeZones(nil), severity: Note,
+			message: "spec.window is closed now: nothing new starts until it opens at 2026-11-26T21:00:00Z (nodes in flight finish)"},
+		{name: "open now: until when", cu: newCU(window("09:00", "17:00", "UTC")), nodes: threeZones(nil), severity: Note,
+			message: "spec.window is open until 2026-11-26T17:00:00Z; nodes start only while it is open, so the waves may span several windows"},
+		{name: "closed, but nothing is left to start", cu: newCU(window("22:00", "04:00", "UTC")),
+			nodes: threeZones(map[string][]nodeOpt{"a-1": {kubelet(target)}, "a-2": {kubelet(target)}, "b-1": {kubelet(target)},
+				"b-2": {kubelet(target)}, "c-1": {kubelet(target)}})},
+		{name: "a time zone nobody knows", cu: newCU(window("22:00", "04:00", "Mars/Olympus_Mons")), nodes: threeZones(nil), severity: Blocker,
+			message: "InvalidWindow"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := mustCompute(t, Input{ClusterUpgrade: tc.cu, Nodes: tc.nodes, Now: t0})
+			got := findingsOf(f, KindWindow)
+			if tc.message == "" {
+				if len(got) != 0 {
+					t.Fatalf("window findings = %+v, want none", got)
+				}
+				return
+			}
+			if len(got) != 1 || got[0].Severity != tc.severity || !strings.Contains(got[0].Message, tc.message) {
+				t.Fatalf("window findings = %+v, want one %s saying %q", got, tc.severity, tc.message)
+			}
+			if len(f.Waves) == 0 && tc.severity == Note {
+				t.Fatalf("a closed window must not empty the waves: %+v", f)
+			}
+		})
+	}
+}

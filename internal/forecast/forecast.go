@@ -52,6 +52,9 @@ const (
 	KindCapacity = "Capacity"
 	// KindPaused: spec.paused.
 	KindPaused = "Paused"
+	// KindWindow: spec.window cannot be read (a blocker), or is closed or
+	// open now (a note).
+	KindWindow = "Window"
 	// KindAtTarget: nodes already at the target, never touched.
 	KindAtTarget = "AtTarget"
 	// KindNewer: nodes newer than the target, skipped.

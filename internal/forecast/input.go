@@ -1,6 +1,8 @@
 package forecast
 
 import (
+	"time"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -34,6 +36,8 @@ type Input struct {
 	// ServerVersion is the API server's version (its gitVersion), for the
 	// version-skew check; "" skips the check.
 	ServerVersion string
+	// Now is the time the maintenance window is judged at; zero skips it.
+	Now time.Time
 	// Waves is how many waves Forecast.Waves lists; 0 lists them all.
 	// TotalWaves counts them all either way.
 	Waves int

@@ -2,19 +2,22 @@ package forecast
 
 import (
 	"fmt"
+	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 	"github.com/nodewave/nodewave/internal/plan"
 	"github.com/nodewave/nodewave/internal/version"
+	"github.com/nodewave/nodewave/internal/window"
 )
 
 // preflight foresees what would stop the controller before it touches a
 // node (the checks it reports as Stalled) and what holds the whole
 // upgrade: no node selected, a target newer than the API server, an
 // older unfinished ClusterUpgrade on the same nodes, too many failures
-// already, spec.paused.
+// already, a maintenance window that cannot be read or is closed now,
+// spec.paused.
 func (w *world) preflight(in Input, now plan.Plan) []Finding {
 	var out []Finding
 	cu := w.cu
@@ -34,6 +37,7 @@ func (w *world) preflight(in Input, now plan.Plan) []Finding {
 				"(remove their %s label) or the spec changes: %s",
 				count(now.Failed, "node"), cu.Spec.MaxFailedNodes, upgradev1alpha1.NodeStateLabel, names(now.FailedNodes))})
 	}
+	out = append(out, w.maintenanceWindow(in.Now, now)...)
 	if cu.Spec.Paused {
 		out = append(out, Finding{Severity: Note, Kind: KindPaused, Subject: subject,
 			Message: "spec.paused is true: nothing starts until it is false; the waves are what happens then"})
@@ -109,4 +113,26 @@ func olderThan(a, b *upgradev1alpha1.ClusterUpgrade) bool {
 		return a.CreationTimestamp.Before(&b.CreationTimestamp)
 	}
 	return a.Name < b.Name
+}
+
+// maintenanceWindow foresees spec.window at now: one that cannot be read
+// holds every new start (InvalidWindow); one that is closed while nodes
+// wait holds them until it opens. The waves ignore the window: they are
+// the order in which nodes start while it is open.
+func (w *world) maintenanceWindow(now time.Time, p plan.Plan) []Finding {
+	subject := "ClusterUpgrade " + w.cu.Name
+	win, err := window.Parse(w.cu.Spec.Window)
+	switch {
+	case err != nil:
+		return []Finding{{Severity: Blocker, Kind: KindWindow, Subject: subject,
+			Message: err.Error() + ": the upgrade stalls with reason InvalidWindow and nothing new starts"}}
+	case win == nil || now.IsZero() || p.Pending == 0 || p.Halted:
+		return nil
+	case win.Open(now):
+		return []Finding{{Severity: Note, Kind: KindWindow, Subject: subject,
+			Message: fmt.Sprintf("spec.window is open until %s; nodes start only while it is open, so the waves may span several windows",
+				win.ClosesAt(now).Format(time.RFC3339))}}
+	}
+	return []Finding{{Severity: Note, Kind: KindWindow, Subject: subject, Message: fmt.Sprintf(
+		"spec.window is closed now: nothing new starts until it opens at %s (nodes in flight finish)", win.NextOpen(now).Format(time.RFC3339))}}
 }

@@ -105,7 +105,7 @@ func runPlan(ctx context.Context, g *gatherer, o Options, pf planFlags, args []s
 	if err != nil {
 		return forecast.Forecast{}, "", err
 	}
-	in.Waves = pf.waves
+	in.Waves, in.Now = pf.waves, o.Now()
 	f, err := forecast.Compute(in)
 	return f, source, err
 }
