@@ -30,6 +30,7 @@ import (
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 	"github.com/nodewave/nodewave/internal/drain"
+	"github.com/nodewave/nodewave/internal/metrics"
 	"github.com/nodewave/nodewave/internal/nodeupgrade"
 	"github.com/nodewave/nodewave/internal/plan"
 )
@@ -79,6 +80,9 @@ type ClusterUpgradeReconciler struct {
 func (r *ClusterUpgradeReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	cu := &upgradev1alpha1.ClusterUpgrade{}
 	if err := r.Get(ctx, req.NamespacedName, cu); err != nil {
+		if apierrors.IsNotFound(err) {
+			metrics.ClusterUpgrades.Delete(req.Name) // gone without its finalizer
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !cu.DeletionTimestamp.IsZero() {
@@ -92,6 +96,7 @@ func (r *ClusterUpgradeReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 
 	before := cu.DeepCopy()
 	result, err := r.reconcile(ctx, cu)
+	recordStatusMetrics(cu)
 	// One status write per pass, whatever happened above.
 	if !equality.Semantic.DeepEqual(before.Status, cu.Status) {
 		if perr := r.Status().Patch(ctx, cu, client.MergeFrom(before)); perr != nil && !apierrors.IsNotFound(perr) {
@@ -172,7 +177,7 @@ func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1a
 	if hold != nil && (!p.Done || p.Failed > 0) {
 		log.V(1).Info("holding: nothing new starts", "reason", hold.reason, "message", hold.message)
 		setHeldStatus(cu, s, p, hold)
-		recordNodeMetrics(cu.Name, p)
+		recordNodeMetrics(s, p)
 		return ctrl.Result{RequeueAfter: minRequeue(minRequeue(requeue, hold.requeueAfter), s.windowRequeue(p))}, nil
 	}
 	for _, name := range p.Start {
@@ -190,7 +195,7 @@ func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1a
 		p = plan.Compute(s.planInput()) // the counts after the starts
 	}
 	setProgressStatus(cu, s, p, s.now)
-	recordNodeMetrics(cu.Name, p)
+	recordNodeMetrics(s, p)
 	return ctrl.Result{RequeueAfter: minRequeue(requeue, s.windowRequeue(p))}, nil
 }
 

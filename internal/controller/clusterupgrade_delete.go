@@ -49,7 +49,7 @@ func (r *ClusterUpgradeReconciler) reconcileDelete(ctx context.Context, cu *upgr
 		client.PropagationPolicy("Background")); err != nil {
 		return err
 	}
-	metrics.Nodes.DeletePartialMatch(map[string]string{"cluster_upgrade": cu.Name})
+	metrics.ClusterUpgrades.Delete(cu.Name)
 	r.dryRuns.forget(cu.UID)
 	controllerutil.RemoveFinalizer(cu, upgradev1alpha1.Finalizer)
 	return r.Update(ctx, cu)

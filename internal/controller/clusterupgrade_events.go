@@ -4,9 +4,6 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
-
-	"github.com/nodewave/nodewave/internal/metrics"
-	"github.com/nodewave/nodewave/internal/plan"
 )
 
 // nodeEvent records one node transition twice, so both `kubectl describe
@@ -20,13 +17,4 @@ func (r *ClusterUpgradeReconciler) nodeEvent(s *scope, n *corev1.Node, eventType
 	note := fmt.Sprintf(format, args...)
 	r.Recorder.Eventf(n, s.cu, eventType, reason, action, "%s", note)
 	r.Recorder.Eventf(s.cu, n, eventType, reason, action, "%s", note)
-}
-
-// recordNodeMetrics publishes the node counts of one ClusterUpgrade.
-func recordNodeMetrics(cuName string, p plan.Plan) {
-	for state, count := range map[string]int{
-		"pending": p.Pending, "inFlight": p.InFlight, "upgraded": p.Upgraded, "failed": p.Failed, "skipped": p.Skipped,
-	} {
-		metrics.Nodes.WithLabelValues(cuName, state).Set(float64(count))
-	}
 }

@@ -113,7 +113,7 @@ func (r *ClusterUpgradeReconciler) advanceNode(ctx context.Context, s *scope, n 
 func (r *ClusterUpgradeReconciler) stepDrain(ctx context.Context, s *scope, n *corev1.Node) (bool, time.Duration, error) {
 	spec := s.cu.Spec.Drain
 	since := stateSince(n, s.now)
-	timeout := durationOr(spec.Timeout, 10*time.Minute)
+	timeout := drainTimeout(s.cu)
 	expired, left := plan.DrainExpired(since, timeout, s.now)
 	opts := drain.Options{GracePeriodSeconds: spec.GracePeriodSeconds, Force: spec.Force,
 		DeleteEmptyDirData: spec.DeleteEmptyDirData == nil || *spec.DeleteEmptyDirData}
@@ -152,7 +152,7 @@ func (r *ClusterUpgradeReconciler) stepDrain(ctx context.Context, s *scope, n *c
 	if err := r.startUpgrade(ctx, s, n); err != nil {
 		return false, 0, err
 	}
-	metrics.StepDuration.WithLabelValues("drain").Observe(s.now.Sub(since).Seconds())
+	metrics.StepDuration.WithLabelValues(metrics.StepDrain).Observe(s.now.Sub(since).Seconds())
 	return true, 0, nil
 }
 
@@ -225,7 +225,7 @@ func (r *ClusterUpgradeReconciler) stepUpgrade(ctx context.Context, s *scope, n 
 		facts.JobSucceeded, facts.JobFailed, facts.JobMessage = phase == nodeupgrade.JobSucceeded, phase == nodeupgrade.JobFailed, msg
 	}
 	return r.act(ctx, s, n, plan.UpgradeStep(facts), func() (bool, error) {
-		metrics.StepDuration.WithLabelValues("upgrade").Observe(s.now.Sub(facts.Since).Seconds())
+		metrics.StepDuration.WithLabelValues(metrics.StepUpgrade).Observe(s.now.Sub(facts.Since).Seconds())
 		if err := r.setState(ctx, s, n, upgradev1alpha1.NodeVerifying, nil); err != nil {
 			return false, err
 		}
@@ -284,7 +284,7 @@ func (r *ClusterUpgradeReconciler) stepVerify(ctx context.Context, s *scope, n *
 		facts.ReadySince = c.LastTransitionTime.Time
 	}
 	return r.act(ctx, s, n, plan.VerifyStep(facts), func() (bool, error) {
-		metrics.StepDuration.WithLabelValues("verify").Observe(s.now.Sub(facts.Since).Seconds())
+		metrics.StepDuration.WithLabelValues(metrics.StepVerify).Observe(s.now.Sub(facts.Since).Seconds())
 		return false, r.finishNode(ctx, s, n)
 	})
 }

@@ -22,13 +22,18 @@ const (
 	ResultFailed    = "failed"
 )
 
+// Steps are the values of the step label of StepDuration.
+const (
+	StepDrain   = "drain"
+	StepUpgrade = "upgrade"
+	StepVerify  = "verify"
+)
+
 var (
-	// Nodes counts the selected nodes of each ClusterUpgrade by state
-	// (pending, cordoned, draining, upgrading, verifying, upgraded, failed, skipped).
-	Nodes = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "nodewave_nodes",
-		Help: "Selected nodes of each ClusterUpgrade, by lifecycle state.",
-	}, []string{"cluster_upgrade", "state"})
+	// ClusterUpgrades publishes the series of each ClusterUpgrade: its
+	// nodes by state (nodewave_nodes), its phase, whether it is stalled,
+	// its drain timeout, and when each node in flight entered its state.
+	ClusterUpgrades = NewClusterUpgradeCollector()
 
 	// StepDuration observes how long each node spent in each step: drain
 	// (cordoned to drained), upgrade (upgrade started to kubelet at target)
@@ -53,5 +58,16 @@ var (
 )
 
 func init() {
-	metrics.Registry.MustRegister(Nodes, StepDuration, EvictionsTotal, NodeUpgradesTotal)
+	metrics.Registry.MustRegister(ClusterUpgrades, StepDuration, EvictionsTotal, NodeUpgradesTotal)
+	// Every known label value starts at 0, so rate() and increase() see the
+	// first event, and the series exist before it.
+	for _, step := range []string{StepDrain, StepUpgrade, StepVerify} {
+		StepDuration.WithLabelValues(step)
+	}
+	for _, result := range []string{EvictionEvicted, EvictionBlocked, EvictionError, EvictionDeleted} {
+		EvictionsTotal.WithLabelValues(result)
+	}
+	for _, result := range []string{ResultSucceeded, ResultFailed} {
+		NodeUpgradesTotal.WithLabelValues(result)
+	}
 }
