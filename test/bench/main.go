@@ -46,6 +46,9 @@ type options struct {
 	metricsPort        int
 	managerQPS         int
 	timeout            time.Duration
+	simName            string
+	scrapeEvery        time.Duration
+	metricsPlot        string
 }
 
 // result is one run's figures, written as JSON next to the plot.
@@ -85,6 +88,10 @@ func main() {
 	flag.IntVar(&o.metricsPort, "metrics-port", 18080, "port of the manager's metrics endpoint (plain HTTP, loopback)")
 	flag.DurationVar(&o.timeout, "timeout", 60*time.Minute, "give up after this long")
 	flag.IntVar(&o.managerQPS, "manager-qps", 500, "the manager's --kube-api-qps (its burst is twice that)")
+	flag.StringVar(&o.simName, "sim-name", "", "name of the simulated cluster (default nodewave-bench-NODES)")
+	flag.DurationVar(&o.scrapeEvery, "scrape-every", 0,
+		"also scrape the manager's /metrics this often during the upgrade and plot nodes by state, step durations and evictions over time (0: off)")
+	flag.StringVar(&o.metricsPlot, "metrics-plot", "", "where -scrape-every writes its plot (default OUT/NAME-metrics.png)")
 	flag.Parse()
 	if o.pods == 0 {
 		o.pods = 20 * o.nodes
@@ -114,7 +121,7 @@ func run(ctx context.Context, o options) (*result, error) {
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return nil, err
 	}
-	simName := fmt.Sprintf("nodewave-bench-%d", o.nodes)
+	simName := o.simCluster()
 	// The main Deployment takes what the other workloads leave: one
 	// DaemonSet pod and the api Deployment's half a pod per node, 6 more.
 	web := max(o.pods-o.nodes-(o.nodes/2+1)-6, 0)
@@ -211,6 +218,7 @@ func run(ctx context.Context, o options) (*result, error) {
 		strategy = "Concurrent " + o.maxUnavailable
 	}
 	log.Printf("upgrading %d nodes, %s", o.nodes, strategy)
+	tl := o.startTimeline(ctx)
 	if err := c.Create(ctx, cu); err != nil {
 		return nil, err
 	}
@@ -230,6 +238,7 @@ func run(ctx context.Context, o options) (*result, error) {
 		case <-time.After(time.Second):
 		}
 	}
+	o.finishTimeline(tl, strategy)
 	metrics, err := scrape(fmt.Sprintf("http://127.0.0.1:%d/metrics", o.metricsPort))
 	if err != nil {
 		return nil, err
@@ -270,6 +279,40 @@ func run(ctx context.Context, o options) (*result, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// simCluster is the simulated cluster's name.
+func (o options) simCluster() string {
+	if o.simName != "" {
+		return o.simName
+	}
+	return fmt.Sprintf("nodewave-bench-%d", o.nodes)
+}
+
+// startTimeline starts the periodic scrapes of -scrape-every; nil when off.
+func (o options) startTimeline(ctx context.Context) *timeline {
+	if o.scrapeEvery <= 0 {
+		return nil
+	}
+	return startTimeline(ctx, fmt.Sprintf("http://127.0.0.1:%d/metrics", o.metricsPort), o.scrapeEvery)
+}
+
+// finishTimeline stops the periodic scrapes, if on, and plots them. The
+// plot is a by-product: failing to draw it is logged, and the run goes on.
+func (o options) finishTimeline(tl *timeline, strategy string) {
+	if tl == nil {
+		return
+	}
+	time.Sleep(2 * o.scrapeEvery) // the last transitions' scrapes
+	out := o.metricsPlot
+	if out == "" {
+		out = filepath.Join(o.out, o.name+"-metrics.png")
+	}
+	if err := plotTimeline(out, fmt.Sprintf("nodewave: %d nodes, %s", o.nodes, strategy), tl.stop()); err != nil {
+		log.Printf("plotting the metrics over time: %v", err)
+		return
+	}
+	log.Printf("metrics over time: %s", out)
 }
 
 func summary(r *result) string {
