@@ -47,22 +47,28 @@ fmt: ## Run go fmt.
 # The Helm chart's test is a module of its own (Helm and kustomize stay out
 # of the manager's go.mod); vet, lint and verify cover it too.
 CHART_TEST := test/chart
+# The Prometheus and Grafana checks are a module of their own too, so that
+# the Prometheus module (large: its first build takes minutes) stays out of
+# the manager's go.mod; vet, lint and verify cover it as well.
+OBSERVABILITY_MOD := test/observability
 
 .PHONY: vet
-vet: ## Run go vet (the manager's module and the chart test's).
+vet: ## Run go vet (the manager's module and the chart and observability tests').
 	go vet ./...
 	cd $(CHART_TEST) && go vet ./...
+	cd $(OBSERVABILITY_MOD) && go vet ./...
 
 .PHONY: lint
-lint: ## Run golangci-lint (built from hack/tools/go.mod) on both modules.
+lint: ## Run golangci-lint (built from hack/tools/go.mod) on every module.
 	$(GOLANGCI_LINT) run ./...
 	cd $(CHART_TEST) && go tool -modfile=$(CURDIR)/hack/tools/go.mod golangci-lint run ./...
+	cd $(OBSERVABILITY_MOD) && go tool -modfile=$(CURDIR)/hack/tools/go.mod golangci-lint run ./...
 
 .PHONY: verify
 verify: ## Fail if regenerating changes any generated file (CRD, RBAC, DeepCopy, the chart's copies, the API reference) or go.mod; gofmt, vet, lint.
-	@sum() { find api config charts docs/api-reference.md go.mod go.sum $(CHART_TEST)/go.mod $(CHART_TEST)/go.sum -type f | LC_ALL=C sort | xargs sha256sum; }; \
+	@sum() { find api config charts docs/api-reference.md go.mod go.sum $(CHART_TEST)/go.mod $(CHART_TEST)/go.sum $(OBSERVABILITY_MOD)/go.mod $(OBSERVABILITY_MOD)/go.sum -type f | LC_ALL=C sort | xargs sha256sum; }; \
 	before="$$(sum)"; \
-	$(MAKE) -s manifests generate; go mod tidy; (cd $(CHART_TEST) && go mod tidy); \
+	$(MAKE) -s manifests generate; go mod tidy; (cd $(CHART_TEST) && go mod tidy); (cd $(OBSERVABILITY_MOD) && go mod tidy); \
 	if [ "$$before" != "$$(sum)" ]; then \
 		echo "generated files were out of date and have been regenerated; review and commit:"; \
 		diff <(echo "$$before") <(sum) | sed -n 's/^> [0-9a-f]*  /  /p'; exit 1; \
@@ -81,9 +87,9 @@ toolchain-sim: ## Build (or reuse) every binary of the simulated cluster (adds k
 ##@ Test
 
 .PHONY: test
-test: ## Everything CI runs: generated files current, unit tests, short fuzz runs, envtest and end-to-end suites.
+test: ## Everything CI runs: generated files current, unit tests, the Prometheus and Grafana checks, short fuzz runs, envtest and end-to-end suites.
 	$(MAKE) verify
-	$(MAKE) test-unit test-fuzz test-integration test-chart test-e2e
+	$(MAKE) test-unit test-observability test-fuzz test-integration test-chart test-e2e
 
 # Fuzz targets as package:function. `go test -fuzz` takes one target at a
 # time; test-unit already runs their committed corpora (testdata/fuzz) as
@@ -117,6 +123,10 @@ ENVTEST_PKGS := ./api/... ./internal/controller/... ./internal/drain/... ./cmd/k
 .PHONY: test-unit
 test-unit: ## Unit tests: pure code, no binaries.
 	go test -race -count=1 $$(go list ./... | grep -v -e /api/v1alpha1 -e /internal/controller -e /internal/drain -e /test/e2e -e '/cmd/kubectl-nodewave$$')
+
+.PHONY: test-observability
+test-observability: ## config/prometheus and config/grafana: alerts evaluated over synthetic series, every query's metrics checked against the manager's registry.
+	cd $(OBSERVABILITY_MOD) && go test -count=1 ./...
 
 .PHONY: test-integration
 test-integration: ## envtest suites: a real kube-apiserver and etcd.
