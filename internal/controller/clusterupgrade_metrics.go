@@ -20,7 +20,8 @@ func drainTimeout(cu *upgradev1alpha1.ClusterUpgrade) time.Duration {
 }
 
 // recordStatusMetrics publishes what cu says after a pass: its phase,
-// whether it is stalled and why, and its drain timeout.
+// whether it is stalled and why, its drain timeout, and when its
+// maintenance window opens next while nodes wait for it.
 func recordStatusMetrics(cu *upgradev1alpha1.ClusterUpgrade) {
 	metrics.ClusterUpgrades.SetStatus(cu.Name, statusMetrics(cu))
 }
@@ -30,6 +31,9 @@ func statusMetrics(cu *upgradev1alpha1.ClusterUpgrade) metrics.UpgradeStatus {
 	st := metrics.UpgradeStatus{Phase: cu.Status.Phase, DrainTimeout: drainTimeout(cu)}
 	if c := meta.FindStatusCondition(cu.Status.Conditions, upgradev1alpha1.ConditionStalled); c != nil && c.Status == metav1.ConditionTrue {
 		st.StalledReason = c.Reason
+	}
+	if t := cu.Status.NextWindowOpens; t != nil {
+		st.NextWindowOpens = t.Time
 	}
 	return st
 }

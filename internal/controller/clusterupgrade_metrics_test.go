@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"testing"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -165,4 +166,37 @@ func with(m map[string]string, kv ...string) map[string]string {
 		out[kv[i]] = kv[i+1]
 	}
 	return out
+}
+
+func TestStatusMetrics(t *testing.T) {
+	opens := metav1.NewTime(time.Date(2030, 1, 7, 21, 0, 0, 0, time.UTC))
+	stalled := func(status metav1.ConditionStatus) []metav1.Condition {
+		return []metav1.Condition{{Type: upgradev1alpha1.ConditionStalled, Status: status, Reason: upgradev1alpha1.ReasonConflict}}
+	}
+	for _, c := range []struct {
+		name   string
+		spec   upgradev1alpha1.ClusterUpgradeSpec
+		status upgradev1alpha1.ClusterUpgradeStatus
+		want   metrics.UpgradeStatus
+	}{
+		{name: "before the first reconcile: no phase, the default drain timeout",
+			want: metrics.UpgradeStatus{DrainTimeout: defaultDrainTimeout}},
+		{name: "stalled, with its reason and the spec's drain timeout",
+			spec:   upgradev1alpha1.ClusterUpgradeSpec{Drain: upgradev1alpha1.DrainSpec{Timeout: &metav1.Duration{Duration: time.Minute}}},
+			status: upgradev1alpha1.ClusterUpgradeStatus{Phase: upgradev1alpha1.PhasePending, Conditions: stalled(metav1.ConditionTrue)},
+			want: metrics.UpgradeStatus{Phase: upgradev1alpha1.PhasePending, StalledReason: upgradev1alpha1.ReasonConflict,
+				DrainTimeout: time.Minute}},
+		{name: "a Stalled condition that is False is no stall",
+			status: upgradev1alpha1.ClusterUpgradeStatus{Phase: upgradev1alpha1.PhaseProgressing, Conditions: stalled(metav1.ConditionFalse)},
+			want:   metrics.UpgradeStatus{Phase: upgradev1alpha1.PhaseProgressing, DrainTimeout: defaultDrainTimeout}},
+		{name: "waiting outside the maintenance window",
+			status: upgradev1alpha1.ClusterUpgradeStatus{Phase: upgradev1alpha1.PhaseProgressing, NextWindowOpens: &opens},
+			want: metrics.UpgradeStatus{Phase: upgradev1alpha1.PhaseProgressing, DrainTimeout: defaultDrainTimeout,
+				NextWindowOpens: opens.Time}},
+	} {
+		cu := &upgradev1alpha1.ClusterUpgrade{Spec: c.spec, Status: c.status}
+		if got := statusMetrics(cu); got != c.want {
+			t.Errorf("%s:\n got  %+v\n want %+v", c.name, got, c.want)
+		}
+	}
 }

@@ -50,6 +50,9 @@ type UpgradeStatus struct {
 	StalledReason string
 	// DrainTimeout is spec.drain.timeout, or its default when unset.
 	DrainTimeout time.Duration
+	// NextWindowOpens is status.nextWindowOpens: when the maintenance
+	// window next opens, while nodes wait outside it; zero otherwise.
+	NextWindowOpens time.Time
 }
 
 // NodeView is what one reconcile pass saw of one ClusterUpgrade's selected
@@ -108,6 +111,9 @@ var (
 	drainTimeoutDesc = prometheus.NewDesc("nodewave_cluster_upgrade_drain_timeout_seconds",
 		"Each ClusterUpgrade's spec.drain.timeout: how long one node may take to drain.",
 		[]string{LabelClusterUpgrade}, nil)
+	nextWindowDesc = prometheus.NewDesc("nodewave_cluster_upgrade_next_window_opens_timestamp_seconds",
+		"Unix time at which the maintenance window next opens, while a ClusterUpgrade's nodes wait outside it (status.nextWindowOpens).",
+		[]string{LabelClusterUpgrade}, nil)
 	lastTransitionDesc = prometheus.NewDesc("nodewave_cluster_upgrade_last_transition_timestamp_seconds",
 		"Unix time at which a node of each ClusterUpgrade last changed state.",
 		[]string{LabelClusterUpgrade}, nil)
@@ -155,7 +161,7 @@ func (c *ClusterUpgradeCollector) series(name string) *upgradeSeries {
 
 // Describe sends the descriptors of every series the collector publishes.
 func (c *ClusterUpgradeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{nodesDesc, phaseDesc, stalledDesc, drainTimeoutDesc, lastTransitionDesc, stateSinceDesc} {
+	for _, d := range []*prometheus.Desc{nodesDesc, phaseDesc, stalledDesc, drainTimeoutDesc, nextWindowDesc, lastTransitionDesc, stateSinceDesc} {
 		ch <- d
 	}
 }
@@ -174,6 +180,9 @@ func (c *ClusterUpgradeCollector) Collect(ch chan<- prometheus.Metric) {
 			}
 			gauge(stalledDesc, boolValue(st.StalledReason != ""), name, st.StalledReason)
 			gauge(drainTimeoutDesc, st.DrainTimeout.Seconds(), name)
+			if !st.NextWindowOpens.IsZero() {
+				gauge(nextWindowDesc, unixSeconds(st.NextWindowOpens), name)
+			}
 		}
 		if v := s.nodes; v != nil {
 			for _, state := range States {

@@ -92,10 +92,25 @@ nodewave_cluster_upgrade_stalled{cluster_upgrade="b",reason=""} 0
 	}
 }
 
+func TestClusterUpgradeCollectorPublishesTheNextWindowOnlyWhileWaiting(t *testing.T) {
+	c := NewClusterUpgradeCollector()
+	c.SetStatus("waiting", UpgradeStatus{Phase: upgradev1alpha1.PhaseProgressing, NextWindowOpens: t0.Add(time.Hour)})
+	c.SetStatus("open", UpgradeStatus{Phase: upgradev1alpha1.PhaseProgressing})
+	expect(t, c, `
+# HELP nodewave_cluster_upgrade_next_window_opens_timestamp_seconds Unix time at which the maintenance window next opens, while a ClusterUpgrade's nodes wait outside it (status.nextWindowOpens).
+# TYPE nodewave_cluster_upgrade_next_window_opens_timestamp_seconds gauge
+nodewave_cluster_upgrade_next_window_opens_timestamp_seconds{cluster_upgrade="waiting"} 1.7778924e+09
+`, "nodewave_cluster_upgrade_next_window_opens_timestamp_seconds")
+	c.SetStatus("waiting", UpgradeStatus{Phase: upgradev1alpha1.PhaseProgressing}) // the window opened
+	if n := testutil.CollectAndCount(c, "nodewave_cluster_upgrade_next_window_opens_timestamp_seconds"); n != 0 {
+		t.Errorf("%d next-window series once no ClusterUpgrade waits, want none", n)
+	}
+}
+
 func TestClusterUpgradeCollectorDeleteRemovesEverySeries(t *testing.T) {
 	c := NewClusterUpgradeCollector()
 	for _, name := range []string{"gone", "kept"} {
-		c.SetStatus(name, UpgradeStatus{Phase: upgradev1alpha1.PhaseProgressing, DrainTimeout: time.Minute})
+		c.SetStatus(name, UpgradeStatus{Phase: upgradev1alpha1.PhaseProgressing, DrainTimeout: time.Minute, NextWindowOpens: t0})
 		c.SetNodes(name, NodeView{Counts: map[string]int{"cordoned": 1},
 			InFlight: []InFlightNode{{Name: name + "-n", State: "cordoned", Since: t0}}, LastTransition: t0})
 	}
