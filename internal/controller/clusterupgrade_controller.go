@@ -5,7 +5,8 @@
 // them, and writes the status once. It keeps no upgrade state in memory:
 // everything it needs is on the Nodes (labels and annotations) and Jobs.
 // (It only remembers which specs' Jobs passed a dry run, to spare the API
-// server; a restarted manager runs them again.)
+// server, and the outcome of each draining node's last background drain
+// pass; a restarted manager runs them again.)
 package controller
 
 import (
@@ -25,8 +26,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 	"github.com/nodewave/nodewave/internal/drain"
@@ -63,6 +66,12 @@ type ClusterUpgradeReconciler struct {
 
 	// dryRuns remembers the Job dry run of each ClusterUpgrade's spec.
 	dryRuns dryRunMemo
+	// statusWrites spaces out the status writes that only change messages.
+	statusWrites statusWrites
+	// drains runs the drain passes in the background; drainsDone carries
+	// the ClusterUpgrade of each finished pass back to the work queue.
+	drains     *drain.Passes
+	drainsDone chan event.GenericEvent
 }
 
 // +kubebuilder:rbac:groups=upgrade.nodewave.io,resources=clusterupgrades,verbs=get;list;watch;update;patch
@@ -97,12 +106,18 @@ func (r *ClusterUpgradeReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	before := cu.DeepCopy()
 	result, err := r.reconcile(ctx, cu)
 	recordStatusMetrics(cu)
-	// One status write per pass, whatever happened above.
+	// One status write per pass, whatever happened above; one that only
+	// updates messages waits a little (see messageWriteInterval).
 	if !equality.Semantic.DeepEqual(before.Status, cu.Status) {
-		if perr := r.Status().Patch(ctx, cu, client.MergeFrom(before)); perr != nil && !apierrors.IsNotFound(perr) {
+		now := r.Clock.Now()
+		if wait := r.statusWrites.hold(cu.UID, &before.Status, &cu.Status, now); wait > 0 && err == nil {
+			result.RequeueAfter = minRequeue(result.RequeueAfter, wait)
+		} else if perr := r.Status().Patch(ctx, cu, client.MergeFrom(before)); perr != nil && !apierrors.IsNotFound(perr) {
 			if err == nil {
 				err = perr
 			}
+		} else if perr == nil {
+			r.statusWrites.wrote(cu.UID, now)
 		}
 	}
 	if err != nil {
@@ -209,13 +224,31 @@ func (r *ClusterUpgradeReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.DrainPollInterval <= 0 {
 		r.DrainPollInterval = DefaultDrainPollInterval
 	}
+	r.drainsDone = make(chan event.GenericEvent, drainsDoneBuffer)
+	r.drains = &drain.Passes{Drainer: r.Drainer, Interval: r.DrainPollInterval, Finished: r.drainFinished, Now: r.Clock.Now}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&upgradev1alpha1.ClusterUpgrade{}).
 		Owns(&batchv1.Job{}).
+		WatchesRawSource(source.Channel(r.drainsDone, &handler.EnqueueRequestForObject{})).
 		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(r.clusterUpgradesForNode),
 			builder.WithPredicates(nodeChangePredicate())).
 		Named("clusterupgrade").
 		Complete(r)
+}
+
+// drainsDoneBuffer is how many finished drain passes may wait to be
+// queued; the work queue merges them per ClusterUpgrade.
+const drainsDoneBuffer = 1024
+
+// drainFinished queues the ClusterUpgrade whose drain pass just finished.
+// Should the buffer be full, the drain's poll interval looks again.
+func (r *ClusterUpgradeReconciler) drainFinished(owner string) {
+	cu := &upgradev1alpha1.ClusterUpgrade{}
+	cu.Name = owner
+	select {
+	case r.drainsDone <- event.GenericEvent{Object: cu}:
+	default:
+	}
 }
 
 // minRequeue returns the sooner of two requeue delays, zero meaning none.

@@ -118,37 +118,45 @@ func (r *ClusterUpgradeReconciler) stepDrain(ctx context.Context, s *scope, n *c
 	opts := drain.Options{GracePeriodSeconds: spec.GracePeriodSeconds, Force: spec.Force,
 		DeleteEmptyDirData: spec.DeleteEmptyDirData == nil || *spec.DeleteEmptyDirData}
 
-	var res drain.Result
-	var err error
-	switch {
-	case expired && spec.OnTimeout == upgradev1alpha1.DrainTimeoutForceDelete:
-		res, err = r.Drainer.ForceDelete(ctx, n.Name, opts)
-	case expired:
-		last, lerr := r.Drainer.Drain(ctx, n.Name, opts)
-		if lerr == nil && last.Drained() {
-			break // drained on the last look: no failure
-		}
-		msg := fmt.Sprintf("not drained within drain.timeout %s", timeout)
-		if last.Message != "" {
-			msg += ": " + last.Message
-		}
-		return false, 0, r.failNode(ctx, s, n, plan.ReasonDrainTimeout, msg)
-	default:
-		res, err = r.Drainer.Drain(ctx, n.Name, opts)
+	// The pass runs in the background; this looks at the newest one that
+	// began after the drain did.
+	force := expired && spec.OnTimeout == upgradev1alpha1.DrainTimeoutForceDelete
+	// Without its state-since annotation (removed by hand) the drain's
+	// start is unknown, and any pass of this node will do.
+	began := since
+	if _, ok := n.Annotations[upgradev1alpha1.StateSinceAnnotation]; !ok {
+		began = time.Time{}
 	}
-	if err != nil {
-		s.say(n.Name, fmt.Sprintf("drain: %v", err))
-		logf.FromContext(ctx).Error(err, "draining", "node", n.Name)
-		return false, r.DrainPollInterval, nil
-	}
-	if !res.Drained() {
-		s.say(n.Name, res.Message)
+	last, next := r.drains.Request(s.cu.Name, n.Name, began, opts, force)
+	if !last.Drained() {
+		switch {
+		case expired && !force:
+			msg := fmt.Sprintf("not drained within drain.timeout %s", timeout)
+			if last != nil && last.Message != "" {
+				msg += ": " + last.Message
+			}
+			r.drains.Forget(n.Name)
+			return false, 0, r.failNode(ctx, s, n, plan.ReasonDrainTimeout, msg)
+		case last == nil:
+			s.say(n.Name, "evicting its pods")
+		case last.Err != nil:
+			s.say(n.Name, fmt.Sprintf("drain: %v", last.Err))
+			logf.FromContext(ctx).Error(last.Err, "draining", "node", n.Name)
+		default:
+			s.say(n.Name, last.Message)
+		}
+		// A finished pass wakes the ClusterUpgrade; the poll interval is
+		// the fallback.
 		wait := r.DrainPollInterval
+		if next > 0 {
+			wait = next
+		}
 		if !expired {
 			wait = min(wait, left)
 		}
 		return false, wait, nil
 	}
+	r.drains.Forget(n.Name)
 	if err := r.startUpgrade(ctx, s, n); err != nil {
 		return false, 0, err
 	}

@@ -61,6 +61,26 @@ func (r Result) Drained() bool { return r.Remaining == 0 }
 type Drainer struct {
 	// Client reaches the API server.
 	Client kubernetes.Interface
+	// MaxConcurrentEvictions bounds the evictions (or deletions) in flight
+	// at once across every node this Drainer drains; default 32. Evictions
+	// under one PodDisruptionBudget take its optimistic lock in turn, so
+	// sending hundreds at once only makes them retry on conflicts.
+	MaxConcurrentEvictions int
+
+	once      sync.Once
+	evictions chan struct{}
+}
+
+// evictionSlots is the Drainer-wide semaphore of evictions in flight.
+func (d *Drainer) evictionSlots() chan struct{} {
+	d.once.Do(func() {
+		n := d.MaxConcurrentEvictions
+		if n <= 0 {
+			n = 32
+		}
+		d.evictions = make(chan struct{}, n)
+	})
+	return d.evictions
 }
 
 // Drain runs one non-blocking pass over nodeName's pods: it evicts every
@@ -154,7 +174,7 @@ const evictionConcurrency = 16
 func (d *Drainer) leave(ctx context.Context, helper *kubectldrain.Helper, pods []corev1.Pod,
 	grace *int64, deleteDirectly bool) []error {
 	outcomes := make([]error, len(pods))
-	sem := make(chan struct{}, evictionConcurrency)
+	sem, shared := make(chan struct{}, evictionConcurrency), d.evictionSlots()
 	var wg sync.WaitGroup
 	for i := range pods {
 		if pods[i].DeletionTimestamp != nil {
@@ -164,6 +184,13 @@ func (d *Drainer) leave(ctx context.Context, helper *kubectldrain.Helper, pods [
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
+			select {
+			case shared <- struct{}{}:
+				defer func() { <-shared }()
+			case <-ctx.Done():
+				outcomes[i] = ctx.Err()
+				return
+			}
 			if deleteDirectly {
 				outcomes[i] = helper.DeletePod(pods[i])
 			} else {

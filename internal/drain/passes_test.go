@@ -1,0 +1,192 @@
+package drain
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakePasses is a Passes whose passes block until released, on a clock the
+// test moves.
+type fakePasses struct {
+	*Passes
+	mu       sync.Mutex
+	now      time.Time
+	started  chan string // node of each pass begun
+	release  chan Result // the result of the pass being released
+	finished chan string // owner of each pass ended
+}
+
+func newFakePasses(interval time.Duration) *fakePasses {
+	f := &fakePasses{now: time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC),
+		started: make(chan string, 10), release: make(chan Result), finished: make(chan string, 10)}
+	f.Passes = &Passes{Interval: interval, Finished: func(owner string) { f.finished <- owner }}
+	f.Now = f.clock
+	f.run = func(_ context.Context, node string, _ Options, force bool) (Result, error) {
+		f.started <- node
+		res := <-f.release
+		if force {
+			res.Message = "forced " + res.Message
+		}
+		if res.Message == "unlistable" {
+			return Result{}, errors.New("listing failed")
+		}
+		return res, nil
+	}
+	return f
+}
+
+func (f *fakePasses) clock() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+func (f *fakePasses) advance(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now = f.now.Add(d)
+}
+
+// finish releases the running pass with res and waits for its end.
+func (f *fakePasses) finish(t *testing.T, res Result) {
+	t.Helper()
+	f.release <- res
+	select {
+	case <-f.finished:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the pass did not report its end")
+	}
+}
+
+// expectStarted waits for a pass over n1, the node most tests use.
+func expectStarted(t *testing.T, f *fakePasses) {
+	t.Helper()
+	select {
+	case got := <-f.started:
+		if got != "n1" {
+			t.Fatalf("a pass began over %s, want n1", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no pass began over n1")
+	}
+}
+
+func expectNoneStarted(t *testing.T, f *fakePasses) {
+	t.Helper()
+	select {
+	case got := <-f.started:
+		t.Fatalf("a pass began over %s, want none", got)
+	case <-time.After(50 * time.Millisecond):
+	}
+}
+
+func TestPassesRunOneAtATimeAndReportTheNewest(t *testing.T) {
+	f := newFakePasses(5 * time.Second)
+	since := f.clock()
+
+	last, next := f.Request("cu", "n1", since, Options{}, false)
+	if last != nil || next != 0 {
+		t.Fatalf("first request: last %v next %s, want none and 0", last, next)
+	}
+	expectStarted(t, f)
+	// While it runs, asking again starts nothing and still has no outcome.
+	f.advance(10 * time.Second)
+	if last, _ := f.Request("cu", "n1", since, Options{}, false); last != nil {
+		t.Fatalf("outcome %+v before any pass finished", last)
+	}
+	expectNoneStarted(t, f)
+
+	f.finish(t, Result{Remaining: 2, Message: "2 pods terminating"})
+	f.advance(5 * time.Second)
+	// The interval since its end has passed: the outcome is read and the
+	// next pass starts at once.
+	last, _ = f.Request("cu", "n1", since, Options{}, false)
+	if last == nil || last.Remaining != 2 || last.Drained() {
+		t.Fatalf("outcome %+v, want the finished pass with 2 remaining", last)
+	}
+	expectStarted(t, f)
+	f.finish(t, Result{})
+	// Within the interval after its end no new pass starts, and next says
+	// when one can.
+	f.advance(2 * time.Second)
+	last, next = f.Request("cu", "n1", since, Options{}, false)
+	if !last.Drained() {
+		t.Fatalf("outcome %+v, want drained", last)
+	}
+	if next != 3*time.Second {
+		t.Fatalf("next %s, want the 3s left of the 5s interval", next)
+	}
+	expectNoneStarted(t, f)
+	f.advance(3 * time.Second)
+	f.Request("cu", "n1", since, Options{}, false)
+	expectStarted(t, f)
+	f.finish(t, Result{})
+}
+
+func TestPassesIgnoreOutcomesFromBeforeTheDrainBegan(t *testing.T) {
+	f := newFakePasses(time.Second)
+	f.Request("cu", "n1", f.clock(), Options{}, false)
+	expectStarted(t, f)
+	f.finish(t, Result{})
+	// The node is drained again later (a retry): the old outcome says
+	// drained, but it listed the pods before this drain began.
+	f.advance(time.Minute)
+	last, _ := f.Request("cu", "n1", f.clock(), Options{}, false)
+	if last != nil {
+		t.Fatalf("outcome %+v from before the drain began was returned", last)
+	}
+	expectStarted(t, f)
+	f.finish(t, Result{Remaining: 1})
+}
+
+func TestPassesForgetAndForceAndErrors(t *testing.T) {
+	f := newFakePasses(time.Second)
+	since := f.clock()
+	f.Request("cu", "n1", since, Options{}, true)
+	expectStarted(t, f)
+	f.finish(t, Result{Remaining: 1, Message: "1 pod terminating"})
+	f.advance(time.Second)
+	last, _ := f.Request("cu", "n1", since, Options{}, false)
+	if last == nil || !last.Force || last.Message != "forced 1 pod terminating" {
+		t.Fatalf("outcome %+v, want the ForceDelete pass", last)
+	}
+	expectStarted(t, f)
+	f.finish(t, Result{Message: "unlistable"})
+	f.advance(time.Second)
+	last, _ = f.Request("cu", "n1", since, Options{}, false)
+	if last == nil || last.Err == nil || last.Drained() {
+		t.Fatalf("outcome %+v, want the pass that could not list pods, not drained", last)
+	}
+	expectStarted(t, f)
+	f.finish(t, Result{})
+
+	// Forgotten, the node starts afresh: no outcome, a pass at once.
+	f.Forget("n1")
+	last, next := f.Request("cu", "n1", since, Options{}, false)
+	if last != nil || next != 0 {
+		t.Fatalf("after Forget: last %+v next %s, want none and 0", last, next)
+	}
+	expectStarted(t, f)
+	f.finish(t, Result{})
+}
+
+func TestPassesOverDifferentNodesRunTogether(t *testing.T) {
+	f := newFakePasses(time.Second)
+	since := f.clock()
+	f.Request("cu", "n1", since, Options{}, false)
+	f.Request("cu", "n2", since, Options{}, false)
+	got := map[string]bool{}
+	for range 2 {
+		select {
+		case n := <-f.started:
+			got[n] = true
+		case <-time.After(5 * time.Second):
+			t.Fatalf("passes began over %v, want n1 and n2 together", got)
+		}
+	}
+	f.finish(t, Result{})
+	f.finish(t, Result{})
+}
