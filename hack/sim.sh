@@ -16,6 +16,10 @@
 #   SIM_CONTROL_PLANES=3    control-plane nodes (labelled and tainted as kubeadm does)
 #   SIM_VERSION=v1.36.3     kubelet version every node reports
 #   SIM_REPLICAS=           replicas of the main Deployment (default: 2 per worker)
+#   SIM_SERVICES=0          more Deployments (svc-0, svc-1, ...), each with
+#                           SIM_SERVICE_REPLICAS=100 replicas and its own
+#                           PodDisruptionBudget (maxUnavailable 10%): many
+#                           budgets, as in a real cluster, not one hot one
 #   SIM_ROLLOUT_TIMEOUT=180s how long to wait for the workloads to be ready
 #   SIM_DISABLE_QPS_LIMITS= 1: no client QPS limits in the control plane
 #                           (large clusters: thousands of pods to create)
@@ -43,6 +47,8 @@ SIM_ZONES="${SIM_ZONES:-3}"
 SIM_CONTROL_PLANES="${SIM_CONTROL_PLANES:-3}"
 SIM_VERSION="${SIM_VERSION:-v1.36.3}"
 SIM_REPLICAS="${SIM_REPLICAS:-$((SIM_WORKERS * 2))}"
+SIM_SERVICES="${SIM_SERVICES:-0}"
+SIM_SERVICE_REPLICAS="${SIM_SERVICE_REPLICAS:-100}"
 
 cache="$("$here/toolchain.sh" dir)"
 SIM_DIR="${NODEWAVE_SIM_DIR:-$(dirname "$cache")/nodewave-sim/$SIM_NAME}"
@@ -74,9 +80,10 @@ up() {
   fi
   log "adding $SIM_CONTROL_PLANES control-plane and $SIM_WORKERS worker nodes at $SIM_VERSION"
   nodes | $KUBECTL apply -f - >/dev/null
-  log "deploying workloads ($SIM_REPLICAS web replicas, PodDisruptionBudgets, a StatefulSet, a DaemonSet, emptyDir pods)"
-  workloads | $KUBECTL apply -f - >/dev/null
+  log "deploying workloads ($SIM_REPLICAS web replicas, $SIM_SERVICES services of $SIM_SERVICE_REPLICAS, PodDisruptionBudgets, a StatefulSet, a DaemonSet, emptyDir pods)"
+  { workloads; services; } | $KUBECTL apply -f - >/dev/null
   $KUBECTL -n workloads rollout status deployment/web --timeout="${SIM_ROLLOUT_TIMEOUT:-180s}" >/dev/null
+  $KUBECTL -n workloads wait deployment --all --for=condition=Available --timeout="${SIM_ROLLOUT_TIMEOUT:-180s}" >/dev/null
   $KUBECTL -n workloads rollout status statefulset/db --timeout="${SIM_ROLLOUT_TIMEOUT:-180s}" >/dev/null
   log "ready: export KUBECONFIG=$KUBECONFIG_FILE"
   echo "$KUBECONFIG_FILE"
@@ -172,6 +179,33 @@ nodes() {
   for ((i = 0; i < SIM_WORKERS; i++)); do
     zone="zone-$(printf "\\x$(printf %x $((97 + i % SIM_ZONES)))")"
     node "$(printf 'worker-%03d' "$i")" "$zone" worker
+  done
+}
+
+# services: SIM_SERVICES more Deployments, each with its own budget.
+services() {
+  local i
+  for ((i = 0; i < SIM_SERVICES; i++)); do
+    cat <<YAML
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: svc-$i, namespace: workloads}
+spec:
+  replicas: $SIM_SERVICE_REPLICAS
+  selector: {matchLabels: {app: svc-$i}}
+  template:
+    metadata: {labels: {app: svc-$i}}
+    spec:
+      containers: [{name: svc, image: registry.example.com/svc:v1}]
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: svc-$i, namespace: workloads}
+spec:
+  maxUnavailable: 10%
+  selector: {matchLabels: {app: svc-$i}}
+YAML
   done
 }
 

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -29,6 +30,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 	"github.com/nodewave/nodewave/internal/testenv"
@@ -116,7 +118,11 @@ func main() {
 	fmt.Println(summary(res))
 }
 
+// serviceReplicas is the size of each service Deployment of the workload.
+const serviceReplicas = 100
+
 func run(ctx context.Context, o options) (*result, error) {
+	ctrllog.SetLogger(logr.Discard())
 	root := testenv.RepoRoot()
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return nil, err
@@ -124,8 +130,15 @@ func run(ctx context.Context, o options) (*result, error) {
 	simName := o.simCluster()
 	// The main Deployment takes what the other workloads leave: one
 	// DaemonSet pod and the api Deployment's half a pod per node, 6 more.
+	// Beyond its first hundred pods, that share goes to Deployments of a
+	// hundred pods, each with its own PodDisruptionBudget: a real cluster
+	// has many budgets, and one budget over every pod would serialise all
+	// evictions on its optimistic lock.
 	web := max(o.pods-o.nodes-(o.nodes/2+1)-6, 0)
+	services := max(web/serviceReplicas-1, 0)
+	web -= services * serviceReplicas
 	env := append(os.Environ(), "SIM_NAME="+simName, fmt.Sprintf("SIM_WORKERS=%d", o.nodes),
+		fmt.Sprintf("SIM_SERVICES=%d", services), fmt.Sprintf("SIM_SERVICE_REPLICAS=%d", serviceReplicas),
 		fmt.Sprintf("SIM_ZONES=%d", o.zones), "SIM_CONTROL_PLANES=3", fmt.Sprintf("SIM_REPLICAS=%d", web),
 		"SIM_DISABLE_QPS_LIMITS=1", "SIM_ROLLOUT_TIMEOUT=30m")
 	sim := func(args ...string) (string, error) {
@@ -139,7 +152,7 @@ func run(ctx context.Context, o options) (*result, error) {
 			return nil, err
 		}
 	}
-	log.Printf("starting the simulated cluster: %d workers, %d web replicas", o.nodes, web)
+	log.Printf("starting the simulated cluster: %d workers, %d web replicas, %d services of %d", o.nodes, web, services, serviceReplicas)
 	began := time.Now()
 	kubeconfig, err := sim("up")
 	if err != nil {
