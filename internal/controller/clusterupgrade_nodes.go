@@ -129,14 +129,19 @@ func (r *ClusterUpgradeReconciler) stepDrain(ctx context.Context, s *scope, n *c
 	}
 	last, next := r.drains.Request(s.cu.Name, n.Name, began, opts, force)
 	if !last.Drained() {
+		// The node fails only once a pass that began after the deadline
+		// still finds pods to leave: pods that left just in time count.
+		finalLook := last != nil && !last.Started.Before(since.Add(timeout))
 		switch {
-		case expired && !force:
+		case expired && !force && finalLook:
 			msg := fmt.Sprintf("not drained within drain.timeout %s", timeout)
-			if last != nil && last.Message != "" {
+			if last.Message != "" {
 				msg += ": " + last.Message
 			}
 			r.drains.Forget(n.Name)
 			return false, 0, r.failNode(ctx, s, n, plan.ReasonDrainTimeout, msg)
+		case expired && !force:
+			s.say(n.Name, fmt.Sprintf("drain.timeout %s passed: one more look at its pods decides", timeout))
 		case last == nil:
 			s.say(n.Name, "evicting its pods")
 		case last.Err != nil:

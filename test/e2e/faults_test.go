@@ -353,7 +353,7 @@ func drainFaults(ctx SpecContext) {
 
 	cu := concurrently(clusterUpgrade(name, "v1.36.12", selectorOf(groupLabel, "b"), upgradev1alpha1.ExternalUpgrade), "3")
 	cu.Spec.MaxFailedNodes = 1
-	cu.Spec.Drain.Timeout = &metav1.Duration{Duration: 10 * time.Second}
+	cu.Spec.Drain.Timeout = &metav1.Duration{Duration: 20 * time.Second}
 	startUpgrade(ctx, cu, 3)
 
 	By("deleting namespace doomed while its PodDisruptionBudget blocks the drain of " + terminating)
@@ -403,7 +403,7 @@ func drainFaults(ctx SpecContext) {
 		deleteAndWait(ctx, obj)
 	}
 	monitor.exemptPDB("workloads/pinned", false)
-	record(faultRecord{Fault: "PodDisruptionBudget never allows disruption", Injected: "PDB maxUnavailable 0 over a pod on the node; drain.timeout 10 s",
+	record(faultRecord{Fault: "PodDisruptionBudget never allows disruption", Injected: "PDB maxUnavailable 0 over a pod on the node; drain.timeout 20 s",
 		Expected: "fail the node at drain.timeout (onTimeout Fail), left cordoned, the pod untouched", Observed: "failed DrainTimeout, message names workloads/pinned; pod not deleted", Invariants: standardInvariants})
 	record(faultRecord{Fault: "pod with no controller, force: false", Injected: "a bare pod on the node",
 		Expected: "never evicted; fail the node at drain.timeout, naming the pod; halt once failures > maxFailedNodes (1)", Observed: "failed DrainTimeout naming e2e/bare; pod not deleted; phase Failed, Stalled TooManyFailures, nothing new started", Invariants: standardInvariants})
