@@ -46,6 +46,7 @@ func main() {
 		allowedImages string
 		apiQPS        float64
 		apiBurst      int
+		pprofAddr     string
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0",
 		"Address the metrics endpoint binds to, e.g. :8443 (HTTPS) or :8080 (HTTP); 0 disables it.")
@@ -75,6 +76,8 @@ func main() {
 	flag.Float64Var(&apiQPS, "kube-api-qps", 50,
 		"Requests per second the manager may make to the API server (client-side limit); raise it for clusters with hundreds of nodes in flight.")
 	flag.IntVar(&apiBurst, "kube-api-burst", 100, "Burst above --kube-api-qps the manager may make.")
+	flag.StringVar(&pprofAddr, "pprof-bind-address", "",
+		"Address to serve Go's pprof profiles on (plain HTTP, no authentication: bind it to loopback), e.g. 127.0.0.1:6060. Empty disables it.")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -116,6 +119,7 @@ func main() {
 		Cache:                   controller.CacheOptions(jobNamespace),
 		Metrics:                 metricsOpts,
 		HealthProbeBindAddress:  probeAddr,
+		PprofBindAddress:        pprofAddr,
 		LeaderElection:          leaderElect,
 		LeaderElectionID:        "nodewave.upgrade.nodewave.io",
 		LeaderElectionNamespace: leader.namespace,

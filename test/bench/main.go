@@ -201,9 +201,10 @@ func run(ctx context.Context, o options) (*result, error) {
 		return nil, err
 	}
 	defer func() { _ = logFile.Close() }()
+	pprofAddr := fmt.Sprintf("127.0.0.1:%d", o.metricsPort+1)
 	manager := exec.CommandContext(ctx, bin, "--kubeconfig", kubeconfig, "--job-namespace", "nodewave-system",
 		"--leader-elect=false", "--health-probe-bind-address=0", "--metrics-secure=false",
-		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", o.metricsPort),
+		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", o.metricsPort), "--pprof-bind-address="+pprofAddr,
 		fmt.Sprintf("--kube-api-qps=%d", o.managerQPS), fmt.Sprintf("--kube-api-burst=%d", 2*o.managerQPS))
 	manager.Stdout, manager.Stderr = logFile, logFile
 	if err := manager.Start(); err != nil {
@@ -235,21 +236,13 @@ func run(ctx context.Context, o options) (*result, error) {
 	if err := c.Create(ctx, cu); err != nil {
 		return nil, err
 	}
-	for {
-		if err := c.Get(ctx, client.ObjectKeyFromObject(cu), cu); err != nil {
-			return nil, err
-		}
-		if cu.Status.Phase == upgradev1alpha1.PhaseSucceeded {
-			break
-		}
-		if cu.Status.Phase == upgradev1alpha1.PhaseFailed {
-			return nil, fmt.Errorf("the upgrade failed: %+v", cu.Status)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("%w: %d of %d upgraded", ctx.Err(), cu.Status.UpgradedNodes, cu.Status.TotalNodes)
-		case <-time.After(time.Second):
-		}
+	// The manager's CPU profile over the first minute of the upgrade.
+	cpuProfile := make(chan error, 1)
+	go func() {
+		cpuProfile <- saveProfile(ctx, pprofAddr, "profile?seconds=60", filepath.Join(o.out, o.name+"-cpu.pprof"))
+	}()
+	if err := waitSucceeded(ctx, c, cu); err != nil {
+		return nil, err
 	}
 	o.finishTimeline(tl, strategy)
 	metrics, err := scrape(fmt.Sprintf("http://127.0.0.1:%d/metrics", o.metricsPort))
@@ -259,6 +252,12 @@ func run(ctx context.Context, o options) (*result, error) {
 	rss, cpu, err := processStats(manager.Process.Pid)
 	if err != nil {
 		return nil, err
+	}
+	if err := saveProfile(ctx, pprofAddr, "heap", filepath.Join(o.out, o.name+"-heap.pprof")); err != nil {
+		log.Printf("heap profile: %v", err)
+	}
+	if err := <-cpuProfile; err != nil {
+		log.Printf("CPU profile: %v", err)
 	}
 
 	spans := rec.spans()
@@ -326,6 +325,27 @@ func (o options) finishTimeline(tl *timeline, strategy string) {
 		return
 	}
 	log.Printf("metrics over time: %s", out)
+}
+
+// waitSucceeded polls the ClusterUpgrade until it succeeds; it fails if
+// the upgrade fails or ctx ends.
+func waitSucceeded(ctx context.Context, c client.Client, cu *upgradev1alpha1.ClusterUpgrade) error {
+	for {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(cu), cu); err != nil {
+			return err
+		}
+		switch cu.Status.Phase {
+		case upgradev1alpha1.PhaseSucceeded:
+			return nil
+		case upgradev1alpha1.PhaseFailed:
+			return fmt.Errorf("the upgrade failed: %+v", cu.Status)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %d of %d upgraded", ctx.Err(), cu.Status.UpgradedNodes, cu.Status.TotalNodes)
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 func summary(r *result) string {
