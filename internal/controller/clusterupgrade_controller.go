@@ -97,8 +97,14 @@ func (r *ClusterUpgradeReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	if !cu.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.reconcileDelete(ctx, cu)
 	}
-	if controllerutil.AddFinalizer(cu, upgradev1alpha1.Finalizer) {
-		if err := r.Update(ctx, cu); err != nil {
+	if !controllerutil.ContainsFinalizer(cu, upgradev1alpha1.Finalizer) {
+		// A patch of the finalizers alone: an update would send the whole
+		// spec back as this client serialises it ("10m" becomes "10m0s"),
+		// which GitOps tools see as drift and the API server as a new
+		// generation.
+		base := cu.DeepCopy()
+		controllerutil.AddFinalizer(cu, upgradev1alpha1.Finalizer)
+		if err := r.Patch(ctx, cu, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
 			return ctrl.Result{}, err
 		}
 	}

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"sort"
@@ -10,6 +11,7 @@ import (
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -131,6 +133,38 @@ var _ = Describe("GitOps health of a ClusterUpgrade (kstatus)", func() {
 			Expect(yaml.UnmarshalStrict(data, cu)).To(Succeed(), file)
 			Expect(env.Client.Create(ctx, cu, client.DryRunAll)).To(Succeed(), file)
 		}
+	})
+})
+
+// A GitOps tool compares the spec it applied with the live one: the
+// reconciler must not rewrite it.
+var _ = Describe("the spec as applied (GitOps drift)", func() {
+	It("is left as written: the finalizer is patched alone, and the generation stays 1", func(ctx SpecContext) {
+		applied := &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": upgradev1alpha1.GroupVersion.String(), "kind": "ClusterUpgrade",
+			"metadata": map[string]any{"name": "gitops-as-applied"},
+			"spec": map[string]any{
+				"targetVersion": targetVersion,
+				"nodeSelector":  map[string]any{"matchLabels": map[string]any{poolLabel: "gitops-as-applied"}},
+				"drain":         map[string]any{"timeout": "10m"},
+				"upgrade":       map[string]any{"type": "External", "timeout": "1h"},
+			},
+		}}
+		Expect(env.Client.Create(ctx, applied)).To(Succeed())
+		DeferCleanup(func(ctx context.Context) {
+			Expect(client.IgnoreNotFound(env.Client.Delete(ctx, applied))).To(Succeed())
+		})
+		live := &unstructured.Unstructured{}
+		live.SetGroupVersionKind(applied.GroupVersionKind())
+		Eventually(func(g Gomega) {
+			g.Expect(env.Client.Get(ctx, client.ObjectKeyFromObject(applied), live)).To(Succeed())
+			g.Expect(live.GetFinalizers()).To(ContainElement(upgradev1alpha1.Finalizer))
+			observed, _, _ := unstructured.NestedInt64(live.Object, "status", "observedGeneration")
+			g.Expect(observed).To(BeNumerically(">=", 1), "reconciled")
+		}).Should(Succeed())
+		Expect(live.GetGeneration()).To(BeEquivalentTo(1), "the spec was written back")
+		Expect(live.Object["spec"]).To(HaveKeyWithValue("drain", HaveKeyWithValue("timeout", "10m")))
+		Expect(live.Object["spec"]).To(HaveKeyWithValue("upgrade", HaveKeyWithValue("timeout", "1h")))
 	})
 })
 

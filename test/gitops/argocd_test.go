@@ -147,7 +147,7 @@ func TestArgoCDHealthOfEdgeCases(t *testing.T) {
 		status, want string
 	}{
 		{"no status", func(u *unstructured.Unstructured) { unstructured.RemoveNestedField(u.Object, "status") },
-			"Progressing", "Waiting for nodewave to observe generation 2"},
+			"Progressing", "Waiting for nodewave to observe generation 1"},
 		{"no generation", func(u *unstructured.Unstructured) { unstructured.RemoveNestedField(u.Object, "metadata", "generation") },
 			"Progressing", "0 of 2 nodes upgraded, 1 in flight, 1 pending"},
 		{"Stalled while Progressing", func(u *unstructured.Unstructured) {
