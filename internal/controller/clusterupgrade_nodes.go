@@ -127,7 +127,7 @@ func (r *ClusterUpgradeReconciler) stepDrain(ctx context.Context, s *scope, n *c
 	if _, ok := n.Annotations[upgradev1alpha1.StateSinceAnnotation]; !ok {
 		began = time.Time{}
 	}
-	last, next := r.drains.Request(s.cu.Name, n.Name, began, opts, force)
+	last := r.drains.Request(s.cu.Name, n.Name, began, opts, force)
 	if !last.Drained() {
 		// The node fails only once a pass that began after the deadline
 		// still finds pods to leave: pods that left just in time count.
@@ -150,12 +150,9 @@ func (r *ClusterUpgradeReconciler) stepDrain(ctx context.Context, s *scope, n *c
 		default:
 			s.say(n.Name, last.Message)
 		}
-		// A finished pass wakes the ClusterUpgrade; the poll interval is
-		// the fallback.
+		// A pass that finds the node drained wakes the ClusterUpgrade; until
+		// then it looks again every poll interval, and starts the next pass.
 		wait := r.DrainPollInterval
-		if next > 0 {
-			wait = next
-		}
 		if !expired {
 			wait = min(wait, left)
 		}

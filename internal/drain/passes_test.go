@@ -12,17 +12,19 @@ import (
 // test moves.
 type fakePasses struct {
 	*Passes
-	mu       sync.Mutex
-	now      time.Time
-	started  chan string // node of each pass begun
-	release  chan Result // the result of the pass being released
-	finished chan string // owner of each pass ended
+	mu      sync.Mutex
+	now     time.Time
+	started chan string   // node of each pass begun
+	release chan Result   // the result of the pass being released
+	endedCh chan struct{} // one per pass ended
+	woken   chan string   // owner of each Finished call
 }
 
 func newFakePasses(interval time.Duration) *fakePasses {
 	f := &fakePasses{now: time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC),
-		started: make(chan string, 10), release: make(chan Result), finished: make(chan string, 10)}
-	f.Passes = &Passes{Interval: interval, Finished: func(owner string) { f.finished <- owner }}
+		started: make(chan string, 10), release: make(chan Result), endedCh: make(chan struct{}, 10), woken: make(chan string, 10)}
+	f.Passes = &Passes{Interval: interval, Finished: func(owner string) { f.woken <- owner }}
+	f.ended = func() { f.endedCh <- struct{}{} }
 	f.Now = f.clock
 	f.run = func(_ context.Context, node string, _ Options, force bool) (Result, error) {
 		f.started <- node
@@ -50,14 +52,24 @@ func (f *fakePasses) advance(d time.Duration) {
 	f.now = f.now.Add(d)
 }
 
-// finish releases the running pass with res and waits for its end.
-func (f *fakePasses) finish(t *testing.T, res Result) {
+// finish releases the running pass with res and waits for its end. It
+// reports whether the pass woke its owner.
+func (f *fakePasses) finish(t *testing.T, res Result) (woke bool) {
 	t.Helper()
 	f.release <- res
 	select {
-	case <-f.finished:
+	case <-f.endedCh:
 	case <-time.After(5 * time.Second):
-		t.Fatal("the pass did not report its end")
+		t.Fatal("the pass did not end")
+	}
+	select {
+	case owner := <-f.woken:
+		if owner != "cu" {
+			t.Fatalf("woke %q, want the owner cu", owner)
+		}
+		return true
+	default:
+		return false
 	}
 }
 
@@ -87,37 +99,35 @@ func TestPassesRunOneAtATimeAndReportTheNewest(t *testing.T) {
 	f := newFakePasses(5 * time.Second)
 	since := f.clock()
 
-	last, next := f.Request("cu", "n1", since, Options{}, false)
-	if last != nil || next != 0 {
-		t.Fatalf("first request: last %v next %s, want none and 0", last, next)
+	if last := f.Request("cu", "n1", since, Options{}, false); last != nil {
+		t.Fatalf("first request: outcome %+v, want none", last)
 	}
 	expectStarted(t, f)
 	// While it runs, asking again starts nothing and still has no outcome.
 	f.advance(10 * time.Second)
-	if last, _ := f.Request("cu", "n1", since, Options{}, false); last != nil {
+	if last := f.Request("cu", "n1", since, Options{}, false); last != nil {
 		t.Fatalf("outcome %+v before any pass finished", last)
 	}
 	expectNoneStarted(t, f)
 
-	f.finish(t, Result{Remaining: 2, Message: "2 pods terminating"})
+	if f.finish(t, Result{Remaining: 2, Message: "2 pods terminating"}) {
+		t.Fatal("a pass that left pods behind woke its owner")
+	}
 	f.advance(5 * time.Second)
 	// The interval since its end has passed: the outcome is read and the
 	// next pass starts at once.
-	last, _ = f.Request("cu", "n1", since, Options{}, false)
+	last := f.Request("cu", "n1", since, Options{}, false)
 	if last == nil || last.Remaining != 2 || last.Drained() {
 		t.Fatalf("outcome %+v, want the finished pass with 2 remaining", last)
 	}
 	expectStarted(t, f)
-	f.finish(t, Result{})
-	// Within the interval after its end no new pass starts, and next says
-	// when one can.
-	f.advance(2 * time.Second)
-	last, next = f.Request("cu", "n1", since, Options{}, false)
-	if !last.Drained() {
-		t.Fatalf("outcome %+v, want drained", last)
+	if !f.finish(t, Result{}) {
+		t.Fatal("the pass that found the node drained did not wake its owner")
 	}
-	if next != 3*time.Second {
-		t.Fatalf("next %s, want the 3s left of the 5s interval", next)
+	// Within the interval after its end no new pass starts.
+	f.advance(2 * time.Second)
+	if last := f.Request("cu", "n1", since, Options{}, false); !last.Drained() {
+		t.Fatalf("outcome %+v, want drained", last)
 	}
 	expectNoneStarted(t, f)
 	f.advance(3 * time.Second)
@@ -134,8 +144,7 @@ func TestPassesIgnoreOutcomesFromBeforeTheDrainBegan(t *testing.T) {
 	// The node is drained again later (a retry): the old outcome says
 	// drained, but it listed the pods before this drain began.
 	f.advance(time.Minute)
-	last, _ := f.Request("cu", "n1", f.clock(), Options{}, false)
-	if last != nil {
+	if last := f.Request("cu", "n1", f.clock(), Options{}, false); last != nil {
 		t.Fatalf("outcome %+v from before the drain began was returned", last)
 	}
 	expectStarted(t, f)
@@ -149,14 +158,16 @@ func TestPassesForgetAndForceAndErrors(t *testing.T) {
 	expectStarted(t, f)
 	f.finish(t, Result{Remaining: 1, Message: "1 pod terminating"})
 	f.advance(time.Second)
-	last, _ := f.Request("cu", "n1", since, Options{}, false)
+	last := f.Request("cu", "n1", since, Options{}, false)
 	if last == nil || !last.Force || last.Message != "forced 1 pod terminating" {
 		t.Fatalf("outcome %+v, want the ForceDelete pass", last)
 	}
 	expectStarted(t, f)
-	f.finish(t, Result{Message: "unlistable"})
+	if !f.finish(t, Result{Message: "unlistable"}) {
+		t.Fatal("a pass that could not list the pods did not wake its owner")
+	}
 	f.advance(time.Second)
-	last, _ = f.Request("cu", "n1", since, Options{}, false)
+	last = f.Request("cu", "n1", since, Options{}, false)
 	if last == nil || last.Err == nil || last.Drained() {
 		t.Fatalf("outcome %+v, want the pass that could not list pods, not drained", last)
 	}
@@ -165,9 +176,8 @@ func TestPassesForgetAndForceAndErrors(t *testing.T) {
 
 	// Forgotten, the node starts afresh: no outcome, a pass at once.
 	f.Forget("n1")
-	last, next := f.Request("cu", "n1", since, Options{}, false)
-	if last != nil || next != 0 {
-		t.Fatalf("after Forget: last %+v next %s, want none and 0", last, next)
+	if last := f.Request("cu", "n1", since, Options{}, false); last != nil {
+		t.Fatalf("after Forget: outcome %+v, want none", last)
 	}
 	expectStarted(t, f)
 	f.finish(t, Result{})
