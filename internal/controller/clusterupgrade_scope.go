@@ -7,12 +7,11 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/selection"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+	"github.com/nodewave/nodewave/internal/nodeview"
 	"github.com/nodewave/nodewave/internal/plan"
 	"github.com/nodewave/nodewave/internal/version"
 	"github.com/nodewave/nodewave/internal/window"
@@ -91,34 +90,14 @@ func (r *ClusterUpgradeReconciler) observe(ctx context.Context, cu *upgradev1alp
 // nodeSelector is the selector of cu: spec.nodeSelector, or by default
 // every node without the control-plane label.
 func nodeSelector(cu *upgradev1alpha1.ClusterUpgrade) (labels.Selector, error) {
-	if cu.Spec.NodeSelector == nil {
-		req, err := labels.NewRequirement(upgradev1alpha1.ControlPlaneLabel, selection.DoesNotExist, nil)
-		if err != nil {
-			return nil, err
-		}
-		return labels.NewSelector().Add(*req), nil
-	}
-	return metav1.LabelSelectorAsSelector(cu.Spec.NodeSelector)
+	return nodeview.Selector(cu)
 }
 
-// planNode is what the planner needs to know of a node.
+// planNode is what the planner needs to know of a node. Another
+// ClusterUpgrade's state says nothing of this one's work: the kubelet
+// version decides, and the budget still counts the node if it is cordoned.
 func (s *scope) planNode(n *corev1.Node) plan.Node {
-	state := upgradev1alpha1.NodeState(n.Labels[upgradev1alpha1.NodeStateLabel])
-	if s.heldByOther(n) {
-		// Another ClusterUpgrade's state says nothing of this one's work:
-		// the kubelet version decides, and the budget still counts the
-		// node if it is cordoned.
-		state = ""
-	}
-	return plan.Node{
-		Name:          n.Name,
-		Zone:          n.Labels[upgradev1alpha1.ZoneLabel],
-		State:         state,
-		Unschedulable: n.Spec.Unschedulable,
-		Ready:         nodeReady(n),
-		AtTarget:      s.atTarget(n),
-		Newer:         s.newer(n),
-	}
+	return nodeview.PlanNode(n, s.cu.Name, s.target)
 }
 
 // planInput is the planner's input from the nodes as they are now.
@@ -137,8 +116,7 @@ func (s *scope) planInput() plan.Input {
 
 // nodeReady reports whether the node's Ready condition is True.
 func nodeReady(n *corev1.Node) bool {
-	c := readyCondition(n)
-	return c != nil && c.Status == corev1.ConditionTrue
+	return nodeview.Ready(n)
 }
 
 // readyCondition is the node's Ready condition, or nil.
@@ -155,13 +133,6 @@ func readyCondition(n *corev1.Node) *corev1.NodeCondition {
 func (s *scope) heldByOther(n *corev1.Node) bool {
 	holder := n.Annotations[upgradev1alpha1.ClusterUpgradeAnnotation]
 	return holder != "" && holder != s.cu.Name
-}
-
-// newer reports whether the node's kubelet reports a version newer than
-// the spec's target.
-func (s *scope) newer(n *corev1.Node) bool {
-	kubelet, ok := kubeletVersion(n)
-	return ok && kubelet.NewerThan(s.target)
 }
 
 // job is the upgrade Job named name, or nil.

@@ -11,6 +11,7 @@ import (
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 	"github.com/nodewave/nodewave/internal/drain"
+	"github.com/nodewave/nodewave/internal/nodeview"
 	"github.com/nodewave/nodewave/internal/plan"
 	"github.com/nodewave/nodewave/internal/version"
 )
@@ -150,7 +151,7 @@ func Compute(in Input) (Forecast, error) {
 	if err != nil {
 		return Forecast{}, fmt.Errorf("spec.targetVersion: %w", err)
 	}
-	if _, err := Selector(cu); err != nil {
+	if _, err := nodeview.Selector(cu); err != nil {
 		return Forecast{}, fmt.Errorf("spec.nodeSelector: %w", err)
 	}
 	maxUnavailable, err := plan.MaxUnavailable(cu.Spec.Strategy, len(in.Nodes))
@@ -230,7 +231,7 @@ func newWorld(in Input, target version.Version, maxUnavailable int) *world {
 	for i := range in.Nodes {
 		n := &in.Nodes[i]
 		w.nodes[n.Name] = n
-		pn = append(pn, PlanNode(n, cu.Name, target))
+		pn = append(pn, nodeview.PlanNode(n, cu.Name, target))
 	}
 	w.planNodes = plan.Order(pn)
 

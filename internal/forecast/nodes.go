@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+	"github.com/nodewave/nodewave/internal/nodeview"
 	"github.com/nodewave/nodewave/internal/plan"
 )
 
@@ -45,9 +46,9 @@ func (w *world) nodeFindings(sim simulation) []Finding {
 			node := w.nodes[n.Name]
 			state := node.Labels[upgradev1alpha1.NodeStateLabel]
 			switch {
-			case HeldBy(node) != w.cu.Name && HeldBy(node) != "" && state != "" && state != string(upgradev1alpha1.NodeUpgraded):
+			case nodeview.HeldBy(node) != w.cu.Name && nodeview.HeldBy(node) != "" && state != "" && state != string(upgradev1alpha1.NodeUpgraded):
 				elsewhere = append(elsewhere, n.Name)
-				elsewhereDesc = append(elsewhereDesc, fmt.Sprintf("%s (%s for %s)", n.Name, state, HeldBy(node)))
+				elsewhereDesc = append(elsewhereDesc, fmt.Sprintf("%s (%s for %s)", n.Name, state, nodeview.HeldBy(node)))
 			case n.Unschedulable && n.Ready:
 				cordoned = append(cordoned, n.Name)
 			}

@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+	"github.com/nodewave/nodewave/internal/nodeview"
 	"github.com/nodewave/nodewave/internal/plan"
 	"github.com/nodewave/nodewave/internal/version"
 	"github.com/nodewave/nodewave/internal/window"
@@ -23,7 +24,7 @@ func (w *world) preflight(in Input, now plan.Plan) []Finding {
 	cu := w.cu
 	subject := "ClusterUpgrade " + cu.Name
 	if len(w.nodes) == 0 {
-		sel, _ := Selector(cu)
+		sel, _ := nodeview.Selector(cu)
 		out = append(out, Finding{Severity: Blocker, Kind: KindNoNodes, Subject: subject,
 			Message: fmt.Sprintf("spec.nodeSelector matches no node (selector %q): the upgrade stalls with reason NoNodes", sel.String())})
 	}
@@ -81,7 +82,7 @@ func (w *world) conflicts(all []upgradev1alpha1.ClusterUpgrade) []Finding {
 		if other.Name == w.cu.Name || !olderThan(other, w.cu) || other.Status.Phase == upgradev1alpha1.PhaseSucceeded {
 			continue
 		}
-		sel, err := Selector(other)
+		sel, err := nodeview.Selector(other)
 		if err != nil {
 			continue
 		}

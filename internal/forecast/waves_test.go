@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+	"github.com/nodewave/nodewave/internal/nodeview"
 	"github.com/nodewave/nodewave/internal/plan"
 	"github.com/nodewave/nodewave/internal/version"
 )
@@ -164,7 +165,7 @@ func TestWavesFollowThePlanner(t *testing.T) {
 		tv := version.MustParse(target)
 		in := plan.Input{MaxUnavailable: f.MaxUnavailable, MaxFailedNodes: int(cu.Spec.MaxFailedNodes)}
 		for i := range nodes {
-			in.Nodes = append(in.Nodes, PlanNode(&nodes[i], cu.Name, tv))
+			in.Nodes = append(in.Nodes, nodeview.PlanNode(&nodes[i], cu.Name, tv))
 		}
 		if now := plan.Compute(in); now.Halted {
 			if len(f.Waves) != 0 {

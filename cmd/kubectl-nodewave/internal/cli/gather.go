@@ -18,6 +18,7 @@ import (
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 	"github.com/nodewave/nodewave/internal/forecast"
+	"github.com/nodewave/nodewave/internal/nodeview"
 )
 
 // podListConcurrency bounds how many nodes' pods the gatherer lists at
@@ -69,7 +70,7 @@ func (g *gatherer) clusterUpgrade(ctx context.Context, name string) (*upgradev1a
 
 // selectedNodes lists the nodes cu selects.
 func (g *gatherer) selectedNodes(ctx context.Context, cu *upgradev1alpha1.ClusterUpgrade) ([]corev1.Node, error) {
-	sel, err := forecast.Selector(cu)
+	sel, err := nodeview.Selector(cu)
 	if err != nil {
 		return nil, fmt.Errorf("spec.nodeSelector: %w", err)
 	}

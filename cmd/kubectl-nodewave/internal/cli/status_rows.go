@@ -8,7 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
-	"github.com/nodewave/nodewave/internal/forecast"
+	"github.com/nodewave/nodewave/internal/nodeview"
 	"github.com/nodewave/nodewave/internal/plan"
 	"github.com/nodewave/nodewave/internal/version"
 )
@@ -96,14 +96,14 @@ func buildStatus(cu *upgradev1alpha1.ClusterUpgrade, nodes []corev1.Node) (statu
 	var pn []plan.Node
 	for i := range nodes {
 		byName[nodes[i].Name] = &nodes[i]
-		pn = append(pn, forecast.PlanNode(&nodes[i], cu.Name, target))
+		pn = append(pn, nodeview.PlanNode(&nodes[i], cu.Name, target))
 	}
 	for _, p := range plan.Order(pn) {
 		n := byName[p.Name]
 		row := statusRow{Node: n.Name, Zone: p.Zone, Kubelet: n.Status.NodeInfo.KubeletVersion,
 			Ready: p.Ready, Unschedulable: p.Unschedulable,
 			TargetVersion: n.Annotations[upgradev1alpha1.TargetVersionAnnotation]}
-		ours := forecast.HeldBy(n) == cu.Name
+		ours := nodeview.HeldBy(n) == cu.Name
 		switch class := plan.Classify(p); class {
 		case plan.ClassInFlight, plan.ClassFailed:
 			row.State = string(p.State)
@@ -141,7 +141,7 @@ func buildStatus(cu *upgradev1alpha1.ClusterUpgrade, nodes []corev1.Node) (statu
 
 // pendingMessage says why a pending node is not moving, or "".
 func pendingMessage(n *corev1.Node, p plan.Node, cuName string) string {
-	holder := forecast.HeldBy(n)
+	holder := nodeview.HeldBy(n)
 	state := n.Labels[upgradev1alpha1.NodeStateLabel]
 	switch {
 	case holder != "" && holder != cuName && state != "" && state != string(upgradev1alpha1.NodeUpgraded):

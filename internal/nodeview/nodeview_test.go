@@ -1,0 +1,59 @@
+package nodeview
+
+import (
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+	"github.com/nodewave/nodewave/internal/version"
+)
+
+func TestSelectorDefaultsToEveryNodeButTheControlPlane(t *testing.T) {
+	sel, err := Selector(&upgradev1alpha1.ClusterUpgrade{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sel.Matches(labels.Set{"pool": "general"}) || sel.Matches(labels.Set{upgradev1alpha1.ControlPlaneLabel: ""}) {
+		t.Fatalf("default selector %q: want every node without %s", sel, upgradev1alpha1.ControlPlaneLabel)
+	}
+	cu := &upgradev1alpha1.ClusterUpgrade{Spec: upgradev1alpha1.ClusterUpgradeSpec{
+		NodeSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"pool": "gpu"}}}}
+	if sel, err = Selector(cu); err != nil || !sel.Matches(labels.Set{"pool": "gpu", upgradev1alpha1.ControlPlaneLabel: ""}) || sel.Matches(labels.Set{"pool": "general"}) {
+		t.Fatalf("spec.nodeSelector pool=gpu read as %q (%v)", sel, err)
+	}
+}
+
+func TestPlanNode(t *testing.T) {
+	target := version.MustParse("v1.37.2")
+	node := func(holder, state, kubelet string, ready corev1.ConditionStatus) *corev1.Node {
+		return &corev1.Node{
+			ObjectMeta: metav1.ObjectMeta{Name: "n", Labels: map[string]string{
+				upgradev1alpha1.ZoneLabel: "zone-a", upgradev1alpha1.NodeStateLabel: state},
+				Annotations: map[string]string{upgradev1alpha1.ClusterUpgradeAnnotation: holder}},
+			Spec: corev1.NodeSpec{Unschedulable: state != ""},
+			Status: corev1.NodeStatus{NodeInfo: corev1.NodeSystemInfo{KubeletVersion: kubelet},
+				Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: ready}}},
+		}
+	}
+	for _, tc := range []struct {
+		name, holder, state, kubelet string
+		ready                        corev1.ConditionStatus
+		wantState                    upgradev1alpha1.NodeState
+		wantReady, atTarget, newer   bool
+	}{
+		{"ours, draining", "cu", "draining", "v1.36.3", corev1.ConditionTrue, upgradev1alpha1.NodeDraining, true, false, false},
+		{"another's state is not ours", "other", "draining", "v1.36.3", corev1.ConditionTrue, "", true, false, false},
+		{"at the target, NotReady", "", "", "v1.37.2", corev1.ConditionFalse, "", false, true, false},
+		{"newer than the target", "", "", "v1.38.0", corev1.ConditionTrue, "", true, false, true},
+		{"unparsable kubelet version", "", "", "garbage", corev1.ConditionUnknown, "", false, false, false},
+	} {
+		got := PlanNode(node(tc.holder, tc.state, tc.kubelet, tc.ready), "cu", target)
+		if got.State != tc.wantState || got.Ready != tc.wantReady || got.AtTarget != tc.atTarget || got.Newer != tc.newer ||
+			got.Zone != "zone-a" || got.Unschedulable != (tc.state != "") {
+			t.Errorf("%s: %+v", tc.name, got)
+		}
+	}
+}
