@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # demo.sh shows nodewave's main job on a local simulated cluster: it builds
 # what is missing, starts the cluster (hack/sim.sh), installs the CRD, runs
-# the manager and the simulated node agent, applies a Concurrent 25%
-# ClusterUpgrade, shows the upgrade live, prints a summary and tears it all
-# down. KEEP=1 leaves the cluster and the manager running.
+# the manager and the simulated node agent, shows `kubectl nodewave plan`
+# for a Concurrent 25% ClusterUpgrade, applies it, shows the upgrade live,
+# prints a summary with `kubectl nodewave status` and tears it all down.
+# KEEP=1 leaves the cluster and the manager running.
+#
+# It runs kubectl and the kubectl plugin as a reader would (`kubectl ...`,
+# `kubectl nodewave ...`, from a PATH directory holding both): test/docs
+# counts the docs' commands that appear here as run.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -17,14 +22,21 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 say "building nodewave and the Kubernetes binaries it needs (cached after the first run)"
 "$here/toolchain.sh" sim >/dev/null
-(cd "$root" && go build -o bin/manager ./cmd && go build -o bin/nodeagent ./test/nodeagent/cmd/nodeagent)
+(cd "$root" && go build -o bin/manager ./cmd && go build -o bin/nodeagent ./test/nodeagent/cmd/nodeagent &&
+  go build -o bin/kubectl-nodewave ./cmd/kubectl-nodewave)
 
 say "starting a simulated cluster: $SIM_WORKERS workers in 3 zones, 3 control-plane nodes, kubelet v1.36.3"
 "$here/sim.sh" up >/dev/null
 eval "$("$here/sim.sh" env)"
 export KUBECONFIG
-k() { $KUBECTL "$@"; }
 workdir="$(dirname "$KUBECONFIG")"
+# kubectl and the plugin on PATH, so that `kubectl nodewave` works.
+pathdir="$workdir/demo-bin"
+mkdir -p "$pathdir"
+ln -sf "$KUBECTL" "$pathdir/kubectl"
+ln -sf "$root/bin/kubectl-nodewave" "$pathdir/kubectl-nodewave"
+export PATH="$pathdir:$PATH"
+cd "$workdir"
 
 pids=()
 cleanup() {
@@ -39,8 +51,8 @@ cleanup() {
 trap cleanup EXIT
 
 say "installing the ClusterUpgrade CRD and starting the manager"
-k apply --server-side -k "$root/config/crd" >/dev/null
-k create namespace nodewave-system --dry-run=client -o yaml | k apply -f - >/dev/null
+kubectl apply --server-side -k "$root/config/crd" >/dev/null
+kubectl create namespace nodewave-system --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 metrics_port=$((20000 + RANDOM % 20000))
 "$root/bin/manager" --kubeconfig "$KUBECONFIG" --job-namespace nodewave-system \
   --metrics-secure=false --metrics-bind-address "127.0.0.1:$metrics_port" \
@@ -55,8 +67,8 @@ for p in "${pids[@]}"; do
   kill -0 "$p" 2>/dev/null || { echo "a demo process died; its log:" >&2; tail -20 "$workdir"/*.log >&2; exit 1; }
 done
 
-say "applying a Concurrent 25% ClusterUpgrade to $TARGET"
-cat <<YAML | tee "$workdir/clusterupgrade.yaml" | k apply -f - >/dev/null
+say "a Concurrent 25% ClusterUpgrade to $TARGET (clusterupgrade.yaml)"
+cat >clusterupgrade.yaml <<YAML
 apiVersion: upgrade.nodewave.io/v1alpha1
 kind: ClusterUpgrade
 metadata:
@@ -80,19 +92,25 @@ spec:
           - name: upgrade
             image: registry.example.com/kubelet-upgrader:v1
 YAML
-sed 's/^/    /' "$workdir/clusterupgrade.yaml"
+sed 's/^/    /' clusterupgrade.yaml
+
+say "before applying it: kubectl nodewave plan -f clusterupgrade.yaml (order, first waves, blockers)"
+kubectl nodewave plan -f clusterupgrade.yaml | sed 's/^/    /'
+
+say "applying it: kubectl apply -f clusterupgrade.yaml"
+kubectl apply -f clusterupgrade.yaml
 
 say "watching: kubectl get clusterupgrades -w, and the node states"
 start=$(date +%s)
 # kubectl's watch prints a line per status write; drop the ones that only
 # differ in AGE.
-k get clusterupgrades -w > >(awk '{key = $0; sub(/[0-9]+[smh]+[0-9]*[smh]*$/, "", key)} key != last {print; fflush(); last = key}') &
+kubectl get clusterupgrades -w > >(awk '{key = $0; sub(/[0-9]+[smh]+[0-9]*[smh]*$/, "", key)} key != last {print; fflush(); last = key}') &
 pids+=($!)
 phase=""
 last=""
 while (( $(date +%s) - start < 900 )); do
-  phase=$(k get cu "workers-$TARGET" -o jsonpath='{.status.phase}' 2>/dev/null || true)
-  states=$(k get nodes -l '!node-role.kubernetes.io/control-plane' \
+  phase=$(kubectl get cu "workers-$TARGET" -o jsonpath='{.status.phase}' 2>/dev/null || true)
+  states=$(kubectl get nodes -l '!node-role.kubernetes.io/control-plane' \
     -o jsonpath='{range .items[*]}{.metadata.labels.upgrade\.nodewave\.io/state}{"\n"}{end}' |
     sed 's/^$/pending/' | sort | uniq -c | awk '{printf "%s=%s ", $2, $1}')
   if [[ $states != "$last" ]]; then
@@ -107,16 +125,19 @@ sleep 1
 kill "${pids[2]}" 2>/dev/null || true
 sleep 0.5 # let the watch's last lines out before the summary
 
+say "per node: kubectl nodewave status workers-$TARGET"
+kubectl nodewave status "workers-$TARGET" | sed 's/^/    /'
+
 say "summary"
 metric() { curl -s "http://127.0.0.1:$metrics_port/metrics" | awk -v m="$1" '$1 ~ "^"m {s += $2} END {printf "%d", s}'; }
-k get cu "workers-$TARGET" -o wide
+kubectl get cu "workers-$TARGET" -o wide
 echo
 printf '  phase:            %s\n' "$phase"
-field() { local v; v=$(k get cu "workers-$TARGET" -o jsonpath="{.status.$1}"); echo "${v:-0}"; }
+field() { local v; v=$(kubectl get cu "workers-$TARGET" -o jsonpath="{.status.$1}"); echo "${v:-0}"; }
 printf '  nodes upgraded:   %s of %s (%s failed)\n' "$(field upgradedNodes)" "$(field totalNodes)" "$(field failedNodes)"
 printf '  time:             %ss\n' "$elapsed"
 printf '  evictions:        %s accepted, %s refused by a PodDisruptionBudget and retried\n' \
   "$(metric 'nodewave_evictions_total\{result="evicted"')" "$(metric 'nodewave_evictions_total\{result="blocked"')"
-printf '  kubelet versions: %s\n' "$(k get nodes -o jsonpath='{range .items[*]}{.status.nodeInfo.kubeletVersion}{"\n"}{end}' | sort | uniq -c | awk '{printf "%s x%s  ", $2, $1}')"
-printf '  workloads:        %s\n' "$(k -n workloads get deploy,statefulset --no-headers | awk '{printf "%s %s  ", $1, $2}')"
+printf '  kubelet versions: %s\n' "$(kubectl get nodes -o jsonpath='{range .items[*]}{.status.nodeInfo.kubeletVersion}{"\n"}{end}' | sort | uniq -c | awk '{printf "%s x%s  ", $2, $1}')"
+printf '  workloads:        %s\n' "$(kubectl -n workloads get deploy,statefulset --no-headers | awk '{printf "%s %s  ", $1, $2}')"
 [[ $phase == Succeeded ]]

@@ -1,0 +1,150 @@
+package docs
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// allowed are the commands of the docs that neither the end-to-end suite
+// nor the demo runs, each with the reason. Keep it short: a command that
+// can run on the simulated cluster belongs in test/e2e/docs_test.go.
+var allowed = map[string]string{
+	// The front door runs everything else.
+	"make demo": "it is the demo (hack/demo.sh), which runs its own simulated cluster; run by hand",
+	"make test": "runs every tier, this test included; CI's entry point",
+	// Installing for real needs what the simulated cluster lacks.
+	"make install deploy IMG=<your registry>/nodewave:<tag>":                        "needs a manager image pushed to a registry; the e2e suite installs config/default itself and runs `kubectl apply --server-side -k config/default` as a server-side dry run",
+	"kubectl apply --server-side -f nodewave.yaml":                                  "applies `helm template` output; test/chart's TestHelmOnAnAPIServer applies the rendered chart server-side on envtest (helm is not in this module)",
+	"go install github.com/nodewave/nodewave/cmd/kubectl-nodewave@latest":           "needs the module published; the e2e suite and the demo build the same package with go build",
+	"kubectl -n nodewave-system logs deploy/nodewave-controller-manager":            "the e2e suite runs the manager as a process (its log is a file), not as the Deployment, and kwok's pods run no containers",
+	"kubectl -n nodewave-system logs deploy/nodewave-controller-manager --previous": "as above: no Deployment, no container log",
+	"kubectl -n nodewave-system get lease nodewave.upgrade.nodewave.io":             "the e2e manager runs without leader election, so there is no Lease; the leader failover scenario (test/e2e/faults_test.go) reads it through the API",
+	// (Watches never end: `kubectl get clusterupgrades -w` is run by the
+	// demo; the e2e suite runs the non-watch forms.)
+	// Transcripts of other tests.
+	"kubectl nodewave plan workers": "output of the plugin's envtest suite (cmd/kubectl-nodewave, testdata/plan.golden), which runs `plan workers` in-process",
+	"echo $?":                       "a shell built-in printing the previous command's status; the e2e suite checks the status of `plan --fail-on-blockers` itself",
+	// Tools and edits of the reader's checkout.
+	"hack/toolchain.sh envtest": "make test-integration and make test-chart run it",
+	"hack/toolchain.sh sim":     "the e2e suite's BeforeSuite runs it",
+	"sed -i 's|^#- ../prometheus|- ../prometheus|' config/default/kustomization.yaml":                                                             "edits the checkout; test/observability makes the same edit in memory and builds config/default with it (monitor_test.go)",
+	"go run ./test/bench -nodes 30 -max-unavailable 20% -sim-name nodewave-obs -scrape-every 1s -metrics-plot docs/img/metrics-simulated-run.png": "the benchmark harness: its own cluster, minutes of run time; make bench-small runs the same program",
+}
+
+// repoRoot is the repository's root: go test runs in this package's
+// directory.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+func read(t *testing.T, root, rel string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// docCommands are the commands of README.md and docs/*.md.
+func docCommands(t *testing.T, root string) []Command {
+	t.Helper()
+	docs, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := append([]string{filepath.Join(root, "README.md")}, docs...)
+	out := make([]Command, 0, 8*len(paths))
+	for _, path := range paths {
+		rel, _ := filepath.Rel(root, path)
+		out = append(out, Extract(filepath.ToSlash(rel), read(t, root, rel))...)
+	}
+	return out
+}
+
+// runners gathers what runs the commands from the repository.
+func runners(t *testing.T, root string) Runners {
+	t.Helper()
+	const e2eFile = "test/e2e/docs_test.go"
+	lines, err := E2ELines(e2eFile, read(t, root, e2eFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) < 20 {
+		t.Fatalf("%s runs only %d commands: is its table still made of {line: ...} entries?", e2eFile, len(lines))
+	}
+	e2e := map[string]bool{}
+	for _, l := range lines {
+		e2e[l] = true
+	}
+	// The chart's tests render every helm command of these two documents.
+	chart := read(t, root, "test/chart/docs_test.go")
+	if !strings.Contains(chart, "func TestDocsHelmCommandsRun(") ||
+		!strings.Contains(chart, `[]string{"README.md", filepath.Join("docs", "helm.md")}`) {
+		t.Fatal("test/chart/docs_test.go no longer runs the helm commands of README.md and docs/helm.md; update Runners.HelmDocs")
+	}
+	return Runners{
+		E2E:      e2e,
+		Demo:     DemoLines(read(t, root, "hack/demo.sh")),
+		HelmDocs: map[string]bool{"README.md": true, "docs/helm.md": true},
+		Allowed:  allowed,
+	}
+}
+
+// TestEveryDocCommandRuns: every command shown in the docs is run by the
+// end-to-end suite, the demo or the chart's tests, or is allowed with a
+// reason; and the allow-list and the e2e table hold nothing the docs no
+// longer show.
+func TestEveryDocCommandRuns(t *testing.T) {
+	root := repoRoot(t)
+	commands := docCommands(t, root)
+	if len(commands) < 50 {
+		t.Fatalf("found only %d commands in the docs: is the extraction broken?", len(commands))
+	}
+	r := runners(t, root)
+	shown := map[string]bool{}
+	by := map[string]int{}
+	for _, c := range commands {
+		shown[c.Text] = true
+		how := r.Cover(c)
+		by[how]++
+		if how == "" {
+			t.Errorf("%s:%d: nothing runs %q: add it to test/e2e/docs_test.go's table (or hack/demo.sh), "+
+				"or, if it cannot run there, to the allow-list in test/docs/commands_test.go with the reason", c.Doc, c.Line, c.Text)
+		}
+	}
+	for line := range allowed {
+		if !shown[line] {
+			t.Errorf("allow-list entry %q: no document shows this command any more; remove it", line)
+		}
+		if r.E2E[line] || r.demoRuns(line) {
+			t.Errorf("allow-list entry %q: it is run (e2e or demo); remove it from the allow-list", line)
+		}
+	}
+	for line := range r.E2E {
+		if !shown[line] {
+			t.Errorf("test/e2e/docs_test.go runs %q, which no document shows: keep the table to the docs' commands", line)
+		}
+	}
+	t.Logf("%d commands: %d run by the e2e suite, %d by the demo, %d by the chart's tests, %d allowed",
+		len(commands), by["e2e"], by["demo"], by["chart"], by["allowed"])
+}
+
+// TestAllowListHasReasons: an entry without a reason is no decision.
+func TestAllowListHasReasons(t *testing.T) {
+	for line, reason := range allowed {
+		if len(strings.Fields(reason)) < 4 {
+			t.Errorf("allow-list entry %q: give the reason in a sentence, not %q", line, reason)
+		}
+	}
+	if len(allowed) == 0 {
+		t.Fatal("empty allow-list")
+	}
+}
