@@ -13,6 +13,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -151,7 +152,8 @@ var docsCommands = []docsCommand{
 			waitDocsCU(ctx, "workers-nightly", expectConflict)
 		}},
 	{line: `kubectl get cu workers-nightly -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}'`,
-		want: "waiting for the older unfinished ClusterUpgrade workers-v1.37.2"},
+		// It waits for both older ones, docsCU and the sample.
+		want: "workers-v1.37.2 (both select node worker-000); delete it or let it finish"},
 	{line: "kubectl get cu general-workers", want: "general-workers",
 		before: func(ctx context.Context) {
 			DeferCleanup(func(ctx SpecContext) { deleteAndWait(ctx, docsObject("general-workers")) })
@@ -173,7 +175,7 @@ var docsCommands = []docsCommand{
 	{line: "kubectl -n nodewave-system logs -l upgrade.nodewave.io/node=<node> --tail=100"},
 	{line: "kubectl -n nodewave-system describe jobs -l upgrade.nodewave.io/node=<node>"},
 	{line: "kubectl auth can-i patch nodes --as=system:serviceaccount:nodewave-system:nodewave-controller-manager", want: "yes"},
-	{line: "kubectl auth can-i create pods/eviction --as=system:serviceaccount:nodewave-system:nodewave-controller-manager", want: "yes"},
+	{line: "kubectl auth can-i create pods --subresource=eviction --as=system:serviceaccount:nodewave-system:nodewave-controller-manager", want: "yes"},
 
 	// Installing what the GitOps and observability pages ship.
 	{line: "kubectl apply --server-side --field-manager=nodewave -f config/argocd/argocd-cm.yaml", want: "serverside-applied",
@@ -187,9 +189,9 @@ var docsCommands = []docsCommand{
 	// Pausing, resuming, retargeting: on the paused docsCU, so resuming
 	// and retargeting are dry runs.
 	{line: `kubectl patch cu <name> --type merge -p '{"spec":{"paused":true}}'`, want: "patched"},
-	{line: `kubectl patch cu <name> --type merge -p '{"spec":{"paused":false}}'`, dryRun: true, want: "patched (server dry run)"},
-	{line: `kubectl patch cu <name> --type merge -p '{"spec":{"targetVersion":"v1.37.3"}}'`, dryRun: true, want: "patched (server dry run)"},
-	{line: `kubectl patch cu <name> --type merge -p '{"metadata":{"finalizers":null}}'`, dryRun: true, want: "patched (server dry run)"},
+	{line: `kubectl patch cu <name> --type merge -p '{"spec":{"paused":false}}'`, dryRun: true, want: "patched"},
+	{line: `kubectl patch cu <name> --type merge -p '{"spec":{"targetVersion":"v1.37.3"}}'`, dryRun: true, want: "patched"},
+	{line: `kubectl patch cu <name> --type merge -p '{"metadata":{"finalizers":null}}'`, dryRun: true, want: "patched"},
 
 	// Releasing a node by hand (it holds none of nodewave's marks here).
 	{line: "kubectl label node <node> upgrade.nodewave.io/state-"},
@@ -229,6 +231,9 @@ var _ = Describe("the docs' commands", func() {
 			}
 			Expect(slices.Contains(exits, code)).To(BeTrue(), "%s: exit status %d, want one of %v; output:\n%s", line, code, exits, out)
 			Expect(out).To(ContainSubstring(c.want), line)
+			if c.dryRun {
+				expectDocsCUUnchanged(ctx)
+			}
 		}
 
 		violations, _, starts := monitor.report()
@@ -269,6 +274,21 @@ func runDocs(dir, path, line string) (string, int) {
 	}
 	Fail(err.Error())
 	return "", -1
+}
+
+// expectDocsCUUnchanged checks that a dry run stored nothing (kubectl
+// patch does not say "(server dry run)"): docsCU, if it exists yet, is
+// still paused, at its target, with its finalizer.
+func expectDocsCUUnchanged(ctx context.Context) {
+	cu := &upgradev1alpha1.ClusterUpgrade{}
+	err := admin.Get(ctx, client.ObjectKey{Name: docsCU}, cu)
+	if apierrors.IsNotFound(err) {
+		return
+	}
+	Expect(err).NotTo(HaveOccurred())
+	Expect(cu.Spec.Paused).To(BeTrue())
+	Expect(cu.Spec.TargetVersion).To(Equal("v1.37.2"))
+	Expect(cu.Finalizers).To(ContainElement(upgradev1alpha1.Finalizer))
 }
 
 // docsObject names a ClusterUpgrade, for deleting it.
