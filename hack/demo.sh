@@ -95,7 +95,8 @@ YAML
 sed 's/^/    /' clusterupgrade.yaml
 
 say "before applying it: kubectl nodewave plan -f clusterupgrade.yaml (order, first waves, blockers)"
-kubectl nodewave plan -f clusterupgrade.yaml | sed 's/^/    /'
+# (client-go notes its own request throttling on stderr; only that is dropped.)
+kubectl nodewave plan -f clusterupgrade.yaml 2> >(grep -v 'client-side throttling' >&2) | sed 's/^/    /'
 
 say "applying it: kubectl apply -f clusterupgrade.yaml"
 kubectl apply -f clusterupgrade.yaml
