@@ -16,6 +16,7 @@ import (
 	"github.com/nodewave/nodewave/internal/drain"
 	"github.com/nodewave/nodewave/internal/metrics"
 	"github.com/nodewave/nodewave/internal/nodeupgrade"
+	"github.com/nodewave/nodewave/internal/nodeview"
 	"github.com/nodewave/nodewave/internal/plan"
 	"github.com/nodewave/nodewave/internal/version"
 )
@@ -224,7 +225,7 @@ func (r *ClusterUpgradeReconciler) stepUpgrade(ctx context.Context, s *scope, n 
 	}
 	facts := plan.UpgradeFacts{
 		AtTarget:       s.atTarget(n),
-		Ready:          nodeReady(n),
+		Ready:          nodeview.Ready(n),
 		KubeletVersion: n.Status.NodeInfo.KubeletVersion,
 		Since:          stateSince(n, s.now),
 		Timeout:        durationOr(s.cu.Spec.Upgrade.Timeout, 30*time.Minute),
@@ -284,7 +285,7 @@ func (r *ClusterUpgradeReconciler) stepVerify(ctx context.Context, s *scope, n *
 	}
 	facts := plan.VerifyFacts{
 		AtTarget: s.atTarget(n),
-		Ready:    nodeReady(n),
+		Ready:    nodeview.Ready(n),
 		Since:    stateSince(n, s.now),
 		Soak:     durationOr(s.cu.Spec.Health.SoakDuration, 30*time.Second),
 		Timeout:  durationOr(s.cu.Spec.Upgrade.Timeout, 30*time.Minute),

@@ -11,6 +11,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+	"github.com/nodewave/nodewave/internal/nodeview"
 	"github.com/nodewave/nodewave/internal/version"
 )
 
@@ -94,7 +95,7 @@ func (r *ClusterUpgradeReconciler) checkVersionSkew(ctx context.Context, s *scop
 		return &blocker{reason: upgradev1alpha1.ReasonVersionSkew, requeueAfter: serverVersionRecheck,
 			message: fmt.Sprintf("the API server reports version %q, which is not a semantic version", raw)}
 	}
-	if !release(s.target).NewerThan(release(server)) {
+	if !version.NewerRelease(s.target, server) {
 		return nil
 	}
 	return &blocker{reason: upgradev1alpha1.ReasonVersionSkew, requeueAfter: serverVersionRecheck,
@@ -113,10 +114,10 @@ func (r *ClusterUpgradeReconciler) checkConflict(ctx context.Context, s *scope) 
 	var conflicts []string
 	for i := range all.Items {
 		other := &all.Items[i]
-		if other.Name == s.cu.Name || !olderThan(other, s.cu) || other.Status.Phase == upgradev1alpha1.PhaseSucceeded {
+		if !nodeview.WaitsFor(s.cu, other) {
 			continue
 		}
-		sel, err := nodeSelector(other)
+		sel, err := nodeview.Selector(other)
 		if err != nil {
 			continue
 		}
@@ -133,14 +134,6 @@ func (r *ClusterUpgradeReconciler) checkConflict(ctx context.Context, s *scope) 
 			"; delete it or let it finish"}
 }
 
-// olderThan orders ClusterUpgrades by creation time, then name.
-func olderThan(a, b *upgradev1alpha1.ClusterUpgrade) bool {
-	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
-		return a.CreationTimestamp.Before(&b.CreationTimestamp)
-	}
-	return a.Name < b.Name
-}
-
 // sharedNode returns the first node, in plan order, of s that sel selects.
 func sharedNode(s *scope, sel labels.Selector) string {
 	for _, name := range s.order {
@@ -149,9 +142,4 @@ func sharedNode(s *scope, sel labels.Selector) string {
 		}
 	}
 	return ""
-}
-
-// release is v without its pre-release and build parts.
-func release(v version.Version) version.Version {
-	return version.Version{Major: v.Major, Minor: v.Minor, Patch: v.Patch}
 }

@@ -56,7 +56,7 @@ func (r *ClusterUpgradeReconciler) observe(ctx context.Context, cu *upgradev1alp
 	s := &scope{cu: cu, now: r.Clock.Now(), messages: map[string]string{}, nodes: map[string]*corev1.Node{}, jobs: map[string]*batchv1.Job{}}
 	var err error
 	s.target, s.targetErr = version.Parse(cu.Spec.TargetVersion)
-	s.selector, s.selectorErr = nodeSelector(cu)
+	s.selector, s.selectorErr = nodeview.Selector(cu)
 	s.parseWindow()
 	if s.selectorErr == nil {
 		nodeList := &corev1.NodeList{}
@@ -87,12 +87,6 @@ func (r *ClusterUpgradeReconciler) observe(ctx context.Context, cu *upgradev1alp
 	return s, nil
 }
 
-// nodeSelector is the selector of cu: spec.nodeSelector, or by default
-// every node without the control-plane label.
-func nodeSelector(cu *upgradev1alpha1.ClusterUpgrade) (labels.Selector, error) {
-	return nodeview.Selector(cu)
-}
-
 // planNode is what the planner needs to know of a node. Another
 // ClusterUpgrade's state says nothing of this one's work: the kubelet
 // version decides, and the budget still counts the node if it is cordoned.
@@ -112,11 +106,6 @@ func (s *scope) planInput() plan.Input {
 		in.Nodes = append(in.Nodes, s.planNode(s.nodes[name]))
 	}
 	return in
-}
-
-// nodeReady reports whether the node's Ready condition is True.
-func nodeReady(n *corev1.Node) bool {
-	return nodeview.Ready(n)
 }
 
 // readyCondition is the node's Ready condition, or nil.

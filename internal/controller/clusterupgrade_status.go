@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+	"github.com/nodewave/nodewave/internal/nodeview"
 	"github.com/nodewave/nodewave/internal/plan"
 )
 
@@ -170,7 +171,7 @@ func unavailableNodes(s *scope) []string {
 	var out []string
 	for _, name := range s.order {
 		n := s.nodes[name]
-		if n.Spec.Unschedulable || !nodeReady(n) {
+		if n.Spec.Unschedulable || !nodeview.Ready(n) {
 			out = append(out, name)
 		}
 	}

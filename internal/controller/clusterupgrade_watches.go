@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+	"github.com/nodewave/nodewave/internal/nodeview"
 )
 
 // clusterUpgradesForNode maps a Node event to every ClusterUpgrade that
@@ -31,7 +32,7 @@ func (r *ClusterUpgradeReconciler) clusterUpgradesForNode(ctx context.Context, o
 	var reqs []reconcile.Request
 	for i := range all.Items {
 		cu := &all.Items[i]
-		sel, err := nodeSelector(cu)
+		sel, err := nodeview.Selector(cu)
 		if cu.Name == holder || (err == nil && sel.Matches(labels.Set(n.Labels))) {
 			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(cu)})
 		}

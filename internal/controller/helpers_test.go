@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+	"github.com/nodewave/nodewave/internal/nodeview"
 	"github.com/nodewave/nodewave/test/nodeagent"
 )
 
@@ -127,7 +128,7 @@ func watchBudget(ctx context.Context, cs kubernetes.Interface, pool string) *bud
 			if ev.Type == watch.Deleted {
 				delete(m.unavailable, n.Name)
 			} else {
-				m.unavailable[n.Name] = n.Spec.Unschedulable || !nodeReady(n)
+				m.unavailable[n.Name] = n.Spec.Unschedulable || !nodeview.Ready(n)
 				state := n.Labels[upgradev1alpha1.NodeStateLabel]
 				if state == string(upgradev1alpha1.NodeCordoned) && states[n.Name] != state {
 					m.cordons[n.Name]++

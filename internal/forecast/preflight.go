@@ -58,17 +58,12 @@ func (w *world) versionSkew(server string) (Finding, bool) {
 		return Finding{Severity: Blocker, Kind: KindVersionSkew, Subject: subject,
 			Message: fmt.Sprintf("the API server reports version %q, which is not a semantic version: the upgrade stalls with reason VersionSkew", server)}, true
 	}
-	if !release(w.target).NewerThan(release(sv)) {
+	if !version.NewerRelease(w.target, sv) {
 		return Finding{}, false
 	}
 	return Finding{Severity: Blocker, Kind: KindVersionSkew, Subject: subject,
 		Message: fmt.Sprintf("targetVersion %s is newer than the API server (%s): the upgrade stalls with reason VersionSkew "+
 			"until the control plane is upgraded, as a kubelet must never be newer than its API server", w.cu.Spec.TargetVersion, server)}, true
-}
-
-// release is v without its pre-release and build parts.
-func release(v version.Version) version.Version {
-	return version.Version{Major: v.Major, Minor: v.Minor, Patch: v.Patch}
 }
 
 // conflicts finds the older unfinished ClusterUpgrades that select a node
@@ -79,7 +74,7 @@ func (w *world) conflicts(all []upgradev1alpha1.ClusterUpgrade) []Finding {
 	var out []Finding
 	for i := range all {
 		other := &all[i]
-		if other.Name == w.cu.Name || !olderThan(other, w.cu) || other.Status.Phase == upgradev1alpha1.PhaseSucceeded {
+		if !nodeview.WaitsFor(w.cu, other) {
 			continue
 		}
 		sel, err := nodeview.Selector(other)
@@ -100,20 +95,6 @@ func (w *world) conflicts(all []upgradev1alpha1.ClusterUpgrade) []Finding {
 				count(len(shared), "node"), w.cu.Name, names(shared))})
 	}
 	return out
-}
-
-// olderThan orders ClusterUpgrades by creation time, then name, as the
-// controller does; one not applied yet (no creation time) is the newest.
-func olderThan(a, b *upgradev1alpha1.ClusterUpgrade) bool {
-	switch {
-	case b.CreationTimestamp.IsZero():
-		return !a.CreationTimestamp.IsZero()
-	case a.CreationTimestamp.IsZero():
-		return false
-	case !a.CreationTimestamp.Equal(&b.CreationTimestamp):
-		return a.CreationTimestamp.Before(&b.CreationTimestamp)
-	}
-	return a.Name < b.Name
 }
 
 // maintenanceWindow foresees spec.window at now: one that cannot be read

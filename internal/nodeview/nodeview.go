@@ -1,6 +1,7 @@
-// Package nodeview is how nodewave reads Nodes for a ClusterUpgrade: which
-// nodes it selects, and what the planner knows of each. The controller and
-// the kubectl plugin's forecast share it, so that a forecast sees the nodes
+// Package nodeview is how nodewave reads the objects around a
+// ClusterUpgrade: which nodes it selects, what the planner knows of each,
+// and which older ClusterUpgrade it waits for. The controller and the
+// kubectl plugin's forecast share it, so that a forecast sees the world
 // exactly as the controller will. Pure functions of the objects.
 package nodeview
 
@@ -65,4 +66,24 @@ func Ready(n *corev1.Node) bool {
 		}
 	}
 	return false
+}
+
+// WaitsFor reports whether cu must wait for other should they select a
+// common node: other is another ClusterUpgrade, older, and not finished.
+// Older is by creation time, then name; a ClusterUpgrade not applied yet
+// (no creation time, as the plugin's plan -f reads one) is the newest.
+func WaitsFor(cu, other *upgradev1alpha1.ClusterUpgrade) bool {
+	return other.Name != cu.Name && olderThan(other, cu) && other.Status.Phase != upgradev1alpha1.PhaseSucceeded
+}
+
+func olderThan(a, b *upgradev1alpha1.ClusterUpgrade) bool {
+	switch {
+	case b.CreationTimestamp.IsZero():
+		return !a.CreationTimestamp.IsZero()
+	case a.CreationTimestamp.IsZero():
+		return false
+	case !a.CreationTimestamp.Equal(&b.CreationTimestamp):
+		return a.CreationTimestamp.Before(&b.CreationTimestamp)
+	}
+	return a.Name < b.Name
 }

@@ -91,3 +91,13 @@ func compareIdentifier(a, b string) int {
 	}
 	return strings.Compare(a, b)
 }
+
+// NewerRelease reports whether a's release, MAJOR.MINOR.PATCH without its
+// pre-release and build parts, is newer than b's. The version-skew check
+// uses it: even a newer patch release of the kubelet waits for the
+// control plane, while a distribution suffix (v1.29.8-gke.1211000, which
+// semver ranks below v1.29.8) does not hold back a v1.29.8 target.
+func NewerRelease(a, b Version) bool {
+	release := func(v Version) Version { return Version{Major: v.Major, Minor: v.Minor, Patch: v.Patch} }
+	return release(a).NewerThan(release(b))
+}

@@ -110,3 +110,20 @@ func TestAtTarget(t *testing.T) {
 		}
 	}
 }
+
+func TestNewerRelease(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"v1.37.2", "v1.37.1", true},
+		{"v1.37.2", "v1.37.2", false},
+		{"v1.37.2", "v1.37.2-gke.1211000", false}, // a distribution suffix is the same release
+		{"v1.37.2-rc.1", "v1.37.1", true},
+		{"v1.36.9", "v1.37.0", false},
+	} {
+		if got := NewerRelease(MustParse(tc.a), MustParse(tc.b)); got != tc.want {
+			t.Errorf("NewerRelease(%s, %s) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
