@@ -108,9 +108,10 @@ func (r *ClusterUpgradeReconciler) advanceNode(ctx context.Context, s *scope, n 
 	return r.DrainPollInterval, nil
 }
 
-// stepDrain runs one drain pass. It advances to upgrading once the node is
-// drained; on drain.timeout it fails the node or, with ForceDelete, deletes
-// what is left.
+// stepDrain asks for a background drain pass over the node and reads the
+// newest finished one. It advances to upgrading once a pass found the node
+// drained; on drain.timeout it fails the node or, with ForceDelete, has
+// the passes delete what is left.
 func (r *ClusterUpgradeReconciler) stepDrain(ctx context.Context, s *scope, n *corev1.Node) (bool, time.Duration, error) {
 	spec := s.cu.Spec.Drain
 	since := stateSince(n, s.now)
