@@ -31,8 +31,10 @@ func (r *ClusterUpgradeReconciler) reconcileDelete(ctx context.Context, cu *upgr
 		return nil
 	}
 	s := &scope{cu: cu, now: r.Clock.Now()}
+	// Read-only views of the cached Nodes, as in observe: releaseNode
+	// writes through patchNode.
 	nodes := &corev1.NodeList{}
-	if err := r.List(ctx, nodes); err != nil {
+	if err := r.List(ctx, nodes, client.UnsafeDisableDeepCopy); err != nil {
 		return err
 	}
 	for i := range nodes.Items {
@@ -59,17 +61,17 @@ func (r *ClusterUpgradeReconciler) reconcileDelete(ctx context.Context, cu *upgr
 // releaseNode gives a node back as nodewave found it, except that a failed
 // node stays cordoned.
 func (r *ClusterUpgradeReconciler) releaseNode(ctx context.Context, s *scope, n *corev1.Node) error {
-	before := n.DeepCopy()
 	state := upgradev1alpha1.NodeState(n.Labels[upgradev1alpha1.NodeStateLabel])
 	cordonedByUs := n.Annotations[upgradev1alpha1.WasUnschedulableAnnotation] != "true"
-	if cordonedByUs && state != upgradev1alpha1.NodeFailed && state != upgradev1alpha1.NodeUpgraded {
-		n.Spec.Unschedulable = false
-	}
-	delete(n.Labels, upgradev1alpha1.NodeStateLabel)
-	for _, k := range nodewaveAnnotations {
-		delete(n.Annotations, k)
-	}
-	if err := r.Patch(ctx, n, client.MergeFrom(before)); err != nil {
+	if err := r.patchNode(ctx, n, func(n *corev1.Node) {
+		if cordonedByUs && state != upgradev1alpha1.NodeFailed && state != upgradev1alpha1.NodeUpgraded {
+			n.Spec.Unschedulable = false
+		}
+		delete(n.Labels, upgradev1alpha1.NodeStateLabel)
+		for _, k := range nodewaveAnnotations {
+			delete(n.Annotations, k)
+		}
+	}); err != nil {
 		return err
 	}
 	if state == upgradev1alpha1.NodeFailed {

@@ -304,12 +304,12 @@ func (r *ClusterUpgradeReconciler) stepVerify(ctx context.Context, s *scope, n *
 // finishNode uncordons a verified node unless an admin had cordoned it,
 // marks it upgraded and deletes its Job.
 func (r *ClusterUpgradeReconciler) finishNode(ctx context.Context, s *scope, n *corev1.Node) error {
-	before := n.DeepCopy()
-	markState(n, upgradev1alpha1.NodeUpgraded, s.now)
-	if n.Annotations[upgradev1alpha1.WasUnschedulableAnnotation] != "true" {
-		n.Spec.Unschedulable = false
-	}
-	if err := r.Patch(ctx, n, client.MergeFrom(before)); err != nil {
+	if err := r.patchNode(ctx, n, func(n *corev1.Node) {
+		markState(n, upgradev1alpha1.NodeUpgraded, s.now)
+		if n.Annotations[upgradev1alpha1.WasUnschedulableAnnotation] != "true" {
+			n.Spec.Unschedulable = false
+		}
+	}); err != nil {
 		return err
 	}
 	metrics.NodeUpgradesTotal.WithLabelValues(metrics.ResultSucceeded).Inc()
@@ -338,23 +338,23 @@ func (r *ClusterUpgradeReconciler) startNode(ctx context.Context, s *scope, n *c
 			return err
 		}
 	}
-	before := n.DeepCopy()
 	retry := n.Annotations[upgradev1alpha1.ClusterUpgradeAnnotation] == s.cu.Name &&
 		n.Labels[upgradev1alpha1.NodeStateLabel] == ""
-	if !retry {
-		// A retried node is still cordoned by nodewave from its first try:
-		// what was recorded then stands.
-		delete(n.Annotations, upgradev1alpha1.WasUnschedulableAnnotation)
-		if n.Spec.Unschedulable {
-			setAnnotation(n, upgradev1alpha1.WasUnschedulableAnnotation, "true")
+	if err := r.patchNode(ctx, n, func(n *corev1.Node) {
+		if !retry {
+			// A retried node is still cordoned by nodewave from its first
+			// try: what was recorded then stands.
+			delete(n.Annotations, upgradev1alpha1.WasUnschedulableAnnotation)
+			if n.Spec.Unschedulable {
+				setAnnotation(n, upgradev1alpha1.WasUnschedulableAnnotation, "true")
+			}
 		}
-	}
-	n.Spec.Unschedulable = true
-	markState(n, upgradev1alpha1.NodeCordoned, s.now)
-	setAnnotation(n, upgradev1alpha1.ClusterUpgradeAnnotation, s.cu.Name)
-	delete(n.Annotations, upgradev1alpha1.TargetVersionAnnotation)
-	delete(n.Annotations, upgradev1alpha1.FailureAnnotation)
-	if err := r.Patch(ctx, n, client.MergeFrom(before)); err != nil {
+		n.Spec.Unschedulable = true
+		markState(n, upgradev1alpha1.NodeCordoned, s.now)
+		setAnnotation(n, upgradev1alpha1.ClusterUpgradeAnnotation, s.cu.Name)
+		delete(n.Annotations, upgradev1alpha1.TargetVersionAnnotation)
+		delete(n.Annotations, upgradev1alpha1.FailureAnnotation)
+	}); err != nil {
 		return err
 	}
 	if s.cu.Status.StartedAt == nil {
@@ -373,10 +373,10 @@ func (r *ClusterUpgradeReconciler) retryFailedNodes(ctx context.Context, s *scop
 		if s.heldByOther(n) || n.Labels[upgradev1alpha1.NodeStateLabel] != string(upgradev1alpha1.NodeFailed) {
 			continue
 		}
-		before := n.DeepCopy()
-		delete(n.Labels, upgradev1alpha1.NodeStateLabel)
-		delete(n.Annotations, upgradev1alpha1.FailureAnnotation)
-		if err := r.Patch(ctx, n, client.MergeFrom(before)); err != nil {
+		if err := r.patchNode(ctx, n, func(n *corev1.Node) {
+			delete(n.Labels, upgradev1alpha1.NodeStateLabel)
+			delete(n.Annotations, upgradev1alpha1.FailureAnnotation)
+		}); err != nil {
 			return err
 		}
 		r.nodeEvent(s, n, corev1.EventTypeNormal, "Retrying", "Retry", "retrying failed node %s after a spec change", n.Name)
@@ -387,12 +387,30 @@ func (r *ClusterUpgradeReconciler) retryFailedNodes(ctx context.Context, s *scop
 // setState moves a node to state, stamping when, with extra annotations.
 func (r *ClusterUpgradeReconciler) setState(ctx context.Context, s *scope, n *corev1.Node,
 	state upgradev1alpha1.NodeState, annotations map[string]string) error {
-	before := n.DeepCopy()
-	markState(n, state, s.now)
-	for k, v := range annotations {
-		setAnnotation(n, k, v)
+	return r.patchNode(ctx, n, func(n *corev1.Node) {
+		markState(n, state, s.now)
+		for k, v := range annotations {
+			setAnnotation(n, k, v)
+		}
+	})
+}
+
+// patchNode is the one way a Node is written. n is a read-only view of a
+// cached Node (see scope.nodes): its labels, annotations and conditions
+// are the cache's own maps and slices, so mutate changes a deep copy of
+// it, which is patched with n as the base and, once the API server took
+// it, replaces *n. n must be the caller's own struct (an element of a list
+// it owns), never the cache's object: only *n is rewritten, and the maps
+// and slices it shared with the cache are left as they were. On an error
+// n is unchanged.
+func (r *ClusterUpgradeReconciler) patchNode(ctx context.Context, n *corev1.Node, mutate func(*corev1.Node)) error {
+	next := n.DeepCopy()
+	mutate(next)
+	if err := r.Patch(ctx, next, client.MergeFrom(n)); err != nil {
+		return err
 	}
-	return r.Patch(ctx, n, client.MergeFrom(before))
+	*n = *next
+	return nil
 }
 
 // deleteJob deletes one of this ClusterUpgrade's Jobs with its pods, if it exists.
@@ -419,6 +437,8 @@ func kubeletVersion(n *corev1.Node) (version.Version, bool) {
 }
 
 // markState sets the node's state label and stamps when it entered it.
+// Like setLabel and setAnnotation, it writes only to a node patchNode's
+// mutate was given, never to a scope node.
 func markState(n *corev1.Node, state upgradev1alpha1.NodeState, now time.Time) {
 	setLabel(n, upgradev1alpha1.NodeStateLabel, string(state))
 	setAnnotation(n, upgradev1alpha1.StateSinceAnnotation, now.UTC().Format(time.RFC3339))
@@ -435,6 +455,7 @@ func stateSince(n *corev1.Node, now time.Time) time.Time {
 	return t
 }
 
+// setLabel sets one label of n, making the map if n has none.
 func setLabel(n *corev1.Node, k, v string) {
 	if n.Labels == nil {
 		n.Labels = map[string]string{}
@@ -442,6 +463,7 @@ func setLabel(n *corev1.Node, k, v string) {
 	n.Labels[k] = v
 }
 
+// setAnnotation sets one annotation of n, making the map if n has none.
 func setAnnotation(n *corev1.Node, k, v string) {
 	if n.Annotations == nil {
 		n.Annotations = map[string]string{}

@@ -63,6 +63,7 @@ func startManagerWith(allowedImages string) func() {
 		Controller: ctrlConfigSkipNameValidation(),
 	})
 	Expect(err).NotTo(HaveOccurred())
+	Expect(guard.watch(context.Background(), mgr.GetCache())).To(Succeed())
 	serverVersion, err := DiscoveryServerVersion(env.Config)
 	Expect(err).NotTo(HaveOccurred())
 	Expect((&ClusterUpgradeReconciler{
@@ -103,6 +104,7 @@ var _ = BeforeSuite(func() {
 })
 
 var _ = AfterSuite(func() {
+	Expect(guard.writes()).To(BeEmpty(), "nodewave wrote into its informer cache; every Node write goes through patchNode")
 	if stopManager != nil {
 		stopManager()
 	}
