@@ -16,8 +16,8 @@ import (
 // CacheOptions keep the manager's memory independent of the cluster's size
 // beyond its nodes: Nodes are cached without managedFields and without
 // status.images (the largest parts of a Node), Jobs only in jobNamespace
-// and only nodewave's, and Pods never (a draining node's pods are listed
-// live).
+// and only nodewave's, and Pods never (drain.Passes watches the pods of
+// each draining node alone).
 func CacheOptions(jobNamespace string) cache.Options {
 	hasCU, err := labels.NewRequirement(upgradev1alpha1.JobClusterUpgradeLabel, selection.Exists, nil)
 	if err != nil {

@@ -49,7 +49,8 @@ type ClusterUpgradeReconciler struct {
 
 	// JobNamespace is the namespace of the per-node upgrade Jobs.
 	JobNamespace string
-	// Drainer evicts pods; it lists a node's pods live, never from a cache.
+	// Drainer evicts pods. It reads a draining node's pods from a watch of
+	// that node's pods alone, never from a cache of the cluster's pods.
 	Drainer *drain.Drainer
 	// ServerVersion reports the API server's version, for the skew check.
 	ServerVersion ServerVersionFunc
@@ -78,7 +79,7 @@ type ClusterUpgradeReconciler struct {
 // +kubebuilder:rbac:groups=upgrade.nodewave.io,resources=clusterupgrades/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=upgrade.nodewave.io,resources=clusterupgrades/finalizers,verbs=update
 // +kubebuilder:rbac:groups="",resources=nodes,verbs=get;list;watch;patch
-// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;delete
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;delete
 // +kubebuilder:rbac:groups="",resources=pods/eviction,verbs=create
 // +kubebuilder:rbac:groups=apps,resources=daemonsets,verbs=get
 // +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=list
@@ -232,6 +233,9 @@ func (r *ClusterUpgradeReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	r.drainsDone = make(chan event.GenericEvent, drainsDoneBuffer)
 	r.drains = &drain.Passes{Drainer: r.Drainer, Interval: r.DrainPollInterval, Finished: r.drainFinished, Now: r.Clock.Now}
+	if err := mgr.Add(r.drains); err != nil {
+		return err
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&upgradev1alpha1.ClusterUpgrade{}).
 		Owns(&batchv1.Job{}).

@@ -299,7 +299,9 @@ var _ = Describe("ClusterUpgrade reconciler", func() {
 		jobKey := client.ObjectKey{Namespace: jobNamespace, Name: nodeupgrade.JobName("jobfail", nodes[0], targetVersion)}
 		failed := &batchv1.Job{}
 		Expect(env.Client.Get(ctx, jobKey, failed)).To(Succeed())
-		kubelet.set(nodes[0], nodeagent.Behaviour{})
+		// Its kubelet takes a while, so the fresh Job is there to be seen
+		// before the finished node's Job is deleted.
+		kubelet.set(nodes[0], nodeagent.Behaviour{Delay: 3 * time.Second})
 		n := getNode(ctx, nodes[0])
 		patch := client.MergeFrom(n.DeepCopy())
 		delete(n.Labels, upgradev1alpha1.NodeStateLabel)

@@ -67,8 +67,9 @@ type Drainer struct {
 	// sending hundreds at once only makes them retry on conflicts.
 	MaxConcurrentEvictions int
 
-	once      sync.Once
-	evictions chan struct{}
+	once       sync.Once
+	evictions  chan struct{}
+	daemonSets daemonSets
 }
 
 // evictionSlots is the Drainer-wide semaphore of evictions in flight.
@@ -89,7 +90,7 @@ func (d *Drainer) evictionSlots() chan struct{} {
 // refused or failed eviction is reported in the Result, and the next pass
 // tries again.
 func (d *Drainer) Drain(ctx context.Context, nodeName string, opts Options) (Result, error) {
-	return d.pass(ctx, nodeName, opts, false)
+	return d.pass(ctx, nodeName, opts, evictPods, nil)
 }
 
 // ForceDelete deletes, without eviction and so ignoring
@@ -101,12 +102,35 @@ func (d *Drainer) Drain(ctx context.Context, nodeName string, opts Options) (Res
 // stay and are named in the Message as in Drain. Pods already terminating
 // are left to finish. One pass, non-blocking.
 func (d *Drainer) ForceDelete(ctx context.Context, nodeName string, opts Options) (Result, error) {
-	return d.pass(ctx, nodeName, opts, true)
+	return d.pass(ctx, nodeName, opts, deletePods, nil)
 }
 
-func (d *Drainer) pass(ctx context.Context, nodeName string, opts Options, deleteDirectly bool) (Result, error) {
+// passMode is what a pass does with the pods that have to leave.
+type passMode int
+
+const (
+	// evictPods evicts them (Drain).
+	evictPods passMode = iota
+	// deletePods deletes them (ForceDelete).
+	deletePods
+	// lookOnly only counts them: it sends no request, and its Result has
+	// no Message. Passes looks when a watched pod changes, to see at once
+	// that a node is drained.
+	lookOnly
+)
+
+// pass runs one pass over nodeName's pods: listed live, or, with watched,
+// read from that watch of them.
+func (d *Drainer) pass(ctx context.Context, nodeName string, opts Options, mode passMode, watched *nodePods) (Result, error) {
+	var client kubernetes.Interface = rememberingDaemonSets{Interface: d.Client, memory: &d.daemonSets}
+	if watched != nil {
+		if !watched.synced(ctx) {
+			return Result{}, fmt.Errorf("listing the pods of node %s: not listed yet: %w", nodeName, ctx.Err())
+		}
+		client = podsFromWatch{Interface: client, pods: watched}
+	}
 	n := &notes{}
-	helper := d.helper(ctx, opts, n)
+	helper := d.helper(ctx, client, opts, n)
 	list, errs := helper.GetPodsForDeletion(nodeName)
 	if list == nil {
 		return Result{}, fmt.Errorf("listing the pods of node %s: %w", nodeName, errors.Join(errs...))
@@ -120,8 +144,13 @@ func (d *Drainer) pass(ctx context.Context, nodeName string, opts Options, delet
 		n.add(shorten(err.Error()))
 	}
 	res.Remaining += len(n.blocked)
-	budgets := &budgets{client: d.Client}
 	pods := list.Pods()
+	if mode == lookOnly {
+		res.Remaining += len(pods)
+		return res, nil
+	}
+	budgets := &budgets{client: d.Client}
+	deleteDirectly := mode == deletePods
 	outcomes := d.leave(ctx, helper, pods, opts.GracePeriodSeconds, deleteDirectly)
 	for i, pod := range pods {
 		if pod.DeletionTimestamp != nil {
@@ -207,14 +236,14 @@ func (d *Drainer) leave(ctx context.Context, helper *kubectldrain.Helper, pods [
 // that nodewave's filter, which applies the same rules with opts, sees each
 // such pod and can name it with the field that would let it go; kubectl's
 // checks only report them in bulk, as errors in kubectl's words.
-func (d *Drainer) helper(ctx context.Context, opts Options, n *notes) *kubectldrain.Helper {
+func (d *Drainer) helper(ctx context.Context, client kubernetes.Interface, opts Options, n *notes) *kubectldrain.Helper {
 	grace := -1 // each pod's own
 	if opts.GracePeriodSeconds != nil {
 		grace = int(*opts.GracePeriodSeconds)
 	}
 	return &kubectldrain.Helper{
 		Ctx:                 ctx,
-		Client:              d.Client,
+		Client:              client,
 		GracePeriodSeconds:  grace,
 		IgnoreAllDaemonSets: true,
 		DeleteEmptyDirData:  true,

@@ -14,15 +14,26 @@ import (
 // one reconcile last minutes, and a node whose kubelet was ready waited that
 // long for its next step.
 //
+// Each draining node's pods are watched (one LIST and one WATCH for the
+// whole drain; see nodePods), and the passes read them from that watch.
+// When a watched pod changes, Passes looks at the node without evicting
+// anything, so that a node is seen drained as soon as its last pod is gone,
+// not at the next poll.
+//
 // An outcome is kept only to be read by the next reconcile. Whether a node
 // is drained is always decided by a pass that began after the node's drain
-// began and listed its pods live, so a restart (which forgets everything)
-// just runs a new pass.
+// began, over pods listed or watched since, so a restart (which forgets
+// everything) just runs a new pass.
+//
+// Passes is a manager Runnable: Start stops the watches of nodes no
+// reconcile has asked about for a while (their ClusterUpgrade was deleted
+// or paused mid-drain), and all of them when the manager stops.
 type Passes struct {
 	// Drainer runs the passes.
 	Drainer *Drainer
 	// Interval is the least time between the end of one pass over a node
-	// and the start of the next (the drain poll interval).
+	// and the start of the next one a Request starts (the drain poll
+	// interval). Looks after a pod changed do not wait for it.
 	Interval time.Duration
 	// Timeout bounds one pass; default 2 minutes.
 	Timeout time.Duration
@@ -31,16 +42,15 @@ type Passes struct {
 	// to Request, so that the owner is looked at again at once. A pass that
 	// leaves pods behind wakes no one: at 1,000 nodes, with a hundred
 	// draining, waking the owner after every pass meant several reconciles
-	// a second, each copying every selected Node out of the cache, only to
-	// update a message.
+	// a second only to update a message.
 	Finished func(owner string)
 
 	// Now is the time source (the reconciler's clock); default time.Now.
 	Now func() time.Time
 
-	// run replaces the Drainer in tests; ended, when set, is called at the
-	// end of every pass.
-	run   func(ctx context.Context, node string, opts Options, force bool) (Result, error)
+	// run replaces the Drainer in tests (and then no pods are watched);
+	// ended, when set, is called at the end of every pass.
+	run   func(ctx context.Context, node string, opts Options, mode passMode) (Result, error)
 	ended func()
 
 	mu    sync.Mutex
@@ -63,73 +73,169 @@ func (o *Outcome) Drained() bool { return o != nil && o.Err == nil && o.Result.D
 
 type nodePasses struct {
 	running bool
-	last    *Outcome // the newest finished pass
+	// again: a watched pod changed while a pass ran; look once it ends.
+	again bool
+	last  *Outcome // the newest finished pass, or look that found the node drained
+	// What the newest Request asked for, which looks use too, and when.
+	owner     string
+	opts      Options
+	force     bool
+	requested time.Time
+	pods      *nodePods // nil in tests without a Drainer
 }
 
 // Request returns the newest finished pass over node that started at or
 // after since (nil when there is none yet), and starts another pass unless
 // one is running or the last one finished less than Interval ago. force asks
-// for a ForceDelete pass instead of an eviction pass.
+// for a ForceDelete pass instead of an eviction pass. The first Request
+// for a node starts watching its pods.
 func (p *Passes) Request(owner, node string, since time.Time, opts Options, force bool) (last *Outcome) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.nodes == nil {
 		p.nodes = map[string]*nodePasses{}
 	}
+	now := p.clock()
 	np := p.nodes[node]
 	if np == nil {
 		np = &nodePasses{}
 		p.nodes[node] = np
+		if p.run == nil {
+			np.pods = watchNodePods(p.Drainer.Client, node, func() { p.changed(node, np) })
+		}
 	}
+	np.owner, np.opts, np.force, np.requested = owner, opts, force, now
 	if np.last != nil && !np.last.Started.Before(since) {
 		last = np.last
 	}
-	now := p.clock()
 	if np.running || (np.last != nil && now.Sub(np.last.Finished) < p.Interval) {
 		return last
 	}
+	mode := evictPods
+	if force {
+		mode = deletePods
+	}
 	np.running = true
-	go p.pass(owner, node, np, opts, force, now)
+	go p.pass(node, np, mode, now)
 	return last
 }
 
-// Forget drops what is known about node's passes, once it is no longer
-// draining. A pass still running finishes, and its outcome is dropped.
+// changed looks at node once one of its watched pods changed: now, or
+// when the running pass ends.
+func (p *Passes) changed(node string, np *nodePasses) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.nodes[node] != np {
+		return // forgotten
+	}
+	if np.running {
+		np.again = true
+		return
+	}
+	np.running = true
+	go p.pass(node, np, lookOnly, p.clock())
+}
+
+// Forget drops what is known about node's passes and stops watching its
+// pods, once it is no longer draining. A pass still running finishes, and
+// its outcome is dropped.
 func (p *Passes) Forget(node string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.forget(node)
+}
+
+func (p *Passes) forget(node string) {
+	if np := p.nodes[node]; np != nil && np.pods != nil {
+		np.pods.stop()
+	}
 	delete(p.nodes, node)
 }
 
-func (p *Passes) pass(owner, node string, np *nodePasses, opts Options, force bool, started time.Time) {
+// idleAfter is how long a node's passes and watch are kept without a
+// Request; reconciles ask every poll interval while the node drains.
+func (p *Passes) idleAfter() time.Duration { return max(10*p.Interval, time.Minute) }
+
+// Start forgets, every Interval, the nodes no Request asked about for
+// idleAfter, and every node when ctx ends.
+func (p *Passes) Start(ctx context.Context) error {
+	tick := time.NewTicker(max(p.Interval, time.Second))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			p.mu.Lock()
+			for node := range p.nodes {
+				p.forget(node)
+			}
+			p.mu.Unlock()
+			return nil
+		case <-tick.C:
+			p.forgetIdle()
+		}
+	}
+}
+
+func (p *Passes) forgetIdle() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.clock()
+	for node, np := range p.nodes {
+		if !np.running && now.Sub(np.requested) > p.idleAfter() {
+			p.forget(node)
+		}
+	}
+}
+
+func (p *Passes) pass(node string, np *nodePasses, mode passMode, started time.Time) {
+	for {
+		out := p.runOne(node, np, mode, started)
+		p.mu.Lock()
+		current := p.nodes[node] == np
+		np.running = false
+		// A look that finds pods left is not kept: it has no Message, and
+		// it evicted nothing.
+		if mode != lookOnly || out.Drained() {
+			np.last = out
+		}
+		wake := current && (out.Drained() || (mode != lookOnly && out.Err != nil))
+		again, owner := np.again && current, np.owner
+		np.again = false
+		if again {
+			np.running, mode, started = true, lookOnly, p.clock()
+		}
+		p.mu.Unlock()
+		if p.Finished != nil && wake {
+			p.Finished(owner)
+		}
+		if p.ended != nil {
+			p.ended()
+		}
+		if !again {
+			return
+		}
+	}
+}
+
+// runOne runs one pass (or look) with what the newest Request asked for.
+func (p *Passes) runOne(node string, np *nodePasses, mode passMode, started time.Time) *Outcome {
 	timeout := p.Timeout
 	if timeout <= 0 {
 		timeout = 2 * time.Minute
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	run := p.run
-	if run == nil {
-		run = p.drainer
-	}
-	res, err := run(ctx, node, opts, force)
-	out := &Outcome{Result: res, Err: err, Force: force, Started: started, Finished: p.clock()}
 	p.mu.Lock()
-	np.running, np.last = false, out
+	opts, pods := np.opts, np.pods
 	p.mu.Unlock()
-	if p.Finished != nil && (out.Drained() || out.Err != nil) {
-		p.Finished(owner)
+	var res Result
+	var err error
+	if p.run != nil {
+		res, err = p.run(ctx, node, opts, mode)
+	} else {
+		res, err = p.Drainer.pass(ctx, node, opts, mode, pods)
 	}
-	if p.ended != nil {
-		p.ended()
-	}
-}
-
-func (p *Passes) drainer(ctx context.Context, node string, opts Options, force bool) (Result, error) {
-	if force {
-		return p.Drainer.ForceDelete(ctx, node, opts)
-	}
-	return p.Drainer.Drain(ctx, node, opts)
+	return &Outcome{Result: res, Err: err, Force: mode == deletePods, Started: started, Finished: p.clock()}
 }
 
 func (p *Passes) clock() time.Time {

@@ -26,10 +26,14 @@ func newFakePasses(interval time.Duration) *fakePasses {
 	f.Passes = &Passes{Interval: interval, Finished: func(owner string) { f.woken <- owner }}
 	f.ended = func() { f.endedCh <- struct{}{} }
 	f.Now = f.clock
-	f.run = func(_ context.Context, node string, _ Options, force bool) (Result, error) {
-		f.started <- node
+	f.run = func(_ context.Context, node string, _ Options, mode passMode) (Result, error) {
+		if mode == lookOnly {
+			f.started <- "look " + node
+		} else {
+			f.started <- node
+		}
 		res := <-f.release
-		if force {
+		if mode == deletePods {
 			res.Message = "forced " + res.Message
 		}
 		if res.Message == "unlistable" {
@@ -74,15 +78,18 @@ func (f *fakePasses) finish(t *testing.T, res Result) (woke bool) {
 }
 
 // expectStarted waits for a pass over n1, the node most tests use.
-func expectStarted(t *testing.T, f *fakePasses) {
+func expectStarted(t *testing.T, f *fakePasses) { t.Helper(); expectBegun(t, f, "n1") }
+
+// expectBegun waits for a pass (what "n1") or a look ("look n1").
+func expectBegun(t *testing.T, f *fakePasses, what string) {
 	t.Helper()
 	select {
 	case got := <-f.started:
-		if got != "n1" {
-			t.Fatalf("a pass began over %s, want n1", got)
+		if got != what {
+			t.Fatalf("%q began, want %q", got, what)
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("no pass began over n1")
+		t.Fatalf("%q did not begin", what)
 	}
 }
 
@@ -198,5 +205,72 @@ func TestPassesOverDifferentNodesRunTogether(t *testing.T) {
 		}
 	}
 	f.finish(t, Result{})
+	f.finish(t, Result{})
+}
+
+func TestPassesLookAtOnceWhenAWatchedPodChanges(t *testing.T) {
+	f := newFakePasses(5 * time.Second)
+	since := f.clock()
+	f.Request("cu", "n1", since, Options{}, false)
+	expectStarted(t, f)
+	np := f.nodes["n1"]
+
+	// A pod changes while the pass runs: the look waits for the pass's end,
+	// and several changes make one look.
+	f.changed("n1", np)
+	f.changed("n1", np)
+	if f.finish(t, Result{Remaining: 2, Message: "2 pods terminating"}) {
+		t.Fatal("a pass that left pods behind woke its owner")
+	}
+	expectBegun(t, f, "look n1")
+	if f.finish(t, Result{Remaining: 1}) {
+		t.Fatal("a look that found pods left woke its owner")
+	}
+	expectNoneStarted(t, f)
+	// The look that found pods left is not the outcome: the pass's message stays.
+	if last := f.Request("cu", "n1", since, Options{}, false); last == nil || last.Message != "2 pods terminating" {
+		t.Fatalf("outcome %+v, want the eviction pass's", last)
+	}
+	expectNoneStarted(t, f) // within the interval
+
+	// The last pod goes: the look runs at once, without a Request and
+	// within the interval, and wakes the owner.
+	f.advance(time.Second)
+	f.changed("n1", np)
+	expectBegun(t, f, "look n1")
+	if !f.finish(t, Result{}) {
+		t.Fatal("the look that found the node drained did not wake its owner")
+	}
+	if last := f.Request("cu", "n1", since, Options{}, false); !last.Drained() {
+		t.Fatalf("outcome %+v, want drained", last)
+	}
+
+	// Once forgotten, a change looks at nothing.
+	f.Forget("n1")
+	f.changed("n1", np)
+	expectNoneStarted(t, f)
+}
+
+func TestPassesForgetNodesNoOneAsksAbout(t *testing.T) {
+	f := newFakePasses(time.Second)
+	since := f.clock()
+	f.Request("cu", "n1", since, Options{}, false)
+	expectStarted(t, f)
+	f.finish(t, Result{Remaining: 1})
+
+	f.advance(f.idleAfter())
+	f.forgetIdle()
+	if last := f.Request("cu", "n1", since, Options{}, false); last == nil {
+		t.Fatal("a node asked about within idleAfter was forgotten")
+	}
+	expectStarted(t, f)
+	f.finish(t, Result{Remaining: 1})
+
+	f.advance(f.idleAfter() + time.Second)
+	f.forgetIdle()
+	if last := f.Request("cu", "n1", since, Options{}, false); last != nil {
+		t.Fatalf("outcome %+v of a node no one asked about for longer than idleAfter", last)
+	}
+	expectStarted(t, f)
 	f.finish(t, Result{})
 }

@@ -56,7 +56,7 @@ var _ = Describe("security of the installed manager", func() {
 	It("grants the manager's ServiceAccount only what it needs (RBAC least privilege)", func(ctx SpecContext) {
 		needed := []access{
 			{verb: "list", resource: "nodes"}, {verb: "watch", resource: "nodes"}, {verb: "patch", resource: "nodes"},
-			{verb: "list", resource: "pods"}, {verb: "create", resource: "pods", subresource: "eviction", namespace: "workloads"},
+			{verb: "list", resource: "pods"}, {verb: "watch", resource: "pods"}, {verb: "create", resource: "pods", subresource: "eviction", namespace: "workloads"},
 			{verb: "delete", resource: "pods", namespace: "workloads"}, // drain.onTimeout: ForceDelete only
 			{verb: "list", group: "policy", resource: "poddisruptionbudgets"},
 			{verb: "create", group: "batch", resource: "jobs", namespace: jobNamespace},

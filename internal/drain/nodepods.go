@@ -1,0 +1,112 @@
+package drain
+
+import (
+	"context"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/tools/cache"
+)
+
+// nodePods watches the pods of one draining node: one field-selected LIST
+// and one WATCH for the whole drain, where listing the node's pods on every
+// pass cost a LIST every poll interval (at 1,000 nodes, with drains of
+// minutes, most of the manager's requests). It holds only that node's
+// pods, so the manager's memory still does not grow with the cluster's.
+type nodePods struct {
+	informer cache.SharedIndexInformer
+	stop     context.CancelFunc
+}
+
+// watchNodePods starts watching node's pods; changed is called, from the
+// informer's goroutine, whenever one of them is added, changed or deleted.
+func watchNodePods(client kubernetes.Interface, node string, changed func()) *nodePods {
+	onNode := fields.OneTermEqualSelector("spec.nodeName", node).String()
+	pods := client.CoreV1().Pods(metav1.NamespaceAll)
+	lw := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			opts.FieldSelector = onNode
+			return pods.List(ctx, opts)
+		},
+		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+			opts.FieldSelector = onNode
+			return pods.Watch(ctx, opts)
+		},
+	}
+	inf := cache.NewSharedIndexInformerWithOptions(lw, &corev1.Pod{}, cache.SharedIndexInformerOptions{})
+	// Errors only when the informer has started; it has not.
+	_ = inf.SetTransform(cache.TransformFunc(stripManagedFields))
+	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(any) { changed() },
+		UpdateFunc: func(any, any) { changed() },
+		DeleteFunc: func(any) { changed() },
+	})
+	ctx, stop := context.WithCancel(context.Background())
+	go inf.RunWithContext(ctx)
+	return &nodePods{informer: inf, stop: stop}
+}
+
+// synced waits until the first list has arrived, or ctx ends; it reports
+// whether it has.
+func (w *nodePods) synced(ctx context.Context) bool {
+	return cache.WaitForCacheSync(ctx.Done(), w.informer.HasSynced)
+}
+
+// list is the node's pods as last seen, as a PodList kubectl's drain
+// helper would have listed. The items are copies: the helper may change
+// them.
+func (w *nodePods) list() *corev1.PodList {
+	objs := w.informer.GetStore().List()
+	l := &corev1.PodList{Items: make([]corev1.Pod, 0, len(objs))}
+	for _, o := range objs {
+		if p, ok := o.(*corev1.Pod); ok {
+			l.Items = append(l.Items, *p.DeepCopy())
+		}
+	}
+	return l
+}
+
+func stripManagedFields(obj any) (any, error) {
+	if p, ok := obj.(*corev1.Pod); ok {
+		p.ManagedFields = nil
+	}
+	return obj, nil
+}
+
+// podsFromWatch is a clientset whose pod List answers from a nodePods
+// instead of the API server, so that kubectl's drain helper (which lists
+// through its Client) runs its own filters over the watched pods. Every
+// other call goes to the API server.
+type podsFromWatch struct {
+	kubernetes.Interface
+	pods *nodePods
+}
+
+func (c podsFromWatch) CoreV1() corev1client.CoreV1Interface {
+	return watchedCoreV1{CoreV1Interface: c.Interface.CoreV1(), pods: c.pods}
+}
+
+type watchedCoreV1 struct {
+	corev1client.CoreV1Interface
+	pods *nodePods
+}
+
+func (c watchedCoreV1) Pods(namespace string) corev1client.PodInterface {
+	return watchedPods{PodInterface: c.CoreV1Interface.Pods(namespace), pods: c.pods}
+}
+
+type watchedPods struct {
+	corev1client.PodInterface
+	pods *nodePods
+}
+
+// List ignores its options: kubectl's helper asks for exactly the watched
+// node's pods, in every namespace, with no label selector.
+func (p watchedPods) List(context.Context, metav1.ListOptions) (*corev1.PodList, error) {
+	return p.pods.list(), nil
+}
