@@ -8,7 +8,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 	appsv1client "k8s.io/client-go/kubernetes/typed/apps/v1"
 )
 
@@ -77,34 +76,4 @@ func (m *daemonSets) clock() time.Time {
 		return m.now()
 	}
 	return time.Now()
-}
-
-// rememberingDaemonSets is a clientset whose DaemonSet GETs go through a
-// daemonSets memory; every other call goes to the API server.
-type rememberingDaemonSets struct {
-	kubernetes.Interface
-	memory *daemonSets
-}
-
-func (c rememberingDaemonSets) AppsV1() appsv1client.AppsV1Interface {
-	return rememberingAppsV1{AppsV1Interface: c.Interface.AppsV1(), memory: c.memory}
-}
-
-type rememberingAppsV1 struct {
-	appsv1client.AppsV1Interface
-	memory *daemonSets
-}
-
-func (c rememberingAppsV1) DaemonSets(namespace string) appsv1client.DaemonSetInterface {
-	return rememberedDaemonSet{DaemonSetInterface: c.AppsV1Interface.DaemonSets(namespace), namespace: namespace, memory: c.memory}
-}
-
-type rememberedDaemonSet struct {
-	appsv1client.DaemonSetInterface
-	namespace string
-	memory    *daemonSets
-}
-
-func (d rememberedDaemonSet) Get(ctx context.Context, name string, opts metav1.GetOptions) (*appsv1.DaemonSet, error) {
-	return d.memory.get(ctx, d.DaemonSetInterface, d.namespace, name, opts)
 }

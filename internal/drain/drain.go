@@ -122,13 +122,10 @@ const (
 // pass runs one pass over nodeName's pods: listed live, or, with watched,
 // read from that watch of them.
 func (d *Drainer) pass(ctx context.Context, nodeName string, opts Options, mode passMode, watched *nodePods) (Result, error) {
-	var client kubernetes.Interface = rememberingDaemonSets{Interface: d.Client, memory: &d.daemonSets}
-	if watched != nil {
-		if !watched.synced(ctx) {
-			return Result{}, fmt.Errorf("listing the pods of node %s: not listed yet: %w", nodeName, ctx.Err())
-		}
-		client = podsFromWatch{Interface: client, pods: watched}
+	if watched != nil && !watched.synced(ctx) {
+		return Result{}, fmt.Errorf("listing the pods of node %s: not listed yet: %w", nodeName, ctx.Err())
 	}
+	client := passClient{Interface: d.Client, pods: watched, daemonSets: &d.daemonSets}
 	n := &notes{}
 	helper := d.helper(ctx, client, opts, n)
 	list, errs := helper.GetPodsForDeletion(nodeName)

@@ -9,7 +9,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
-	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/cache"
 )
 
@@ -40,7 +39,7 @@ func watchNodePods(client kubernetes.Interface, node string, changed func()) *no
 	}
 	inf := cache.NewSharedIndexInformerWithOptions(lw, &corev1.Pod{}, cache.SharedIndexInformerOptions{})
 	// Errors only when the informer has started; it has not.
-	_ = inf.SetTransform(cache.TransformFunc(stripManagedFields))
+	_ = inf.SetTransform(trimPod)
 	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(any) { changed() },
 		UpdateFunc: func(any, any) { changed() },
@@ -71,42 +70,24 @@ func (w *nodePods) list() *corev1.PodList {
 	return l
 }
 
-func stripManagedFields(obj any) (any, error) {
-	if p, ok := obj.(*corev1.Pod); ok {
-		p.ManagedFields = nil
+// trimPod keeps of a watched pod only what a drain pass reads (kubectl's
+// filters and nodewave's): its metadata but managedFields (owners,
+// annotations, labels, deletion), its node, its emptyDir volumes and its
+// phase. Containers, the service account token's projected volume and the
+// status's conditions are most of a pod, and a hundred draining nodes hold
+// thousands of pods.
+func trimPod(obj any) (any, error) {
+	p, ok := obj.(*corev1.Pod)
+	if !ok {
+		return obj, nil // a tombstone
 	}
-	return obj, nil
-}
-
-// podsFromWatch is a clientset whose pod List answers from a nodePods
-// instead of the API server, so that kubectl's drain helper (which lists
-// through its Client) runs its own filters over the watched pods. Every
-// other call goes to the API server.
-type podsFromWatch struct {
-	kubernetes.Interface
-	pods *nodePods
-}
-
-func (c podsFromWatch) CoreV1() corev1client.CoreV1Interface {
-	return watchedCoreV1{CoreV1Interface: c.Interface.CoreV1(), pods: c.pods}
-}
-
-type watchedCoreV1 struct {
-	corev1client.CoreV1Interface
-	pods *nodePods
-}
-
-func (c watchedCoreV1) Pods(namespace string) corev1client.PodInterface {
-	return watchedPods{PodInterface: c.CoreV1Interface.Pods(namespace), pods: c.pods}
-}
-
-type watchedPods struct {
-	corev1client.PodInterface
-	pods *nodePods
-}
-
-// List ignores its options: kubectl's helper asks for exactly the watched
-// node's pods, in every namespace, with no label selector.
-func (p watchedPods) List(context.Context, metav1.ListOptions) (*corev1.PodList, error) {
-	return p.pods.list(), nil
+	t := &corev1.Pod{ObjectMeta: p.ObjectMeta, Spec: corev1.PodSpec{NodeName: p.Spec.NodeName},
+		Status: corev1.PodStatus{Phase: p.Status.Phase}}
+	t.ManagedFields = nil
+	for _, v := range p.Spec.Volumes {
+		if v.EmptyDir != nil {
+			t.Spec.Volumes = append(t.Spec.Volumes, v)
+		}
+	}
+	return t, nil
 }

@@ -1,12 +1,17 @@
 package drain
 
 import (
+	"context"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 )
@@ -78,5 +83,56 @@ var _ = Describe("Passes against kube-apiserver", func() {
 		Eventually(func() *Outcome { return p.Request("cu", node, since, Options{}, false) }).
 			Should(HaveField("Result.Evicted", 1))
 		Expect(counter.podsReads.Load()).To(BeNumerically(">", reads))
+	})
+})
+
+var _ = Describe("a drain pass over watched pods", func() {
+	It("sorts every kind of pod as a pass over listed pods does, though the watch keeps only part of each pod", func(ctx SpecContext) {
+		ns, node := namespace(ctx)
+		Expect(env.Client.Create(ctx, &appsv1.DaemonSet{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "agent"},
+			Spec: appsv1.DaemonSetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "agent"}},
+				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "agent"}},
+					Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "example.com/agent:v1"}}}}},
+		})).To(Succeed())
+		makePod(ctx, ns, "web", node)
+		makePod(ctx, ns, "cache", node, withEmptyDir())
+		makePod(ctx, ns, "solo", node, unowned())
+		makePod(ctx, ns, "agent", node, owned("DaemonSet", "agent"))
+		makePod(ctx, ns, "orphan", node, owned("DaemonSet", "deleted"))
+		makePod(ctx, ns, "static", node, mirror(), unowned())
+		makePod(ctx, ns, "done", node, phase(corev1.PodSucceeded))
+		makePod(ctx, ns, "leaving", node, unowned(), withEmptyDir())
+		startDeleting(ctx, ns, "leaving")
+
+		d := &Drainer{Client: clientset}
+		watched := watchNodePods(clientset, node, func() {})
+		defer watched.stop()
+		Expect(watched.synced(ctx)).To(BeTrue())
+		Expect(watched.list().Items).To(HaveLen(8))
+		Expect(watched.list().Items[0].Spec.Containers).To(BeEmpty(), "the watch keeps only what a pass reads")
+
+		type sorted struct {
+			Evict, Blocked []string
+			Errors         int
+		}
+		sort := func(ctx context.Context, client kubernetes.Interface, opts Options) sorted {
+			n := &notes{}
+			list, errs := d.helper(ctx, client, opts, n).GetPodsForDeletion(node)
+			Expect(list).NotTo(BeNil())
+			var s sorted
+			for _, p := range list.Pods() {
+				s.Evict = append(s.Evict, p.Name)
+			}
+			s.Blocked, s.Errors = n.blocked, len(errs)
+			slices.Sort(s.Evict) // the watch's order is not the list's
+			slices.Sort(s.Blocked)
+			return s
+		}
+		for _, opts := range []Options{{}, {DeleteEmptyDirData: true}, {Force: true}, {DeleteEmptyDirData: true, Force: true}} {
+			live := sort(ctx, clientset, opts)
+			Expect(live.Evict).To(ContainElement("web"))
+			Expect(sort(ctx, passClient{Interface: clientset, pods: watched, daemonSets: &d.daemonSets}, opts)).To(Equal(live), "options %+v", opts)
+		}
 	})
 })
