@@ -371,20 +371,25 @@ func drainFaults(ctx SpecContext) {
 	got := waitFinished(ctx, name, upgradev1alpha1.PhaseFailed)
 	Expect(meta.FindStatusCondition(got.Status.Conditions, upgradev1alpha1.ConditionStalled)).To(
 		HaveField("Reason", upgradev1alpha1.ReasonTooManyFailures))
-	Expect(got.Status.Failed).To(ConsistOf(
-		And(HaveField("Name", pdbBlocked), HaveField("Reason", "DrainTimeout"),
-			HaveField("Message", ContainSubstring("blocked by PodDisruptionBudget workloads/pinned"))),
-		And(HaveField("Name", unmanaged), HaveField("Reason", "DrainTimeout"),
-			HaveField("Message", ContainSubstring("pod e2e/bare has no controller"))),
-	))
-	// The halt stops new starts; a node already in flight (the one whose
-	// namespace is going away) is finished, possibly after the halt.
+	// The halt (at the first failure) stops new starts; the nodes already in
+	// flight are finished after it: the other blocked node fails too, and
+	// the one whose namespace is going away is upgraded.
 	Eventually(func(g Gomega) {
 		got = getCU(ctx, g, name)
 		g.Expect(got.Status.Phase).To(Equal(upgradev1alpha1.PhaseFailed))
 		g.Expect(got.Status.UpgradingNodes).To(BeZero(), "status %+v", got.Status)
+		g.Expect(got.Status.FailedNodes).To(BeEquivalentTo(2), "status %+v", got.Status)
 		g.Expect(got.Status.UpgradedNodes+got.Status.PendingNodes).To(BeEquivalentTo(8), "status %+v", got.Status)
 	}).Should(Succeed())
+	// status.failed lists maxFailedNodes+1 failures (here one); each failed
+	// node carries its own reason.
+	Expect(got.Status.Failed).To(ConsistOf(HaveField("Reason", "DrainTimeout")))
+	for node, why := range map[string]string{pdbBlocked: "blocked by PodDisruptionBudget workloads/pinned",
+		unmanaged: "pod e2e/bare has no controller"} {
+		n := getNode(ctx, Default, node)
+		Expect(n.Labels).To(HaveKeyWithValue(upgradev1alpha1.NodeStateLabel, string(upgradev1alpha1.NodeFailed)))
+		Expect(n.Annotations[upgradev1alpha1.FailureAnnotation]).To(And(HavePrefix("DrainTimeout: "), ContainSubstring(why)), node)
+	}
 	Expect(getNode(ctx, Default, terminating).Labels).To(HaveKeyWithValue(upgradev1alpha1.NodeStateLabel, string(upgradev1alpha1.NodeUpgraded)))
 	for _, key := range []client.ObjectKey{{Namespace: "e2e", Name: "bare"}} {
 		pod := &corev1.Pod{}
