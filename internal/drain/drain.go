@@ -114,7 +114,7 @@ const (
 	// deletePods deletes them (ForceDelete).
 	deletePods
 	// lookOnly only counts them: it sends no request, and its Result has
-	// no Message. Passes looks when a watched pod changes, to see at once
+	// no Message. Passes looks when a watched pod goes or finishes, to see at once
 	// that a node is drained.
 	lookOnly
 )

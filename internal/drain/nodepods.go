@@ -23,7 +23,10 @@ type nodePods struct {
 }
 
 // watchNodePods starts watching node's pods; changed is called, from the
-// informer's goroutine, whenever one of them is added, changed or deleted.
+// informer's goroutine, when one of them is deleted or changes phase: only
+// then can the node have become drained (a pod gone, or finished, which a
+// drain leaves alone). Other events (status updates, the deletion mark, a
+// pod added) cannot drain it, and the node's next pass sees them anyway.
 func watchNodePods(client kubernetes.Interface, node string, changed func()) *nodePods {
 	onNode := fields.OneTermEqualSelector("spec.nodeName", node).String()
 	pods := client.CoreV1().Pods(metav1.NamespaceAll)
@@ -41,8 +44,11 @@ func watchNodePods(client kubernetes.Interface, node string, changed func()) *no
 	// Errors only when the informer has started; it has not.
 	_ = inf.SetTransform(trimPod)
 	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(any) { changed() },
-		UpdateFunc: func(any, any) { changed() },
+		UpdateFunc: func(old, cur any) {
+			if phaseOf(old) != phaseOf(cur) {
+				changed()
+			}
+		},
 		DeleteFunc: func(any) { changed() },
 	})
 	ctx, stop := context.WithCancel(context.Background())
@@ -90,4 +96,11 @@ func trimPod(obj any) (any, error) {
 		}
 	}
 	return t, nil
+}
+
+func phaseOf(obj any) corev1.PodPhase {
+	if p, ok := obj.(*corev1.Pod); ok {
+		return p.Status.Phase
+	}
+	return ""
 }

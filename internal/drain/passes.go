@@ -16,7 +16,7 @@ import (
 //
 // Each draining node's pods are watched (one LIST and one WATCH for the
 // whole drain; see nodePods), and the passes read them from that watch.
-// When a watched pod changes, Passes looks at the node without evicting
+// When a watched pod is deleted or finishes, Passes looks at the node without evicting
 // anything, so that a node is seen drained as soon as its last pod is gone,
 // not at the next poll.
 //
