@@ -55,6 +55,10 @@ type Passes struct {
 
 	mu    sync.Mutex
 	nodes map[string]*nodePasses
+	// stopped: Start has returned. A reconcile still running while the
+	// manager stops may yet call Request; it must not start a watch that
+	// nothing would stop (a test's kube-apiserver then waits for it).
+	stopped bool
 }
 
 // Outcome is what one finished pass saw and did.
@@ -92,6 +96,9 @@ type nodePasses struct {
 func (p *Passes) Request(owner, node string, since time.Time, opts Options, force bool) (last *Outcome) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.stopped {
+		return nil
+	}
 	if p.nodes == nil {
 		p.nodes = map[string]*nodePasses{}
 	}
@@ -157,7 +164,8 @@ func (p *Passes) forget(node string) {
 func (p *Passes) idleAfter() time.Duration { return max(10*p.Interval, time.Minute) }
 
 // Start forgets, every Interval, the nodes no Request asked about for
-// idleAfter, and every node when ctx ends.
+// idleAfter, and every node when ctx ends; Requests after that start
+// nothing.
 func (p *Passes) Start(ctx context.Context) error {
 	tick := time.NewTicker(max(p.Interval, time.Second))
 	defer tick.Stop()
@@ -165,6 +173,7 @@ func (p *Passes) Start(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			p.mu.Lock()
+			p.stopped = true
 			for node := range p.nodes {
 				p.forget(node)
 			}

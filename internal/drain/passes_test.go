@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"k8s.io/client-go/kubernetes/fake"
 )
 
 // fakePasses is a Passes whose passes block until released, on a clock the
@@ -273,4 +275,50 @@ func TestPassesForgetNodesNoOneAsksAbout(t *testing.T) {
 	}
 	expectStarted(t, f)
 	f.finish(t, Result{})
+}
+
+// A reconcile may still call Request while the manager stops; once Start
+// has returned nothing may begin, above all no watch, which nothing would
+// stop.
+func TestPassesStartNothingOnceStopped(t *testing.T) {
+	c := fake.NewClientset()
+	p := &Passes{Drainer: &Drainer{Client: c}, Interval: time.Second}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- p.Start(ctx) }()
+	since := time.Now()
+	p.Request("cu", "n1", since, Options{}, false)
+	watches := func() (n int) {
+		for _, a := range c.Actions() {
+			if a.GetVerb() == "watch" {
+				n++
+			}
+		}
+		return n
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for watches() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if watches() != 1 {
+		t.Fatalf("%d watches after the first Request, want 1", watches())
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	c.ClearActions()
+	if last := p.Request("cu", "n2", since, Options{}, false); last != nil {
+		t.Fatalf("outcome %+v after Start returned", last)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if got := c.Actions(); len(got) != 0 {
+		t.Fatalf("a Request after Start returned made %d requests (first %s %s), want none",
+			len(got), got[0].GetVerb(), got[0].GetResource().Resource)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.nodes) != 0 {
+		t.Fatalf("%d nodes kept after Start returned, want none", len(p.nodes))
+	}
 }
