@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // countingTransport counts the requests that read every namespace's pods:
@@ -83,6 +84,40 @@ var _ = Describe("Passes against kube-apiserver", func() {
 		Eventually(func() *Outcome { return p.Request("cu", node, since, Options{}, false) }).
 			Should(HaveField("Result.Evicted", 1))
 		Expect(counter.podsReads.Load()).To(BeNumerically(">", reads))
+	})
+})
+
+var _ = Describe("Passes looking after a watched pod changed", func() {
+	It("sees the node drained when its last pod finishes, and looks at no other status change", func(ctx SpecContext) {
+		ns, node := namespace(ctx)
+		makePod(ctx, ns, "batch", node)
+		newPDB(ctx, ns, "batch-pdb", "batch") // no status yet: evictions refused
+		woken := make(chan string, 10)
+		p := &Passes{Drainer: &Drainer{Client: clientset}, Interval: time.Hour,
+			Finished: func(owner string) { woken <- owner }}
+		var ended atomic.Int32
+		p.ended = func() { ended.Add(1) }
+		go func() { defer GinkgoRecover(); Expect(p.Start(ctx)).To(Succeed()) }()
+		since := time.Now()
+
+		// One eviction pass (the next would wait an hour): blocked.
+		Eventually(func() *Outcome { return p.Request("cu", node, since, Options{}, false) }).
+			Should(HaveField("Result.Remaining", 1))
+		Expect(ended.Load()).To(BeEquivalentTo(1))
+
+		// A status change that leaves the pod running is not looked at.
+		pod := &corev1.Pod{}
+		Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "batch"}, pod)).To(Succeed())
+		pod.Status.Conditions = append(pod.Status.Conditions, corev1.PodCondition{Type: "example.com/Probe", Status: corev1.ConditionTrue})
+		Expect(env.Client.Status().Update(ctx, pod)).To(Succeed())
+		Consistently(ended.Load, 500*time.Millisecond).Should(BeEquivalentTo(1), "no look, no pass")
+
+		// The pod finishes: a look finds nothing left, and wakes the owner.
+		pod.Status.Phase = corev1.PodSucceeded
+		Expect(env.Client.Status().Update(ctx, pod)).To(Succeed())
+		Eventually(woken).Should(Receive(Equal("cu")))
+		Expect(p.Request("cu", node, since, Options{}, false).Drained()).To(BeTrue())
+		Expect(ended.Load()).To(BeEquivalentTo(2), "one look")
 	})
 })
 
