@@ -162,10 +162,10 @@ test-e2e: ## End-to-end suite on a simulated cluster (kwok); E2E_KEEP=1 keeps th
 BENCH_OUT ?= bench-results
 
 .PHONY: bench
-bench: ## The benchmarks of docs/benchmarks.md: 1,000 nodes at 20,000 and 5,000 pods, Concurrent 10%; 100 nodes Sequential and 10/25/50%. Two hours on a 2-core machine.
+bench: ## The benchmarks of docs/benchmarks.md: 1,000 nodes at 20,000 and 5,000 pods, Concurrent 10%; 100 nodes Sequential and 10/25/50%. About two hours on a 2-core machine.
 	$(TOOLCHAIN) sim >/dev/null
-	go run ./test/bench -nodes 1000 -pods 20000 -max-unavailable 10% -out $(BENCH_OUT)
-	go run ./test/bench -nodes 1000 -pods 5000 -max-unavailable 10% -out $(BENCH_OUT)
+	go run ./test/bench -nodes 1000 -pods 20000 -max-unavailable 10% -scrape-every 10s -out $(BENCH_OUT)
+	go run ./test/bench -nodes 1000 -pods 5000 -max-unavailable 10% -scrape-every 10s -out $(BENCH_OUT)
 	for mu in 10% 25% 50% ""; do go run ./test/bench -nodes 100 -max-unavailable "$$mu" -out $(BENCH_OUT) || exit 1; done
 
 .PHONY: bench-small
