@@ -36,11 +36,15 @@ type result struct {
 }
 
 // plugin runs kubectl-nodewave in-process with the suite's kubeconfig.
-func plugin(args ...string) result {
+func plugin(args ...string) result { return pluginListing(cli.PodLists{}, args...) }
+
+// pluginListing runs it with podLists to say how pods are listed.
+func pluginListing(podLists cli.PodLists, args ...string) result {
 	var out, errOut bytes.Buffer
 	code := cli.Main(append([]string{"--kubeconfig", kubeconfig}, args...), cli.Options{
-		Streams: genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
-		Now:     func() time.Time { return now },
+		Streams:  genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
+		Now:      func() time.Time { return now },
+		PodLists: podLists,
 	})
 	return result{stdout: out.String(), stderr: errOut.String(), code: code}
 }
@@ -265,6 +269,21 @@ var _ = Describe("kubectl nodewave", Ordered, func() {
 				"Pod pod shop/debug on node worker-c-1",
 				"NotReady node worker-b-2",
 			}))
+		})
+
+		It("foresees the same from every pod listed page by page as from the nodes' pods listed one by one", func(ctx SpecContext) {
+			pods := &corev1.PodList{}
+			Expect(env.Client.List(ctx, pods)).To(Succeed())
+			Expect(len(pods.Items)).To(BeNumerically(">=", 5), "pods on several pages")
+			byNode := plugin("plan", "workers", "-o", "json")
+			Expect(byNode.code).To(Equal(0), byNode.stderr)
+			// Every node more than PerNodeUpTo, one pod a page.
+			paged := pluginListing(cli.PodLists{PerNodeUpTo: 1, PageSize: 1}, "plan", "workers", "-o", "json")
+			Expect(paged.code).To(Equal(0), paged.stderr)
+			Expect(paged.stdout).To(Equal(byNode.stdout))
+			Expect(paged.stdout).To(ContainSubstring("pod shop/debug on node worker-c-1"), "a pod found on a later page")
+			table := pluginListing(cli.PodLists{PerNodeUpTo: 1, PageSize: 1}, "plan", "workers")
+			expectGolden("plan.golden", table.stdout)
 		})
 
 		It("exits 2 with --fail-on-blockers when there are blockers, after printing the plan", func() {

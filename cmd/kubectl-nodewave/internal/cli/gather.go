@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"golang.org/x/sync/errgroup"
 	appsv1 "k8s.io/api/apps/v1"
@@ -30,10 +31,11 @@ const podListConcurrency = 8
 type gatherer struct {
 	c         client.Client
 	discovery discovery.ServerVersionInterface
+	podLists  PodLists
 }
 
 // newGatherer reaches the cluster the kubeconfig flags name.
-func newGatherer(flags *genericclioptions.ConfigFlags) (*gatherer, error) {
+func newGatherer(flags *genericclioptions.ConfigFlags, podLists PodLists) (*gatherer, error) {
 	cfg, err := flags.ToRESTConfig()
 	if err != nil {
 		return nil, err
@@ -53,7 +55,13 @@ func newGatherer(flags *genericclioptions.ConfigFlags) (*gatherer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &gatherer{c: c, discovery: dc}, nil
+	if podLists.PerNodeUpTo <= 0 {
+		podLists.PerNodeUpTo = 50
+	}
+	if podLists.PageSize <= 0 {
+		podLists.PageSize = 500
+	}
+	return &gatherer{c: c, discovery: dc, podLists: podLists}, nil
 }
 
 // clusterUpgrade reads the ClusterUpgrade name.
@@ -82,7 +90,7 @@ func (g *gatherer) selectedNodes(ctx context.Context, cu *upgradev1alpha1.Cluste
 }
 
 // forecastInput reads the world a forecast of cu needs: the selected
-// nodes, their pods (listed node by node, as the drain lists them), the
+// nodes, their pods (see PodLists), the
 // PodDisruptionBudgets, the DaemonSets (their names only), the
 // ClusterUpgrades and the API server's version.
 func (g *gatherer) forecastInput(ctx context.Context, cu *upgradev1alpha1.ClusterUpgrade) (forecast.Input, error) {
@@ -120,9 +128,12 @@ func (g *gatherer) forecastInput(ctx context.Context, cu *upgradev1alpha1.Cluste
 	return in, nil
 }
 
-// podsOn lists the pods bound to nodes, node by node (a field selector on
-// spec.nodeName), a few nodes at a time.
+// podsOn lists the pods bound to nodes: node by node, a few at a time,
+// for up to PodLists.PerNodeUpTo nodes; every pod, page by page, for more.
 func (g *gatherer) podsOn(ctx context.Context, nodes []corev1.Node) ([]corev1.Pod, error) {
+	if len(nodes) > g.podLists.PerNodeUpTo {
+		return g.podsOfAllOn(ctx, nodes)
+	}
 	perNode := make([][]corev1.Pod, len(nodes))
 	eg, ctx := errgroup.WithContext(ctx)
 	eg.SetLimit(podListConcurrency)
@@ -139,11 +150,33 @@ func (g *gatherer) podsOn(ctx context.Context, nodes []corev1.Node) ([]corev1.Po
 	if err := eg.Wait(); err != nil {
 		return nil, err
 	}
-	var all []corev1.Pod
-	for _, pods := range perNode {
-		all = append(all, pods...)
+	return slices.Concat(perNode...), nil
+}
+
+// podsOfAllOn lists every pod of the cluster a page at a time and keeps
+// those bound to nodes, in the order podsOn's node-by-node lists give.
+func (g *gatherer) podsOfAllOn(ctx context.Context, nodes []corev1.Node) ([]corev1.Pod, error) {
+	index := make(map[string]int, len(nodes))
+	for i := range nodes {
+		index[nodes[i].Name] = i
 	}
-	return all, nil
+	perNode := make([][]corev1.Pod, len(nodes))
+	next := ""
+	for {
+		page := &corev1.PodList{}
+		if err := g.c.List(ctx, page, client.Limit(g.podLists.PageSize), client.Continue(next)); err != nil {
+			return nil, fmt.Errorf("listing pods: %w", err)
+		}
+		for _, p := range page.Items {
+			if i, ok := index[p.Spec.NodeName]; ok {
+				perNode[i] = append(perNode[i], p)
+			}
+		}
+		if next = page.Continue; next == "" {
+			break
+		}
+	}
+	return slices.Concat(perNode...), nil
 }
 
 // dryRun has the API server admit cu without storing it, as `kubectl

@@ -49,7 +49,7 @@ func newPlanCommand(o Options, flags *genericclioptions.ConfigFlags) *cobra.Comm
 			if err := outputFormat(pf.output); err != nil {
 				return err
 			}
-			g, err := newGatherer(flags)
+			g, err := newGatherer(flags, o.PodLists)
 			if err != nil {
 				return err
 			}

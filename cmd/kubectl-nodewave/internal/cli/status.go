@@ -26,7 +26,7 @@ func newStatusCommand(o Options, flags *genericclioptions.ConfigFlags) *cobra.Co
 			if err := outputFormat(output); err != nil {
 				return err
 			}
-			g, err := newGatherer(flags)
+			g, err := newGatherer(flags, o.PodLists)
 			if err != nil {
 				return err
 			}
