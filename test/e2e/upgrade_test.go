@@ -2,6 +2,9 @@ package e2e
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -93,20 +96,50 @@ func expectUpgraded(ctx context.Context, name string, nodes []string, maxUnavail
 }
 
 // expectWorkloadsReady waits for every Deployment and StatefulSet to have
-// all its replicas ready again: evicted pods came back elsewhere.
+// all its replicas ready again: evicted pods came back elsewhere. When one
+// does not, the failure lists the workloads' pods that are not ready.
 func expectWorkloadsReady(ctx context.Context) {
 	Eventually(func(g Gomega) {
 		deps := &appsv1.DeploymentList{}
 		g.Expect(admin.List(ctx, deps, client.InNamespace("workloads"))).To(Succeed())
 		for _, d := range deps.Items {
-			g.Expect(d.Status.ReadyReplicas).To(Equal(*d.Spec.Replicas), "deployment %s", d.Name)
+			g.Expect(d.Status.ReadyReplicas).To(Equal(*d.Spec.Replicas), func() string {
+				return "deployment " + d.Name + ": " + podsNotReady(ctx, d.Spec.Selector)
+			})
 		}
 		sts := &appsv1.StatefulSetList{}
 		g.Expect(admin.List(ctx, sts, client.InNamespace("workloads"))).To(Succeed())
 		for _, s := range sts.Items {
-			g.Expect(s.Status.ReadyReplicas).To(Equal(*s.Spec.Replicas), "statefulset %s", s.Name)
+			g.Expect(s.Status.ReadyReplicas).To(Equal(*s.Spec.Replicas), func() string {
+				return "statefulset " + s.Name + ": " + podsNotReady(ctx, s.Spec.Selector)
+			})
 		}
 	}).Should(Succeed())
+}
+
+// podsNotReady describes the pods of the workloads namespace that sel
+// selects and that are not Ready: where each is, its phase, whether it is
+// being deleted. It is for failure messages only.
+func podsNotReady(ctx context.Context, sel *metav1.LabelSelector) string {
+	selector, err := metav1.LabelSelectorAsSelector(sel)
+	if err != nil {
+		return err.Error()
+	}
+	pods := &corev1.PodList{}
+	if err := admin.List(ctx, pods, client.InNamespace("workloads"), client.MatchingLabelsSelector{Selector: selector}); err != nil {
+		return err.Error()
+	}
+	var out []string
+	for _, p := range pods.Items {
+		if slices.ContainsFunc(p.Status.Conditions, func(c corev1.PodCondition) bool {
+			return c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue
+		}) {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s on %q: %s, deleting %t, created %s",
+			p.Name, p.Spec.NodeName, p.Status.Phase, p.DeletionTimestamp != nil, p.CreationTimestamp.Format(time.TimeOnly)))
+	}
+	return fmt.Sprintf("%d pods, not ready: %s", len(pods.Items), strings.Join(out, "; "))
 }
 
 // The scenarios share one cluster and run in this order: each moves its
