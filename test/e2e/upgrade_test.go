@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/kubectl/pkg/util/podutils"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
@@ -131,9 +131,7 @@ func podsNotReady(ctx context.Context, sel *metav1.LabelSelector) string {
 	}
 	var out []string
 	for _, p := range pods.Items {
-		if slices.ContainsFunc(p.Status.Conditions, func(c corev1.PodCondition) bool {
-			return c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue
-		}) {
+		if podutils.IsPodReady(&p) {
 			continue
 		}
 		out = append(out, fmt.Sprintf("%s on %q: %s, deleting %t, created %s",
