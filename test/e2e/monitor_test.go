@@ -108,6 +108,12 @@ func (m *invariantMonitor) exemptPDB(key string, on bool) {
 	m.exempt[key] = on
 }
 
+// finished reports whether state is one nodewave leaves a node in at the
+// end of its lifecycle.
+func finished(state string) bool {
+	return state == string(upgradev1alpha1.NodeUpgraded) || state == string(upgradev1alpha1.NodeFailed)
+}
+
 // inFlight reports whether a state label says nodewave is working on the node.
 func inFlight(state string) bool {
 	switch upgradev1alpha1.NodeState(state) {
@@ -132,7 +138,12 @@ func (m *invariantMonitor) nodeLocked(n *corev1.Node) bool {
 	prev, seen := m.nodes[n.Name]
 	m.nodes[n.Name] = n
 	state := n.Labels[upgradev1alpha1.NodeStateLabel]
-	started := inFlight(state) && !inFlight(m.states[n.Name])
+	prevState := m.states[n.Name]
+	// A node seen pending and next seen upgraded or failed was started
+	// while the monitor was not watching: after an API server restart the
+	// manager may reconnect, and take a fast node through its whole
+	// lifecycle, before the monitor's informers re-list.
+	started := (inFlight(state) && !inFlight(prevState)) || (finished(state) && prevState == "")
 	if started {
 		m.starts[n.Name]++
 	}
