@@ -1,10 +1,14 @@
 package nodeupgrade
 
 import (
+	// The digest algorithms an image reference may name: go-digest checks
+	// a digest only against the hash functions linked into the binary.
+	_ "crypto/sha256"
+	_ "crypto/sha512"
 	"fmt"
-	"regexp"
 	"strings"
 
+	"github.com/distribution/reference"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -34,9 +38,13 @@ import (
 // prefix myorg/* is docker.io/myorg/*), index.docker.io is docker.io,
 // registry host names are case-insensitive, and an image without tag or
 // digest has the tag latest. A registry's port is part of its name:
-// registry.example.com/* does not allow registry.example.com:5000/x. No other
-// wildcard exists; an entry that is not a valid reference is refused by
-// ParseImagePolicy, and an image that is not one is never allowed.
+// registry.example.com/* does not allow registry.example.com:5000/x.
+// References are parsed with github.com/distribution/reference, the parser
+// of containerd and Docker: a digest is sha256, sha384 or sha512 in
+// lowercase hex of its length, and 64 hex characters alone are an image ID,
+// not a reference. No other wildcard exists; an entry that is not a valid
+// reference is refused by ParseImagePolicy, and an image that is not one is
+// never allowed.
 type ImagePolicy struct {
 	entries []imageEntry
 }
@@ -148,141 +156,115 @@ func (e imageEntry) allows(ref imageRef) bool {
 	}
 }
 
-// RefusedImage is a container image of a pod template that an ImagePolicy
-// does not allow.
+// RefusedImage is an image of a pod template that an ImagePolicy does not
+// allow: a container's, or an image volume's.
 type RefusedImage struct {
-	// Field is the container's path in the pod template, such as
-	// spec.initContainers[0].
+	// Field is the path in the pod template of the container, such as
+	// spec.initContainers[0], or of the image volume's reference, such as
+	// spec.volumes[2].image.reference.
 	Field string
-	// Container is the container's name.
+	// Container is the container's name; empty for an image volume.
 	Container string
+	// Volume is the image volume's name; empty for a container.
+	Volume string
 	// Image is the image as written.
 	Image string
 }
 
-// Refused returns the containers of template whose image p does not allow:
-// init containers, then containers, then ephemeral containers, in order.
+// Refused returns the images of template that p does not allow: those of
+// the init containers, then the containers, then the ephemeral containers,
+// then the image volumes (volumes[].image.reference), each in order.
 func (p ImagePolicy) Refused(template *corev1.PodTemplateSpec) []RefusedImage {
 	if p.AllowsAll() || template == nil {
 		return nil
 	}
 	var out []RefusedImage
-	check := func(field, name, image string) {
-		if !p.Allows(image) {
-			out = append(out, RefusedImage{Field: field, Container: name, Image: image})
+	check := func(r RefusedImage) {
+		if !p.Allows(r.Image) {
+			out = append(out, r)
 		}
 	}
 	spec := &template.Spec
 	for i, c := range spec.InitContainers {
-		check(fmt.Sprintf("spec.initContainers[%d]", i), c.Name, c.Image)
+		check(RefusedImage{Field: fmt.Sprintf("spec.initContainers[%d]", i), Container: c.Name, Image: c.Image})
 	}
 	for i, c := range spec.Containers {
-		check(fmt.Sprintf("spec.containers[%d]", i), c.Name, c.Image)
+		check(RefusedImage{Field: fmt.Sprintf("spec.containers[%d]", i), Container: c.Name, Image: c.Image})
 	}
 	for i, c := range spec.EphemeralContainers {
-		check(fmt.Sprintf("spec.ephemeralContainers[%d]", i), c.Name, c.Image)
+		check(RefusedImage{Field: fmt.Sprintf("spec.ephemeralContainers[%d]", i), Container: c.Name, Image: c.Image})
+	}
+	for i, v := range spec.Volumes {
+		if v.Image != nil {
+			check(RefusedImage{Field: fmt.Sprintf("spec.volumes[%d].image.reference", i), Volume: v.Name, Image: v.Image.Reference})
+		}
 	}
 	return out
 }
 
-// hostLabel is one dot-separated part of a registry's host name.
-const hostLabel = `(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])`
-
-// The grammar of image references, after github.com/distribution/reference.
-var (
-	domainRE    = regexp.MustCompile(`^(?:` + hostLabel + `(?:\.` + hostLabel + `)*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?$`)
-	componentRE = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
-	tagRE       = regexp.MustCompile(`^[\w][\w.-]{0,127}$`)
-	digestRE    = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$`)
-)
-
 const (
 	dockerHub       = "docker.io"
 	dockerHubLegacy = "index.docker.io"
-	// maxNameLen bounds a repository name as written, as the registries do.
-	maxNameLen = 255
 )
 
 // parseImageRef parses an image reference [registry/]path[:tag][@digest]
-// and normalises its repository name.
+// with github.com/distribution/reference, as container runtimes do, and
+// normalises its repository name (see normaliseNamed).
 func parseImageRef(s string) (imageRef, error) {
 	if s == "" {
 		return imageRef{}, fmt.Errorf("empty image reference")
 	}
-	name, digest, hasDigest := strings.Cut(s, "@")
-	if hasDigest && !digestRE.MatchString(digest) {
-		return imageRef{}, fmt.Errorf("invalid digest %q", digest)
-	}
-	var tag string
-	if i := strings.LastIndexByte(name, ':'); i > strings.LastIndexByte(name, '/') {
-		name, tag = name[:i], name[i+1:]
-		if !tagRE.MatchString(tag) {
-			return imageRef{}, fmt.Errorf("invalid tag %q", tag)
-		}
-	}
-	domain, path, err := splitName(name)
+	named, err := reference.ParseNormalizedNamed(s)
 	if err != nil {
 		return imageRef{}, err
 	}
-	if domain == dockerHub && !strings.Contains(path, "/") {
-		path = "library/" + path
+	ref := imageRef{repo: normaliseNamed(named)}
+	if t, ok := named.(reference.Tagged); ok {
+		ref.tag = t.Tag()
 	}
-	return imageRef{repo: domain + "/" + path, tag: tag, digest: digest}, nil
+	if d, ok := named.(reference.Digested); ok {
+		ref.digest = d.Digest().String()
+	}
+	return ref, nil
 }
+
+// prefixProbe is appended to the part of a "/*" entry before the "/*" to
+// parse it as a repository name: two components, so that a registry
+// alone (registry.example.com) stays a registry and a Docker Hub name
+// (myorg, or index.docker.io) gets no library/ added.
+const prefixProbe = "/x/y"
 
 // normalisePrefix normalises the part of a "/*" entry before the "/*": a
 // registry alone (registry.example.com, localhost:5000) or a repository
 // path with or without its registry. It returns it ending in "/".
 func normalisePrefix(prefix string) (string, error) {
-	if !strings.Contains(prefix, "/") && isDomain(prefix) {
-		if !domainRE.MatchString(prefix) {
-			return "", fmt.Errorf("invalid registry %q", prefix)
-		}
-		return normaliseDomain(prefix) + "/", nil
-	}
-	domain, path, err := splitName(prefix)
+	named, err := reference.ParseNormalizedNamed(prefix + prefixProbe)
 	if err != nil {
 		return "", err
 	}
-	return domain + "/" + path + "/", nil
+	if !reference.IsNameOnly(named) {
+		return "", fmt.Errorf("a prefix has no tag or digest")
+	}
+	repo, ok := strings.CutSuffix(normaliseNamed(named), prefixProbe)
+	if !ok {
+		return "", fmt.Errorf("invalid prefix %q", prefix)
+	}
+	return repo + "/", nil
 }
 
-// splitName splits a repository name into its normalised registry and its
-// path, and checks both. A first component is a registry when it has a dot
-// or a port, is localhost, or has capitals; otherwise the name is on
-// Docker Hub.
-func splitName(name string) (domain, path string, err error) {
-	if name == "" {
-		return "", "", fmt.Errorf("empty repository name")
+// normaliseNamed returns a parsed name's registry and path as a container
+// runtime reads them. distribution/reference has already put a name
+// without a registry on Docker Hub, read index.docker.io as docker.io and
+// added library/ to a Docker Hub name of one component; on top of that,
+// registry host names are case-insensitive (a registry written with
+// capitals is lowercased, and Index.Docker.IO is Docker Hub too).
+func normaliseNamed(named reference.Named) string {
+	domain, path := strings.ToLower(reference.Domain(named)), reference.Path(named)
+	if domain == dockerHubLegacy {
+		domain = dockerHub
 	}
-	if len(name) > maxNameLen {
-		return "", "", fmt.Errorf("repository name longer than %d characters", maxNameLen)
+	if domain == dockerHub && !strings.Contains(path, "/") {
+		path = "library/" + path
 	}
-	domain, path = dockerHub, name
-	if first, rest, ok := strings.Cut(name, "/"); ok && isDomain(first) {
-		if !domainRE.MatchString(first) {
-			return "", "", fmt.Errorf("invalid registry %q", first)
-		}
-		domain, path = normaliseDomain(first), rest
-	}
-	for c := range strings.SplitSeq(path, "/") {
-		if !componentRE.MatchString(c) {
-			return "", "", fmt.Errorf("invalid repository path component %q (lowercase letters, digits and . _ - separators)", c)
-		}
-	}
-	return domain, path, nil
-}
-
-// isDomain reports whether the first component of a name is a registry.
-func isDomain(first string) bool {
-	return strings.ContainsAny(first, ".:") || first == "localhost" || strings.ToLower(first) != first
-}
-
-// normaliseDomain lowercases a registry and reads index.docker.io as docker.io.
-func normaliseDomain(d string) string {
-	d = strings.ToLower(d)
-	if d == dockerHubLegacy {
-		return dockerHub
-	}
-	return d
+	return domain + "/" + path
 }

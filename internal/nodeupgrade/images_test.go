@@ -68,6 +68,13 @@ func TestImagePolicyAllows(t *testing.T) {
 		{"hub: legacy host", "busybox:1.36", "index.docker.io/library/busybox:1.36", true},
 		{"hub: org", "myorg/tool", "docker.io/myorg/tool:v1", true},
 		{"hub: library is not an org", "busybox", "myorg/busybox", false},
+		{"hub: legacy host in capitals", "busybox", "Index.Docker.IO/busybox", true},
+		{"hub: explicit library", "docker.io/library/busybox:1.36", "busybox:1.36", true},
+
+		// Other digests a runtime pulls by.
+		{"digest: sha512", "registry.example.com/upgrader@sha512:" + strings.Repeat("ab", 64), "registry.example.com/upgrader:v1@sha512:" + strings.Repeat("ab", 64), true},
+		{"digest: other algorithm, same hex", "registry.example.com/upgrader@sha512:" + strings.Repeat("ab", 64), "registry.example.com/upgrader@sha384:" + strings.Repeat("ab", 48), false},
+		{"ipv6 registry", "[fd00::1]:5000/*", "[fd00::1]:5000/upgrader:v1", true},
 
 		// Several entries: any one allows.
 		{"list: second entry", "registry.example.com/a, example.com/*", "example.com/upgrader:v1", true},
@@ -79,6 +86,12 @@ func TestImagePolicyAllows(t *testing.T) {
 		{"bad image: bad digest", "registry.example.com/*", "registry.example.com/upgrader@sha256:xyz", false},
 		{"bad image: bad tag", "registry.example.com/*", "registry.example.com/upgrader:-v1", false},
 		{"bad image: empty component", "registry.example.com/*", "registry.example.com//upgrader", false},
+		{"bad image: digest in capitals", "registry.example.com/*", "registry.example.com/upgrader@" + strings.ToUpper(testDigest), false},
+		{"bad image: digest too short for sha256", "registry.example.com/*", "registry.example.com/upgrader@sha256:0123456789abcdef0123456789abcdef", false},
+		{"bad image: unknown digest algorithm", "registry.example.com/*", "registry.example.com/upgrader@md5:0123456789abcdef0123456789abcdef", false},
+		{"bad image: an image ID", "docker.io/*", strings.TrimPrefix(testDigest, "sha256:"), false},
+		{"bad image: uppercase path", "registry.example.com/*", "registry.example.com/Upgrader:v1", false},
+		{"bad image: path too long", "registry.example.com/*", "registry.example.com/" + strings.Repeat("a", 256), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -107,6 +120,10 @@ func TestParseImagePolicyRefuses(t *testing.T) {
 		"registry..example.com/upgrader",
 		"good.example.com/a, bad..example.com/*",
 		"registry.example.com/team/*/*",
+		"registry.example.com/upgrader@" + strings.ToUpper(testDigest),
+		"registry.example.com/team:v1/*",
+		"registry.example.com/team@" + testDigest + "/*",
+		strings.TrimPrefix(testDigest, "sha256:"),
 	} {
 		if _, err := ParseImagePolicy(list); err == nil {
 			t.Errorf("ParseImagePolicy(%q) accepted it", list)
@@ -146,10 +163,25 @@ func TestImagePolicyRefused(t *testing.T) {
 			{Name: "upgrade", Image: "busybox"},
 			{Name: "ok", Image: "registry.example.com/upgrader@" + testDigest},
 		},
+		EphemeralContainers: []corev1.EphemeralContainer{
+			{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "debug", Image: "registry.example.com/debug:v1"}},
+			{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "shell", Image: "evil.example.org/shell"}},
+		},
+		Volumes: []corev1.Volume{
+			{Name: "host", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/"}}},
+			{Name: "tools", VolumeSource: corev1.VolumeSource{Image: &corev1.ImageVolumeSource{Reference: "evil.example.org/tools:v1"}}},
+			{Name: "pkgs", VolumeSource: corev1.VolumeSource{Image: &corev1.ImageVolumeSource{Reference: "registry.example.com/pkgs:v1.37.2"}}},
+			{Name: "empty", VolumeSource: corev1.VolumeSource{Image: &corev1.ImageVolumeSource{}}},
+		},
 	}}
 	want := []RefusedImage{
 		{Field: "spec.initContainers[1]", Container: "fetch", Image: "evil.example.org/fetch:v1"},
 		{Field: "spec.containers[0]", Container: "upgrade", Image: "busybox"},
+		{Field: "spec.ephemeralContainers[1]", Container: "shell", Image: "evil.example.org/shell"},
+		{Field: "spec.volumes[1].image.reference", Volume: "tools", Image: "evil.example.org/tools:v1"},
+		// An empty reference is no image a list can allow (the API
+		// server refuses it too).
+		{Field: "spec.volumes[3].image.reference", Volume: "empty", Image: ""},
 	}
 	if got := p.Refused(template); !reflect.DeepEqual(got, want) {
 		t.Errorf("Refused() = %+v, want %+v", got, want)
@@ -157,4 +189,62 @@ func TestImagePolicyRefused(t *testing.T) {
 	if got := (ImagePolicy{}).Refused(template); got != nil {
 		t.Errorf("the zero policy refused %+v", got)
 	}
+}
+
+// FuzzImagePolicy checks, for any string, that a policy never panics and
+// that what a string parses to is allowed by the entries it implies: its
+// repository, its registry's /* prefix, and (unless it names a tag and a
+// digest, which runs the digest) itself.
+func FuzzImagePolicy(f *testing.F) {
+	for _, s := range []string{
+		"busybox", "busybox:1.36", "docker.io/library/busybox", "index.docker.io/myorg/tool:v1",
+		"Registry.Example.com/team/upgrader:v1", "localhost:5000/upgrader", "[fd00::1]:5000/x@" + testDigest,
+		"registry.example.com/upgrader:v1@" + testDigest, "registry.example.com/*", "a:1", "A/b", "", "*",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if strings.Contains(s, ",") {
+			return // a list, not one entry
+		}
+		_, _ = ParseImagePolicy(s)
+		ref, err := parseImageRef(s)
+		if err != nil {
+			p, _ := ParseImagePolicy("registry.example.com/*")
+			if p.Allows(s) {
+				t.Fatalf("%q does not parse (%v) but is allowed", s, err)
+			}
+			return
+		}
+		domain, _, _ := strings.Cut(ref.repo, "/")
+		if !strings.ContainsAny(domain, ".:") && domain != "localhost" {
+			// A registry recognised only by its capitals (A/b): lowercased,
+			// it would read as a Docker Hub name. Written as it was, it
+			// is covered by the self-allowing check below.
+			domain = ""
+		}
+		entries := []string{ref.repo, domain + "/*"}
+		if domain == "" {
+			entries = nil
+		}
+		for _, entry := range entries {
+			p, err := ParseImagePolicy(entry)
+			if err != nil {
+				t.Fatalf("%q parses to %+v, but %q is refused as an entry: %v", s, ref, entry, err)
+			}
+			if !p.Allows(s) {
+				t.Fatalf("%q (%+v) is not allowed by %q", s, ref, entry)
+			}
+		}
+		if strings.Contains(s, "*") || (ref.tag != "" && ref.digest != "") {
+			return
+		}
+		p, err := ParseImagePolicy(s)
+		if err != nil {
+			t.Fatalf("%q is an image but not an entry: %v", s, err)
+		}
+		if !p.Allows(s) {
+			t.Fatalf("%q does not allow itself", s)
+		}
+	})
 }
