@@ -70,10 +70,12 @@ func main() {
 	flag.StringVar(&jobNamespace, "job-namespace", envOr("POD_NAMESPACE", defaultJobNamespace),
 		"Namespace of the per-node upgrade Jobs (default: the manager's own namespace from POD_NAMESPACE).")
 	flag.StringVar(&allowedImages, controller.AllowedImagesFlag, "",
-		"Comma-separated allow-list of upgrade Job images; empty allows every image. An entry is a repository "+
+		"Comma-separated allow-list of upgrade Job images (those of containers, init and ephemeral containers, "+
+			"and image volumes); empty allows every image. An entry is a repository "+
 			"(registry.example.com/team/upgrader: any tag or digest), an exact reference (...:v1 or ...@sha256:...), "+
 			"or a prefix ending in /* (registry.example.com/team/*: every repository under it). "+
-			"A ClusterUpgrade whose Job template uses another image is Stalled with reason ImageNotAllowed.")
+			"A ClusterUpgrade whose Job template uses another image is Stalled with reason ImageNotAllowed. "+
+			"It decides which images run, not what they may do: it is no privilege boundary.")
 	flag.Float64Var(&apiQPS, "kube-api-qps", 50,
 		"Requests per second the manager may make to the API server (client-side limit); raise it for clusters with hundreds of nodes in flight.")
 	flag.IntVar(&apiBurst, "kube-api-burst", 100, "Burst above --kube-api-qps the manager may make.")
@@ -171,7 +173,7 @@ func main() {
 	}
 
 	log.Info("starting the manager", "jobNamespace", jobNamespace, "leaderElection", leaderElect,
-		"allowedUpgradeImages", imagePolicy.String())
+		"allowedUpgradeImages", imagePolicy.String(), "upgradeServiceAccount", nodeupgrade.ServiceAccount)
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		log.Error(err, "the manager stopped with an error")
 		os.Exit(1)

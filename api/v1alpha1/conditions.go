@@ -60,4 +60,8 @@ const (
 	// ReasonImageNotAllowed: an image of spec.upgrade.job.template is not on
 	// the manager's allow-list (its --allowed-upgrade-images flag).
 	ReasonImageNotAllowed = "ImageNotAllowed"
+	// ReasonCredentialNotAllowed: spec.upgrade.job.template names a
+	// ServiceAccount other than the upgrade Jobs' own (nodewave-upgrade),
+	// or a Secret of the Job namespace that the manager does not allow.
+	ReasonCredentialNotAllowed = "CredentialNotAllowed"
 )

@@ -24,8 +24,9 @@ const AllowedImagesFlag = "allowed-upgrade-images"
 // node needs it, so that a template that cannot run stalls the upgrade
 // with nothing touched instead of leaving a drained node behind:
 //
-//   - checkImages, on every pass, against the manager's image allow-list
-//     (no API call);
+//   - checkImages, on every pass, against the manager's own rules (no API
+//     call): its image allow-list, then the credentials of the Job
+//     namespace the template may use (checkCredentials);
 //   - dryRunJob, when the plan would start nodes: the Job of the first node
 //     to start is created with a server-side dry run, so the API server's
 //     validation and admission (webhooks, policies, quotas) judge it.
@@ -42,10 +43,27 @@ func jobMode(cu *upgradev1alpha1.ClusterUpgrade) bool {
 	return cu.Spec.Upgrade.Type != upgradev1alpha1.ExternalUpgrade
 }
 
-// checkImages refuses a Job template with a container image that the
-// manager's allow-list does not allow, naming the images and the flag.
+// checkImages judges a Job template against the manager's own rules:
+// the image allow-list (imagesNotAllowed), then the credentials of the Job
+// namespace it may use (checkCredentials). reconcile calls it before any
+// node starts, and holds the nodes in flight on its blocker.
 func (r *ClusterUpgradeReconciler) checkImages(s *scope) *blocker {
-	if !jobMode(s.cu) || s.cu.Spec.Upgrade.Job == nil || r.AllowedImages.AllowsAll() {
+	if !jobMode(s.cu) || s.cu.Spec.Upgrade.Job == nil {
+		return nil
+	}
+	if b := r.imagesNotAllowed(s); b != nil {
+		return b
+	}
+	// No Secret is allowed yet: --allowed-upgrade-secrets needs a
+	// CredentialPolicy on the reconciler.
+	return checkCredentials(s, nodeupgrade.CredentialPolicy{}, r.JobNamespace)
+}
+
+// imagesNotAllowed refuses a Job template with an image that the
+// manager's allow-list does not allow (a container's, an init or ephemeral
+// container's, an image volume's), naming the images and the flag.
+func (r *ClusterUpgradeReconciler) imagesNotAllowed(s *scope) *blocker {
+	if r.AllowedImages.AllowsAll() {
 		return nil
 	}
 	refused := r.AllowedImages.Refused(&s.cu.Spec.Upgrade.Job.Template)
@@ -54,7 +72,11 @@ func (r *ClusterUpgradeReconciler) checkImages(s *scope) *blocker {
 	}
 	names := make([]string, len(refused))
 	for i, ri := range refused {
-		names[i] = fmt.Sprintf("%q (spec.upgrade.job.template.%s, container %s)", ri.Image, ri.Field, ri.Container)
+		what := "container " + ri.Container
+		if ri.Volume != "" {
+			what = "image volume " + ri.Volume
+		}
+		names[i] = fmt.Sprintf("%q (spec.upgrade.job.template.%s, %s)", ri.Image, ri.Field, what)
 	}
 	verb := "image %s is"
 	if len(names) > 1 {
@@ -63,6 +85,29 @@ func (r *ClusterUpgradeReconciler) checkImages(s *scope) *blocker {
 	return &blocker{reason: upgradev1alpha1.ReasonImageNotAllowed, message: fmt.Sprintf(verb+
 		" not allowed by the manager's --%s=%s; use an allowed image, or ask the cluster admin to allow it",
 		strings.Join(names, ", "), AllowedImagesFlag, r.AllowedImages.String())}
+}
+
+// checkCredentials refuses a Job template that names a ServiceAccount
+// other than the upgrade Jobs' own, or a Secret of the Job namespace that
+// policy does not allow, naming each with its field.
+func checkCredentials(s *scope, policy nodeupgrade.CredentialPolicy, namespace string) *blocker {
+	refused := policy.Refused(&s.cu.Spec.Upgrade.Job.Template)
+	if len(refused) == 0 {
+		return nil
+	}
+	names := make([]string, len(refused))
+	for i, rc := range refused {
+		names[i] = fmt.Sprintf("%s %q (spec.upgrade.job.template.%s)", rc.Kind, rc.Name, rc.Field)
+	}
+	secrets := "no Secret of that namespace"
+	if allowed := policy.String(); allowed != "" {
+		secrets = "no Secret of that namespace but " + allowed
+	}
+	return &blocker{reason: upgradev1alpha1.ReasonCredentialNotAllowed, message: fmt.Sprintf(
+		"the Job template uses credentials of the Job namespace %s that an upgrade Job may not use: %s; "+
+			"an upgrade Job runs as the ServiceAccount %s, which has no permissions, and may use %s: "+
+			"remove these fields (for a private registry, the cluster admin adds its pull secret to the ServiceAccount %s)",
+		namespace, strings.Join(names, ", "), nodeupgrade.ServiceAccount, secrets, nodeupgrade.ServiceAccount)}
 }
 
 // dryRunJob has the API server judge the upgrade Job of node, the first

@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -40,6 +41,116 @@ var _ = Describe("Job template checks", func() {
 			c.Spec.Upgrade.Job.Template.Spec.InitContainers[0].Image = "example.com/prep@sha256:" + sha256Hex
 		})
 		expectSucceeded(ctx, "imgdeny", nodes)
+		Expect(mon.max()).To(Equal(1))
+	})
+
+	It("refuses an image volume that is not on the manager's allow-list, touching nothing", func(ctx SpecContext) {
+		nodes := makeNodes(ctx, "imgvol", 2)
+		mon := watchBudget(ctx, clientset, "imgvol")
+		cu := withJob(newCU("imgvol", "imgvol"))
+		pod := &cu.Spec.Upgrade.Job.Template.Spec
+		pod.Volumes = []corev1.Volume{
+			{Name: "pkgs", VolumeSource: corev1.VolumeSource{Image: &corev1.ImageVolumeSource{Reference: "registry.example.com/pkgs:v1.37.2"}}},
+			{Name: "tools", VolumeSource: corev1.VolumeSource{Image: &corev1.ImageVolumeSource{Reference: "evil.example.org/tools:v1"}}},
+		}
+		pod.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "pkgs", MountPath: "/pkgs"}, {Name: "tools", MountPath: "/tools"}}
+		createCU(ctx, cu)
+
+		stalled := expectStalled(ctx, "imgvol", upgradev1alpha1.ReasonImageNotAllowed)
+		Expect(stalled.Message).To(ContainSubstring(`image "evil.example.org/tools:v1" (spec.upgrade.job.template.spec.volumes[1].image.reference, image volume tools) is not allowed`))
+		Expect(stalled.Message).NotTo(ContainSubstring("pkgs"))
+		expectUntouched(ctx, mon, "imgvol", nodes)
+	})
+
+	It("refuses a template that runs as the manager's ServiceAccount, touching nothing", func(ctx SpecContext) {
+		nodes := makeNodes(ctx, "mgrsa", 2)
+		mon := watchBudget(ctx, clientset, "mgrsa")
+		cu := withJob(newCU("mgrsa", "mgrsa"))
+		cu.Spec.Upgrade.Job.Template.Spec.ServiceAccountName = "nodewave-controller-manager"
+		cu.Spec.Upgrade.Job.Template.Spec.AutomountServiceAccountToken = ptr.To(true)
+		createCU(ctx, cu)
+
+		stalled := expectStalled(ctx, "mgrsa", upgradev1alpha1.ReasonCredentialNotAllowed)
+		Expect(stalled.Message).To(ContainSubstring(`ServiceAccount "nodewave-controller-manager" (spec.upgrade.job.template.spec.serviceAccountName)`))
+		Expect(stalled.Message).To(ContainSubstring("runs as the ServiceAccount nodewave-upgrade, which has no permissions"))
+		expectUntouched(ctx, mon, "mgrsa", nodes)
+	})
+
+	It("refuses a template that uses a Secret of the Job namespace, touching nothing", func(ctx SpecContext) {
+		secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: jobNamespace, Name: "apt-proxy"},
+			StringData: map[string]string{"url": "http://user:password@proxy.example.com:3128"}}
+		Expect(env.Client.Create(ctx, secret)).To(Succeed())
+		DeferCleanup(func(ctx context.Context) { Expect(env.Client.Delete(ctx, secret)).To(Succeed()) })
+		nodes := makeNodes(ctx, "secret", 2)
+		mon := watchBudget(ctx, clientset, "secret")
+		cu := withJob(newCU("secret", "secret"))
+		pod := &cu.Spec.Upgrade.Job.Template.Spec
+		pod.Volumes = []corev1.Volume{{Name: "proxy", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "apt-proxy"}}}}
+		pod.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "proxy", MountPath: "/proxy"}}
+		pod.Containers[0].Env = []corev1.EnvVar{{Name: "HTTP_PROXY", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: "apt-proxy"}, Key: "url"}}}}
+		createCU(ctx, cu)
+
+		stalled := expectStalled(ctx, "secret", upgradev1alpha1.ReasonCredentialNotAllowed)
+		Expect(stalled.Message).To(ContainSubstring(`Secret "apt-proxy" (spec.upgrade.job.template.spec.volumes[0].secret.secretName)`))
+		Expect(stalled.Message).To(ContainSubstring(`Secret "apt-proxy" (spec.upgrade.job.template.spec.containers[0].env[0].valueFrom.secretKeyRef.name)`))
+		Expect(stalled.Message).To(ContainSubstring("of the Job namespace " + jobNamespace))
+		expectUntouched(ctx, mon, "secret", nodes)
+	})
+
+	It("runs a template that names no ServiceAccount as the upgrade ServiceAccount, without its token", func(ctx SpecContext) {
+		nodes := makeNodes(ctx, "upgradesa", 1)
+		kubelet.set(nodes[0], nodeagent.Behaviour{Delay: time.Hour}) // the Job stays until the test has read it
+		DeferCleanup(func() { kubelet.set(nodes[0], nodeagent.Behaviour{}) })
+		createCU(ctx, withJob(newCU("upgradesa", "upgradesa")))
+
+		var job batchv1.Job
+		Eventually(func(g Gomega) {
+			jobs := &batchv1.JobList{}
+			g.Expect(env.Client.List(ctx, jobs, client.InNamespace(jobNamespace),
+				client.MatchingLabels{upgradev1alpha1.JobClusterUpgradeLabel: "upgradesa"})).To(Succeed())
+			g.Expect(jobs.Items).To(HaveLen(1))
+			job = jobs.Items[0]
+		}).Should(Succeed())
+		pod := job.Spec.Template.Spec
+		Expect(pod.ServiceAccountName).To(Equal("nodewave-upgrade"))
+		Expect(pod.AutomountServiceAccountToken).To(HaveValue(BeFalse()))
+
+		kubelet.set(nodes[0], nodeagent.Behaviour{})
+		expectSucceeded(ctx, "upgradesa", nodes)
+	})
+
+	It("finishes the nodes in flight but starts nothing new when the spec names the manager's ServiceAccount mid-flight", func(ctx SpecContext) {
+		nodes := makeNodes(ctx, "midsa", 3)
+		kubelet.set(nodes[0], nodeagent.Behaviour{Delay: time.Hour}) // upgraded only when the test says
+		DeferCleanup(func() { kubelet.set(nodes[0], nodeagent.Behaviour{}) })
+		mon := watchBudget(ctx, clientset, "midsa")
+		createCU(ctx, withJob(newCU("midsa", "midsa")))
+		Eventually(func(g Gomega) {
+			g.Expect(getNode(ctx, nodes[0]).Labels[upgradev1alpha1.NodeStateLabel]).To(Equal(string(upgradev1alpha1.NodeUpgrading)))
+		}).Should(Succeed())
+
+		updateCU(ctx, "midsa", func(c *upgradev1alpha1.ClusterUpgrade) {
+			c.Spec.Upgrade.Job.Template.Spec.ServiceAccountName = "nodewave-controller-manager"
+		})
+		stalled := expectStalled(ctx, "midsa", upgradev1alpha1.ReasonCredentialNotAllowed)
+		Expect(stalled.Message).To(ContainSubstring(`ServiceAccount "nodewave-controller-manager"`))
+
+		By("finishing the node whose Job already ran, and holding the rest")
+		kubelet.set(nodes[0], nodeagent.Behaviour{})
+		Eventually(func(g Gomega) {
+			n := getNode(ctx, nodes[0])
+			g.Expect(n.Labels[upgradev1alpha1.NodeStateLabel]).To(Equal(string(upgradev1alpha1.NodeUpgraded)))
+			g.Expect(n.Spec.Unschedulable).To(BeFalse())
+		}).Should(Succeed())
+		expectStalled(ctx, "midsa", upgradev1alpha1.ReasonCredentialNotAllowed)
+		expectUntouched(ctx, mon, "midsa", nodes[1:])
+
+		By("proceeding once the field is removed")
+		updateCU(ctx, "midsa", func(c *upgradev1alpha1.ClusterUpgrade) {
+			c.Spec.Upgrade.Job.Template.Spec.ServiceAccountName = ""
+		})
+		expectSucceeded(ctx, "midsa", nodes)
 		Expect(mon.max()).To(Equal(1))
 	})
 

@@ -17,7 +17,14 @@
 //
 // ImagePolicy is the manager's allow-list of upgrade images
 // (--allowed-upgrade-images): it says which images of a Job template it
-// does not allow, comparing references as a container runtime reads them.
+// does not allow (containers', init and ephemeral containers', image
+// volumes'), comparing references as a container runtime reads them.
+//
+// CredentialPolicy says which credentials of the Job namespace a Job
+// template may not use: a ServiceAccount other than ServiceAccount
+// (nodewave-upgrade, bound to no role, which BuildJob sets on every Job
+// without its token), and the Secrets it does not allow by name. Neither
+// policy is a privilege boundary: the upgrade Job is root on its node.
 //
 // The package is pure: it does no I/O and never modifies its arguments.
 package nodeupgrade

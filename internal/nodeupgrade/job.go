@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/utils/ptr"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 )
@@ -45,6 +46,11 @@ const defaultTimeout = 30 * time.Minute
 //     so it runs on a cordoned node;
 //   - tolerates every taint: the template's tolerations plus one
 //     {operator: Exists}, unless the template already has it;
+//   - runs as the ServiceAccount ServiceAccount, which has no RBAC, and
+//     without its token (automountServiceAccountToken false) unless the
+//     template asks for it. A template that names another ServiceAccount
+//     is refused before any Job is built (CredentialPolicy); should that
+//     check be skipped, the Job still runs as ServiceAccount;
 //   - sets EnvTargetVersion and EnvNodeName in every container and init
 //     container, first, so the template's own variables, which follow, may
 //     refer to them as $(NODEWAVE_TARGET_VERSION) and $(NODEWAVE_NODE_NAME);
@@ -85,6 +91,10 @@ func BuildJob(cu *upgradev1alpha1.ClusterUpgrade, nodeName, target, namespace st
 	pod := &template.Spec
 	pod.NodeName = nodeName
 	pod.Tolerations = tolerateEverything(pod.Tolerations)
+	pod.ServiceAccountName, pod.DeprecatedServiceAccount = ServiceAccount, ""
+	if pod.AutomountServiceAccountToken == nil {
+		pod.AutomountServiceAccountToken = ptr.To(false)
+	}
 	env := []corev1.EnvVar{
 		{Name: EnvTargetVersion, Value: target},
 		{Name: EnvNodeName, Value: nodeName},

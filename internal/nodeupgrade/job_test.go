@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 )
@@ -317,5 +318,52 @@ func TestBuildJobErrors(t *testing.T) {
 	cu.Name = strings.Repeat("c", 63)
 	if _, err := BuildJob(cu, strings.Repeat("n", 30)+"."+strings.Repeat("n", 32), testTarget, testNamespace); err != nil {
 		t.Errorf("63-character names: %v", err)
+	}
+}
+
+func TestBuildJobServiceAccount(t *testing.T) {
+	for _, tc := range []struct {
+		name                     string
+		serviceAccount           string
+		deprecatedServiceAccount string
+		automount                *bool
+		wantServiceAccount       string
+		wantAutomount            bool
+	}{
+		{name: "none named: the upgrade ServiceAccount, no token",
+			wantServiceAccount: ServiceAccount, wantAutomount: false},
+		{name: "the upgrade ServiceAccount named", serviceAccount: ServiceAccount,
+			wantServiceAccount: ServiceAccount, wantAutomount: false},
+		{name: "named through the deprecated alias only", deprecatedServiceAccount: ServiceAccount,
+			wantServiceAccount: ServiceAccount, wantAutomount: false},
+		{name: "a token asked for", automount: ptr.To(true),
+			wantServiceAccount: ServiceAccount, wantAutomount: true},
+		{name: "no token asked for", automount: ptr.To(false),
+			wantServiceAccount: ServiceAccount, wantAutomount: false},
+		// CredentialPolicy refuses these before any Job is built; should
+		// that check be skipped, the Job still runs as ServiceAccount.
+		{name: "another ServiceAccount is replaced", serviceAccount: "nodewave-controller-manager",
+			wantServiceAccount: ServiceAccount, wantAutomount: false},
+		{name: "another ServiceAccount through the alias is replaced", deprecatedServiceAccount: "default", automount: ptr.To(true),
+			wantServiceAccount: ServiceAccount, wantAutomount: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cu := newCU()
+			spec := &cu.Spec.Upgrade.Job.Template.Spec
+			spec.ServiceAccountName, spec.DeprecatedServiceAccount = tc.serviceAccount, tc.deprecatedServiceAccount
+			spec.AutomountServiceAccountToken = tc.automount
+			got := mustBuild(t, cu).Spec.Template.Spec
+			if got.ServiceAccountName != tc.wantServiceAccount || got.DeprecatedServiceAccount != "" {
+				t.Errorf("serviceAccountName = %q, serviceAccount %q, want %q and none",
+					got.ServiceAccountName, got.DeprecatedServiceAccount, tc.wantServiceAccount)
+			}
+			if got.AutomountServiceAccountToken == nil || *got.AutomountServiceAccountToken != tc.wantAutomount {
+				t.Errorf("automountServiceAccountToken = %v, want %v", got.AutomountServiceAccountToken, tc.wantAutomount)
+			}
+			if spec.ServiceAccountName != tc.serviceAccount || spec.DeprecatedServiceAccount != tc.deprecatedServiceAccount ||
+				spec.AutomountServiceAccountToken != tc.automount {
+				t.Error("BuildJob modified the template")
+			}
+		})
 	}
 }
