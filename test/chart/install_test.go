@@ -112,6 +112,7 @@ func (s *helmSteps) install(t *testing.T) {
 		t.Fatalf("creating ClusterUpgrade %s with the installed CRD: %v", s.sample.GetName(), err)
 	}
 	checkManagerAccess(t, s.k8s, "system:serviceaccount:"+helmNamespace+":nodewave-controller-manager")
+	checkUpgradeJobAccess(t, s.k8s, "system:serviceaccount:"+helmNamespace+":nodewave-upgrade")
 }
 
 // upgrade runs `helm upgrade` with a chart whose CRD gained a short name,
@@ -194,6 +195,7 @@ func (s *helmSteps) templateAndApply(t *testing.T) {
 		t.Fatalf("the applied CRD never became Established: %v", err)
 	}
 	checkManagerAccess(t, s.k8s, "system:serviceaccount:"+helmNamespace+":nodewave-controller-manager")
+	checkUpgradeJobAccess(t, s.k8s, "system:serviceaccount:"+helmNamespace+":nodewave-upgrade")
 }
 
 // helmConfig is Helm's action configuration for the envtest API server, as
@@ -301,10 +303,7 @@ func withShortName(t *testing.T, c *chart.Chart, shortName string) *chart.Chart 
 // needs, and may not create Jobs outside its namespace.
 func checkManagerAccess(t *testing.T, k8s client.Client, user string) {
 	t.Helper()
-	for _, tc := range []struct {
-		attrs authorizationv1.ResourceAttributes
-		want  bool
-	}{
+	checkAccess(t, k8s, user, []accessCase{
 		{authorizationv1.ResourceAttributes{Verb: "patch", Resource: "nodes"}, true},
 		{authorizationv1.ResourceAttributes{Verb: "create", Resource: "pods", Subresource: "eviction", Namespace: "default"}, true},
 		{authorizationv1.ResourceAttributes{Verb: "update", Group: "upgrade.nodewave.io", Resource: "clusterupgrades", Subresource: "status"}, true},
@@ -313,7 +312,41 @@ func checkManagerAccess(t *testing.T, k8s client.Client, user string) {
 		{authorizationv1.ResourceAttributes{Verb: "create", Group: "authentication.k8s.io", Resource: "tokenreviews"}, true},
 		{authorizationv1.ResourceAttributes{Verb: "create", Group: "batch", Resource: "jobs", Namespace: "default"}, false},
 		{authorizationv1.ResourceAttributes{Verb: "get", Resource: "secrets", Namespace: "nodewave-system"}, false},
+	})
+}
+
+// checkUpgradeJobAccess checks that the upgrade Jobs' ServiceAccount may
+// do nothing, least of all what the manager may.
+func checkUpgradeJobAccess(t *testing.T, k8s client.Client, user string) {
+	t.Helper()
+	var cases []accessCase
+	for _, attrs := range []authorizationv1.ResourceAttributes{
+		{Verb: "get", Resource: "secrets", Namespace: "nodewave-system"},
+		{Verb: "list", Resource: "secrets", Namespace: "nodewave-system"},
+		{Verb: "create", Resource: "serviceaccounts", Subresource: "token", Namespace: "nodewave-system", Name: "nodewave-controller-manager"},
+		{Verb: "create", Group: "batch", Resource: "jobs", Namespace: "nodewave-system"},
+		{Verb: "create", Resource: "pods", Namespace: "nodewave-system"},
+		{Verb: "patch", Resource: "nodes"},
+		{Verb: "list", Resource: "pods"},
+		{Verb: "create", Resource: "pods", Subresource: "eviction", Namespace: "default"},
+		{Verb: "get", Group: "upgrade.nodewave.io", Resource: "clusterupgrades"},
+		{Verb: "get", Resource: "configmaps", Namespace: "nodewave-system"},
 	} {
+		cases = append(cases, accessCase{attrs, false})
+	}
+	checkAccess(t, k8s, user, cases)
+}
+
+// accessCase is one question to the authorizer, and the answer wanted.
+type accessCase struct {
+	attrs authorizationv1.ResourceAttributes
+	want  bool
+}
+
+// checkAccess asks the authorizer (SubjectAccessReview) each case about user.
+func checkAccess(t *testing.T, k8s client.Client, user string, cases []accessCase) {
+	t.Helper()
+	for _, tc := range cases {
 		// The authorizer reads RBAC from an informer: give it a moment to
 		// see the objects Helm just created.
 		var allowed bool

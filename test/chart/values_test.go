@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -76,6 +77,7 @@ func TestValues(t *testing.T) {
 			}
 			// --create-namespace makes the namespace: the chart must not.
 			wantAbsent(t, r, "Namespace", "nodewave-system")
+			wantUpgradeServiceAccount(t, r, "nodewave-system", nil)
 			crd := r.mustFind(t, "CustomResourceDefinition", "clusterupgrades.upgrade.nodewave.io")
 			if got := crd.GetAnnotations()["helm.sh/resource-policy"]; got != "keep" {
 				t.Errorf("CRD helm.sh/resource-policy %q, want keep", got)
@@ -168,12 +170,27 @@ func TestValues(t *testing.T) {
 			if ns := subjects[0].(map[string]any)["namespace"]; ns != "nodewave-system" {
 				t.Errorf("RoleBinding subject in namespace %v, want the manager's, nodewave-system", ns)
 			}
+			// The upgrade Jobs' ServiceAccount lives where they run.
+			wantUpgradeServiceAccount(t, r, "node-upgrades", nil)
 			if o := r.mustFind(t, "Role", "nodewave-leader-election-role"); o.GetNamespace() != "nodewave-system" {
 				t.Errorf("leader election Role in %q, want the release namespace", o.GetNamespace())
 			}
 			if !strings.Contains(r.notes, "privileged pods in namespace node-upgrades") {
 				t.Errorf("NOTES do not name the Job namespace:\n%s", r.notes)
 			}
+		},
+	}, {
+		name: "upgrade ServiceAccount pull secrets",
+		values: map[string]any{"upgradeServiceAccount": map[string]any{
+			"imagePullSecrets": []any{map[string]any{"name": "upgrader-pull"}},
+		}},
+		check: func(t *testing.T, r *rendered) {
+			wantUpgradeServiceAccount(t, r, "nodewave-system", []any{map[string]any{"name": "upgrader-pull"}})
+			// Not the manager's: its own pull secrets are manager.imagePullSecrets.
+			if got, ok := podSpec(t, r)["imagePullSecrets"]; ok {
+				t.Errorf("the manager's pod got imagePullSecrets %v", got)
+			}
+			wantArgs(t, r, defaultArgs...)
 		},
 	}, {
 		name:   "leader election off",
@@ -249,6 +266,8 @@ func TestValues(t *testing.T) {
 		name:   "fullnameOverride",
 		values: map[string]any{"fullnameOverride": "upgrader"},
 		check: func(t *testing.T, r *rendered) {
+			// The manager finds the upgrade Jobs' account by its fixed name.
+			wantUpgradeServiceAccount(t, r, "nodewave-system", nil)
 			d := r.mustFind(t, "Deployment", "upgrader-controller-manager")
 			if sa, _, _ := unstructured.NestedString(d.Object, "spec", "template", "spec", "serviceAccountName"); sa != "upgrader-controller-manager" {
 				t.Errorf("serviceAccountName %q", sa)
@@ -260,6 +279,32 @@ func TestValues(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.check(t, render(t, "nodewave", "nodewave-system", tc.values))
 		})
+	}
+}
+
+// wantUpgradeServiceAccount fails unless the chart renders the upgrade
+// Jobs' ServiceAccount, nodewave-upgrade, in namespace, mounting no token
+// by default, with pullSecrets, and bound to no role.
+func wantUpgradeServiceAccount(t *testing.T, r *rendered, namespace string, pullSecrets []any) {
+	t.Helper()
+	sa := r.mustFind(t, "ServiceAccount", "nodewave-upgrade")
+	if sa.GetNamespace() != namespace {
+		t.Errorf("ServiceAccount nodewave-upgrade in namespace %q, want %q", sa.GetNamespace(), namespace)
+	}
+	if automount, ok, _ := unstructured.NestedBool(sa.Object, "automountServiceAccountToken"); !ok || automount {
+		t.Errorf("ServiceAccount nodewave-upgrade: automountServiceAccountToken %v (set: %v), want false", automount, ok)
+	}
+	got, _, _ := unstructured.NestedSlice(sa.Object, "imagePullSecrets")
+	if diff := cmp.Diff(pullSecrets, got, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("ServiceAccount nodewave-upgrade imagePullSecrets (-want +got):\n%s", diff)
+	}
+	for _, o := range r.objects {
+		subjects, _, _ := unstructured.NestedSlice(o.Object, "subjects")
+		for _, s := range subjects {
+			if s.(map[string]any)["name"] == "nodewave-upgrade" {
+				t.Errorf("%s binds a role to nodewave-upgrade, which must have none", keyOf(o))
+			}
+		}
 	}
 }
 
@@ -305,6 +350,8 @@ func TestBadValuesAreRefused(t *testing.T) {
 		{map[string]any{"allowedUpgradeImages": "registry.example.com/a"}, "/allowedUpgradeImages"},
 		{map[string]any{"allowedUpgradeImages": []any{"a,b"}}, "/allowedUpgradeImages/0"},
 		{map[string]any{"jobNamespace": "Node_Upgrades"}, "/jobNamespace"},
+		{map[string]any{"upgradeServiceAccount": map[string]any{"imagePullSecrets": []any{"upgrader-pull"}}}, "/upgradeServiceAccount/imagePullSecrets/0"},
+		{map[string]any{"upgradeServiceAccount": map[string]any{"name": "other"}}, "additional properties 'name' not allowed"},
 		{map[string]any{"leaderElection": map[string]any{"leaseDuration": "15"}}, "/leaderElection/leaseDuration"},
 		{map[string]any{"manager": map[string]any{"image": map[string]any{"pullPolicy": "Sometimes"}}}, "/manager/image/pullPolicy"},
 		{map[string]any{"manager": map[string]any{"extraArgs": []any{"kube-api-qps=100"}}}, "/manager/extraArgs/0"},
