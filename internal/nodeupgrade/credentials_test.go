@@ -2,6 +2,8 @@ package nodeupgrade
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -10,6 +12,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/yaml"
+
+	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 )
 
 func TestParseCredentialPolicy(t *testing.T) {
@@ -252,4 +257,47 @@ func nest(path []string, name string) any {
 		v = []any{v}
 	}
 	return map[string]any{seg: v}
+}
+
+// TestShippedClusterUpgradesUseNoCredentials checks the ClusterUpgrades
+// the repository ships (config/samples, the GitOps examples) against the
+// default CredentialPolicy: none may need a Secret or another
+// ServiceAccount, the kubeadm Job included (kubeadm upgrade node runs on
+// the host with the kubelet's own credentials).
+func TestShippedClusterUpgradesUseNoCredentials(t *testing.T) {
+	var files []string
+	for _, pattern := range []string{
+		"../../config/samples/upgrade_*.yaml",
+		"../../config/argocd/node-upgrades/*.yaml",
+		"../../config/flux/node-upgrades/*.yaml",
+	} {
+		matches, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, matches...)
+	}
+	jobs := 0
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, doc := range strings.Split(string(data), "\n---\n") {
+			var cu upgradev1alpha1.ClusterUpgrade
+			if err := yaml.Unmarshal([]byte(doc), &cu); err != nil {
+				t.Fatalf("%s: %v", file, err)
+			}
+			if cu.Kind != "ClusterUpgrade" || cu.Spec.Upgrade.Job == nil {
+				continue
+			}
+			jobs++
+			if got := (CredentialPolicy{}).Refused(&cu.Spec.Upgrade.Job.Template); len(got) > 0 {
+				t.Errorf("%s: ClusterUpgrade %s uses credentials an upgrade Job may not: %+v", file, cu.Name, got)
+			}
+		}
+	}
+	if jobs < 4 {
+		t.Fatalf("found %d ClusterUpgrades with a Job template in %v, want the samples' and the GitOps examples'", jobs, files)
+	}
 }
