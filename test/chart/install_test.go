@@ -319,8 +319,7 @@ func checkManagerAccess(t *testing.T, k8s client.Client, user string) {
 // do nothing, least of all what the manager may.
 func checkUpgradeJobAccess(t *testing.T, k8s client.Client, user string) {
 	t.Helper()
-	var cases []accessCase
-	for _, attrs := range []authorizationv1.ResourceAttributes{
+	denied := []authorizationv1.ResourceAttributes{
 		{Verb: "get", Resource: "secrets", Namespace: "nodewave-system"},
 		{Verb: "list", Resource: "secrets", Namespace: "nodewave-system"},
 		{Verb: "create", Resource: "serviceaccounts", Subresource: "token", Namespace: "nodewave-system", Name: "nodewave-controller-manager"},
@@ -331,7 +330,9 @@ func checkUpgradeJobAccess(t *testing.T, k8s client.Client, user string) {
 		{Verb: "create", Resource: "pods", Subresource: "eviction", Namespace: "default"},
 		{Verb: "get", Group: "upgrade.nodewave.io", Resource: "clusterupgrades"},
 		{Verb: "get", Resource: "configmaps", Namespace: "nodewave-system"},
-	} {
+	}
+	cases := make([]accessCase, 0, len(denied))
+	for _, attrs := range denied {
 		cases = append(cases, accessCase{attrs, false})
 	}
 	checkAccess(t, k8s, user, cases)
