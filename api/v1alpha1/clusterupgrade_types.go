@@ -220,7 +220,11 @@ type DrainSpec struct {
 	Timeout *metav1.Duration `json:"timeout,omitempty"`
 
 	// gracePeriodSeconds overrides each evicted pod's own termination grace
-	// period. Absent: each pod's own is used.
+	// period. Absent: each pod's own is used. 0 is a force delete: the pod
+	// object is removed at once, without waiting for its containers to stop
+	// (as kubectl delete --grace-period=0 --force), so a pod of a
+	// StatefulSet may run twice for a while; use 1 for the shortest
+	// graceful stop.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
 	GracePeriodSeconds *int64 `json:"gracePeriodSeconds,omitempty"`

@@ -16,9 +16,16 @@ const (
 	// External node agent can read what to install.
 	TargetVersionAnnotation = "upgrade.nodewave.io/target-version"
 
-	// WasUnschedulableAnnotation is "true" when an admin had cordoned the node
-	// before nodewave took it: nodewave never uncordons such a node.
+	// WasUnschedulableAnnotation is "true" when the node's cordon is not
+	// nodewave's: an admin had cordoned the node before nodewave took it,
+	// or someone uncordoned it while nodewave held it (so a cordon added
+	// after that is theirs too). nodewave never uncordons such a node.
 	WasUnschedulableAnnotation = "upgrade.nodewave.io/was-unschedulable"
+
+	// UpgradeSinceAnnotation is when the node entered upgrading (toward
+	// its current target), as an RFC 3339 time: upgrade.timeout counts
+	// from it through upgrading and verifying together.
+	UpgradeSinceAnnotation = "upgrade.nodewave.io/upgrade-since"
 
 	// StateSinceAnnotation is when the node entered its current state, as an
 	// RFC 3339 time. Drain and upgrade timeouts and the soak are measured
@@ -68,6 +75,8 @@ const (
 	// cordoned it.
 	NodeUpgraded NodeState = "upgraded"
 	// NodeFailed: the node could not be upgraded; it stays cordoned until a
-	// human removes the label or changes the ClusterUpgrade's spec.
+	// human removes the label or changes the ClusterUpgrade's spec. A node
+	// that fails a check made before its cordon (JobNotBuildable) is failed
+	// without ever being cordoned.
 	NodeFailed NodeState = "failed"
 )

@@ -1,16 +1,17 @@
 // Package controller holds the ClusterUpgrade reconciler. Each pass
-// observes the world (the selected nodes, their Jobs, the other
-// ClusterUpgrades), runs the pre-flight checks, advances every node in
-// flight by one or more steps, asks the planner which nodes start, starts
-// them, and writes the status once. It keeps no upgrade state in memory:
+// observes the world (the selected nodes and the ones it holds, their
+// Jobs, the other ClusterUpgrades), runs the pre-flight checks (which hold
+// new starts, never the nodes in flight), advances every node in flight by
+// one or more steps, asks the planner once which nodes start, starts them,
+// and writes the status once. It keeps no upgrade state in memory:
 // everything it needs is on the Nodes (labels and annotations) and Jobs.
 // (It only remembers which specs' Jobs passed a dry run, to spare the API
-// server, and the outcome of each draining node's last background drain
-// pass; a restarted manager runs them again.)
+// server; the outcome of each draining node's last background drain pass;
+// the API server's version for a minute; and its own Node writes until
+// the cache shows them. A restarted manager reads them all again.)
 package controller
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -69,6 +70,10 @@ type ClusterUpgradeReconciler struct {
 	dryRuns dryRunMemo
 	// statusWrites spaces out the status writes that only change messages.
 	statusWrites statusWrites
+	// nodeWrites remembers the Node writes the cache has not shown yet.
+	nodeWrites nodeWrites
+	// serverVersions remembers the API server's version between passes.
+	serverVersions serverVersions
 	// drains runs the drain passes in the background; drainsDone carries
 	// the ClusterUpgrade of each finished pass back to the work queue.
 	drains     *drain.Passes
@@ -134,102 +139,98 @@ func (r *ClusterUpgradeReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	return result, nil
 }
 
-// reconcile observes, checks, acts and computes the status into cu.Status.
+// reconcile is one pass: observe the world; let a spec change take effect
+// (retrying failed nodes); run the pre-flight checks, which hold new
+// starts and new Jobs but never the nodes in flight; advance every node in
+// flight by its pure step decision; plan once which nodes start, and start
+// them; and compute the status into cu.Status, which Reconcile writes once.
 func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1alpha1.ClusterUpgrade) (ctrl.Result, error) {
 	log := logf.FromContext(ctx)
 	s, err := r.observe(ctx, cu)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if blocker := r.preflight(ctx, s); blocker != nil {
-		log.V(1).Info("pre-flight check failed; nothing touched", "reason", blocker.reason, "message", blocker.message)
-		setStalledStatus(cu, s, blocker)
-		return ctrl.Result{RequeueAfter: blocker.requeueAfter}, nil
-	}
-	// An unreadable window touches nothing; mid-flight (a spec change) it
-	// holds like a closed one: the nodes in flight finish, nothing starts.
-	windowHold := checkWindow(s)
-	if windowHold != nil && plan.Compute(s.planInput()).InFlight == 0 {
-		log.V(1).Info("pre-flight check failed; nothing touched", "reason", windowHold.reason, "message", windowHold.message)
-		setStalledStatus(cu, s, windowHold)
-		return ctrl.Result{}, nil
-	}
-	if blocker := r.checkImages(s); blocker != nil {
-		switch p := plan.Compute(s.planInput()); {
-		case p.Done && p.Failed == 0:
-			// Finished: no Job will run, and a finished upgrade is not
-			// judged again by a manager restarted with a stricter list.
-		case p.InFlight == 0:
-			log.V(1).Info("pre-flight check failed; nothing touched", "reason", blocker.reason, "message", blocker.message)
-			setStalledStatus(cu, s, blocker)
-			return ctrl.Result{}, nil
-		default:
-			// Nodes are in flight (the manager restarted with a stricter
-			// list, or the spec changed mid-flight): they go on as far as
-			// they can without a new Job; nothing new starts.
-			s.jobHold = blocker
-		}
-	}
-
 	if cu.Status.ObservedGeneration != cu.Generation {
-		// A spec change retries the nodes that failed under the old one.
+		// A spec change retries the nodes that failed under the old one,
+		// before anything can hold the pass: its effect is never lost.
 		if err := r.retryFailedNodes(ctx, s); err != nil {
 			return ctrl.Result{}, err
 		}
 	}
+	if b := r.preflight(ctx, s); b != nil {
+		log.V(1).Info("pre-flight check failed; nothing to do", "reason", b.reason, "message", b.message)
+		setStalledStatus(cu, s, b)
+		return ctrl.Result{RequeueAfter: b.requeueAfter}, nil
+	}
 
-	requeue, err := r.advanceInFlight(ctx, s)
+	requeue, err := r.advanceNodes(ctx, s, s.inFlight())
 	if err != nil {
 		var rejected *jobRejectedError
-		if errors.As(err, &rejected) {
-			setStalledStatus(cu, s, &blocker{reason: upgradev1alpha1.ReasonJobRejected, message: rejected.Error()})
-			return ctrl.Result{}, nil
+		if !errors.As(err, &rejected) {
+			return ctrl.Result{}, err
 		}
-		return ctrl.Result{}, err
+		s.holds.holdJobs(&blocker{reason: upgradev1alpha1.ReasonJobRejected, message: rejected.Error()})
 	}
 
 	p := plan.Compute(s.planInput())
-	hold := cmp.Or(s.jobHold, windowHold)
-	if hold == nil && len(p.Start) > 0 {
+	if s.holds.start == nil && len(p.Start) > 0 {
 		// The API server judges the Job before its node is cordoned.
-		if hold, err = r.dryRunJob(ctx, s, p.Start[0]); err != nil {
+		b, err := r.dryRunJob(ctx, s, p.Start[0])
+		if err != nil {
 			return ctrl.Result{}, err
 		}
+		if b != nil {
+			s.holds.holdStart(b)
+			p.Start = nil
+		}
 	}
-	if hold != nil && (!p.Done || p.Failed > 0) {
-		log.V(1).Info("holding: nothing new starts", "reason", hold.reason, "message", hold.message)
-		setHeldStatus(cu, s, p, hold)
-		recordNodeMetrics(s, p)
-		return ctrl.Result{RequeueAfter: minRequeue(minRequeue(requeue, hold.requeueAfter), s.windowRequeue(p))}, nil
-	}
+	var started, refused []string
 	for _, name := range p.Start {
-		if err := r.startNode(ctx, s, s.nodes[name]); err != nil {
+		n := s.nodes[name]
+		ok, err := r.startNode(ctx, s, n)
+		if err != nil {
 			return ctrl.Result{}, err
+		}
+		switch {
+		case ok:
+			started = append(started, name)
+		case n.Labels[upgradev1alpha1.NodeStateLabel] == string(upgradev1alpha1.NodeFailed):
+			refused = append(refused, name)
 		}
 	}
 	// The nodes just cordoned go straight on to their drains, together.
-	d, err := r.advanceNodes(ctx, s, p.Start)
+	d, err := r.advanceNodes(ctx, s, started)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	requeue = minRequeue(requeue, d)
-	if len(p.Start) > 0 {
-		p = plan.Compute(s.planInput()) // the counts after the starts
+	p = p.After(started, refused)
+
+	if hold := s.holds.start; hold != nil && (!p.Done || p.Failed > 0) {
+		log.V(1).Info("holding: nothing new starts", "reason", hold.reason, "message", hold.message)
+		setHeldStatus(cu, s, p, hold)
+		requeue = minRequeue(requeue, hold.requeueAfter)
+	} else {
+		setProgressStatus(cu, s, p, s.now)
 	}
-	setProgressStatus(cu, s, p, s.now)
 	recordNodeMetrics(s, p)
 	return ctrl.Result{RequeueAfter: minRequeue(requeue, s.windowRequeue(p))}, nil
 }
 
 // SetupWithManager registers the reconciler and its watches: its own
-// objects, the Jobs it owns, and Nodes, mapped to every ClusterUpgrade that
-// selects or holds them, filtered to the changes that matter.
+// objects, the Jobs it owns, Nodes, mapped to every ClusterUpgrade that
+// selects or holds them, filtered to the changes that matter, and the
+// phase changes and deletions of every ClusterUpgrade, mapped to the others
+// (a newer one waiting for it in Conflict starts when it is done).
 func (r *ClusterUpgradeReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Clock == nil {
 		r.Clock = clock.RealClock{}
 	}
 	if r.DrainPollInterval <= 0 {
 		r.DrainPollInterval = DefaultDrainPollInterval
+	}
+	if err := IndexNodes(context.Background(), mgr.GetFieldIndexer()); err != nil {
+		return err
 	}
 	r.drainsDone = make(chan event.GenericEvent, drainsDoneBuffer)
 	r.drains = &drain.Passes{Drainer: r.Drainer, Interval: r.DrainPollInterval, Finished: r.drainFinished, Now: r.Clock.Now}
@@ -242,6 +243,8 @@ func (r *ClusterUpgradeReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		WatchesRawSource(source.Channel(r.drainsDone, &handler.EnqueueRequestForObject{})).
 		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(r.clusterUpgradesForNode),
 			builder.WithPredicates(nodeChangePredicate())).
+		Watches(&upgradev1alpha1.ClusterUpgrade{}, handler.EnqueueRequestsFromMapFunc(r.otherClusterUpgrades),
+			builder.WithPredicates(phaseChangePredicate())).
 		Named("clusterupgrade").
 		Complete(r)
 }

@@ -20,6 +20,7 @@ var nodewaveAnnotations = []string{
 	upgradev1alpha1.WasUnschedulableAnnotation,
 	upgradev1alpha1.StateSinceAnnotation,
 	upgradev1alpha1.FailureAnnotation,
+	upgradev1alpha1.UpgradeSinceAnnotation,
 }
 
 // reconcileDelete releases every node the ClusterUpgrade holds: it
@@ -62,8 +63,8 @@ func (r *ClusterUpgradeReconciler) reconcileDelete(ctx context.Context, cu *upgr
 // node stays cordoned.
 func (r *ClusterUpgradeReconciler) releaseNode(ctx context.Context, s *scope, n *corev1.Node) error {
 	state := upgradev1alpha1.NodeState(n.Labels[upgradev1alpha1.NodeStateLabel])
-	cordonedByUs := n.Annotations[upgradev1alpha1.WasUnschedulableAnnotation] != "true"
-	if err := r.patchNode(ctx, n, func(n *corev1.Node) {
+	cordonedByUs := n.Annotations[upgradev1alpha1.WasUnschedulableAnnotation] != annotationTrue
+	if err := r.patchNode(ctx, s, n, func(n *corev1.Node) {
 		if cordonedByUs && state != upgradev1alpha1.NodeFailed && state != upgradev1alpha1.NodeUpgraded {
 			n.Spec.Unschedulable = false
 		}

@@ -11,14 +11,6 @@ import (
 	"github.com/nodewave/nodewave/internal/plan"
 )
 
-// defaultDrainTimeout is spec.drain.timeout when it is unset.
-const defaultDrainTimeout = 10 * time.Minute
-
-// drainTimeout is how long one node of cu may take to drain.
-func drainTimeout(cu *upgradev1alpha1.ClusterUpgrade) time.Duration {
-	return durationOr(cu.Spec.Drain.Timeout, defaultDrainTimeout)
-}
-
 // recordStatusMetrics publishes what cu says after a pass: its phase,
 // whether it is stalled and why, its drain timeout, and when its
 // maintenance window opens next while nodes wait for it.
@@ -28,7 +20,7 @@ func recordStatusMetrics(cu *upgradev1alpha1.ClusterUpgrade) {
 
 // statusMetrics is what the metrics publish of cu's spec and status.
 func statusMetrics(cu *upgradev1alpha1.ClusterUpgrade) metrics.UpgradeStatus {
-	st := metrics.UpgradeStatus{Phase: cu.Status.Phase, DrainTimeout: drainTimeout(cu)}
+	st := metrics.UpgradeStatus{Phase: cu.Status.Phase, DrainTimeout: cu.Spec.DrainTimeout()}
 	if c := meta.FindStatusCondition(cu.Status.Conditions, upgradev1alpha1.ConditionStalled); c != nil && c.Status == metav1.ConditionTrue {
 		st.StalledReason = c.Reason
 	}

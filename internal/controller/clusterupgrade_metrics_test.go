@@ -99,7 +99,7 @@ var _ = Describe("Metrics", func() {
 				To(BeNumerically("==", 1))
 			g.Expect(sample(g, "nodewave_cluster_upgrade_phase", with(mine, "phase", "Pending"))).To(BeNumerically("==", 1))
 			g.Expect(sample(g, "nodewave_cluster_upgrade_drain_timeout_seconds", mine)).
-				To(BeNumerically("==", defaultDrainTimeout.Seconds()))
+				To(BeNumerically("==", upgradev1alpha1.DefaultDrainTimeout.Seconds()))
 		}).Should(Succeed())
 	})
 })
@@ -180,7 +180,7 @@ func TestStatusMetrics(t *testing.T) {
 		want   metrics.UpgradeStatus
 	}{
 		{name: "before the first reconcile: no phase, the default drain timeout",
-			want: metrics.UpgradeStatus{DrainTimeout: defaultDrainTimeout}},
+			want: metrics.UpgradeStatus{DrainTimeout: upgradev1alpha1.DefaultDrainTimeout}},
 		{name: "stalled, with its reason and the spec's drain timeout",
 			spec:   upgradev1alpha1.ClusterUpgradeSpec{Drain: upgradev1alpha1.DrainSpec{Timeout: &metav1.Duration{Duration: time.Minute}}},
 			status: upgradev1alpha1.ClusterUpgradeStatus{Phase: upgradev1alpha1.PhasePending, Conditions: stalled(metav1.ConditionTrue)},
@@ -188,10 +188,10 @@ func TestStatusMetrics(t *testing.T) {
 				DrainTimeout: time.Minute}},
 		{name: "a Stalled condition that is False is no stall",
 			status: upgradev1alpha1.ClusterUpgradeStatus{Phase: upgradev1alpha1.PhaseProgressing, Conditions: stalled(metav1.ConditionFalse)},
-			want:   metrics.UpgradeStatus{Phase: upgradev1alpha1.PhaseProgressing, DrainTimeout: defaultDrainTimeout}},
+			want:   metrics.UpgradeStatus{Phase: upgradev1alpha1.PhaseProgressing, DrainTimeout: upgradev1alpha1.DefaultDrainTimeout}},
 		{name: "waiting outside the maintenance window",
 			status: upgradev1alpha1.ClusterUpgradeStatus{Phase: upgradev1alpha1.PhaseProgressing, NextWindowOpens: &opens},
-			want: metrics.UpgradeStatus{Phase: upgradev1alpha1.PhaseProgressing, DrainTimeout: defaultDrainTimeout,
+			want: metrics.UpgradeStatus{Phase: upgradev1alpha1.PhaseProgressing, DrainTimeout: upgradev1alpha1.DefaultDrainTimeout,
 				NextWindowOpens: opens.Time}},
 	} {
 		cu := &upgradev1alpha1.ClusterUpgrade{Spec: c.spec, Status: c.status}

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -59,7 +60,7 @@ func TestPatchNodeNeverWritesTheView(t *testing.T) {
 	}
 
 	view := viewOf(cached)
-	if err := r.patchNode(ctx, view, mutate); err != nil {
+	if err := r.patchNode(ctx, &scope{now: time.Now()}, view, mutate); err != nil {
 		t.Fatal(err)
 	}
 	if !equality.Semantic.DeepEqual(cached, before) {
@@ -82,7 +83,7 @@ func TestPatchNodeNeverWritesTheView(t *testing.T) {
 	gone.Name = "gone"
 	goneBefore := gone.DeepCopy()
 	view = viewOf(gone)
-	if err := r.patchNode(ctx, view, mutate); !apierrors.IsNotFound(err) {
+	if err := r.patchNode(ctx, &scope{now: time.Now()}, view, mutate); !apierrors.IsNotFound(err) {
 		t.Fatalf("patching a node the API server does not have: %v, want NotFound", err)
 	}
 	if !equality.Semantic.DeepEqual(gone, goneBefore) || !equality.Semantic.DeepEqual(view, goneBefore) {
@@ -114,14 +115,16 @@ func TestNodeWritesLeaveTheCacheAlone(t *testing.T) {
 		{
 			name: "startNode", node: cachedNode("", map[string]string{}, false),
 			step: func(ctx context.Context, r *ClusterUpgradeReconciler, s *scope, n *corev1.Node) error {
-				return r.startNode(ctx, s, n)
+				_, err := r.startNode(ctx, s, n)
+				return err
 			},
 			wantState: upgradev1alpha1.NodeCordoned, wantUnschedulable: true,
 		},
 		{
 			name: "startNode without annotations", node: cachedNode("", nil, true),
 			step: func(ctx context.Context, r *ClusterUpgradeReconciler, s *scope, n *corev1.Node) error {
-				return r.startNode(ctx, s, n)
+				_, err := r.startNode(ctx, s, n)
+				return err
 			},
 			wantState: upgradev1alpha1.NodeCordoned, wantUnschedulable: true,
 		},
@@ -168,7 +171,7 @@ func TestNodeWritesLeaveTheCacheAlone(t *testing.T) {
 			r := &ClusterUpgradeReconciler{Client: c}
 			view := viewOf(cached)
 			cu := newCU(cuName, "a")
-			s := &scope{cu: cu, now: time.Date(2026, 11, 27, 4, 0, 0, 0, time.UTC), order: []string{view.Name},
+			s := &scope{cu: cu, now: time.Date(2026, 11, 27, 4, 0, 0, 0, time.UTC), order: []string{view.Name}, selector: labels.Everything(),
 				nodes: map[string]*corev1.Node{view.Name: view}, jobs: map[string]*batchv1.Job{}, messages: map[string]string{}}
 
 			if err := tc.step(ctx, r, s, view); err != nil {

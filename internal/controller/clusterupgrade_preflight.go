@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
@@ -15,80 +16,109 @@ import (
 	"github.com/nodewave/nodewave/internal/version"
 )
 
-// blocker is why a ClusterUpgrade cannot proceed until a human acts: it
-// becomes Stalled=True with reason and message, and no node is touched.
+// blocker is why a ClusterUpgrade holds: Stalled=True with reason and
+// message until a human acts, or, when transient, a wait that is retried
+// and says so in Reconciling without Stalled.
 type blocker struct {
 	reason, message string
 	// requeueAfter re-checks a blocker that the world may lift by itself
 	// without an event we watch (the API server being upgraded).
 	requeueAfter time.Duration
+	// transient: an error reading the world, retried; not Stalled.
+	transient bool
+}
+
+// holds are what the pre-flight checks found. They never stop the nodes in
+// flight: a held ClusterUpgrade still carries every node it holds through
+// its drain, its Job if it has one, its verification and its uncordon.
+type holds struct {
+	// start holds every new start.
+	start *blocker
+	// job holds every new upgrade Job (or, in External mode, new target):
+	// a node in flight that needs one waits where it is, within its
+	// upgrade.timeout.
+	job *blocker
+}
+
+// holdStart holds new starts for b, unless an earlier check already does.
+func (h *holds) holdStart(b *blocker) {
+	if h.start == nil {
+		h.start = b
+	}
+}
+
+// holdJobs holds new starts and new upgrade Jobs for b.
+func (h *holds) holdJobs(b *blocker) {
+	h.holdStart(b)
+	if h.job == nil {
+		h.job = b
+	}
 }
 
 // ServerVersionFunc reports the API server's version (its /version
 // gitVersion).
 type ServerVersionFunc func() (string, error)
 
-// serverVersionRecheck is how often a VersionSkew blocker is re-checked:
-// the API server's upgrade produces no event nodewave watches.
+// serverVersionRecheck is how often the API server's version is read
+// again: its upgrade produces no event nodewave watches.
 const serverVersionRecheck = time.Minute
 
-// preflight runs the checks that admission cannot make, in order; the
-// first that fails blocks the pass.
+// transientRecheck is how soon a pass held by a transient error tries again.
+const transientRecheck = 5 * time.Second
+
+// preflight runs the checks that admission cannot make, in order, into
+// s.holds. It returns a blocker only when there is nothing to do at all:
+// a target that does not parse, or no node selected nor held.
 func (r *ClusterUpgradeReconciler) preflight(ctx context.Context, s *scope) *blocker {
-	if b := checkTarget(s); b != nil {
-		return b
+	if s.targetErr != nil {
+		// Admission refuses such a target; this guards against a CRD
+		// installed without its validation. No step can be judged.
+		return &blocker{reason: upgradev1alpha1.ReasonInvalidSpec, message: fmt.Sprintf("spec.targetVersion: %v", s.targetErr)}
 	}
-	if b := checkSelector(s); b != nil {
-		return b
+	if s.selectorErr != nil {
+		b := &blocker{reason: upgradev1alpha1.ReasonInvalidSpec,
+			message: fmt.Sprintf("spec.nodeSelector is not a valid label selector: %v", s.selectorErr)}
+		if len(s.nodes) == 0 {
+			return b
+		}
+		s.holds.holdStart(b)
 	}
-	if b := checkNodesSelected(s); b != nil {
-		return b
+	if s.selectorErr == nil && s.selected == 0 {
+		b := &blocker{reason: upgradev1alpha1.ReasonNoNodes,
+			message: fmt.Sprintf("spec.nodeSelector matches no node (selector %q)", s.selector.String())}
+		if len(s.nodes) == 0 {
+			return b
+		}
+		s.holds.holdStart(b)
 	}
 	if b := r.checkVersionSkew(ctx, s); b != nil {
-		return b
+		s.holds.holdJobs(b)
 	}
-	return r.checkConflict(ctx, s)
+	if b := checkWindow(s); b != nil {
+		s.holds.holdStart(b)
+	}
+	if b := r.checkConflict(ctx, s); b != nil {
+		s.holds.holdStart(b)
+	}
+	if b := r.checkImages(s); b != nil {
+		s.holds.holdJobs(b)
+	}
+	return nil
 }
 
-// checkTarget refuses a target that does not parse. Admission refuses such
-// a target; this guards against a CRD installed without its validation.
-func checkTarget(s *scope) *blocker {
-	if s.targetErr == nil {
-		return nil
-	}
-	return &blocker{reason: upgradev1alpha1.ReasonInvalidSpec, message: fmt.Sprintf("spec.targetVersion: %v", s.targetErr)}
-}
-
-// checkSelector refuses a node selector that does not parse.
-func checkSelector(s *scope) *blocker {
-	if s.selectorErr == nil {
-		return nil
-	}
-	return &blocker{reason: upgradev1alpha1.ReasonInvalidSpec,
-		message: fmt.Sprintf("spec.nodeSelector is not a valid label selector: %v", s.selectorErr)}
-}
-
-// checkNodesSelected refuses a selector that matches no node.
-func checkNodesSelected(s *scope) *blocker {
-	if len(s.nodes) > 0 {
-		return nil
-	}
-	return &blocker{reason: upgradev1alpha1.ReasonNoNodes,
-		message: fmt.Sprintf("spec.nodeSelector matches no node (selector %q)", s.selector.String())}
-}
-
-// checkVersionSkew refuses a target newer than the API server: a kubelet
+// checkVersionSkew holds a target newer than the API server: a kubelet
 // must never be newer than its API server. It compares MAJOR.MINOR.PATCH
 // only, so even a newer patch release waits for the control plane, while
 // the distribution suffixes of managed clusters (v1.29.8-gke.1211000, which
-// semver ranks below v1.29.8) do not block a v1.29.8 target.
+// semver ranks below v1.29.8) do not block a v1.29.8 target. It judges by
+// the version last read (see serverVersions): an error reading it is
+// transient, and holds only until the first read succeeds.
 func (r *ClusterUpgradeReconciler) checkVersionSkew(ctx context.Context, s *scope) *blocker {
-	raw, err := r.ServerVersion()
+	raw, err := r.serverVersions.get(r.ServerVersion, s.now)
 	if err != nil {
-		// Fail closed: without the server's version nothing is touched.
 		logf.FromContext(ctx).Error(err, "reading the API server version")
-		return &blocker{reason: upgradev1alpha1.ReasonVersionSkew, requeueAfter: serverVersionRecheck,
-			message: fmt.Sprintf("cannot read the API server version to check the skew: %v", err)}
+		return &blocker{reason: upgradev1alpha1.ReasonVersionSkew, transient: true, requeueAfter: transientRecheck,
+			message: fmt.Sprintf("waiting to read the API server version to check the skew: %v", err)}
 	}
 	server, err := version.Parse(raw)
 	if err != nil {
@@ -103,12 +133,44 @@ func (r *ClusterUpgradeReconciler) checkVersionSkew(ctx context.Context, s *scop
 			s.cu.Spec.TargetVersion, raw)}
 }
 
+// serverVersions remembers the API server's version between passes: it is
+// read at most once per serverVersionRecheck, and a failed read keeps the
+// last one read, so a transient error neither costs a request per pass nor
+// holds anything once a version is known.
+type serverVersions struct {
+	mu     sync.Mutex
+	raw    string
+	readAt time.Time
+}
+
+// get returns the API server's version, reading it when none is known or
+// the last read is older than serverVersionRecheck.
+func (v *serverVersions) get(read ServerVersionFunc, now time.Time) (string, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.raw != "" && now.Sub(v.readAt) < serverVersionRecheck && !now.Before(v.readAt) {
+		return v.raw, nil
+	}
+	raw, err := read()
+	if err != nil {
+		if v.raw != "" {
+			return v.raw, nil
+		}
+		return "", err
+	}
+	v.raw, v.readAt = raw, now
+	return raw, nil
+}
+
 // checkConflict makes the newer of two unfinished ClusterUpgrades that
-// select a common node wait for the older one.
+// select a common node wait for the older one before it starts any node.
+// It never stops the newer one's nodes in flight: they go on to the end,
+// and the older one never starts a node the newer one holds (see
+// plan.Node.HeldElsewhere), so neither waits on the other for ever.
 func (r *ClusterUpgradeReconciler) checkConflict(ctx context.Context, s *scope) *blocker {
 	all := &upgradev1alpha1.ClusterUpgradeList{}
 	if err := r.List(ctx, all); err != nil {
-		return &blocker{reason: upgradev1alpha1.ReasonConflict, requeueAfter: r.DrainPollInterval,
+		return &blocker{reason: upgradev1alpha1.ReasonConflict, transient: true, requeueAfter: transientRecheck,
 			message: fmt.Sprintf("cannot list ClusterUpgrades to check for conflicts: %v", err)}
 	}
 	var conflicts []string

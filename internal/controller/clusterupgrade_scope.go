@@ -17,8 +17,8 @@ import (
 	"github.com/nodewave/nodewave/internal/window"
 )
 
-// scope is what one pass observed: the ClusterUpgrade, its selected nodes
-// and their Jobs. It is built fresh on every pass.
+// scope is what one pass observed: the ClusterUpgrade, its nodes and their
+// Jobs. It is built fresh on every pass.
 type scope struct {
 	cu  *upgradev1alpha1.ClusterUpgrade
 	now time.Time
@@ -29,15 +29,20 @@ type scope struct {
 	// selector selects the nodes; nil when spec.nodeSelector does not parse.
 	selector    labels.Selector
 	selectorErr error
-	// nodes are the selected nodes by name; order is their plan order.
+	// nodes are the ClusterUpgrade's nodes by name: the selected ones and
+	// the ones it holds (in flight or failed) that the selector no longer
+	// selects; order is their plan order. selected counts the selected
+	// ones alone.
+	//
 	// They are read-only views of the cache's Nodes (listed without a
-	// deep copy): each is a struct of observe's own, but its labels,
-	// annotations, conditions and every other map and slice are the
-	// cache's. Nothing writes to them; every change to a node goes
-	// through patchNode, which patches a copy and then replaces the
-	// struct.
-	nodes map[string]*corev1.Node
-	order []string
+	// deep copy), or of the pass's own writes the cache has not shown yet
+	// (see nodeWrites): each is a struct of observe's own, but its labels,
+	// annotations, conditions and every other map and slice are shared.
+	// Nothing writes to them; every change to a node goes through
+	// patchNode, which patches a copy and then replaces the struct.
+	nodes    map[string]*corev1.Node
+	order    []string
+	selected int
 	// mu guards jobs and messages, which the nodes in flight, advanced
 	// concurrently, read and write.
 	mu sync.Mutex
@@ -51,37 +56,56 @@ type scope struct {
 	// windowErr when it cannot be read (then nothing new starts).
 	window    *window.Window
 	windowErr error
-	// jobHold, when set, holds every new upgrade Job: no node starts, and
-	// a node in flight that needs a Job it does not have yet waits where
-	// it is (errJobHeld). It is why the ClusterUpgrade is Stalled.
-	jobHold *blocker
+	// holds are what the pre-flight checks found (see holds).
+	holds holds
 }
 
-// observe reads everything a pass needs from the cache.
+// observe reads everything a pass needs from the cache, and overlays the
+// Node writes of earlier passes that the cache does not show yet.
 func (r *ClusterUpgradeReconciler) observe(ctx context.Context, cu *upgradev1alpha1.ClusterUpgrade) (*scope, error) {
 	s := &scope{cu: cu, now: r.Clock.Now(), messages: map[string]string{}, nodes: map[string]*corev1.Node{}, jobs: map[string]*batchv1.Job{}}
-	var err error
 	s.target, s.targetErr = version.Parse(cu.Spec.TargetVersion)
 	s.selector, s.selectorErr = nodeview.Selector(cu)
 	s.parseWindow()
+	// Without a deep copy: at 1,000 nodes, copying every selected Node on
+	// every pass was most of the manager's allocations. The items share
+	// their maps and slices with the cache (see scope.nodes).
+	var found []*corev1.Node
 	if s.selectorErr == nil {
-		// Without a deep copy: at 1,000 nodes, copying every selected Node
-		// on every pass was most of the manager's allocations. The items
-		// share their maps and slices with the cache (see scope.nodes).
-		nodeList := &corev1.NodeList{}
-		if err := r.List(ctx, nodeList, client.UnsafeDisableDeepCopy,
+		selected := &corev1.NodeList{}
+		if err := r.List(ctx, selected, client.UnsafeDisableDeepCopy,
 			client.MatchingLabelsSelector{Selector: s.selector}); err != nil {
 			return nil, err
 		}
-		var pn []plan.Node
-		for i := range nodeList.Items {
-			n := &nodeList.Items[i]
-			s.nodes[n.Name] = n
-			pn = append(pn, plan.Node{Name: n.Name, Zone: n.Labels[upgradev1alpha1.ZoneLabel]})
+		for i := range selected.Items {
+			found = append(found, &selected.Items[i])
 		}
-		for _, n := range plan.Order(pn) {
-			s.order = append(s.order, n.Name)
+	}
+	held := &corev1.NodeList{}
+	if err := r.List(ctx, held, client.UnsafeDisableDeepCopy, client.MatchingFields{heldByField: cu.Name}); err != nil {
+		return nil, err
+	}
+	for i := range held.Items {
+		found = append(found, &held.Items[i])
+	}
+	var pn []plan.Node
+	for _, n := range found {
+		if _, dup := s.nodes[n.Name]; dup {
+			continue
 		}
+		n = r.nodeWrites.overlay(n)
+		isSelected := s.selector != nil && s.selector.Matches(labels.Set(n.Labels))
+		if !isSelected && !nodeview.Holds(n, cu.Name) {
+			continue // a node it let go of, or one whose newer labels the cache lags behind
+		}
+		if isSelected {
+			s.selected++
+		}
+		s.nodes[n.Name] = n
+		pn = append(pn, plan.Node{Name: n.Name, Zone: n.Labels[upgradev1alpha1.ZoneLabel]})
+	}
+	for _, n := range plan.Order(pn) {
+		s.order = append(s.order, n.Name)
 	}
 	jobList := &batchv1.JobList{}
 	if err := r.List(ctx, jobList, client.InNamespace(r.JobNamespace),
@@ -91,15 +115,14 @@ func (r *ClusterUpgradeReconciler) observe(ctx context.Context, cu *upgradev1alp
 	for i := range jobList.Items {
 		s.jobs[jobList.Items[i].Name] = &jobList.Items[i]
 	}
+	var err error
 	if s.maxUnavailable, err = plan.MaxUnavailable(cu.Spec.Strategy, len(s.nodes)); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-// planNode is what the planner needs to know of a node. Another
-// ClusterUpgrade's state says nothing of this one's work: the kubelet
-// version decides, and the budget still counts the node if it is cordoned.
+// planNode is what the planner needs to know of a node.
 func (s *scope) planNode(n *corev1.Node) plan.Node {
 	return nodeview.PlanNode(n, s.cu.Name, s.target)
 }
@@ -111,27 +134,12 @@ func (s *scope) planInput() plan.Input {
 		MaxFailedNodes: int(s.cu.Spec.MaxFailedNodes),
 		Paused:         s.cu.Spec.Paused,
 		Closed:         s.windowClosed(),
+		Held:           s.holds.start != nil,
 	}
 	for _, name := range s.order {
 		in.Nodes = append(in.Nodes, s.planNode(s.nodes[name]))
 	}
 	return in
-}
-
-// readyCondition is the node's Ready condition, or nil.
-func readyCondition(n *corev1.Node) *corev1.NodeCondition {
-	for i := range n.Status.Conditions {
-		if n.Status.Conditions[i].Type == corev1.NodeReady {
-			return &n.Status.Conditions[i]
-		}
-	}
-	return nil
-}
-
-// heldByOther reports whether another ClusterUpgrade holds the node.
-func (s *scope) heldByOther(n *corev1.Node) bool {
-	holder := n.Annotations[upgradev1alpha1.ClusterUpgradeAnnotation]
-	return holder != "" && holder != s.cu.Name
 }
 
 // job is the upgrade Job named name, or nil.
@@ -152,22 +160,28 @@ func (s *scope) setJob(name string, job *batchv1.Job) {
 	s.jobs[name] = job
 }
 
-// say records what an in-flight node waits for.
-func (s *scope) say(node, message string) {
+// setWaitMessage records what an in-flight node waits for, for status.
+func (s *scope) setWaitMessage(node, message string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.messages[node] = message
 }
 
-// jobsOf names the upgrade Jobs of node.
-func (s *scope) jobsOf(node string) []string {
+// jobsOf is the upgrade Jobs of node.
+func (s *scope) jobsOf(node string) []*batchv1.Job {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var names []string
-	for name, job := range s.jobs {
+	var jobs []*batchv1.Job
+	for _, job := range s.jobs {
 		if job.Labels[upgradev1alpha1.JobNodeLabel] == node {
-			names = append(names, name)
+			jobs = append(jobs, job)
 		}
 	}
-	return names
+	return jobs
+}
+
+// reached reports whether the node's kubelet is at or past the spec's
+// target.
+func (s *scope) reached(n *corev1.Node) bool {
+	return s.planNode(n).Reached()
 }

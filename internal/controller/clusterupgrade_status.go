@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
-	"github.com/nodewave/nodewave/internal/nodeview"
 	"github.com/nodewave/nodewave/internal/plan"
 )
 
@@ -21,8 +21,14 @@ func setProgressStatus(cu *upgradev1alpha1.ClusterUpgrade, s *scope, p plan.Plan
 	st.TotalNodes = int32(len(s.nodes))
 	st.UpgradedNodes, st.UpgradingNodes, st.PendingNodes = int32(p.Upgraded), int32(p.InFlight), int32(p.Pending)
 	st.FailedNodes, st.SkippedNodes = int32(p.Failed), int32(p.Skipped)
-	st.InProgress = inProgressList(s, p)
-	st.Failed = failedList(s, p, int(cu.Spec.MaxFailedNodes)+1)
+	st.InProgress = inProgressList(s)
+	st.Failed = failedList(s, p, min(int(cu.Spec.MaxFailedNodes)+1, maxStatusNodes))
+	if st.StartedAt == nil && (p.InFlight > 0 || p.Failed > 0) {
+		// Set on the pass that starts the first node; should that pass's
+		// status write have been lost (a crash), the next one sets it.
+		t := metaTime(now)
+		st.StartedAt = &t
+	}
 
 	summary := fmt.Sprintf("%d of %d nodes upgraded, %d in flight, %d pending", p.Upgraded, len(s.nodes), p.InFlight, p.Pending)
 	if p.Failed > 0 {
@@ -33,6 +39,9 @@ func setProgressStatus(cu *upgradev1alpha1.ClusterUpgrade, s *scope, p plan.Plan
 	}
 	if len(p.NotReadyPending) > 0 && len(p.NotReadyPending) < p.Pending {
 		summary += fmt.Sprintf("; NotReady, not started: %s", listSome(p.NotReadyPending))
+	}
+	if len(p.HeldElsewhere) > 0 {
+		summary += fmt.Sprintf("; held by another ClusterUpgrade, waiting for it: %s", listSome(p.HeldElsewhere))
 	}
 	st.NextWindowOpens = nil
 	progressing := upgradev1alpha1.ReasonProgressing
@@ -106,10 +115,18 @@ func setStalledStatus(cu *upgradev1alpha1.ClusterUpgrade, s *scope, b *blocker) 
 }
 
 // setHeldStatus writes the status of a pass in which b held every new
-// upgrade Job: the counts as they are, and Stalled with b's reason.
+// start: the counts as they are, and Stalled with b's reason, or, for a
+// transient b that is retried by itself, Reconciling with its message.
 func setHeldStatus(cu *upgradev1alpha1.ClusterUpgrade, s *scope, p plan.Plan, b *blocker) {
 	setProgressStatus(cu, s, p, s.now)
-	setStalled(cu, cu.Status.Phase, b.reason, b.message)
+	if !b.transient {
+		setStalled(cu, cu.Status.Phase, b.reason, b.message)
+		return
+	}
+	meta.RemoveStatusCondition(&cu.Status.Conditions, upgradev1alpha1.ConditionStalled)
+	msg := meta.FindStatusCondition(cu.Status.Conditions, upgradev1alpha1.ConditionReady).Message + "; nothing new starts: " + b.message
+	setCondition(cu, upgradev1alpha1.ConditionReconciling, metav1.ConditionTrue, upgradev1alpha1.ReasonProgressing, msg)
+	setCondition(cu, upgradev1alpha1.ConditionReady, metav1.ConditionFalse, upgradev1alpha1.ReasonProgressing, msg)
 }
 
 // setStalled sets phase, Stalled=True and Ready=False with reason and
@@ -128,12 +145,24 @@ func setCondition(cu *upgradev1alpha1.ClusterUpgrade, typ string, status metav1.
 	})
 }
 
-// inProgressList is the nodes in flight with their state and what they
-// wait for, in plan order; never longer than maxUnavailable.
-func inProgressList(s *scope, p plan.Plan) []upgradev1alpha1.NodeProgress {
+// maxStatusNodes bounds status.inProgress and status.failed, so that the
+// object stays far below etcd's limit (1.5 MiB) at any size: each entry
+// takes at most about 1 KiB (a node name, a state, a time and a message
+// of at most maxStatusMessage bytes). The counts in status are always
+// exact; the lists name the first maxStatusNodes in plan order.
+const maxStatusNodes = 500
+
+// maxStatusMessage bounds each message in status.inProgress.
+const maxStatusMessage = 512
+
+// inProgressList is every node in flight, up to maxStatusNodes, with its
+// state and what it waits for, in plan order. The budget bounds it: it is
+// never longer than maxUnavailable, unless nodes that were in flight
+// before a spec change lowered the budget still are.
+func inProgressList(s *scope) []upgradev1alpha1.NodeProgress {
 	var out []upgradev1alpha1.NodeProgress
-	for _, name := range p.InFlightNodes {
-		if len(out) == s.maxUnavailable {
+	for _, name := range s.inFlight() {
+		if len(out) == maxStatusNodes {
 			break
 		}
 		n := s.nodes[name]
@@ -142,7 +171,7 @@ func inProgressList(s *scope, p plan.Plan) []upgradev1alpha1.NodeProgress {
 			Name:    name,
 			State:   upgradev1alpha1.NodeState(n.Labels[upgradev1alpha1.NodeStateLabel]),
 			Since:   &since,
-			Message: s.messages[name],
+			Message: truncate(s.messages[name], maxStatusMessage),
 		})
 	}
 	return out
@@ -161,7 +190,7 @@ func failedList(s *scope, p plan.Plan, limit int) []upgradev1alpha1.NodeFailure 
 			reason = "Unknown"
 		}
 		t := metaTime(stateSince(n, s.now))
-		out = append(out, upgradev1alpha1.NodeFailure{Name: name, Reason: reason, Message: message, Time: &t})
+		out = append(out, upgradev1alpha1.NodeFailure{Name: name, Reason: reason, Message: truncate(message, maxStatusMessage), Time: &t})
 	}
 	return out
 }
@@ -171,11 +200,23 @@ func unavailableNodes(s *scope) []string {
 	var out []string
 	for _, name := range s.order {
 		n := s.nodes[name]
-		if n.Spec.Unschedulable || !nodeview.Ready(n) {
+		if s.planNode(n).Unavailable() {
 			out = append(out, name)
 		}
 	}
 	return out
+}
+
+// truncate cuts s to at most n bytes, on a rune boundary, marking the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // listSome joins up to five names, then says how many more.
@@ -189,11 +230,3 @@ func listSome(names []string) string {
 
 // metaTime truncates to seconds, as the API stores times.
 func metaTime(t time.Time) metav1.Time { return metav1.NewTime(t.UTC().Truncate(time.Second)) }
-
-// durationOr returns d, or def when d is unset.
-func durationOr(d *metav1.Duration, def time.Duration) time.Duration {
-	if d == nil {
-		return def
-	}
-	return d.Duration
-}

@@ -63,9 +63,41 @@ func nodeChangePredicate() predicate.Predicate {
 
 // readyState is the Ready condition's status and last transition, "" when absent.
 func readyState(n *corev1.Node) string {
-	c := readyCondition(n)
+	c := nodeview.ReadyCondition(n)
 	if c == nil {
 		return ""
 	}
 	return string(c.Status) + "@" + c.LastTransitionTime.String()
+}
+
+// otherClusterUpgrades maps a ClusterUpgrade event to every other
+// ClusterUpgrade: one that waits for it in Conflict looks again when it is
+// done or gone.
+func (r *ClusterUpgradeReconciler) otherClusterUpgrades(ctx context.Context, obj client.Object) []reconcile.Request {
+	all := &upgradev1alpha1.ClusterUpgradeList{}
+	if err := r.List(ctx, all); err != nil {
+		logf.FromContext(ctx).Error(err, "listing ClusterUpgrades for another's phase change", "clusterUpgrade", obj.GetName())
+		return nil
+	}
+	var reqs []reconcile.Request
+	for i := range all.Items {
+		if all.Items[i].Name != obj.GetName() {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&all.Items[i])})
+		}
+	}
+	return reqs
+}
+
+// phaseChangePredicate lets through a ClusterUpgrade's deletion and the
+// updates that change its phase; creations need no other to look.
+func phaseChangePredicate() predicate.Predicate {
+	return predicate.Funcs{
+		CreateFunc: func(event.CreateEvent) bool { return false },
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			old, ok1 := e.ObjectOld.(*upgradev1alpha1.ClusterUpgrade)
+			cur, ok2 := e.ObjectNew.(*upgradev1alpha1.ClusterUpgrade)
+			return !ok1 || !ok2 || old.Status.Phase != cur.Status.Phase
+		},
+		GenericFunc: func(event.GenericEvent) bool { return false },
+	}
 }

@@ -60,6 +60,9 @@ func BenchmarkObserve(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	if err := IndexNodes(ctx, c); err != nil {
+		b.Fatal(err)
+	}
 	cacheCtx, stop := context.WithCancel(ctx)
 	b.Cleanup(stop)
 	go func() { _ = c.Start(cacheCtx) }()

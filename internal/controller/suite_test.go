@@ -2,6 +2,8 @@ package controller
 
 import (
 	"context"
+	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -38,6 +41,12 @@ var (
 	stopManager context.CancelFunc
 	// suiteClock is the reconciler's clock: real time unless a test shifts it.
 	suiteClock = &shiftedClock{}
+	// versionFails makes the reconciler's reads of the API server's
+	// version fail while it is set, as a transient error would.
+	versionFails atomic.Bool
+	// wrapClient, when set before a manager starts, wraps the client the
+	// reconciler reads and writes through (a test's delayed cache).
+	wrapClient func(client.Client) client.Client
 )
 
 func TestController(t *testing.T) {
@@ -64,10 +73,20 @@ func startManagerWith(allowedImages string) func() {
 	})
 	Expect(err).NotTo(HaveOccurred())
 	Expect(guard.watch(context.Background(), mgr.GetCache())).To(Succeed())
-	serverVersion, err := DiscoveryServerVersion(env.Config)
+	discoveryVersion, err := DiscoveryServerVersion(env.Config)
 	Expect(err).NotTo(HaveOccurred())
+	serverVersion := func() (string, error) {
+		if versionFails.Load() {
+			return "", errors.New("the server is currently unable to handle the request (get version)")
+		}
+		return discoveryVersion()
+	}
+	c := mgr.GetClient()
+	if wrapClient != nil {
+		c = wrapClient(c)
+	}
 	Expect((&ClusterUpgradeReconciler{
-		Client:            mgr.GetClient(),
+		Client:            c,
 		JobNamespace:      jobNamespace,
 		Drainer:           &drain.Drainer{Client: clientset},
 		ServerVersion:     serverVersion,

@@ -47,6 +47,11 @@ type Result struct {
 	// Blocked is how many evictions a PodDisruptionBudget refused in this
 	// pass (429 Too Many Requests).
 	Blocked int
+	// Kept is how many of Remaining the options keep on the node (no
+	// controller without Force, emptyDir without DeleteEmptyDirData, or a
+	// DaemonSet that could not be read): neither an eviction nor a
+	// deletion moves them.
+	Kept int
 	// Message says, for humans, what keeps the node from being drained, for
 	// example "2 pods blocked by PodDisruptionBudget default/web; 1 pod
 	// terminating". Empty when drained.
@@ -137,10 +142,11 @@ func (d *Drainer) pass(ctx context.Context, nodeName string, opts Options, mode 
 	// only its DaemonSet check can refuse a pod here: it could not read the
 	// pod's DaemonSet. Such pods stay.
 	for _, err := range errs {
-		res.Remaining += podsNamedIn(err)
+		res.Kept += podsNamedIn(err)
 		n.add(shorten(err.Error()))
 	}
-	res.Remaining += len(n.blocked)
+	res.Kept += len(n.blocked)
+	res.Remaining += res.Kept
 	pods := list.Pods()
 	if mode == lookOnly {
 		res.Remaining += len(pods)
@@ -252,7 +258,7 @@ func (d *Drainer) helper(ctx context.Context, client kubernetes.Interface, opts 
 		EvictErrorRetryDelay: 5 * time.Second,
 		// SkipWaitForDeleteTimeoutSeconds stays 0: a pod stuck terminating
 		// still counts as remaining.
-		AdditionalFilters: []kubectldrain.PodFilter{skipFinished, n.policy(opts)},
+		AdditionalFilters: []kubectldrain.PodFilter{skipFinished, skipUpgradeJobPods, n.policy(opts)},
 		Out:               io.Discard,
 		ErrOut:            io.Discard,
 	}
@@ -282,6 +288,15 @@ func (d *Drainer) evict(ctx context.Context, helper *kubectldrain.Helper, pod co
 // them.)
 func skipFinished(pod corev1.Pod) kubectldrain.PodDeleteStatus {
 	if finished(&pod) {
+		return kubectldrain.MakePodDeleteStatusSkip()
+	}
+	return kubectldrain.MakePodDeleteStatusOkay()
+}
+
+// skipUpgradeJobPods leaves nodewave's own upgrade Job pods alone (see
+// IsUpgradeJobPod).
+func skipUpgradeJobPods(pod corev1.Pod) kubectldrain.PodDeleteStatus {
+	if IsUpgradeJobPod(&pod) {
 		return kubectldrain.MakePodDeleteStatusSkip()
 	}
 	return kubectldrain.MakePodDeleteStatusOkay()

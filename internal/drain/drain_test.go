@@ -263,7 +263,7 @@ var _ = Describe("Drainer against kube-apiserver", func() {
 
 		res, err = d().Drain(ctx, node, Options{DeleteEmptyDirData: true})
 		Expect(err).NotTo(HaveOccurred())
-		Expect(res).To(Equal(Result{Remaining: 2, Evicted: 1,
+		Expect(res).To(Equal(Result{Remaining: 2, Kept: 1, Evicted: 1,
 			Message: fmt.Sprintf("pod %s/solo has no controller (set drain.force to evict it); 1 pod terminating", ns)}))
 		Expect(terminating(ctx, ns, "cache")).To(BeTrue())
 		Expect(terminating(ctx, ns, "solo")).To(BeFalse())
@@ -281,7 +281,7 @@ var _ = Describe("Drainer against kube-apiserver", func() {
 
 		res, err := d().Drain(ctx, node, Options{DeleteEmptyDirData: true})
 		Expect(err).NotTo(HaveOccurred())
-		Expect(res).To(Equal(Result{Remaining: 1,
+		Expect(res).To(Equal(Result{Remaining: 1, Kept: 1,
 			Message: fmt.Sprintf("pod %s/orphan belongs to a DaemonSet that no longer exists (set drain.force to evict it)", ns)}))
 
 		res, err = d().Drain(ctx, node, all)
@@ -391,7 +391,7 @@ var _ = Describe("Drainer against kube-apiserver", func() {
 
 		res, err = d().ForceDelete(ctx, node, Options{GracePeriodSeconds: ptr.To[int64](0)})
 		Expect(err).NotTo(HaveOccurred())
-		Expect(res).To(Equal(Result{Remaining: 2,
+		Expect(res).To(Equal(Result{Remaining: 2, Kept: 1,
 			Message: fmt.Sprintf("pod %s/solo has no controller (set drain.force to evict it); 1 pod terminating", ns)}))
 
 		By("using each pod's own grace period when none is set")

@@ -1,6 +1,8 @@
 package drain
 
 import (
+	"strings"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -11,7 +13,8 @@ type Verdict string
 // The verdicts of Judge.
 const (
 	// Stays: the pod is left on the node: a pod of a DaemonSet that exists,
-	// a mirror (static) pod, or a finished pod.
+	// a mirror (static) pod, a finished pod, or the pod of nodewave's own
+	// upgrade Job.
 	Stays Verdict = "Stays"
 	// Leaving: the pod is already terminating; the drain waits for it.
 	Leaving Verdict = "Leaving"
@@ -43,6 +46,9 @@ func Judge(pod *corev1.Pod, opts Options, daemonSetExists func(namespace, name s
 	if isDaemonSetPod(pod) && daemonSetExists(pod.Namespace, controllerName(pod)) {
 		return Stays, ""
 	}
+	if IsUpgradeJobPod(pod) {
+		return Stays, ""
+	}
 	if pod.DeletionTimestamp != nil {
 		return Leaving, ""
 	}
@@ -69,6 +75,23 @@ func blockedBecause(pod *corev1.Pod, opts Options) string {
 		return "uses emptyDir (set drain.deleteEmptyDirData to evict it)"
 	}
 	return ""
+}
+
+// upgradeJobLabel is the label nodewave's upgrade Jobs put on their pods
+// (api/v1alpha1.JobClusterUpgradeLabel; this package does not import the
+// API).
+const upgradeJobLabel = "upgrade.nodewave.io/cluster-upgrade"
+
+// IsUpgradeJobPod reports whether pod is the pod of one of nodewave's own
+// upgrade Jobs: a drain never evicts it, whatever the order in which the
+// Job and its node's upgrading label were written, or it would cut the
+// upgrade it runs short.
+func IsUpgradeJobPod(pod *corev1.Pod) bool {
+	if _, ok := pod.Labels[upgradeJobLabel]; !ok {
+		return false
+	}
+	ref := metav1.GetControllerOf(pod)
+	return ref != nil && ref.Kind == "Job" && strings.HasPrefix(ref.APIVersion, "batch/")
 }
 
 // finished reports whether the pod has Succeeded or Failed: it holds no

@@ -58,7 +58,7 @@ var _ = Describe("Judge agrees with Drain", func() {
 				case Leaving:
 					Expect(res).To(Equal(Result{Remaining: 1, Message: "1 pod terminating"}))
 				case Blocked:
-					Expect(res).To(Equal(Result{Remaining: 1, Message: fmt.Sprintf("pod %s/%s %s", ns, tc.name, why)}))
+					Expect(res).To(Equal(Result{Remaining: 1, Kept: 1, Message: fmt.Sprintf("pod %s/%s %s", ns, tc.name, why)}))
 				case Evicted:
 					Expect(res).To(Equal(Result{Remaining: 1, Evicted: 1, Message: "1 pod terminating"}))
 				default:

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -90,10 +89,7 @@ func (w *world) budgetFindings(byNS map[string][]budget, drained []string) []Fin
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	timeout := 10 * time.Minute
-	if t := w.cu.Spec.Drain.Timeout; t != nil {
-		timeout = t.Duration
-	}
+	timeout := w.cu.Spec.DrainTimeout()
 	onTimeout := cmp.Or(w.cu.Spec.Drain.OnTimeout, upgradev1alpha1.DrainTimeoutFail)
 	for _, k := range keys {
 		z := zero[k]

@@ -26,7 +26,9 @@ type simulation struct {
 // simulate plays the upgrade with the planner itself: each pass is
 // plan.Compute on a world in which every node that was in flight or
 // started in the pass before has finished (upgraded, Ready, and cordoned
-// again only if an admin had cordoned it). The nodes a pass starts are one
+// again only if an admin had cordoned it), and every node another
+// ClusterUpgrade had in flight is released by it (pending here, cordoned
+// only if an admin had cordoned it). The nodes a pass starts are one
 // wave. It stops when nothing is in flight and nothing starts: every node
 // is done, or what is left cannot start. Pause is ignored: the waves are
 // what happens once the upgrade runs. limit bounds how many waves are
@@ -73,15 +75,27 @@ func simulate(in plan.Input, wasUnschedulable func(name string) bool, limit int)
 			s.halted = true
 			break
 		}
-		if len(p.Start) == 0 && p.InFlight == 0 {
+		// The nodes another ClusterUpgrade has in flight are done with by
+		// the next pass: released, cordoned only if an admin had cordoned
+		// them, and pending here.
+		released := false
+		for _, n := range others {
+			if plan.InFlight(n.HeldElsewhere) {
+				n.HeldElsewhere, n.Ready, n.Unschedulable = "", true, wasUnschedulable(n.Name)
+				released = true
+			}
+		}
+		if len(p.Start) == 0 && p.InFlight == 0 && !released {
 			break
 		}
 		byName := make(map[string]*plan.Node, len(others)+len(head))
+		inHead := make(map[string]bool, len(head))
 		for _, n := range others {
 			byName[n.Name] = n
 		}
 		for _, n := range head {
 			byName[n.Name] = n
+			inHead[n.Name] = true
 		}
 		for _, name := range p.InFlightNodes {
 			finish(byName[name], wasUnschedulable(name))
@@ -94,11 +108,10 @@ func simulate(in plan.Input, wasUnschedulable func(name string) bool, limit int)
 			s.started = append(s.started, p.Start...)
 			fromQueue := 0
 			for _, name := range p.Start {
-				n := byName[name]
-				if !n.Unavailable() {
+				if inHead[name] {
 					fromQueue++
 				}
-				finish(n, wasUnschedulable(name))
+				finish(byName[name], wasUnschedulable(name))
 			}
 			queue = queue[fromQueue:] // the planner starts them in order: a prefix
 		}

@@ -62,13 +62,13 @@ func TestWaves(t *testing.T) {
 			inFlight: []string{"b-1"},
 			want:     [][]string{{"a-1"}, {"a-2", "a-3"}, {"b-2", "c-1"}},
 			total:    3, maxUnavai: 2},
-		{name: "a node in flight for another ClusterUpgrade is pending here; it holds a slot until it is upgraded",
+		{name: "a node in flight for another ClusterUpgrade holds a slot until that one is done with it, then is pending here",
 			cu: newCU(maxUnavailable(2)),
 			nodes: six(map[string][]nodeOpt{
 				"a-1": {state("other", upgradev1alpha1.NodeUpgrading)},
 			}),
-			want:  [][]string{{"a-1", "a-2"}, {"a-3", "b-1"}, {"b-2", "c-1"}},
-			total: 3, maxUnavai: 2},
+			want:  [][]string{{"a-2"}, {"a-1", "a-3"}, {"b-1", "b-2"}, {"c-1"}},
+			total: 4, maxUnavai: 2},
 		{name: "a node an admin had cordoned before another ClusterUpgrade took it stays cordoned",
 			cu: newCU(maxUnavailable(2)),
 			nodes: six(map[string][]nodeOpt{
@@ -76,7 +76,7 @@ func TestWaves(t *testing.T) {
 					n.Annotations[upgradev1alpha1.WasUnschedulableAnnotation] = "true"
 				}},
 			}),
-			want:  [][]string{{"a-1", "a-2"}, {"a-3"}, {"b-1"}, {"b-2"}, {"c-1"}},
+			want:  [][]string{{"a-2"}, {"a-1", "a-3"}, {"b-1"}, {"b-2"}, {"c-1"}},
 			total: 5, maxUnavai: 2},
 		{name: "a node in flight here that an admin had cordoned stays cordoned",
 			cu: newCU(maxUnavailable(2)),
@@ -266,10 +266,26 @@ func replayWaves(t *testing.T, seed int, f Forecast, in plan.Input, nodes []core
 			n.State, n.AtTarget, n.Newer, n.Ready, n.Unschedulable = upgradev1alpha1.NodeUpgraded, true, false, true, stays
 		}
 	}
+	// release: the nodes another ClusterUpgrade has in flight are done
+	// with by it, pending here, cordoned only if an admin had cordoned them.
+	release := func() bool {
+		released := false
+		for i := range in.Nodes {
+			if n := &in.Nodes[i]; plan.InFlight(n.HeldElsewhere) {
+				n.HeldElsewhere, n.Ready = "", true
+				n.Unschedulable = nodes[i].Annotations[upgradev1alpha1.WasUnschedulableAnnotation] == "true"
+				released = true
+			}
+		}
+		return released
+	}
 	for _, w := range f.Waves {
 		p := plan.Compute(in)
-		if len(p.Start) == 0 && p.InFlight > 0 {
+		for len(p.Start) == 0 && (p.InFlight > 0 || len(p.HeldElsewhere) > 0) {
 			finish(p.InFlightNodes)
+			if !release() && p.InFlight == 0 {
+				break
+			}
 			p = plan.Compute(in)
 		}
 		if !equal(p.Start, w.Nodes) {
@@ -279,6 +295,7 @@ func replayWaves(t *testing.T, seed int, f Forecast, in plan.Input, nodes []core
 			t.Fatalf("seed %d: wave %d has %d nodes, more than maxUnavailable %d", seed, w.Number, len(w.Nodes), f.MaxUnavailable)
 		}
 		finish(append(p.InFlightNodes, p.Start...))
+		release()
 	}
 }
 

@@ -6,10 +6,14 @@
 package nodeview
 
 import (
+	"slices"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
+
+	nodeutil "k8s.io/component-helpers/node/util"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 	"github.com/nodewave/nodewave/internal/plan"
@@ -32,24 +36,74 @@ func Selector(cu *upgradev1alpha1.ClusterUpgrade) (labels.Selector, error) {
 
 // PlanNode is what the planner knows of node n within the ClusterUpgrade
 // named cuName, whose target is target: the facts the controller gives it.
-// A node that another ClusterUpgrade holds has no state here: its kubelet
-// version decides, and the budget still counts it if it is cordoned.
+// A node that another ClusterUpgrade holds (in flight or failed) has no
+// state here, only HeldElsewhere: this one never starts it, and the budget
+// counts it while it is out.
 func PlanNode(n *corev1.Node, cuName string, target version.Version) plan.Node {
 	state := upgradev1alpha1.NodeState(n.Labels[upgradev1alpha1.NodeStateLabel])
-	if HeldBy(n) != "" && HeldBy(n) != cuName {
-		state = ""
-	}
 	kubelet, err := version.Parse(n.Status.NodeInfo.KubeletVersion)
 	parsed := err == nil
-	return plan.Node{
+	pn := plan.Node{
 		Name:          n.Name,
 		Zone:          n.Labels[upgradev1alpha1.ZoneLabel],
 		State:         state,
-		Unschedulable: n.Spec.Unschedulable,
+		Unschedulable: OutOfScheduling(n),
+		Leaving:       Leaving(n),
 		Ready:         Ready(n),
 		AtTarget:      parsed && version.AtTarget(kubelet, target),
 		Newer:         parsed && kubelet.NewerThan(target),
 	}
+	switch holder := HeldBy(n); {
+	case holder != "" && holder != cuName:
+		pn.State = ""
+		if plan.InFlight(state) || state == upgradev1alpha1.NodeFailed {
+			pn.HeldElsewhere = state
+		}
+	case holder == cuName && state == "" && n.Spec.Unschedulable:
+		pn.Retried = true
+	}
+	return pn
+}
+
+// Holds reports whether the ClusterUpgrade named cuName holds node n: its
+// annotation names it and the node is in flight or failed under it (a
+// failed node stays cordoned by it until retried or released).
+func Holds(n *corev1.Node, cuName string) bool {
+	state := upgradev1alpha1.NodeState(n.Labels[upgradev1alpha1.NodeStateLabel])
+	return HeldBy(n) == cuName && (plan.InFlight(state) || state == upgradev1alpha1.NodeFailed)
+}
+
+// outOfServiceTaints are the taints with which other tools take a node out
+// of service before they drain it: Karpenter's disruption taint and the
+// Cluster Autoscaler's scale-down taint. A node carrying one is as
+// unavailable as a cordoned one.
+var outOfServiceTaints = []string{"karpenter.sh/disrupted", "ToBeDeletedByClusterAutoscaler"}
+
+// Leaving reports whether an autoscaler is taking the node out of
+// service (Karpenter's or the Cluster Autoscaler's taint).
+func Leaving(n *corev1.Node) bool {
+	for _, t := range n.Spec.Taints {
+		if (t.Effect == corev1.TaintEffectNoSchedule || t.Effect == corev1.TaintEffectNoExecute) && slices.Contains(outOfServiceTaints, t.Key) {
+			return true
+		}
+	}
+	return false
+}
+
+// OutOfScheduling reports whether the node is out of scheduling by anyone's
+// hand: cordoned (spec.unschedulable, which also gives it the
+// node.kubernetes.io/unschedulable taint), or tainted NoSchedule or
+// NoExecute by Karpenter or the Cluster Autoscaler on their way to drain it.
+func OutOfScheduling(n *corev1.Node) bool {
+	if n.Spec.Unschedulable || Leaving(n) {
+		return true
+	}
+	for _, t := range n.Spec.Taints {
+		if t.Key == corev1.TaintNodeUnschedulable && (t.Effect == corev1.TaintEffectNoSchedule || t.Effect == corev1.TaintEffectNoExecute) {
+			return true
+		}
+	}
+	return false
 }
 
 // HeldBy is the name of the ClusterUpgrade that holds the node, "" when
@@ -60,12 +114,14 @@ func HeldBy(n *corev1.Node) string {
 
 // Ready reports whether the node's Ready condition is True.
 func Ready(n *corev1.Node) bool {
-	for _, c := range n.Status.Conditions {
-		if c.Type == corev1.NodeReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
+	c := ReadyCondition(n)
+	return c != nil && c.Status == corev1.ConditionTrue
+}
+
+// ReadyCondition is the node's Ready condition, or nil.
+func ReadyCondition(n *corev1.Node) *corev1.NodeCondition {
+	_, c := nodeutil.GetNodeCondition(&n.Status, corev1.NodeReady)
+	return c
 }
 
 // WaitsFor reports whether cu must wait for other should they select a

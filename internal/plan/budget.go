@@ -2,7 +2,6 @@ package plan
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -29,10 +28,15 @@ func MaxUnavailable(strategy upgradev1alpha1.UpgradeStrategy, total int) (int, e
 		}
 		return int(mu.IntVal), nil
 	}
-	s := mu.StrVal
-	pct, err := strconv.Atoi(strings.TrimSuffix(s, "%"))
-	if !strings.HasSuffix(s, "%") || err != nil || pct < 1 || pct > 100 {
-		return 0, fmt.Errorf("strategy.maxUnavailable %q is not a percentage from 1%% to 100%%", s)
+	// apimachinery reads the percentage (as the Deployment controller
+	// does); scaled to 100 it is the percentage itself, to range-check.
+	pct, err := intstr.GetScaledValueFromIntOrPercent(mu, 100, false)
+	if err != nil || !strings.HasSuffix(mu.StrVal, "%") || pct < 1 || pct > 100 {
+		return 0, fmt.Errorf("strategy.maxUnavailable %q is not a percentage from 1%% to 100%%", mu.StrVal)
 	}
-	return max(1, total*pct/100), nil
+	scaled, err := intstr.GetScaledValueFromIntOrPercent(mu, total, false)
+	if err != nil {
+		return 0, err
+	}
+	return max(1, scaled), nil
 }

@@ -7,7 +7,8 @@ import (
 
 // Input is everything the planner needs for one pass.
 type Input struct {
-	// Nodes are the selected nodes, in any order.
+	// Nodes are the ClusterUpgrade's nodes (the selected ones and the ones
+	// it still holds), in any order.
 	Nodes []Node
 	// MaxUnavailable is the resolved budget (see MaxUnavailable).
 	MaxUnavailable int
@@ -18,21 +19,28 @@ type Input struct {
 	// Closed is spec.window being closed now (or unreadable): nothing new
 	// starts, and waiting for it is not Blocked.
 	Closed bool
+	// Held is a pre-flight check holding every new start (a conflict, a
+	// version skew, a refused Job template): nothing new starts.
+	Held bool
 }
 
 // Plan is the planner's answer for one pass.
 type Plan struct {
 	// Start are the pending nodes to cordon now, in start order. Starting
-	// them keeps the unavailable count within the budget.
+	// them keeps the unavailable count, and the count of nodes in flight,
+	// within the budget.
 	Start []string
-	// Counts of the selected nodes by class, before Start is applied.
+	// Counts of the nodes by class, before Start is applied.
 	Pending, InFlight, Upgraded, Failed, Skipped int
 	// InFlightNodes are the names of the nodes in flight, in plan order.
 	InFlightNodes []string
 	// FailedNodes are the names of the failed nodes, in plan order.
 	FailedNodes []string
-	// Unavailable is how many selected nodes are unavailable before Start
-	// is applied; UnavailableAfter after it. UnavailableAfter never exceeds
+	// HeldElsewhere are pending nodes that another ClusterUpgrade holds,
+	// in plan order: they wait for it.
+	HeldElsewhere []string
+	// Unavailable is how many nodes are unavailable before Start is
+	// applied; UnavailableAfter after it. UnavailableAfter never exceeds
 	// the budget unless Unavailable already did.
 	Unavailable, UnavailableAfter int
 	// NotReadyPending are pending nodes that are NotReady: never started
@@ -44,11 +52,12 @@ type Plan struct {
 	// Done is true when no node is pending or in flight.
 	Done bool
 	// Blocked is true when nodes are pending but nothing is in flight and
-	// nothing can start: every pending node is NotReady, or nodes that are
-	// not in flight (failed, cordoned by an admin, NotReady) use the whole
-	// budget. Only those nodes coming back, or a human, can unblock it.
-	// A paused upgrade or a closed window is never Blocked: it waits for a
-	// decision or for time, not for a fix.
+	// nothing can start, and only a human can change that: every pending
+	// node is NotReady, or nodes that are not in flight (failed, cordoned
+	// by an admin, NotReady) use the whole budget. A node that another
+	// ClusterUpgrade has in flight will come back by itself, so it never
+	// blocks; nor does a pause, a closed window or a pre-flight hold, which
+	// wait for a decision, for time, or for a check, not for a fix.
 	Blocked bool
 }
 
@@ -65,15 +74,18 @@ func Order(nodes []Node) []Node {
 
 // Compute decides which pending nodes start now. Nodes in flight keep going
 // (the controller advances each through its step); a freed slot is refilled
-// in the same pass. A pending node starts only when it is Ready, nothing
-// halts or pauses the upgrade, its maintenance window is open, and the
-// unavailable count stays within the budget: a node that is already
-// unavailable (cordoned by an admin) costs no extra slot, any other costs
-// one.
+// in the same pass. A pending node starts only when it is Ready and no
+// other ClusterUpgrade holds it, nothing halts, pauses or holds the
+// upgrade, its maintenance window is open, and both counts stay within the
+// budget: the nodes in flight (every start takes a slot, whatever the node
+// was before) and the nodes unavailable (a node that is already
+// unavailable, cordoned by an admin or by a retry, adds none; while the
+// count is over the budget, nothing starts).
 func Compute(in Input) Plan {
 	var p Plan
 	nodes := Order(in.Nodes)
 	var pending []Node
+	elsewhereInFlight := false
 	for _, n := range nodes {
 		if n.Unavailable() {
 			p.Unavailable++
@@ -82,7 +94,10 @@ func Compute(in Input) Plan {
 		case ClassPending:
 			p.Pending++
 			pending = append(pending, n)
-			if !n.Ready {
+			if n.HeldElsewhere != "" {
+				p.HeldElsewhere = append(p.HeldElsewhere, n.Name)
+				elsewhereInFlight = elsewhereInFlight || InFlight(n.HeldElsewhere)
+			} else if !n.Ready {
 				p.NotReadyPending = append(p.NotReadyPending, n.Name)
 			}
 		case ClassInFlight:
@@ -100,11 +115,11 @@ func Compute(in Input) Plan {
 	p.Halted = p.Failed > in.MaxFailedNodes
 	p.Done = p.Pending == 0 && p.InFlight == 0
 	p.UnavailableAfter = p.Unavailable
-	if p.Halted || in.Paused || in.Closed {
+	if p.Halted || in.Paused || in.Closed || in.Held {
 		return p
 	}
 	for _, n := range pending {
-		if !n.Ready {
+		if !n.Startable() || p.InFlight+len(p.Start) >= in.MaxUnavailable {
 			continue
 		}
 		cost := 1
@@ -117,6 +132,19 @@ func Compute(in Input) Plan {
 		p.UnavailableAfter += cost
 		p.Start = append(p.Start, n.Name)
 	}
-	p.Blocked = p.Pending > 0 && p.InFlight == 0 && len(p.Start) == 0
+	p.Blocked = p.Pending > 0 && p.InFlight == 0 && len(p.Start) == 0 && !elsewhereInFlight
+	return p
+}
+
+// After is the plan's counts once the pass has acted on it: started are
+// the nodes of Start that were started (now in flight), and refused the
+// ones that failed before any disruption (a check before the cordon).
+func (p Plan) After(started, refused []string) Plan {
+	p.Pending -= len(started) + len(refused)
+	p.InFlight += len(started)
+	p.InFlightNodes = append(slices.Clone(p.InFlightNodes), started...)
+	p.Failed += len(refused)
+	p.FailedNodes = append(slices.Clone(p.FailedNodes), refused...)
+	p.Done = p.Pending == 0 && p.InFlight == 0
 	return p
 }

@@ -152,3 +152,71 @@ func TestComputeDone(t *testing.T) {
 		t.Fatalf("plan = %+v", p)
 	}
 }
+
+func TestComputeCountsEveryStartAgainstTheBudget(t *testing.T) {
+	// Sequential with a retried node (cordoned by nodewave, so already
+	// unavailable): its start "at cost 0" still takes the one slot.
+	a := ready("a", "")
+	a.Retried, a.Unschedulable, a.AtTarget = true, true, true
+	p := Compute(Input{Nodes: []Node{a, ready("b", "")}, MaxUnavailable: 1})
+	if !slices.Equal(p.Start, []string{"a"}) {
+		t.Fatalf("Start = %v, want [a]: one node at a time", p.Start)
+	}
+	inFlight := ready("x", "")
+	inFlight.State, inFlight.Unschedulable = upgradev1alpha1.NodeVerifying, true
+	cordoned := ready("c", "")
+	cordoned.Unschedulable = true
+	if p := Compute(Input{Nodes: []Node{inFlight, cordoned}, MaxUnavailable: 2}); !slices.Equal(p.Start, []string{"c"}) {
+		t.Fatalf("Start = %v, want [c]", p.Start)
+	}
+	if p := Compute(Input{Nodes: []Node{inFlight, cordoned}, MaxUnavailable: 1}); len(p.Start) != 0 {
+		t.Fatalf("Start = %v, want none: the slot is the node in flight's", p.Start)
+	}
+}
+
+func TestComputeNeverStartsANodeHeldElsewhere(t *testing.T) {
+	other := ready("a", "")
+	other.HeldElsewhere, other.Unschedulable = upgradev1alpha1.NodeUpgrading, true
+	p := Compute(Input{Nodes: []Node{other, ready("b", ""), ready("c", "")}, MaxUnavailable: 2})
+	if !slices.Equal(p.Start, []string{"b"}) {
+		t.Fatalf("Start = %v, want [b]: a is another's, and counts against the budget", p.Start)
+	}
+	if !slices.Equal(p.HeldElsewhere, []string{"a"}) || p.Pending != 3 {
+		t.Fatalf("HeldElsewhere = %v, Pending = %d", p.HeldElsewhere, p.Pending)
+	}
+	// Sequential: the other's node uses the slot; waiting for it is not Blocked.
+	p = Compute(Input{Nodes: []Node{other, ready("b", "")}, MaxUnavailable: 1})
+	if len(p.Start) != 0 || p.Blocked {
+		t.Fatalf("plan = %+v: want nothing started and not Blocked", p)
+	}
+	// A node the other has failed stays cordoned until a human acts: Blocked.
+	other.HeldElsewhere = upgradev1alpha1.NodeFailed
+	if p = Compute(Input{Nodes: []Node{other, ready("b", "")}, MaxUnavailable: 1}); !p.Blocked {
+		t.Fatalf("plan = %+v: want Blocked", p)
+	}
+}
+
+func TestClassifyRetriedAndLowered(t *testing.T) {
+	retried := ready("r", "")
+	retried.Retried, retried.AtTarget = true, true
+	if c := Classify(retried); c != ClassPending {
+		t.Fatalf("a retried node at the target is %s, want pending (verified and uncordoned again)", c)
+	}
+	lowered := ready("l", "")
+	lowered.State, lowered.Newer = upgradev1alpha1.NodeUpgraded, true
+	if c := Classify(lowered); c != ClassUpgraded {
+		t.Fatalf("a node upgraded past a lowered target is %s, want upgraded", c)
+	}
+	if !lowered.Reached() || ready("x", "").Reached() {
+		t.Fatal("Reached is at or past the target")
+	}
+}
+
+func TestComputeNeverStartsANodeOnItsWayOut(t *testing.T) {
+	leaving := ready("a", "")
+	leaving.Leaving, leaving.Unschedulable = true, true
+	p := Compute(Input{Nodes: []Node{leaving, ready("b", "")}, MaxUnavailable: 2})
+	if !slices.Equal(p.Start, []string{"b"}) || p.Unavailable != 1 {
+		t.Fatalf("plan = %+v: want b started and a counted, never started", p)
+	}
+}

@@ -1,0 +1,44 @@
+package v1alpha1
+
+import (
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// The defaults of the spec's durations: what the API server writes when a
+// field is left out (the +kubebuilder:default markers, which must say the
+// same; a test holds them together), and what the controller, the kubectl
+// plugin and the Job builder assume when a field is unset, as it is in an
+// object that never went through the API server.
+const (
+	// DefaultDrainTimeout is spec.drain.timeout's default.
+	DefaultDrainTimeout = 10 * time.Minute
+	// DefaultUpgradeTimeout is spec.upgrade.timeout's default.
+	DefaultUpgradeTimeout = 30 * time.Minute
+	// DefaultSoakDuration is spec.health.soakDuration's default.
+	DefaultSoakDuration = 30 * time.Second
+)
+
+// DrainTimeout is spec.drain.timeout, or its default.
+func (s *ClusterUpgradeSpec) DrainTimeout() time.Duration {
+	return durationOr(s.Drain.Timeout, DefaultDrainTimeout)
+}
+
+// UpgradeTimeout is spec.upgrade.timeout, or its default.
+func (s *ClusterUpgradeSpec) UpgradeTimeout() time.Duration {
+	return durationOr(s.Upgrade.Timeout, DefaultUpgradeTimeout)
+}
+
+// SoakDuration is spec.health.soakDuration, or its default.
+func (s *ClusterUpgradeSpec) SoakDuration() time.Duration {
+	return durationOr(s.Health.SoakDuration, DefaultSoakDuration)
+}
+
+// durationOr is d, or def when d is unset.
+func durationOr(d *metav1.Duration, def time.Duration) time.Duration {
+	if d == nil {
+		return def
+	}
+	return d.Duration
+}

@@ -1,0 +1,298 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+	"github.com/nodewave/nodewave/internal/metrics"
+	"github.com/nodewave/nodewave/internal/nodeupgrade"
+	"github.com/nodewave/nodewave/internal/nodeview"
+	"github.com/nodewave/nodewave/internal/plan"
+)
+
+// annotationTrue is how a boolean annotation nodewave writes says yes.
+const annotationTrue = "true"
+
+// heldByField indexes the cached Nodes by the ClusterUpgrade that holds
+// them (in flight or failed), so a pass finds its nodes that left the
+// selector without listing every node.
+const heldByField = "nodewave.heldBy"
+
+// heldByIndex is the value of heldByField for a Node.
+func heldByIndex(obj client.Object) []string {
+	n, ok := obj.(*corev1.Node)
+	if !ok {
+		return nil
+	}
+	holder := n.Annotations[upgradev1alpha1.ClusterUpgradeAnnotation]
+	state := upgradev1alpha1.NodeState(n.Labels[upgradev1alpha1.NodeStateLabel])
+	if holder == "" || state == "" || state == upgradev1alpha1.NodeUpgraded {
+		return nil
+	}
+	return []string{holder}
+}
+
+// IndexNodes registers the Node index a pass lists held nodes by.
+func IndexNodes(ctx context.Context, indexer client.FieldIndexer) error {
+	return indexer.IndexField(ctx, &corev1.Node{}, heldByField, heldByIndex)
+}
+
+// nodeWrites remembers the Nodes nodewave wrote until the cache shows them,
+// as the ReplicaSet controller's "expectations" remember its own creations:
+// a pass that reads a Node older than one an earlier pass wrote uses what
+// it wrote instead. Without it, a pass whose cache lags behind the previous
+// pass's cordon sees the node pending and starts it (or another) again.
+type nodeWrites struct {
+	mu     sync.Mutex
+	byName map[string]writtenNode
+}
+
+// writtenNode is a Node as the API server returned it after a write.
+type writtenNode struct {
+	node *corev1.Node
+	rv   uint64
+	at   time.Time
+}
+
+// writeMemory bounds how long a write is remembered: a cache that has not
+// shown a write after this long has missed it (the node was deleted and
+// made again, say), and the pass goes back to trusting it.
+const writeMemory = 2 * time.Minute
+
+// wrote remembers n as written.
+func (w *nodeWrites) wrote(n *corev1.Node, now time.Time) {
+	rv, err := strconv.ParseUint(n.ResourceVersion, 10, 64)
+	if err != nil {
+		return // an API server whose versions are not numbers: no ordering to go by
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.byName == nil {
+		w.byName = map[string]writtenNode{}
+	}
+	w.byName[n.Name] = writtenNode{node: n, rv: rv, at: now}
+}
+
+// overlay returns cached, or the node as nodewave last wrote it when the
+// cache has not caught up with that write. The etcd-backed API server's
+// resourceVersions increase with every write, which is what the
+// comparison relies on; the watch cache's own bookmarks and the
+// ReplicaSet controller rely on the same.
+func (w *nodeWrites) overlay(cached *corev1.Node) *corev1.Node {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	written, ok := w.byName[cached.Name]
+	if !ok {
+		return cached
+	}
+	rv, err := strconv.ParseUint(cached.ResourceVersion, 10, 64)
+	if err == nil && rv < written.rv && time.Since(written.at) < writeMemory && cached.UID == written.node.UID {
+		return written.node.DeepCopy()
+	}
+	delete(w.byName, cached.Name)
+	return cached
+}
+
+// startNode cordons a pending node and takes hold of it, recording whether
+// its cordon is someone else's so nodewave never undoes it. What can be
+// checked before the cordon is checked first: a node whose upgrade Job
+// cannot be built fails untouched. It reports whether the node started.
+func (r *ClusterUpgradeReconciler) startNode(ctx context.Context, s *scope, n *corev1.Node) (bool, error) {
+	if jobMode(s.cu) {
+		if _, err := nodeupgrade.BuildJob(s.cu, n.Name, s.cu.Spec.TargetVersion, r.JobNamespace); err != nil {
+			return false, r.refuseNode(ctx, s, n, plan.ReasonJobNotBuildable,
+				fmt.Sprintf("its upgrade Job cannot be built, so it was not cordoned: %v", err))
+		}
+	}
+	// A retried node's Job from its failed try would fail it again at
+	// once: a start begins with no Job of this node. One still running
+	// (its deadline not reached) is let run to its end first.
+	for _, job := range s.jobsOf(n.Name) {
+		if phase, _ := nodeupgrade.JobPhase(job); phase == nodeupgrade.JobRunning && job.DeletionTimestamp == nil {
+			return false, nil
+		}
+		if err := r.deleteJob(ctx, s, job.Name); err != nil {
+			return false, err
+		}
+	}
+	retry := n.Annotations[upgradev1alpha1.ClusterUpgradeAnnotation] == s.cu.Name &&
+		n.Labels[upgradev1alpha1.NodeStateLabel] == ""
+	if err := r.patchNode(ctx, s, n, func(n *corev1.Node) {
+		if !retry {
+			// A retried node is still cordoned by nodewave from its first
+			// try: what was recorded then stands.
+			delete(n.Annotations, upgradev1alpha1.WasUnschedulableAnnotation)
+			if n.Spec.Unschedulable {
+				setAnnotation(n, upgradev1alpha1.WasUnschedulableAnnotation, annotationTrue)
+			}
+		}
+		n.Spec.Unschedulable = true
+		markState(n, upgradev1alpha1.NodeCordoned, s.now)
+		setAnnotation(n, upgradev1alpha1.ClusterUpgradeAnnotation, s.cu.Name)
+		delete(n.Annotations, upgradev1alpha1.TargetVersionAnnotation)
+		delete(n.Annotations, upgradev1alpha1.UpgradeSinceAnnotation)
+		delete(n.Annotations, upgradev1alpha1.FailureAnnotation)
+	}); err != nil {
+		return false, err
+	}
+	r.nodeEvent(s, n, corev1.EventTypeNormal, "Cordoned", "Cordon", "cordoned node %s to upgrade it to %s", n.Name, s.cu.Spec.TargetVersion)
+	return true, nil
+}
+
+// refuseNode fails a pending node that a check made before its cordon
+// refused: it is marked failed and held, but never cordoned or drained.
+func (r *ClusterUpgradeReconciler) refuseNode(ctx context.Context, s *scope, n *corev1.Node, reason, message string) error {
+	if err := r.patchNode(ctx, s, n, func(n *corev1.Node) {
+		markState(n, upgradev1alpha1.NodeFailed, s.now)
+		setAnnotation(n, upgradev1alpha1.ClusterUpgradeAnnotation, s.cu.Name)
+		setAnnotation(n, upgradev1alpha1.FailureAnnotation, reason+": "+message)
+		delete(n.Annotations, upgradev1alpha1.TargetVersionAnnotation)
+		delete(n.Annotations, upgradev1alpha1.UpgradeSinceAnnotation)
+		if n.Spec.Unschedulable {
+			setAnnotation(n, upgradev1alpha1.WasUnschedulableAnnotation, annotationTrue)
+		} else {
+			delete(n.Annotations, upgradev1alpha1.WasUnschedulableAnnotation)
+		}
+	}); err != nil {
+		return err
+	}
+	metrics.NodeUpgradesTotal.WithLabelValues(metrics.ResultFailed).Inc()
+	r.nodeEvent(s, n, corev1.EventTypeWarning, reason, "Fail", "node %s failed before it was cordoned: %s", n.Name, message)
+	return nil
+}
+
+// finishNode uncordons a verified node unless its cordon is not
+// nodewave's, marks it upgraded and deletes its Jobs.
+func (r *ClusterUpgradeReconciler) finishNode(ctx context.Context, s *scope, n *corev1.Node) error {
+	if err := r.patchNode(ctx, s, n, func(n *corev1.Node) {
+		markState(n, upgradev1alpha1.NodeUpgraded, s.now)
+		delete(n.Annotations, upgradev1alpha1.UpgradeSinceAnnotation)
+		if n.Annotations[upgradev1alpha1.WasUnschedulableAnnotation] != annotationTrue {
+			n.Spec.Unschedulable = false
+		}
+	}); err != nil {
+		return err
+	}
+	metrics.NodeUpgradesTotal.WithLabelValues(metrics.ResultSucceeded).Inc()
+	r.nodeEvent(s, n, corev1.EventTypeNormal, "Upgraded", "Uncordon", "node %s is upgraded to %s", n.Name, s.cu.Spec.TargetVersion)
+	for _, job := range s.jobsOf(n.Name) {
+		if err := r.deleteJob(ctx, s, job.Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// failNode marks a node failed and leaves it cordoned.
+func (r *ClusterUpgradeReconciler) failNode(ctx context.Context, s *scope, n *corev1.Node, reason, message string) error {
+	if err := r.setState(ctx, s, n, upgradev1alpha1.NodeFailed,
+		map[string]string{upgradev1alpha1.FailureAnnotation: reason + ": " + message}); err != nil {
+		return err
+	}
+	metrics.NodeUpgradesTotal.WithLabelValues(metrics.ResultFailed).Inc()
+	r.nodeEvent(s, n, corev1.EventTypeWarning, reason, "Fail", "node %s failed and stays cordoned: %s", n.Name, message)
+	return nil
+}
+
+// retryFailedNodes lets go of the failed state of this ClusterUpgrade's
+// failed nodes after a spec change, so the planner starts them again. A
+// failed node that the selector no longer selects is released instead.
+func (r *ClusterUpgradeReconciler) retryFailedNodes(ctx context.Context, s *scope) error {
+	for _, name := range s.order {
+		n := s.nodes[name]
+		if nodeview.HeldBy(n) != s.cu.Name || n.Labels[upgradev1alpha1.NodeStateLabel] != string(upgradev1alpha1.NodeFailed) {
+			continue
+		}
+		if s.selector == nil || !s.selector.Matches(labels.Set(n.Labels)) {
+			if err := r.releaseNode(ctx, s, n); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := r.patchNode(ctx, s, n, func(n *corev1.Node) {
+			delete(n.Labels, upgradev1alpha1.NodeStateLabel)
+			delete(n.Annotations, upgradev1alpha1.FailureAnnotation)
+		}); err != nil {
+			return err
+		}
+		r.nodeEvent(s, n, corev1.EventTypeNormal, "Retrying", "Retry", "retrying failed node %s after a spec change", n.Name)
+	}
+	return nil
+}
+
+// setState moves a node to state, stamping when, with extra annotations.
+func (r *ClusterUpgradeReconciler) setState(ctx context.Context, s *scope, n *corev1.Node,
+	state upgradev1alpha1.NodeState, annotations map[string]string) error {
+	return r.patchNode(ctx, s, n, func(n *corev1.Node) {
+		markState(n, state, s.now)
+		for k, v := range annotations {
+			setAnnotation(n, k, v)
+		}
+	})
+}
+
+// patchNode is the one way a Node is written. n is a read-only view of a
+// cached Node (see scope.nodes): its labels, annotations and conditions
+// are the cache's own maps and slices, so mutate changes a deep copy of
+// it, which is patched with n as the base and, once the API server took
+// it, replaces *n and is remembered until the cache shows it (see
+// nodeWrites). n must be the caller's own struct (an element of a list
+// it owns), never the cache's object: only *n is rewritten, and the maps
+// and slices it shared with the cache are left as they were. On an error
+// n is unchanged.
+func (r *ClusterUpgradeReconciler) patchNode(ctx context.Context, s *scope, n *corev1.Node, mutate func(*corev1.Node)) error {
+	next := n.DeepCopy()
+	mutate(next)
+	if err := r.Patch(ctx, next, client.MergeFrom(n)); err != nil {
+		return err
+	}
+	*n = *next
+	r.nodeWrites.wrote(next.DeepCopy(), s.now)
+	return nil
+}
+
+// markState sets the node's state label and stamps when it entered it.
+// Like setLabel and setAnnotation, it writes only to a node patchNode's
+// mutate was given, never to a scope node.
+func markState(n *corev1.Node, state upgradev1alpha1.NodeState, now time.Time) {
+	setLabel(n, upgradev1alpha1.NodeStateLabel, string(state))
+	setAnnotation(n, upgradev1alpha1.StateSinceAnnotation, formatTime(now))
+}
+
+// formatTime is how nodewave writes a time in an annotation.
+func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// stateSince is when the node entered its current state; now when the
+// annotation is missing or unreadable (the timeouts then start afresh,
+// which errs on the side of waiting).
+func stateSince(n *corev1.Node, now time.Time) time.Time {
+	t, err := time.Parse(time.RFC3339, n.Annotations[upgradev1alpha1.StateSinceAnnotation])
+	if err != nil {
+		return now
+	}
+	return t
+}
+
+// setLabel sets one label of n, making the map if n has none.
+func setLabel(n *corev1.Node, k, v string) {
+	if n.Labels == nil {
+		n.Labels = map[string]string{}
+	}
+	n.Labels[k] = v
+}
+
+// setAnnotation sets one annotation of n, making the map if n has none.
+func setAnnotation(n *corev1.Node, k, v string) {
+	if n.Annotations == nil {
+		n.Annotations = map[string]string{}
+	}
+	n.Annotations[k] = v
+}
