@@ -37,17 +37,18 @@ const defaultJobNamespace = "nodewave-system"
 
 func main() {
 	var (
-		metricsAddr   string
-		probeAddr     string
-		secureMetrics bool
-		enableHTTP2   bool
-		leaderElect   bool
-		leader        leaderElectionFlags
-		jobNamespace  string
-		allowedImages string
-		apiQPS        float64
-		apiBurst      int
-		pprofAddr     string
+		metricsAddr    string
+		probeAddr      string
+		secureMetrics  bool
+		enableHTTP2    bool
+		leaderElect    bool
+		leader         leaderElectionFlags
+		jobNamespace   string
+		allowedImages  string
+		allowedSecrets string
+		apiQPS         float64
+		apiBurst       int
+		pprofAddr      string
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0",
 		"Address the metrics endpoint binds to, e.g. :8443 (HTTPS) or :8080 (HTTP); 0 disables it.")
@@ -76,6 +77,11 @@ func main() {
 			"or a prefix ending in /* (registry.example.com/team/*: every repository under it). "+
 			"A ClusterUpgrade whose Job template uses another image is Stalled with reason ImageNotAllowed. "+
 			"It decides which images run, not what they may do: it is no privilege boundary.")
+	flag.StringVar(&allowedSecrets, controller.AllowedSecretsFlag, "",
+		"Comma-separated names of the Secrets of the Job namespace that an upgrade Job's template may use "+
+			"(in volumes, env, envFrom or imagePullSecrets); empty allows none. Upgrade Jobs run as the ServiceAccount "+
+			nodeupgrade.ServiceAccount+", bound to no role; a template that names another ServiceAccount, or a Secret "+
+			"not on this list, is Stalled with reason CredentialNotAllowed.")
 	flag.Float64Var(&apiQPS, "kube-api-qps", 50,
 		"Requests per second the manager may make to the API server (client-side limit); raise it for clusters with hundreds of nodes in flight.")
 	flag.IntVar(&apiBurst, "kube-api-burst", 100, "Burst above --kube-api-qps the manager may make.")
@@ -91,6 +97,11 @@ func main() {
 	imagePolicy, err := nodeupgrade.ParseImagePolicy(allowedImages)
 	if err != nil {
 		log.Error(err, "invalid --"+controller.AllowedImagesFlag)
+		os.Exit(1)
+	}
+	secretPolicy, err := nodeupgrade.ParseCredentialPolicy(allowedSecrets)
+	if err != nil {
+		log.Error(err, "invalid --"+controller.AllowedSecretsFlag)
 		os.Exit(1)
 	}
 	if err := leader.check(); err != nil {
@@ -152,12 +163,13 @@ func main() {
 		os.Exit(1)
 	}
 	if err := (&controller.ClusterUpgradeReconciler{
-		Client:        mgr.GetClient(),
-		JobNamespace:  jobNamespace,
-		Drainer:       &drain.Drainer{Client: clientset},
-		ServerVersion: serverVersion,
-		Recorder:      mgr.GetEventRecorder("nodewave"),
-		AllowedImages: imagePolicy,
+		Client:         mgr.GetClient(),
+		JobNamespace:   jobNamespace,
+		Drainer:        &drain.Drainer{Client: clientset},
+		ServerVersion:  serverVersion,
+		Recorder:       mgr.GetEventRecorder("nodewave"),
+		AllowedImages:  imagePolicy,
+		AllowedSecrets: secretPolicy,
 	}).SetupWithManager(mgr); err != nil {
 		log.Error(err, "unable to set up the ClusterUpgrade controller")
 		os.Exit(1)
@@ -173,7 +185,8 @@ func main() {
 	}
 
 	log.Info("starting the manager", "jobNamespace", jobNamespace, "leaderElection", leaderElect,
-		"allowedUpgradeImages", imagePolicy.String(), "upgradeServiceAccount", nodeupgrade.ServiceAccount)
+		"allowedUpgradeImages", imagePolicy.String(), "allowedUpgradeSecrets", secretPolicy.String(),
+		"upgradeServiceAccount", nodeupgrade.ServiceAccount)
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		log.Error(err, "the manager stopped with an error")
 		os.Exit(1)

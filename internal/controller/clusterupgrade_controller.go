@@ -65,6 +65,10 @@ type ClusterUpgradeReconciler struct {
 	// AllowedImages is the manager's allow-list of upgrade images (the
 	// --allowed-upgrade-images flag); the zero value allows every image.
 	AllowedImages nodeupgrade.ImagePolicy
+	// AllowedSecrets names the Secrets of the Job namespace that an
+	// upgrade Job's template may use (the --allowed-upgrade-secrets
+	// flag); the zero value allows none.
+	AllowedSecrets nodeupgrade.CredentialPolicy
 
 	// dryRuns remembers the Job dry run of each ClusterUpgrade's spec.
 	dryRuns dryRunMemo

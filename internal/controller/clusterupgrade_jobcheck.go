@@ -20,6 +20,11 @@ import (
 // ClusterUpgradeReconciler.AllowedImages; ImageNotAllowed messages name it.
 const AllowedImagesFlag = "allowed-upgrade-images"
 
+// AllowedSecretsFlag is the manager flag that sets
+// ClusterUpgradeReconciler.AllowedSecrets; CredentialNotAllowed messages
+// name it.
+const AllowedSecretsFlag = "allowed-upgrade-secrets"
+
 // The Job template of a ClusterUpgrade in Job mode is judged before any
 // node needs it, so that a template that cannot run stalls the upgrade
 // with nothing touched instead of leaving a drained node behind:
@@ -54,9 +59,7 @@ func (r *ClusterUpgradeReconciler) checkImages(s *scope) *blocker {
 	if b := r.imagesNotAllowed(s); b != nil {
 		return b
 	}
-	// No Secret is allowed yet: --allowed-upgrade-secrets needs a
-	// CredentialPolicy on the reconciler.
-	return checkCredentials(s, nodeupgrade.CredentialPolicy{}, r.JobNamespace)
+	return checkCredentials(s, r.AllowedSecrets, r.JobNamespace)
 }
 
 // imagesNotAllowed refuses a Job template with an image that the
@@ -99,15 +102,16 @@ func checkCredentials(s *scope, policy nodeupgrade.CredentialPolicy, namespace s
 	for i, rc := range refused {
 		names[i] = fmt.Sprintf("%s %q (spec.upgrade.job.template.%s)", rc.Kind, rc.Name, rc.Field)
 	}
-	secrets := "no Secret of that namespace"
-	if allowed := policy.String(); allowed != "" {
-		secrets = "no Secret of that namespace but " + allowed
+	allowed := "--" + AllowedSecretsFlag + " (none)"
+	if list := policy.String(); list != "" {
+		allowed = "--" + AllowedSecretsFlag + "=" + list
 	}
 	return &blocker{reason: upgradev1alpha1.ReasonCredentialNotAllowed, message: fmt.Sprintf(
 		"the Job template uses credentials of the Job namespace %s that an upgrade Job may not use: %s; "+
-			"an upgrade Job runs as the ServiceAccount %s, which has no permissions, and may use %s: "+
-			"remove these fields (for a private registry, the cluster admin adds its pull secret to the ServiceAccount %s)",
-		namespace, strings.Join(names, ", "), nodeupgrade.ServiceAccount, secrets, nodeupgrade.ServiceAccount)}
+			"an upgrade Job runs as the ServiceAccount %s, which has no permissions, and may use no Secret of that "+
+			"namespace but those of the manager's %s: remove these fields, or ask the cluster admin to allow "+
+			"the Secret (for a private registry, to add its pull secret to the ServiceAccount %s)",
+		namespace, strings.Join(names, ", "), nodeupgrade.ServiceAccount, allowed, nodeupgrade.ServiceAccount)}
 }
 
 // dryRunJob has the API server judge the upgrade Job of node, the first

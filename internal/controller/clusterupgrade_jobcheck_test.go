@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+	"github.com/nodewave/nodewave/internal/nodeupgrade"
 	"github.com/nodewave/nodewave/test/nodeagent"
 )
 
@@ -96,6 +97,42 @@ var _ = Describe("Job template checks", func() {
 		Expect(stalled.Message).To(ContainSubstring(`Secret "apt-proxy" (spec.upgrade.job.template.spec.containers[0].env[0].valueFrom.secretKeyRef.name)`))
 		Expect(stalled.Message).To(ContainSubstring("of the Job namespace " + jobNamespace))
 		expectUntouched(ctx, mon, "secret", nodes)
+	})
+
+	It("runs a template that uses a Secret the manager allows, and refuses the others", func(ctx SpecContext) {
+		stopManager()
+		var err error
+		suiteAllowedSecrets, err = nodeupgrade.ParseCredentialPolicy("apt-proxy,upgrader-pull")
+		Expect(err).NotTo(HaveOccurred())
+		stopManager = startManager()
+		DeferCleanup(func() { // even if the spec fails
+			stopManager()
+			suiteAllowedSecrets = nodeupgrade.CredentialPolicy{}
+			stopManager = startManager()
+		})
+		nodes := makeNodes(ctx, "allowed", 2)
+		mon := watchBudget(ctx, clientset, "allowed")
+		cu := withJob(newCU("allowed", "allowed"))
+		pod := &cu.Spec.Upgrade.Job.Template.Spec
+		pod.ImagePullSecrets = []corev1.LocalObjectReference{{Name: "upgrader-pull"}}
+		pod.Containers[0].EnvFrom = []corev1.EnvFromSource{{SecretRef: &corev1.SecretEnvSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: "apt-proxy"}}}}
+		pod.Containers[0].Env = []corev1.EnvVar{{Name: "TOKEN", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: "db-admin"}, Key: "token"}}}}
+		createCU(ctx, cu)
+
+		stalled := expectStalled(ctx, "allowed", upgradev1alpha1.ReasonCredentialNotAllowed)
+		Expect(stalled.Message).To(ContainSubstring(`Secret "db-admin" (spec.upgrade.job.template.spec.containers[0].env[0].valueFrom.secretKeyRef.name)`))
+		Expect(stalled.Message).NotTo(ContainSubstring(`Secret "apt-proxy"`))
+		Expect(stalled.Message).NotTo(ContainSubstring(`Secret "upgrader-pull"`))
+		Expect(stalled.Message).To(ContainSubstring("--allowed-upgrade-secrets=apt-proxy,upgrader-pull"))
+		expectUntouched(ctx, mon, "allowed", nodes)
+
+		By("upgrading once only allowed Secrets are left")
+		updateCU(ctx, "allowed", func(c *upgradev1alpha1.ClusterUpgrade) {
+			c.Spec.Upgrade.Job.Template.Spec.Containers[0].Env = nil
+		})
+		expectSucceeded(ctx, "allowed", nodes)
 	})
 
 	It("runs a template that names no ServiceAccount as the upgrade ServiceAccount, without its token", func(ctx SpecContext) {

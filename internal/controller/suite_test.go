@@ -31,6 +31,10 @@ const jobNamespace = "nodewave-system"
 // suite: the images of every spec but those that test the allow-list.
 const suiteAllowedImages = "example.com/*,registry.example.com/*"
 
+// suiteAllowedSecrets is the manager's --allowed-upgrade-secrets in the
+// suite: none, unless a spec that restarts the manager says otherwise.
+var suiteAllowedSecrets nodeupgrade.CredentialPolicy
+
 // The suite runs the reconciler in a real manager against a real
 // kube-apiserver and etcd; a fake kubelet plays what envtest lacks.
 var (
@@ -94,6 +98,7 @@ func startManagerWith(allowedImages string) func() {
 		Clock:             suiteClock,
 		DrainPollInterval: 300 * time.Millisecond,
 		AllowedImages:     policy,
+		AllowedSecrets:    suiteAllowedSecrets,
 	}).SetupWithManager(mgr)).To(Succeed())
 
 	ctx, cancel := context.WithCancel(context.Background())

@@ -147,9 +147,10 @@ func TestValues(t *testing.T) {
 			}
 		},
 	}, {
-		name: "allowed upgrade images, job namespace and extra args",
+		name: "allowed upgrade images and Secrets, job namespace and extra args",
 		values: map[string]any{
-			"allowedUpgradeImages": []any{"registry.example.com/infra/kubelet-upgrader", "registry.example.com/vendor/*"},
+			"allowedUpgradeImages":  []any{"registry.example.com/infra/kubelet-upgrader", "registry.example.com/vendor/*"},
+			"allowedUpgradeSecrets": []any{"apt-proxy", "upgrader-pull"},
 			"jobNamespace":         "node-upgrades",
 			"manager":              map[string]any{"extraArgs": []any{"--kube-api-qps=100", "--zap-log-level=debug"}},
 		},
@@ -157,6 +158,7 @@ func TestValues(t *testing.T) {
 			wantArgs(t, r, append(slices.Clone(defaultArgs),
 				"--job-namespace=node-upgrades",
 				"--allowed-upgrade-images=registry.example.com/infra/kubelet-upgrader,registry.example.com/vendor/*",
+				"--allowed-upgrade-secrets=apt-proxy,upgrader-pull",
 				"--kube-api-qps=100", "--zap-log-level=debug")...)
 			// The Job Role and its binding follow the Jobs; the rest stays.
 			role := r.mustFind(t, "Role", "nodewave-manager-role")
@@ -350,6 +352,8 @@ func TestBadValuesAreRefused(t *testing.T) {
 		{map[string]any{"allowedUpgradeImages": "registry.example.com/a"}, "/allowedUpgradeImages"},
 		{map[string]any{"allowedUpgradeImages": []any{"a,b"}}, "/allowedUpgradeImages/0"},
 		{map[string]any{"jobNamespace": "Node_Upgrades"}, "/jobNamespace"},
+		{map[string]any{"allowedUpgradeSecrets": []any{"a,b"}}, "/allowedUpgradeSecrets/0"},
+		{map[string]any{"allowedUpgradeSecrets": []any{"apt-*"}}, "/allowedUpgradeSecrets/0"},
 		{map[string]any{"upgradeServiceAccount": map[string]any{"imagePullSecrets": []any{"upgrader-pull"}}}, "/upgradeServiceAccount/imagePullSecrets/0"},
 		{map[string]any{"upgradeServiceAccount": map[string]any{"name": "other"}}, "additional properties 'name' not allowed"},
 		{map[string]any{"leaderElection": map[string]any{"leaseDuration": "15"}}, "/leaderElection/leaseDuration"},
