@@ -39,8 +39,8 @@ func recordNodeMetrics(s *scope, p plan.Plan) {
 // nodeMetrics counts the selected nodes by state, the nodes in flight by
 // their state label, with when each entered it (as the step timeouts count
 // it), and finds the latest transition of a node this ClusterUpgrade holds.
-func nodeMetrics(s *scope, p plan.Plan) metrics.NodeView {
-	v := metrics.NodeView{Counts: map[string]int{
+func nodeMetrics(s *scope, p plan.Plan) metrics.NodeSummary {
+	v := metrics.NodeSummary{Counts: map[string]int{
 		metrics.StatePending:                 p.Pending,
 		string(upgradev1alpha1.NodeUpgraded): p.Upgraded,
 		string(upgradev1alpha1.NodeFailed):   p.Failed,

@@ -12,7 +12,6 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
-	"github.com/nodewave/nodewave/internal/nodeview"
 	"github.com/nodewave/nodewave/internal/version"
 )
 
@@ -176,10 +175,10 @@ func (r *ClusterUpgradeReconciler) checkConflict(ctx context.Context, s *scope) 
 	var conflicts []string
 	for i := range all.Items {
 		other := &all.Items[i]
-		if !nodeview.WaitsFor(s.cu, other) {
+		if !s.cu.WaitsFor(other) {
 			continue
 		}
-		sel, err := nodeview.Selector(other)
+		sel, err := other.Selector()
 		if err != nil {
 			continue
 		}

@@ -65,7 +65,7 @@ type scope struct {
 func (r *ClusterUpgradeReconciler) observe(ctx context.Context, cu *upgradev1alpha1.ClusterUpgrade) (*scope, error) {
 	s := &scope{cu: cu, now: r.Clock.Now(), messages: map[string]string{}, nodes: map[string]*corev1.Node{}, jobs: map[string]*batchv1.Job{}}
 	s.target, s.targetErr = version.Parse(cu.Spec.TargetVersion)
-	s.selector, s.selectorErr = nodeview.Selector(cu)
+	s.selector, s.selectorErr = cu.Selector()
 	s.parseWindow()
 	// Without a deep copy: at 1,000 nodes, copying every selected Node on
 	// every pass was most of the manager's allocations. The items share

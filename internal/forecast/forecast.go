@@ -151,7 +151,7 @@ func Compute(in Input) (Forecast, error) {
 	if err != nil {
 		return Forecast{}, fmt.Errorf("spec.targetVersion: %w", err)
 	}
-	if _, err := nodeview.Selector(cu); err != nil {
+	if _, err := cu.Selector(); err != nil {
 		return Forecast{}, fmt.Errorf("spec.nodeSelector: %w", err)
 	}
 	maxUnavailable, err := plan.MaxUnavailable(cu.Spec.Strategy, len(in.Nodes))

@@ -7,7 +7,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
-	"github.com/nodewave/nodewave/internal/nodeview"
 	"github.com/nodewave/nodewave/internal/plan"
 	"github.com/nodewave/nodewave/internal/version"
 	"github.com/nodewave/nodewave/internal/window"
@@ -24,7 +23,7 @@ func (w *world) preflight(in Input, now plan.Plan) []Finding {
 	cu := w.cu
 	subject := "ClusterUpgrade " + cu.Name
 	if len(w.nodes) == 0 {
-		sel, _ := nodeview.Selector(cu)
+		sel, _ := cu.Selector()
 		out = append(out, Finding{Severity: Blocker, Kind: KindNoNodes, Subject: subject,
 			Message: fmt.Sprintf("spec.nodeSelector matches no node (selector %q): the upgrade stalls with reason NoNodes", sel.String())})
 	}
@@ -74,10 +73,10 @@ func (w *world) conflicts(all []upgradev1alpha1.ClusterUpgrade) []Finding {
 	var out []Finding
 	for i := range all {
 		other := &all[i]
-		if !nodeview.WaitsFor(w.cu, other) {
+		if !w.cu.WaitsFor(other) {
 			continue
 		}
-		sel, err := nodeview.Selector(other)
+		sel, err := other.Selector()
 		if err != nil {
 			continue
 		}

@@ -55,9 +55,9 @@ type UpgradeStatus struct {
 	NextWindowOpens time.Time
 }
 
-// NodeView is what one reconcile pass saw of one ClusterUpgrade's selected
+// NodeSummary is what one reconcile pass saw of one ClusterUpgrade's selected
 // nodes.
-type NodeView struct {
+type NodeSummary struct {
 	// Counts are the selected nodes by state, keyed by the values of
 	// States; a missing state counts 0.
 	Counts map[string]int
@@ -92,7 +92,7 @@ type ClusterUpgradeCollector struct {
 
 type upgradeSeries struct {
 	status *UpgradeStatus
-	nodes  *NodeView
+	nodes  *NodeSummary
 }
 
 // LabelClusterUpgrade is the label that names the ClusterUpgrade of a series.
@@ -135,7 +135,7 @@ func (c *ClusterUpgradeCollector) SetStatus(name string, s UpgradeStatus) {
 }
 
 // SetNodes replaces what is published of the named ClusterUpgrade's nodes.
-func (c *ClusterUpgradeCollector) SetNodes(name string, v NodeView) {
+func (c *ClusterUpgradeCollector) SetNodes(name string, v NodeSummary) {
 	v.Counts = maps.Clone(v.Counts)
 	v.InFlight = slices.Clone(v.InFlight)
 	c.mu.Lock()

@@ -17,7 +17,7 @@ var t0 = time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC) // 1777888800
 func TestClusterUpgradeCollectorPublishesStatusAndNodes(t *testing.T) {
 	c := NewClusterUpgradeCollector()
 	c.SetStatus("workers", UpgradeStatus{Phase: upgradev1alpha1.PhaseProgressing, DrainTimeout: 5 * time.Minute})
-	c.SetNodes("workers", NodeView{
+	c.SetNodes("workers", NodeSummary{
 		Counts:         map[string]int{StatePending: 3, "draining": 1, "upgrading": 1, "upgraded": 5},
 		InFlight:       []InFlightNode{{Name: "n1", State: "draining", Since: t0}, {Name: "n2", State: "upgrading", Since: t0.Add(1500 * time.Millisecond)}},
 		LastTransition: t0.Add(1500 * time.Millisecond),
@@ -58,12 +58,12 @@ nodewave_nodes{cluster_upgrade="workers",state="verifying"} 0
 
 func TestClusterUpgradeCollectorReplacesAPassAtOnce(t *testing.T) {
 	c := NewClusterUpgradeCollector()
-	c.SetNodes("workers", NodeView{
+	c.SetNodes("workers", NodeSummary{
 		Counts:   map[string]int{"draining": 2},
 		InFlight: []InFlightNode{{Name: "n1", State: "draining", Since: t0}, {Name: "n2", State: "draining", Since: t0}},
 	})
 	// The next pass: n1 moved on, n2 finished and left flight.
-	c.SetNodes("workers", NodeView{
+	c.SetNodes("workers", NodeSummary{
 		Counts:   map[string]int{"upgrading": 1, "upgraded": 1},
 		InFlight: []InFlightNode{{Name: "n1", State: "upgrading", Since: t0.Add(time.Minute)}},
 	})
@@ -111,7 +111,7 @@ func TestClusterUpgradeCollectorDeleteRemovesEverySeries(t *testing.T) {
 	c := NewClusterUpgradeCollector()
 	for _, name := range []string{"gone", "kept"} {
 		c.SetStatus(name, UpgradeStatus{Phase: upgradev1alpha1.PhaseProgressing, DrainTimeout: time.Minute, NextWindowOpens: t0})
-		c.SetNodes(name, NodeView{Counts: map[string]int{"cordoned": 1},
+		c.SetNodes(name, NodeSummary{Counts: map[string]int{"cordoned": 1},
 			InFlight: []InFlightNode{{Name: name + "-n", State: "cordoned", Since: t0}}, LastTransition: t0})
 	}
 	before := testutil.CollectAndCount(c)
@@ -140,7 +140,7 @@ func TestSetNodesCopiesItsInput(t *testing.T) {
 	c := NewClusterUpgradeCollector()
 	counts := map[string]int{"draining": 1}
 	inFlight := []InFlightNode{{Name: "n1", State: "draining", Since: t0}}
-	c.SetNodes("workers", NodeView{Counts: counts, InFlight: inFlight})
+	c.SetNodes("workers", NodeSummary{Counts: counts, InFlight: inFlight})
 	counts["draining"], counts["upgraded"] = 7, 3
 	inFlight[0].Name = "changed"
 	expect(t, c, `

@@ -1,6 +1,6 @@
-// Package nodeview is how nodewave reads the objects around a
-// ClusterUpgrade: which nodes it selects, what the planner knows of each,
-// and which older ClusterUpgrade it waits for. The controller and the
+// Package nodeview is how nodewave reads the Nodes around a
+// ClusterUpgrade: what the planner knows of each, who holds it, and whether
+// it is out of service. The controller and the
 // kubectl plugin's forecast share it, so that a forecast sees the world
 // exactly as the controller will. Pure functions of the objects.
 package nodeview
@@ -9,9 +9,6 @@ import (
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/selection"
 
 	nodeutil "k8s.io/component-helpers/node/util"
 
@@ -19,20 +16,6 @@ import (
 	"github.com/nodewave/nodewave/internal/plan"
 	"github.com/nodewave/nodewave/internal/version"
 )
-
-// Selector is the node selector of cu:
-// spec.nodeSelector, or, when it is absent, every node without the
-// node-role.kubernetes.io/control-plane label. An error names the field.
-func Selector(cu *upgradev1alpha1.ClusterUpgrade) (labels.Selector, error) {
-	if cu.Spec.NodeSelector == nil {
-		req, err := labels.NewRequirement(upgradev1alpha1.ControlPlaneLabel, selection.DoesNotExist, nil)
-		if err != nil {
-			return nil, err
-		}
-		return labels.NewSelector().Add(*req), nil
-	}
-	return metav1.LabelSelectorAsSelector(cu.Spec.NodeSelector)
-}
 
 // PlanNode is what the planner knows of node n within the ClusterUpgrade
 // named cuName, whose target is target: the facts the controller gives it.
@@ -122,24 +105,4 @@ func Ready(n *corev1.Node) bool {
 func ReadyCondition(n *corev1.Node) *corev1.NodeCondition {
 	_, c := nodeutil.GetNodeCondition(&n.Status, corev1.NodeReady)
 	return c
-}
-
-// WaitsFor reports whether cu must wait for other should they select a
-// common node: other is another ClusterUpgrade, older, and not finished.
-// Older is by creation time, then name; a ClusterUpgrade not applied yet
-// (no creation time, as the plugin's plan -f reads one) is the newest.
-func WaitsFor(cu, other *upgradev1alpha1.ClusterUpgrade) bool {
-	return other.Name != cu.Name && olderThan(other, cu) && other.Status.Phase != upgradev1alpha1.PhaseSucceeded
-}
-
-func olderThan(a, b *upgradev1alpha1.ClusterUpgrade) bool {
-	switch {
-	case b.CreationTimestamp.IsZero():
-		return !a.CreationTimestamp.IsZero()
-	case a.CreationTimestamp.IsZero():
-		return false
-	case !a.CreationTimestamp.Equal(&b.CreationTimestamp):
-		return a.CreationTimestamp.Before(&b.CreationTimestamp)
-	}
-	return a.Name < b.Name
 }

@@ -2,30 +2,13 @@ package nodeview
 
 import (
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 	"github.com/nodewave/nodewave/internal/version"
 )
-
-func TestSelectorDefaultsToEveryNodeButTheControlPlane(t *testing.T) {
-	sel, err := Selector(&upgradev1alpha1.ClusterUpgrade{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !sel.Matches(labels.Set{"pool": "general"}) || sel.Matches(labels.Set{upgradev1alpha1.ControlPlaneLabel: ""}) {
-		t.Fatalf("default selector %q: want every node without %s", sel, upgradev1alpha1.ControlPlaneLabel)
-	}
-	cu := &upgradev1alpha1.ClusterUpgrade{Spec: upgradev1alpha1.ClusterUpgradeSpec{
-		NodeSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"pool": "gpu"}}}}
-	if sel, err = Selector(cu); err != nil || !sel.Matches(labels.Set{"pool": "gpu", upgradev1alpha1.ControlPlaneLabel: ""}) || sel.Matches(labels.Set{"pool": "general"}) {
-		t.Fatalf("spec.nodeSelector pool=gpu read as %q (%v)", sel, err)
-	}
-}
 
 func TestPlanNode(t *testing.T) {
 	target := version.MustParse("v1.37.2")
@@ -55,34 +38,6 @@ func TestPlanNode(t *testing.T) {
 		if got.State != tc.wantState || got.Ready != tc.wantReady || got.AtTarget != tc.atTarget || got.Newer != tc.newer ||
 			got.Zone != "zone-a" || got.Unschedulable != (tc.state != "") {
 			t.Errorf("%s: %+v", tc.name, got)
-		}
-	}
-}
-
-func TestWaitsForOlderUnfinishedClusterUpgrades(t *testing.T) {
-	t0 := metav1.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
-	cu := func(name string, created metav1.Time, phase upgradev1alpha1.Phase) *upgradev1alpha1.ClusterUpgrade {
-		return &upgradev1alpha1.ClusterUpgrade{ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: created},
-			Status: upgradev1alpha1.ClusterUpgradeStatus{Phase: phase}}
-	}
-	later := metav1.NewTime(t0.Add(time.Minute))
-	me := cu("b", t0, upgradev1alpha1.PhaseProgressing)
-	for _, tc := range []struct {
-		name  string
-		other *upgradev1alpha1.ClusterUpgrade
-		me    *upgradev1alpha1.ClusterUpgrade
-		want  bool
-	}{
-		{"itself", cu("b", t0, upgradev1alpha1.PhaseProgressing), me, false},
-		{"older by creation", cu("z", metav1.NewTime(t0.Add(-time.Minute)), upgradev1alpha1.PhaseProgressing), me, true},
-		{"same time, earlier name", cu("a", t0, upgradev1alpha1.PhaseFailed), me, true},
-		{"same time, later name", cu("c", t0, upgradev1alpha1.PhaseProgressing), me, false},
-		{"newer", cu("a", later, upgradev1alpha1.PhaseProgressing), me, false},
-		{"older but finished", cu("a", metav1.NewTime(t0.Add(-time.Hour)), upgradev1alpha1.PhaseSucceeded), me, false},
-		{"any applied one, for one not applied yet", cu("z", later, ""), cu("new", metav1.Time{}, ""), true},
-	} {
-		if got := WaitsFor(tc.me, tc.other); got != tc.want {
-			t.Errorf("%s: WaitsFor = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }

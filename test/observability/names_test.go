@@ -39,7 +39,7 @@ func gatherRegistry(t *testing.T) *registry {
 	metrics.ClusterUpgrades.SetStatus("sample", metrics.UpgradeStatus{
 		Phase: upgradev1alpha1.PhaseFailed, StalledReason: upgradev1alpha1.ReasonTooManyFailures, DrainTimeout: 10 * time.Minute,
 		NextWindowOpens: now.Add(time.Hour)})
-	view := metrics.NodeView{Counts: map[string]int{}, LastTransition: now}
+	view := metrics.NodeSummary{Counts: map[string]int{}, LastTransition: now}
 	for _, state := range metrics.States {
 		view.Counts[state] = 1
 	}

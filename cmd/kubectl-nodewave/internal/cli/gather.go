@@ -19,7 +19,6 @@ import (
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 	"github.com/nodewave/nodewave/internal/forecast"
-	"github.com/nodewave/nodewave/internal/nodeview"
 )
 
 // podListConcurrency bounds how many nodes' pods the gatherer lists at
@@ -78,7 +77,7 @@ func (g *gatherer) clusterUpgrade(ctx context.Context, name string) (*upgradev1a
 
 // selectedNodes lists the nodes cu selects.
 func (g *gatherer) selectedNodes(ctx context.Context, cu *upgradev1alpha1.ClusterUpgrade) ([]corev1.Node, error) {
-	sel, err := nodeview.Selector(cu)
+	sel, err := cu.Selector()
 	if err != nil {
 		return nil, fmt.Errorf("spec.nodeSelector: %w", err)
 	}
