@@ -20,19 +20,12 @@ import (
 	"k8s.io/client-go/rest"
 	kubectldrain "k8s.io/kubectl/pkg/drain"
 
+	"github.com/nodewave/nodewave/internal/drainpolicy"
 	"github.com/nodewave/nodewave/internal/metrics"
 )
 
-// Options mirror the ClusterUpgrade's spec.drain.
-type Options struct {
-	// GracePeriodSeconds overrides each pod's termination grace period; nil
-	// keeps each pod's own.
-	GracePeriodSeconds *int64
-	// DeleteEmptyDirData allows evicting pods with emptyDir volumes.
-	DeleteEmptyDirData bool
-	// Force allows evicting pods that no controller owns.
-	Force bool
-}
+// Options mirror the ClusterUpgrade's spec.drain (see drainpolicy).
+type Options = drainpolicy.Options
 
 // Result is what one pass saw and did.
 type Result struct {
@@ -287,16 +280,16 @@ func (d *Drainer) evict(ctx context.Context, helper *kubectldrain.Helper, pod co
 // workload, and nothing is gained by deleting them. (kubectl would delete
 // them.)
 func skipFinished(pod corev1.Pod) kubectldrain.PodDeleteStatus {
-	if finished(&pod) {
+	if drainpolicy.Finished(&pod) {
 		return kubectldrain.MakePodDeleteStatusSkip()
 	}
 	return kubectldrain.MakePodDeleteStatusOkay()
 }
 
 // skipUpgradeJobPods leaves nodewave's own upgrade Job pods alone (see
-// IsUpgradeJobPod).
+// drainpolicy.IsUpgradeJobPod).
 func skipUpgradeJobPods(pod corev1.Pod) kubectldrain.PodDeleteStatus {
-	if IsUpgradeJobPod(&pod) {
+	if drainpolicy.IsUpgradeJobPod(&pod) {
 		return kubectldrain.MakePodDeleteStatusSkip()
 	}
 	return kubectldrain.MakePodDeleteStatusOkay()
@@ -403,6 +396,3 @@ func shorten(s string) string {
 	}
 	return s[:i] + "…"
 }
-
-// hasController reports whether a controller owns the pod.
-func hasController(pod *corev1.Pod) bool { return metav1.GetControllerOf(pod) != nil }

@@ -11,12 +11,14 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/nodewave/nodewave/internal/drainpolicy"
 )
 
-// Judge is what a forecast uses to foresee the drain; these specs hold it
+// drainpolicy.Judge is what a forecast uses to foresee the drain; these specs hold it
 // to what Drain really does with each kind of pod, under each option, so
 // the two cannot drift apart.
-var _ = Describe("Judge agrees with Drain", func() {
+var _ = Describe("drainpolicy.Judge agrees with Drain", func() {
 	cases := []struct {
 		name      string
 		opts      []podOpt
@@ -44,7 +46,7 @@ var _ = Describe("Judge agrees with Drain", func() {
 				}
 				pod := &corev1.Pod{}
 				Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: tc.name}, pod)).To(Succeed())
-				verdict, why := Judge(pod, opts, func(namespace, name string) bool {
+				verdict, why := drainpolicy.Judge(pod, opts, func(namespace, name string) bool {
 					err := env.Client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &appsv1.DaemonSet{})
 					Expect(client.IgnoreNotFound(err)).To(Succeed())
 					return !apierrors.IsNotFound(err)
@@ -53,13 +55,13 @@ var _ = Describe("Judge agrees with Drain", func() {
 				res, err := (&Drainer{Client: clientset}).Drain(ctx, node, opts)
 				Expect(err).NotTo(HaveOccurred())
 				switch verdict {
-				case Stays:
+				case drainpolicy.Stays:
 					Expect(res).To(Equal(Result{}))
-				case Leaving:
+				case drainpolicy.Leaving:
 					Expect(res).To(Equal(Result{Remaining: 1, Message: "1 pod terminating"}))
-				case Blocked:
+				case drainpolicy.Blocked:
 					Expect(res).To(Equal(Result{Remaining: 1, Kept: 1, Message: fmt.Sprintf("pod %s/%s %s", ns, tc.name, why)}))
-				case Evicted:
+				case drainpolicy.Evicted:
 					Expect(res).To(Equal(Result{Remaining: 1, Evicted: 1, Message: "1 pod terminating"}))
 				default:
 					Fail("unknown verdict " + string(verdict))

@@ -5,10 +5,10 @@ import (
 	"slices"
 	"strings"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kubectldrain "k8s.io/kubectl/pkg/drain"
+
+	"github.com/nodewave/nodewave/internal/drainpolicy"
 )
 
 // mostNamed is how many blocking reasons a message names before "and N more".
@@ -32,7 +32,7 @@ func (n *notes) policy(opts Options) kubectldrain.PodFilter {
 		if pod.DeletionTimestamp != nil {
 			return kubectldrain.MakePodDeleteStatusOkay()
 		}
-		if why := blockedBecause(&pod, opts); why != "" {
+		if why := drainpolicy.BlockedBecause(&pod, opts); why != "" {
 			n.blocked = append(n.blocked, fmt.Sprintf("pod %s/%s %s", pod.Namespace, pod.Name, why))
 			return kubectldrain.MakePodDeleteStatusSkip()
 		}
@@ -83,15 +83,4 @@ func pods(n int) string {
 		return "1 pod"
 	}
 	return fmt.Sprintf("%d pods", n)
-}
-
-func hasEmptyDir(pod *corev1.Pod) bool {
-	return slices.ContainsFunc(pod.Spec.Volumes, func(v corev1.Volume) bool { return v.EmptyDir != nil })
-}
-
-// isDaemonSetPod reports whether a DaemonSet controls the pod, as kubectl's
-// DaemonSet filter decides it.
-func isDaemonSetPod(pod *corev1.Pod) bool {
-	ref := metav1.GetControllerOf(pod)
-	return ref != nil && ref.Kind == "DaemonSet" && ref.APIVersion == appsv1.SchemeGroupVersion.String()
 }

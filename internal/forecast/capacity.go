@@ -9,7 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 
-	"github.com/nodewave/nodewave/internal/drain"
+	"github.com/nodewave/nodewave/internal/drainpolicy"
 	"github.com/nodewave/nodewave/internal/plan"
 )
 
@@ -69,7 +69,7 @@ func (w *world) checkResource(res corev1.ResourceName, drained []string, size in
 	for _, name := range drained {
 		var q resource.Quantity
 		for _, jp := range w.pods[name] {
-			if jp.verdict == drain.Evicted && recreated(jp.pod) {
+			if jp.verdict == drainpolicy.Evicted && recreated(jp.pod) {
 				q.Add(jp.requests[res])
 			}
 		}

@@ -11,7 +11,7 @@
 // rules rather than restating them: the waves come from iterating the
 // planner (plan.Compute) on a simulated world in which every started node
 // finishes, and what the drain would do with each pod comes from
-// drain.Judge, which the drain itself applies.
+// drainpolicy.Judge, which the drain itself applies.
 //
 // A wave is the set of nodes that start together when every node of the
 // wave before it has finished. The real upgrade is rolling: a slot refills

@@ -10,7 +10,7 @@ import (
 	resourcehelper "k8s.io/component-helpers/resource"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
-	"github.com/nodewave/nodewave/internal/drain"
+	"github.com/nodewave/nodewave/internal/drainpolicy"
 	"github.com/nodewave/nodewave/internal/nodeview"
 	"github.com/nodewave/nodewave/internal/plan"
 	"github.com/nodewave/nodewave/internal/version"
@@ -216,7 +216,7 @@ type world struct {
 // requests.
 type judgedPod struct {
 	pod     *corev1.Pod
-	verdict drain.Verdict
+	verdict drainpolicy.Verdict
 	why     string
 	// requests are the pod's requests as the scheduler counts them:
 	// containers, init containers, pod-level resources and overhead.
@@ -240,14 +240,14 @@ func newWorld(in Input, target version.Version, maxUnavailable int) *world {
 		daemonSets[ds.Namespace+"/"+ds.Name] = true
 	}
 	exists := func(ns, name string) bool { return daemonSets[ns+"/"+name] }
-	opts := drain.Options{Force: cu.Spec.Drain.Force,
+	opts := drainpolicy.Options{Force: cu.Spec.Drain.Force,
 		DeleteEmptyDirData: cu.Spec.Drain.DeleteEmptyDirData == nil || *cu.Spec.Drain.DeleteEmptyDirData}
 	for i := range in.Pods {
 		p := &in.Pods[i]
 		if _, ok := w.nodes[p.Spec.NodeName]; !ok {
 			continue
 		}
-		verdict, why := drain.Judge(p, opts, exists)
+		verdict, why := drainpolicy.Judge(p, opts, exists)
 		w.pods[p.Spec.NodeName] = append(w.pods[p.Spec.NodeName], judgedPod{pod: p, verdict: verdict, why: why,
 			requests: resourcehelper.PodRequests(p, resourcehelper.PodResourcesOptions{})})
 	}

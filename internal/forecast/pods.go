@@ -12,7 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
-	"github.com/nodewave/nodewave/internal/drain"
+	"github.com/nodewave/nodewave/internal/drainpolicy"
 )
 
 // budget is a PodDisruptionBudget with its parsed selector.
@@ -53,7 +53,7 @@ func (w *world) budgetFindings(byNS map[string][]budget, drained []string) []Fin
 	var out []Finding
 	for _, node := range drained {
 		for _, jp := range w.pods[node] {
-			if jp.verdict != drain.Evicted {
+			if jp.verdict != drainpolicy.Evicted {
 				continue
 			}
 			var matching []string
@@ -108,7 +108,7 @@ func (w *world) podFindings(drained []string) []Finding {
 	var out []Finding
 	for _, node := range drained {
 		for _, jp := range w.pods[node] {
-			if jp.verdict != drain.Blocked {
+			if jp.verdict != drainpolicy.Blocked {
 				continue
 			}
 			out = append(out, Finding{Severity: Blocker, Kind: KindPod, Nodes: []string{node},
