@@ -147,7 +147,7 @@ func (d *Drainer) pass(ctx context.Context, nodeName string, opts Options, mode 
 	}
 	budgets := &budgets{client: d.Client}
 	deleteDirectly := mode == deletePods
-	outcomes := d.leave(ctx, helper, pods, opts.GracePeriodSeconds, deleteDirectly)
+	outcomes := d.evictOrDelete(ctx, helper, pods, opts.GracePeriodSeconds, deleteDirectly)
 	for i, pod := range pods {
 		if pod.DeletionTimestamp != nil {
 			res.Remaining++
@@ -194,9 +194,9 @@ func (d *Drainer) pass(ctx context.Context, nodeName string, opts Options, mode 
 // once; kubectl drain sends them all at once.
 const evictionConcurrency = 16
 
-// leave evicts (or, deleteDirectly, deletes) at once every pod that is not
+// evictOrDelete evicts (or, deleteDirectly, deletes) at once every pod that is not
 // terminating yet, and returns each pod's outcome by index.
-func (d *Drainer) leave(ctx context.Context, helper *kubectldrain.Helper, pods []corev1.Pod,
+func (d *Drainer) evictOrDelete(ctx context.Context, helper *kubectldrain.Helper, pods []corev1.Pod,
 	grace *int64, deleteDirectly bool) []error {
 	outcomes := make([]error, len(pods))
 	sem, shared := make(chan struct{}, evictionConcurrency), d.evictionSlots()
