@@ -27,9 +27,6 @@ const (
 	EnvNodeName = "NODEWAVE_NODE_NAME"
 )
 
-// defaultTimeout is the Job's deadline when spec.upgrade.timeout is not set:
-// the API's default for that field.
-const defaultTimeout = 30 * time.Minute
 
 // BuildJob returns the Job that upgrades nodeName to target for cu, in namespace.
 //
@@ -110,7 +107,7 @@ func BuildJob(cu *upgradev1alpha1.ClusterUpgrade, nodeName, target, namespace st
 	}
 
 	backoffLimit := int32(0)
-	deadline := deadlineSeconds(upgrade.Timeout)
+	deadline := deadlineSeconds(&cu.Spec)
 	return &batchv1.Job{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:            JobName(cu.Name, nodeName, target),
@@ -197,13 +194,10 @@ func hasEnv(env []corev1.EnvVar, name string) bool {
 }
 
 // deadlineSeconds returns the Job's activeDeadlineSeconds for an
-// upgrade.timeout: whole seconds rounded up, at least 1, defaultTimeout when
-// timeout is nil.
-func deadlineSeconds(timeout *metav1.Duration) int64 {
-	d := defaultTimeout
-	if timeout != nil {
-		d = timeout.Duration
-	}
+// upgrade.timeout (or its default when unset): whole seconds rounded up,
+// at least 1.
+func deadlineSeconds(spec *upgradev1alpha1.ClusterUpgradeSpec) int64 {
+	d := spec.UpgradeTimeout()
 	secs := int64(d / time.Second)
 	if d%time.Second > 0 {
 		secs++
