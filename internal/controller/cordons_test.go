@@ -7,7 +7,6 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
@@ -43,13 +42,7 @@ var _ = Describe("Whose cordon it is", func() {
 		}).Should(Succeed())
 		mon := watchBudget(ctx, clientset, "tainted")
 		createCU(ctx, newCU("tainted", "tainted"))
-		Eventually(func(g Gomega) {
-			c := getCU(ctx, "tainted")
-			stalled := meta.FindStatusCondition(c.Status.Conditions, upgradev1alpha1.ConditionStalled)
-			g.Expect(stalled).NotTo(BeNil())
-			g.Expect(stalled.Reason).To(Equal(upgradev1alpha1.ReasonBudgetExhausted))
-			g.Expect(stalled.Message).To(ContainSubstring(nodes[0]))
-		}).Should(Succeed())
+		Expect(expectStalled(ctx, "tainted", upgradev1alpha1.ReasonBudgetExhausted).Message).To(ContainSubstring(nodes[0]))
 		for _, n := range nodes[1:] {
 			Expect(mon.touched(n)).To(BeFalse(), "%s started while the tainted node used the one slot", n)
 		}

@@ -49,11 +49,7 @@ var _ = Describe("Under overlap, edits and crashes", func() {
 
 		By("the newer one still carrying its node to the end")
 		kubelet.set(nodes[0], nodeagent.Behaviour{Delay: 100 * time.Millisecond})
-		Eventually(func(g Gomega) {
-			n := getNode(ctx, nodes[0])
-			g.Expect(n.Labels[upgradev1alpha1.NodeStateLabel]).To(Equal(string(upgradev1alpha1.NodeUpgraded)))
-			g.Expect(n.Spec.Unschedulable).To(BeFalse())
-		}).Should(Succeed())
+		expectUpgradedAndUncordoned(ctx, nodes[0])
 
 		By("both finishing, older first")
 		for _, n := range nodes {
@@ -149,11 +145,7 @@ var _ = Describe("Under overlap, edits and crashes", func() {
 		updateCU(ctx, "retry", func(c *upgradev1alpha1.ClusterUpgrade) {
 			c.Spec.Upgrade.Timeout = &metav1.Duration{Duration: 30 * time.Second}
 		})
-		Eventually(func(g Gomega) {
-			n := getNode(ctx, nodes[0])
-			g.Expect(n.Labels[upgradev1alpha1.NodeStateLabel]).To(Equal(string(upgradev1alpha1.NodeUpgraded)))
-			g.Expect(n.Spec.Unschedulable).To(BeFalse(), "a retried node at the target was never uncordoned")
-		}).Should(Succeed())
+		expectUpgradedAndUncordoned(ctx, nodes[0])
 		expectSucceeded(ctx, "retry", nodes)
 	})
 
@@ -225,11 +217,7 @@ var _ = Describe("Under overlap, edits and crashes", func() {
 			c.Spec.Health.SoakDuration = &metav1.Duration{Duration: 0}
 		})
 		By("the node already past the new target finishing as upgraded, without a Job")
-		Eventually(func(g Gomega) {
-			n := getNode(ctx, nodes[0])
-			g.Expect(n.Labels[upgradev1alpha1.NodeStateLabel]).To(Equal(string(upgradev1alpha1.NodeUpgraded)))
-			g.Expect(n.Spec.Unschedulable).To(BeFalse())
-		}).Should(Succeed())
+		expectUpgradedAndUncordoned(ctx, nodes[0])
 		Expect(getNode(ctx, nodes[0]).Status.NodeInfo.KubeletVersion).To(Equal(targetVersion))
 		Expect(jobExists(ctx, nodeupgrade.JobName("lower", nodes[0], "v1.37.0"))).To(BeFalse(), "a downgrade Job")
 
@@ -350,6 +338,15 @@ func expectState(ctx context.Context, name string, state upgradev1alpha1.NodeSta
 		g.Expect(n.Labels[upgradev1alpha1.NodeStateLabel]).To(Equal(string(state)))
 	}).Should(Succeed())
 	return n
+}
+
+// expectUpgradedAndUncordoned waits for a node to be upgraded and uncordoned.
+func expectUpgradedAndUncordoned(ctx context.Context, name string) {
+	Eventually(func(g Gomega) {
+		n := getNode(ctx, name)
+		g.Expect(n.Labels[upgradev1alpha1.NodeStateLabel]).To(Equal(string(upgradev1alpha1.NodeUpgraded)))
+		g.Expect(n.Spec.Unschedulable).To(BeFalse(), "%s was never uncordoned", name)
+	}).Should(Succeed())
 }
 
 // expectNoneCordoned checks that no node of names is left cordoned.
