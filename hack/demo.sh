@@ -53,6 +53,8 @@ trap cleanup EXIT
 say "installing the ClusterUpgrade CRD and starting the manager"
 kubectl apply --server-side -k "$root/config/crd" >/dev/null
 kubectl create namespace nodewave-system --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+# The ServiceAccount the upgrade Jobs run as (config/rbac), bound to nothing.
+kubectl -n nodewave-system create serviceaccount nodewave-upgrade --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 metrics_port=$((20000 + RANDOM % 20000))
 "$root/bin/manager" --kubeconfig "$KUBECONFIG" --job-namespace nodewave-system \
   --metrics-secure=false --metrics-bind-address "127.0.0.1:$metrics_port" \
