@@ -27,17 +27,6 @@ const maxStepsPerPass = 5
 // slow drain does not hold up the node whose kubelet is ready.
 const advanceConcurrency = 16
 
-// inFlight names the nodes this ClusterUpgrade has in flight, in plan order.
-func (s *scope) inFlight() []string {
-	var names []string
-	for _, name := range s.order {
-		if plan.Classify(s.planNode(s.nodes[name])) == plan.ClassInFlight {
-			names = append(names, name)
-		}
-	}
-	return names
-}
-
 // advanceNodes advances the named nodes concurrently, and returns when the
 // soonest of them wants another look.
 func (r *ClusterUpgradeReconciler) advanceNodes(ctx context.Context, s *scope, names []string) (time.Duration, error) {

@@ -228,6 +228,32 @@ func (r *ClusterUpgradeReconciler) retryFailedNodes(ctx context.Context, s *scop
 	return nil
 }
 
+// releaseNode gives a node back as nodewave found it, except that a failed
+// node stays cordoned.
+func (r *ClusterUpgradeReconciler) releaseNode(ctx context.Context, s *scope, n *corev1.Node) error {
+	state := upgradev1alpha1.NodeState(n.Labels[upgradev1alpha1.NodeStateLabel])
+	cordonedByUs := n.Annotations[upgradev1alpha1.WasUnschedulableAnnotation] != annotationTrue
+	if err := r.patchNode(ctx, s, n, func(n *corev1.Node) {
+		if cordonedByUs && state != upgradev1alpha1.NodeFailed && state != upgradev1alpha1.NodeUpgraded {
+			n.Spec.Unschedulable = false
+		}
+		delete(n.Labels, upgradev1alpha1.NodeStateLabel)
+		for _, k := range nodewaveAnnotations {
+			delete(n.Annotations, k)
+		}
+	}); err != nil {
+		return err
+	}
+	if state == upgradev1alpha1.NodeFailed {
+		r.nodeEvent(s, n, corev1.EventTypeWarning, "Released", "Release",
+			"released failed node %s; it stays cordoned for a human to look at", n.Name)
+	} else if state != upgradev1alpha1.NodeUpgraded {
+		r.nodeEvent(s, n, corev1.EventTypeNormal, "Released", "Release",
+			"released node %s (%s) as its ClusterUpgrade is deleted", n.Name, state)
+	}
+	return nil
+}
+
 // setState moves a node to state, stamping when, with extra annotations.
 func (r *ClusterUpgradeReconciler) setState(ctx context.Context, s *scope, n *corev1.Node,
 	state upgradev1alpha1.NodeState, annotations map[string]string) error {

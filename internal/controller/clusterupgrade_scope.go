@@ -142,6 +142,17 @@ func (s *scope) planInput() plan.Input {
 	return in
 }
 
+// inFlight names the nodes this ClusterUpgrade has in flight, in plan order.
+func (s *scope) inFlight() []string {
+	var names []string
+	for _, name := range s.order {
+		if plan.Classify(s.planNode(s.nodes[name])) == plan.ClassInFlight {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
 // job is the upgrade Job named name, or nil.
 func (s *scope) job(name string) *batchv1.Job {
 	s.mu.Lock()
