@@ -23,12 +23,40 @@ import (
 // The failure output names the directory and sums up the workloads'
 // PodDisruptionBudgets and the pods that are not ready.
 var _ = JustAfterEach(func() {
+	if restarts := supervise.restartsSince(CurrentSpecReport().StartTime); len(restarts) > 0 {
+		var lines []string
+		for _, r := range restarts {
+			lines = append(lines, r.String())
+		}
+		AddReportEntry("simulated control plane: components started again by the supervisor", strings.Join(lines, "\n"))
+	}
 	if !CurrentSpecReport().Failed() || kubeconfig == "" {
 		return
 	}
 	dir := keepDiagnostics(CurrentSpecReport().LeafNodeText)
-	GinkgoWriter.Printf("diagnostics of the failure kept in %s\n%s", dir, workloadSummary())
+	GinkgoWriter.Printf("diagnostics of the failure kept in %s\n%s%s", dir, componentSummary(), workloadSummary())
 })
+
+// componentSummary says, for the failure output, whether each component of
+// the simulated cluster runs, and how often the supervisor restarted it.
+func componentSummary() string {
+	var b strings.Builder
+	restarts := map[string]int{}
+	for _, r := range supervise.restartsSince(time.Time{}) {
+		restarts[r.Component]++
+	}
+	for _, name := range simComponents {
+		pid, err := readPID(name)
+		state := "running"
+		if err != nil {
+			state = err.Error()
+		} else if !alive(pid) {
+			state = "NOT RUNNING"
+		}
+		fmt.Fprintf(&b, "component %s: pid %d %s, restarted by the supervisor %d times in this run\n", name, pid, state, restarts[name])
+	}
+	return b.String()
+}
 
 // keepDiagnostics writes the cluster's state and copies every log into a
 // new directory named after the spec, and returns it.
@@ -57,6 +85,7 @@ func keepDiagnostics(spec string) string {
 		}
 		_ = os.WriteFile(filepath.Join(dir, file), out, 0o644)
 	}
+	_ = os.WriteFile(filepath.Join(dir, "components.txt"), []byte(componentSummary()), 0o644)
 	// The components' logs (kwokctl's work directory) and the manager's.
 	copyFiles(filepath.Join(componentDir(), "logs", "*"), filepath.Join(dir, "components"))
 	copyFiles(filepath.Join(os.TempDir(), "nodewave-e2e-*.log"), filepath.Join(dir, "manager"))

@@ -54,6 +54,11 @@ func writeReliabilityReport() {
 	for _, r := range records {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", r.Fault, r.Injected, r.Expected, r.Observed, r.Invariants)
 	}
+	restarts := supervise.restartsSince(time.Time{})
+	fmt.Fprintf(&b, "\nComponents of the simulated cluster that exited on their own and were started again by the suite's supervisor: %d\n", len(restarts))
+	for _, r := range restarts {
+		fmt.Fprintf(&b, "- %s\n", strings.ReplaceAll(r.String(), "\n", "\n  "))
+	}
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 		GinkgoWriter.Printf("writing %s: %v\n", path, err)
 		return

@@ -73,6 +73,8 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	run(simEnv, "hack/sim.sh", "down")
 	kubeconfig = run(simEnv, "hack/sim.sh", "up")
 	kubectl = filepath.Join(run(nil, "hack/toolchain.sh", "sim"), "kubectl")
+	By("supervising the simulated control plane: a component that exits is started again")
+	supervise.start()
 	var err error
 	adminCfg, err = clientcmd.BuildConfigFromFlags("", kubeconfig)
 	Expect(err).NotTo(HaveOccurred())
@@ -110,6 +112,7 @@ var _ = AfterSuite(func() {
 	if stopAgent != nil {
 		stopAgent()
 	}
+	supervise.shutdown()
 	writeReliabilityReport()
 	if os.Getenv("E2E_KEEP") == "" {
 		run(simEnv, "hack/sim.sh", "down")
