@@ -69,6 +69,7 @@ func keepDiagnostics(spec string) string {
 	}
 	for file, args := range map[string][]string{
 		"nodes.txt":            {"get", "nodes", "-o", "wide", "-L", "upgrade.nodewave.io/state", "-L", groupLabel},
+		"nodes.yaml":           {"get", "nodes", "-o", "yaml"},
 		"pods.txt":             {"get", "pods", "-A", "-o", "wide"},
 		"pods-workloads.yaml":  {"get", "pods", "-n", "workloads", "-o", "yaml"},
 		"pdbs.yaml":            {"get", "pdb", "-A", "-o", "yaml"},
