@@ -59,9 +59,10 @@ func startUpgrade(ctx context.Context, cu *upgradev1alpha1.ClusterUpgrade, maxUn
 }
 
 // expectUpgraded waits for cu to succeed and checks the end state: every
-// selected node at the target and schedulable, each started exactly once and given at most one Job,
-// the budget never exceeded, no invariant broken, every workload back to
-// full ready replicas, status counts and conditions exact.
+// selected node at the target and schedulable, each started exactly once
+// and given at most one Job by it, the budget never exceeded, no invariant
+// broken, every workload back to full ready replicas, status counts and
+// conditions exact.
 func expectUpgraded(ctx context.Context, name string, nodes []string, maxUnavailable int) {
 	cu := &upgradev1alpha1.ClusterUpgrade{}
 	Eventually(func(g Gomega) {
@@ -76,8 +77,8 @@ func expectUpgraded(ctx context.Context, name string, nodes []string, maxUnavail
 	Expect(meta.FindStatusCondition(cu.Status.Conditions, upgradev1alpha1.ConditionReconciling)).To(BeNil())
 	Expect(meta.FindStatusCondition(cu.Status.Conditions, upgradev1alpha1.ConditionStalled)).To(BeNil())
 
-	violations, maxSeen, starts := monitor.report()
-	jobs := monitor.jobsPerNode()
+	violations, maxSeen, _ := monitor.report()
+	starts, jobs := monitor.startsBy(name), monitor.jobsBy(name)
 	Expect(violations).To(BeEmpty())
 	Expect(maxSeen).To(BeNumerically("<=", maxUnavailable))
 	Expect(maxSeen).To(Equal(maxUnavailable), "the budget was never used in full: slots idled")
