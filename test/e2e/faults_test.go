@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -14,6 +16,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -28,33 +31,454 @@ import (
 // leaseName is the manager's leader election Lease (cmd/main.go).
 const leaseName = "nodewave.upgrade.nodewave.io"
 
-// crashLoop SIGKILLs the manager at random 2-10 s intervals through a
-// 50-node Concurrent upgrade.
+// crashLoop SIGKILLs the manager at random 2-10 s intervals through two
+// overlapping Job-mode ClusterUpgrades and an edit of one's selector
+// mid-flight (issue 12):
+//
+//   - the older, e2e-crash-loop, takes groups a, b and e to v1.36.6,
+//     Concurrent 30% (9 of its 30 nodes at once);
+//   - the newer, e2e-crash-loop-newer, created a second later, takes groups
+//     c and d to v1.36.7, Concurrent 30% (6 of 20). They share no node, so
+//     both run;
+//   - once the older has group-a nodes in flight and pending, and the newer
+//     has upgraded a group-d node and has another in flight, the older's
+//     selector becomes groups b, d and e. Group a leaves it: its nodes in
+//     flight are carried to the end and count against its budget until
+//     then; its pending ones are never started. Group d is now shared: the
+//     newer starts nothing while the older is unfinished (Stalled,
+//     Conflict) but finishes its nodes in flight, which the older waits
+//     for and never takes; the older skips the group-d nodes the newer
+//     upgraded (it never downgrades) and takes the others to v1.36.6, and
+//     the newer then takes those to v1.36.7.
+//
+// Plan order is zone by zone (worker i is in zone i mod 3), then by name:
+// the older starts 000 003 006 009 012 015 018 042 045, the newer 021 024
+// 027 030 033 036. Two group-a nodes of the older's first wave and one
+// group-d node of the newer's take 90 s to upgrade, so the moment to edit
+// comes while they are in flight, and they stay in flight a while after.
 func crashLoop(ctx SpecContext) {
-	const name = "e2e-crash-loop"
-	cu := concurrently(clusterUpgrade(name, "v1.36.6", selectorOf("pool", "general"), upgradev1alpha1.JobUpgrade), "20%")
-	startUpgrade(ctx, cu, 10)
-	rng := rand.New(rand.NewPCG(uint64(GinkgoRandomSeed()), 5))
-	kills := 0
-	for {
-		time.Sleep(time.Duration(2000+rng.IntN(8000)) * time.Millisecond)
-		if getCU(ctx, Default, name).Status.Phase == upgradev1alpha1.PhaseSucceeded {
-			break
-		}
-		By("SIGKILLing the manager mid-upgrade")
-		manager.kill()
-		manager.start()
-		kills++
+	slow := []string{"worker-006", "worker-009", "worker-036"}
+	for _, n := range slow {
+		agent.Set(n, nodeagent.Behaviour{Delay: 90 * time.Second})
 	}
-	Expect(kills).To(BeNumerically(">=", 2), "the upgrade ended before the manager was killed twice")
-	expectUpgraded(ctx, name, nodeNames(0, workers), 10)
-	record(faultRecord{
-		Fault:      "manager crash loop",
-		Injected:   "SIGKILL at random 2-10 s intervals, restarted at once; 50 nodes, Concurrent 20% (10), Job mode",
-		Expected:   "continue: each restart resumes from the nodes' labels",
-		Observed:   fmt.Sprintf("%d kills; 50/50 upgraded, each node started once and given one Job, at most 10 out at once", kills),
-		Invariants: standardInvariants + "; one start and one Job per node",
+	DeferCleanup(func() {
+		for _, n := range slow {
+			agent.Set(n, nodeagent.Behaviour{})
+		}
 	})
+	before := kubeletVersions(ctx)
+
+	// Each ClusterUpgrade is judged against its own budget and its starts
+	// are counted apart; there is no scenario-wide selection.
+	monitor.expect(labels.Nothing(), 0)
+	olderCU := concurrently(clusterUpgrade(olderCrash, olderCrashTarget, groupsOf("a", "b", "e"), upgradev1alpha1.JobUpgrade), "30%")
+	Expect(admin.Create(ctx, olderCU)).To(Succeed())
+	// Newer by the API server's one-second creation timestamps.
+	time.Sleep(time.Until(olderCU.CreationTimestamp.Add(1100 * time.Millisecond)))
+	newerCU := concurrently(clusterUpgrade(newerCrash, newerCrashTarget, groupsOf("c", "d"), upgradev1alpha1.JobUpgrade), "30%")
+	Expect(admin.Create(ctx, newerCU)).To(Succeed())
+	Expect(olderCU.CreationTimestamp.Before(&newerCU.CreationTimestamp)).To(BeTrue())
+	stopKilling := killLoop()
+
+	e := editOlderMidFlight(ctx)
+
+	By("waiting for both to finish, the older first")
+	Eventually(func(g Gomega) {
+		for _, name := range []string{olderCrash, newerCrash} {
+			cu := getCU(ctx, g, name)
+			g.Expect(cu.Status.Phase).To(Equal(upgradev1alpha1.PhaseSucceeded), "%s: status %+v", name, cu.Status)
+			g.Expect(cu.Status.ObservedGeneration).To(Equal(cu.Generation), name)
+			// The older sees the group-d nodes past its target once the
+			// newer has taken them all.
+			if name == olderCrash {
+				g.Expect(cu.Status.SkippedNodes).To(BeEquivalentTo(10), "%s: status %+v", name, cu.Status)
+			}
+		}
+	}).WithTimeout(15 * time.Minute).WithPolling(time.Second).Should(Succeed())
+	kills := stopKilling()
+	Expect(kills).To(BeNumerically(">=", 2), "the upgrades ended before the manager was killed twice")
+	expectCounts(ctx, olderCrash, e.gen, 30, 20, 10)
+	expectCounts(ctx, newerCrash, 1, 20, 20, 0)
+
+	violations, _, _ := monitor.report()
+	Expect(violations).To(BeEmpty())
+	Expect(monitor.adminCordonsRecorded()).To(BeEmpty(), "an admin's cordon was recorded, but no node was cordoned by hand")
+	starts := expectStartsAndJobs(e)
+	w := expectNewerWaited(e)
+	left := expectLeftCarried(e)
+	expectWorkersAtTheirTargets(ctx, e, left, before)
+	olderAt, newerAt := monitor.startsAt(olderCrash), monitor.startsAt(newerCrash)
+	GinkgoWriter.Printf("at their starts: older %+v, newer %+v\n", olderAt, newerAt)
+
+	By("deleting both ClusterUpgrades, the newer first: they leave nothing behind")
+	finishScenario(ctx, getCU(ctx, Default, newerCrash))
+	finishScenario(ctx, getCU(ctx, Default, olderCrash))
+	for i := range workers {
+		n := getNode(ctx, Default, fmt.Sprintf("worker-%03d", i))
+		Expect(n.Labels).NotTo(HaveKey(upgradev1alpha1.NodeStateLabel), n.Name)
+		for k := range n.Annotations {
+			Expect(k).NotTo(HavePrefix("upgrade.nodewave.io/"), n.Name)
+		}
+	}
+
+	inv := standardInvariants + "; one start and one Job per node per ClusterUpgrade; one holder per node"
+	record(faultRecord{
+		Fault: "manager crash loop",
+		Injected: "SIGKILL at random 2-10 s intervals, restarted at once, through two overlapping ClusterUpgrades and a selector edit (the next two rows); " +
+			"50 nodes, Concurrent 30%, Job mode",
+		Expected: "continue: each restart resumes from the nodes' labels",
+		Observed: fmt.Sprintf("%d kills; %d node upgrades by the older and %d by the newer, each node started once and given one Job by each; "+
+			"at their starts at most %d of the older's nodes out (budget %d) and %d of the newer's (budget %d)",
+			kills, starts.older, starts.newer, olderAt.MaxUnavailable, olderAt.Budget, newerAt.MaxUnavailable, newerAt.Budget),
+		Invariants: inv,
+	})
+	record(faultRecord{
+		Fault: "two ClusterUpgrades over the same nodes",
+		Injected: fmt.Sprintf("the older's selector widened over group d (10 nodes) while the newer (v1.36.7, created 1 s later) held %d of them in flight and had upgraded %d",
+			len(e.sharedHeld), len(e.sharedDone)),
+		Expected: "the newer starts nothing while the older is unfinished (Stalled, Conflict) but carries its nodes in flight to the end; " +
+			"neither starts, gives a Job to or records as admin-cordoned a node the other holds; neither deadlocks; no node left cordoned",
+		Observed: fmt.Sprintf("newer Stalled Conflict %.1f s after the edit, started nothing for %.0f s until the older Succeeded, finished %d of its nodes in flight meanwhile "+
+			"(%d of them started after the edit by passes that had not seen it); the older never took the newer's nodes, skipped the %d it had upgraded (no downgrade) "+
+			"and took %d others to v1.36.6, which the newer then took to v1.36.7; all 50 nodes schedulable, each at its last ClusterUpgrade's target",
+			w.conflict.Seen.Sub(e.at).Seconds(), w.done.Seen.Sub(w.conflict.Seen).Seconds(), len(w.carried), len(w.raced), len(e.sharedDone), starts.olderInD),
+		Invariants: inv,
+	})
+	record(faultRecord{
+		Fault: "selector edited mid-flight",
+		Injected: fmt.Sprintf("the older's spec.nodeSelector changed from groups a, b, e to b, d, e while %d group-a nodes were in flight and %d pending",
+			len(e.leftInFlight), len(e.leftPending)),
+		Expected: "the nodes in flight that left are carried to the end (upgraded, uncordoned), counting against its budget until then; the pending ones that left are never started",
+		Observed: fmt.Sprintf("%d in flight carried to v1.36.6 and uncordoned, counted at its starts (up to %d at once); %d pending never started%s, left at their version",
+			len(left.carried), olderAt.MaxHeldOutside, len(e.leftPending)-len(left.startedBeforeSeen), startedBeforeSeen(left.startedBeforeSeen)),
+		Invariants: "budget per ClusterUpgrade over its selector's nodes and the nodes it holds (under any spec from the generation its status observed to the current one); " + inv,
+	})
+}
+
+// The crash-loop scenario's two ClusterUpgrades.
+const (
+	olderCrash, olderCrashTarget = "e2e-crash-loop", "v1.36.6"
+	newerCrash, newerCrashTarget = "e2e-crash-loop-newer", "v1.36.7"
+)
+
+// selectorEdit is the older's selector edit and what each ClusterUpgrade
+// held at its very revision.
+type selectorEdit struct {
+	at  time.Time
+	rv  uint64
+	gen int64
+	// Group a, leaving the older: in flight under it, not started by it,
+	// upgraded by it.
+	leftInFlight, leftPending, leftDone []string
+	// Group d, now shared: in flight under the newer, upgraded by it.
+	sharedHeld, sharedDone []string
+}
+
+// editOlderMidFlight waits until the older has group-a nodes in flight and
+// pending and the newer has upgraded a group-d node and has another in
+// flight, then moves the older's selector from groups a, b, e to b, d, e.
+func editOlderMidFlight(ctx context.Context) selectorEdit {
+	By("waiting until the older has group-a nodes in flight and pending, and the newer has upgraded a group-d node and has another in flight")
+	Eventually(func(g Gomega) {
+		nodes := &corev1.NodeList{}
+		g.Expect(admin.List(ctx, nodes)).To(Succeed())
+		g.Expect(inFlightUnder(nodes.Items, olderCrash, "a")).NotTo(BeEmpty(), "the older has no group-a node in flight")
+		g.Expect(notStartedBy(nodes.Items, olderCrash, "a")).NotTo(BeEmpty(), "the older has no group-a node pending")
+		g.Expect(upgradedUnder(nodes.Items, newerCrash, "d")).NotTo(BeEmpty(), "the newer has upgraded no group-d node")
+		g.Expect(inFlightUnder(nodes.Items, newerCrash, "d")).NotTo(BeEmpty(), "the newer has no group-d node in flight")
+	}).WithTimeout(4 * time.Minute).WithPolling(250 * time.Millisecond).Should(Succeed())
+
+	By("editing the older's selector from groups a, b, e to b, d, e: group a leaves it, group d is shared with the newer")
+	edited := getCU(ctx, Default, olderCrash)
+	patch := client.MergeFrom(edited.DeepCopy())
+	edited.Spec.NodeSelector = groupsOf("b", "d", "e")
+	Expect(admin.Patch(ctx, edited, patch)).To(Succeed())
+	e := selectorEdit{at: time.Now(), rv: rvOf(edited.ResourceVersion), gen: edited.Generation}
+	atEdit := nodesAt(ctx, edited.ResourceVersion)
+	e.leftInFlight, e.leftPending, e.leftDone = inFlightUnder(atEdit, olderCrash, "a"), notStartedBy(atEdit, olderCrash, "a"), upgradedUnder(atEdit, olderCrash, "a")
+	e.sharedHeld, e.sharedDone = inFlightUnder(atEdit, newerCrash, "d"), upgradedUnder(atEdit, newerCrash, "d")
+	GinkgoWriter.Printf("at the edit (revision %d): group a in flight %v, pending %v, upgraded %v; group d held by the newer %v, upgraded by it %v\n",
+		e.rv, e.leftInFlight, e.leftPending, e.leftDone, e.sharedHeld, e.sharedDone)
+	Expect(e.leftInFlight).NotTo(BeEmpty(), "no group-a node was in flight under the older at the edit")
+	Expect(e.leftPending).NotTo(BeEmpty(), "no group-a node was pending at the edit")
+	Expect(e.sharedHeld).NotTo(BeEmpty(), "the newer held no group-d node at the edit")
+	return e
+}
+
+// expectCounts checks a finished ClusterUpgrade's status.
+func expectCounts(ctx context.Context, name string, gen int64, total, upgraded, skipped int32) {
+	cu := getCU(ctx, Default, name)
+	Expect(cu.Generation).To(Equal(gen), name)
+	st := cu.Status
+	Expect([]int32{st.TotalNodes, st.UpgradedNodes, st.SkippedNodes, st.UpgradingNodes, st.PendingNodes, st.FailedNodes}).To(
+		Equal([]int32{total, upgraded, skipped, 0, 0, 0}), "%s: total, upgraded, skipped, upgrading, pending, failed", name)
+	Expect(meta.IsStatusConditionTrue(st.Conditions, upgradev1alpha1.ConditionReady)).To(BeTrue(), name)
+	Expect(meta.FindStatusCondition(st.Conditions, upgradev1alpha1.ConditionStalled)).To(BeNil(), name)
+}
+
+// crashStarts counts the starts of the crash-loop scenario.
+type crashStarts struct{ older, newer, olderInD int }
+
+// expectStartsAndJobs checks that each ClusterUpgrade started each node at
+// most once, with one Job, the older every node of groups b and e and the
+// newer every node of groups c and d, and that the older never started a
+// group-d node the newer held or had upgraded at the edit.
+func expectStartsAndJobs(e selectorEdit) crashStarts {
+	By("checking each ClusterUpgrade's starts and Jobs")
+	startsOld, startsNew := monitor.startsBy(olderCrash), monitor.startsBy(newerCrash)
+	for _, c := range []struct {
+		cu           string
+		starts, jobs map[string]int
+	}{{olderCrash, startsOld, monitor.jobsBy(olderCrash)}, {newerCrash, startsNew, monitor.jobsBy(newerCrash)}} {
+		for node, n := range c.starts {
+			Expect(n).To(Equal(1), "%s started %s %d times", c.cu, node, n)
+			Expect(c.jobs[node]).To(Equal(1), "%s gave %s %d upgrade Jobs", c.cu, node, c.jobs[node])
+		}
+		for node := range c.jobs {
+			Expect(c.starts).To(HaveKey(node), "%s gave an upgrade Job to %s, which it did not start", c.cu, node)
+		}
+	}
+	for _, n := range append(groupNodes("b"), groupNodes("e")...) {
+		Expect(startsOld[n]).To(Equal(1), "%s was started %d times by the older", n, startsOld[n])
+	}
+	for _, n := range append(groupNodes("c"), groupNodes("d")...) {
+		Expect(startsNew[n]).To(Equal(1), "%s was started %d times by the newer", n, startsNew[n])
+	}
+	for _, n := range append(slices.Clone(e.sharedHeld), e.sharedDone...) {
+		Expect(startsOld).NotTo(HaveKey(n), "the older started %s, which the newer held or had taken past the older's target", n)
+	}
+	s := crashStarts{older: len(startsOld), newer: len(startsNew)}
+	for _, n := range groupNodes("d") {
+		s.olderInD += startsOld[n]
+	}
+	return s
+}
+
+// newerWaited is the newer's wait: when it was first seen Stalled Conflict
+// and when the older was first seen Succeeded under the edited spec, the
+// nodes it finished in between, and the ones it started after the edit
+// before it saw it.
+type newerWaited struct {
+	conflict, done *cuVersion
+	carried, raced []string
+}
+
+// expectNewerWaited checks that the newer started nothing from when it was
+// Stalled Conflict until the older was done, and carried every node it had
+// in flight to the end, some of them while it waited.
+func expectNewerWaited(e selectorEdit) newerWaited {
+	By("checking that the newer waited for the older, carrying its nodes in flight meanwhile")
+	w := newerWaited{conflict: firstVersion(monitor.history(newerCrash), func(v cuVersion) bool {
+		return v.RV > e.rv && v.Stalled == upgradev1alpha1.ReasonConflict
+	})}
+	Expect(w.conflict).NotTo(BeNil(), "the newer was never Stalled Conflict after the edit")
+	Expect(w.conflict.StalledMessage).To(ContainSubstring(olderCrash))
+	w.done = firstVersion(monitor.history(olderCrash), func(v cuVersion) bool {
+		return v.RV > e.rv && v.ObservedGeneration == e.gen && v.Phase == upgradev1alpha1.PhaseSucceeded
+	})
+	Expect(w.done).NotTo(BeNil(), "the older's Succeeded was never seen")
+	Expect(w.conflict.RV).To(BeNumerically("<", w.done.RV), "the newer's Conflict came after the older was done")
+	var startedWaiting []string
+	inFlightThen, finished := map[string]bool{}, map[string]bool{}
+	for _, ev := range monitor.events() {
+		Expect([]string{olderCrash, newerCrash}).To(ContainElement(ev.CU), "%s was started or finished by %q", ev.Node, ev.CU)
+		switch {
+		case ev.CU != newerCrash:
+		case ev.Finish:
+			finished[ev.Node] = true
+			if ev.RV < w.conflict.RV {
+				delete(inFlightThen, ev.Node)
+			} else if ev.RV < w.done.RV {
+				w.carried = append(w.carried, ev.Node)
+			}
+		case ev.RV < w.conflict.RV:
+			inFlightThen[ev.Node] = true
+			if ev.RV > e.rv {
+				w.raced = append(w.raced, ev.Node) // by a pass that had not seen the edit
+			}
+		case ev.RV < w.done.RV:
+			startedWaiting = append(startedWaiting, ev.Node)
+		}
+	}
+	Expect(startedWaiting).To(BeEmpty(), "the newer started nodes while Stalled Conflict, before the older was done")
+	for n := range inFlightThen {
+		Expect(finished).To(HaveKey(n), "the newer did not carry %s, in flight when it began to wait, to the end", n)
+	}
+	Expect(w.carried).NotTo(BeEmpty(), "the newer finished none of its nodes in flight while it waited")
+	return w
+}
+
+// leftCarried is what became of the group-a nodes that left the older.
+type leftCarried struct {
+	// carried: in flight at the edit, or started after it by a pass that
+	// had not seen it; all finished by the older.
+	carried, startedBeforeSeen []string
+}
+
+// expectLeftCarried checks that the older finished the group-a nodes it
+// had in flight at the edit, counted a node it held outside its selector
+// at one of its starts, and started a pending group-a node only in a pass
+// that had not seen the edit (its status had not observed it yet).
+func expectLeftCarried(e selectorEdit) leftCarried {
+	By("checking that the group-a nodes in flight were carried to the end, counted against the older's budget, and the pending ones never started")
+	history := monitor.history(olderCrash)
+	observedAt := func(rv uint64) int64 {
+		var gen int64
+		for _, v := range history {
+			if v.RV <= rv {
+				gen = v.ObservedGeneration
+			}
+		}
+		return gen
+	}
+	var l leftCarried
+	finished := map[string]uint64{}
+	for _, ev := range monitor.events() {
+		switch {
+		case ev.CU != olderCrash:
+		case ev.Finish:
+			finished[ev.Node] = ev.RV
+		case slices.Contains(e.leftPending, ev.Node):
+			Expect(observedAt(ev.RV)).To(BeNumerically("<", e.gen),
+				"the older started %s, which had left its selector, after it had seen the edit", ev.Node)
+			l.startedBeforeSeen = append(l.startedBeforeSeen, ev.Node)
+		}
+	}
+	l.carried = append(slices.Clone(e.leftInFlight), l.startedBeforeSeen...)
+	for _, n := range l.carried {
+		Expect(finished[n]).To(BeNumerically(">", e.rv), "the older did not carry %s to the end after it left", n)
+	}
+	Expect(monitor.startsAt(olderCrash).MaxHeldOutside).To(BeNumerically(">=", 1),
+		"no start of the older came while a node that left its selector was in flight: the budget check counted none")
+	return l
+}
+
+// expectWorkersAtTheirTargets checks every worker: none cordoned, each at
+// the version of the last ClusterUpgrade that took it (groups b and e the
+// older's, c and d the newer's; group a the older's, but the pending nodes
+// that left it untouched).
+func expectWorkersAtTheirTargets(ctx context.Context, e selectorEdit, left leftCarried, before map[string]string) {
+	By("checking every worker: none cordoned, each at the version its last ClusterUpgrade targets")
+	for i := range workers {
+		n := getNode(ctx, Default, fmt.Sprintf("worker-%03d", i))
+		Expect(n.Spec.Unschedulable).To(BeFalse(), "%s is left cordoned", n.Name)
+		want := olderCrashTarget
+		switch n.Labels[groupLabel] {
+		case "c", "d":
+			want = newerCrashTarget
+		case "a":
+			if slices.Contains(e.leftPending, n.Name) && !slices.Contains(left.startedBeforeSeen, n.Name) {
+				want = before[n.Name]
+				Expect(n.Labels).NotTo(HaveKey(upgradev1alpha1.NodeStateLabel), n.Name)
+				Expect(holder(n)).To(BeEmpty(), n.Name)
+			} else {
+				Expect(n.Labels).To(HaveKeyWithValue(upgradev1alpha1.NodeStateLabel, string(upgradev1alpha1.NodeUpgraded)), n.Name)
+			}
+		}
+		Expect(n.Status.NodeInfo.KubeletVersion).To(Equal(want), n.Name)
+	}
+	expectWorkloadsReady(ctx)
+}
+
+// startedBeforeSeen says how many nodes that left were started by a pass
+// that had not seen the edit yet (then carried like the others).
+func startedBeforeSeen(nodes []string) string {
+	if len(nodes) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d more started by a pass that had not seen the edit, then carried)", len(nodes))
+}
+
+// killLoop SIGKILLs the manager at random 2-10 s intervals, restarting it
+// at once, until the returned stop is called; stop waits for the loop to
+// end, with the manager running, and returns how many kills there were.
+func killLoop() (stop func() int) {
+	rng := rand.New(rand.NewPCG(uint64(GinkgoRandomSeed()), 5))
+	quit, done := make(chan struct{}), make(chan struct{})
+	kills := 0
+	goFault(done, func() {
+		for {
+			select {
+			case <-quit:
+				return
+			case <-time.After(time.Duration(2000+rng.IntN(8000)) * time.Millisecond):
+			}
+			GinkgoWriter.Println("SIGKILLing the manager")
+			manager.kill()
+			manager.start()
+			kills++
+		}
+	})
+	var once sync.Once
+	stop = func() int {
+		once.Do(func() { close(quit) })
+		Eventually(done).WithTimeout(time.Minute).Should(BeClosed())
+		return kills
+	}
+	DeferCleanup(func() { stop() })
+	return stop
+}
+
+// kubeletVersions is every worker's kubelet version, by name.
+func kubeletVersions(ctx context.Context) map[string]string {
+	out := map[string]string{}
+	for i := range workers {
+		n := getNode(ctx, Default, fmt.Sprintf("worker-%03d", i))
+		out[n.Name] = n.Status.NodeInfo.KubeletVersion
+	}
+	return out
+}
+
+// nodesAt lists the nodes as they were at revision rv.
+func nodesAt(ctx context.Context, rv string) []corev1.Node {
+	list, err := clientset.CoreV1().Nodes().List(ctx, metav1.ListOptions{ResourceVersion: rv, ResourceVersionMatch: metav1.ResourceVersionMatchExact})
+	Expect(err).NotTo(HaveOccurred())
+	return list.Items
+}
+
+// groupNodes names the ten workers of a group (see labelGroups).
+func groupNodes(group string) []string {
+	i := int(group[0] - 'a')
+	return nodeNames(10*i, 10*i+10)
+}
+
+// inFlightUnder names the nodes of a group that cu has in flight.
+func inFlightUnder(nodes []corev1.Node, cu, group string) []string {
+	return nodesWhere(nodes, group, func(n *corev1.Node) bool {
+		return holder(n) == cu && inFlight(n.Labels[upgradev1alpha1.NodeStateLabel])
+	})
+}
+
+// upgradedUnder names the nodes of a group that cu has upgraded.
+func upgradedUnder(nodes []corev1.Node, cu, group string) []string {
+	return nodesWhere(nodes, group, func(n *corev1.Node) bool {
+		return holder(n) == cu && n.Labels[upgradev1alpha1.NodeStateLabel] == string(upgradev1alpha1.NodeUpgraded)
+	})
+}
+
+// notStartedBy names the nodes of a group that cu has not started.
+func notStartedBy(nodes []corev1.Node, cu, group string) []string {
+	return nodesWhere(nodes, group, func(n *corev1.Node) bool { return holder(n) != cu })
+}
+
+func nodesWhere(nodes []corev1.Node, group string, match func(*corev1.Node) bool) []string {
+	var out []string
+	for i := range nodes {
+		if nodes[i].Labels[groupLabel] == group && match(&nodes[i]) {
+			out = append(out, nodes[i].Name)
+		}
+	}
+	return out
+}
+
+// firstVersion is the first version seen that matches, or nil.
+func firstVersion(history []cuVersion, match func(cuVersion) bool) *cuVersion {
+	for i := range history {
+		if match(history[i]) {
+			return &history[i]
+		}
+	}
+	return nil
 }
 
 // leaderFailover runs two manager replicas with leader election and

@@ -145,7 +145,8 @@ func podsNotReady(ctx context.Context, sel *metav1.LabelSelector) string {
 // nodes to a newer version than the one before (the nodes start at v1.36.3).
 //
 //	group a (worker-000..009)  Sequential, v1.36.4; 25% with group b, v1.36.5
-//	all 50                     manager crash loop, v1.36.6
+//	all 50                     manager crash loop: groups a b e, then b d e, v1.36.6,
+//	                           and groups c d, v1.36.7 (group a partly, group d twice)
 //	group e (040..049)         leader failover, v1.36.7
 //	group d (030..039)         kube-apiserver restart, v1.36.8; etcd restart, v1.36.9
 //	group c (020..029)         node faults, v1.36.10; worker-020: Job pod deleted, v1.36.11
@@ -168,7 +169,7 @@ var _ = Describe("nodewave on a simulated cluster", Ordered, func() {
 	})
 
 	Context("under faults", func() {
-		It("upgrades 50 nodes while the manager is SIGKILLed every 2-10 s", crashLoop)
+		It("upgrades 50 nodes under two overlapping ClusterUpgrades, one's selector edited mid-flight, while the manager is SIGKILLed every 2-10 s", crashLoop)
 		It("hands over to the standby replica when the leader is SIGKILLed", leaderFailover)
 		It("carries on through a kube-apiserver restart", controlPlaneRestart("kube-apiserver", "v1.36.8"))
 		It("carries on through an etcd restart", controlPlaneRestart("etcd", "v1.36.9"))
