@@ -27,7 +27,6 @@ const (
 	EnvNodeName = "NODEWAVE_NODE_NAME"
 )
 
-
 // BuildJob returns the Job that upgrades nodeName to target for cu, in namespace.
 //
 // The Job is built from a deep copy of cu.Spec.Upgrade.Job.Template (cu is

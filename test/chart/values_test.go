@@ -151,8 +151,8 @@ func TestValues(t *testing.T) {
 		values: map[string]any{
 			"allowedUpgradeImages":  []any{"registry.example.com/infra/kubelet-upgrader", "registry.example.com/vendor/*"},
 			"allowedUpgradeSecrets": []any{"apt-proxy", "upgrader-pull"},
-			"jobNamespace":         "node-upgrades",
-			"manager":              map[string]any{"extraArgs": []any{"--kube-api-qps=100", "--zap-log-level=debug"}},
+			"jobNamespace":          "node-upgrades",
+			"manager":               map[string]any{"extraArgs": []any{"--kube-api-qps=100", "--zap-log-level=debug"}},
 		},
 		check: func(t *testing.T, r *rendered) {
 			wantArgs(t, r, append(slices.Clone(defaultArgs),
