@@ -24,7 +24,7 @@ import (
 // PodDisruptionBudgets and the pods that are not ready.
 var _ = JustAfterEach(func() {
 	if restarts := supervise.restartsSince(CurrentSpecReport().StartTime); len(restarts) > 0 {
-		var lines []string
+		lines := make([]string, 0, len(restarts))
 		for _, r := range restarts {
 			lines = append(lines, r.String())
 		}
@@ -141,7 +141,7 @@ func workloadSummary() string {
 }
 
 func disrupted(m map[string]metav1.Time) string {
-	var out []string
+	out := make([]string, 0, len(m))
 	for name, t := range m {
 		out = append(out, name+"@"+t.UTC().Format(time.TimeOnly))
 	}
