@@ -148,6 +148,12 @@ var _ = Describe("security of the installed manager", func() {
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "e2e-restricted",
 			Labels: map[string]string{"pod-security.kubernetes.io/enforce": "restricted"}}}
 		Expect(client.IgnoreAlreadyExists(admin.Create(ctx, ns))).To(Succeed())
+		// The API server admits no pod in a namespace before
+		// kube-controller-manager has given it its default ServiceAccount;
+		// after a restart of the API server its informers may take seconds.
+		Eventually(func() error {
+			return admin.Get(ctx, client.ObjectKey{Namespace: ns.Name, Name: "default"}, &corev1.ServiceAccount{})
+		}).Should(Succeed())
 		pod := func(spec corev1.PodSpec) *corev1.Pod {
 			spec.ServiceAccountName = "" // the ServiceAccount lives in the manager's namespace
 			return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, GenerateName: "manager-"}, Spec: spec}
