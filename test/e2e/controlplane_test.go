@@ -301,6 +301,9 @@ func logTail(name string, n int) string {
 // once it runs again (SIGCONT), its watch is gone and it re-lists.
 var _ = Describe("the simulated cluster's supervisor", func() {
 	It("brings kube-scheduler back when it exits after missing a StatefulSet pod's re-creation", func(ctx SpecContext) {
+		// A manager that finds no API server while it starts exits, as its
+		// pod would (and be restarted); the suite's manager is not.
+		waitManagerStarted(manager)
 		sched := componentPID("kube-scheduler")
 		old := &corev1.Pod{}
 		Expect(admin.Get(ctx, client.ObjectKey{Namespace: "workloads", Name: "db-0"}, old)).To(Succeed())
@@ -343,3 +346,13 @@ var _ = Describe("the simulated cluster's supervisor", func() {
 		expectComponentsRunning()
 	})
 })
+
+// waitManagerStarted waits until m runs its controllers: it logged
+// controller-runtime's "Starting workers".
+func waitManagerStarted(m *managerProcess) {
+	log := filepath.Join(os.TempDir(), fmt.Sprintf("nodewave-e2e-%s-%d.log", m.name, m.starts))
+	Eventually(func() (string, error) {
+		b, err := os.ReadFile(log)
+		return string(b), err
+	}).WithTimeout(time.Minute).Should(ContainSubstring(`"msg":"Starting workers"`), "the manager did not start; see %s", log)
+}

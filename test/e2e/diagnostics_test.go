@@ -93,6 +93,10 @@ func keepDiagnostics(spec string) string {
 	return dir
 }
 
+// suiteStarted is when this test binary started: manager logs older than
+// that are an earlier run's.
+var suiteStarted = time.Now()
+
 func copyFiles(glob, to string) {
 	files, _ := filepath.Glob(glob)
 	if len(files) == 0 {
@@ -102,6 +106,9 @@ func copyFiles(glob, to string) {
 		return
 	}
 	for _, f := range files {
+		if st, err := os.Stat(f); err != nil || st.ModTime().Before(suiteStarted) {
+			continue
+		}
 		if b, err := os.ReadFile(f); err == nil {
 			_ = os.WriteFile(filepath.Join(to, filepath.Base(f)), b, 0o644)
 		}
