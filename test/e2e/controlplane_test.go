@@ -290,15 +290,19 @@ func logTail(name string, n int) string {
 }
 
 // The supervisor is what carries the restart scenarios through kube-
-// scheduler exiting; this spec makes it exit the way it did in those
-// scenarios, every time. kube-scheduler keys its informer's pods by
-// namespace and name; when it re-lists after missing a StatefulSet pod's
-// deletion and re-creation (same name, new UID, not bound yet), the
-// informer reports one update from the old, bound pod to the new, unbound
-// one, and kube-scheduler v1.37 takes that for a pod moved between nodes
-// and exits ("Scheduler cache is corrupted"). Holding it stopped (SIGSTOP)
-// while the API server restarts and db-0 is recreated makes it miss both;
-// once it runs again (SIGCONT), its watch is gone and it re-lists.
+// scheduler exiting; this spec sets up the way it exited in those
+// scenarios, then checks the supervisor itself. kube-scheduler keys its
+// informer's pods by namespace and name; when it re-lists after missing a
+// StatefulSet pod's deletion and re-creation (same name, new UID, not
+// bound yet), the informer reports one update from the old, bound pod to
+// the new, unbound one, and kube-scheduler v1.37 takes that for a pod
+// moved between nodes and exits ("Scheduler cache is corrupted"). Holding
+// it stopped (SIGSTOP) while the API server restarts and db-0 is recreated
+// makes it miss both; once it runs again (SIGCONT) its watch is gone, and
+// it exits when it re-lists (in about two runs of three: it sometimes
+// resumes its watch instead, and sees the deletion). Either way db-0 must
+// be scheduled. Then kube-scheduler is SIGKILLed, which the supervisor must
+// repair every time.
 var _ = Describe("the simulated cluster's supervisor", func() {
 	It("brings kube-scheduler back when it exits after missing a StatefulSet pod's re-creation", func(ctx SpecContext) {
 		// A manager that finds no API server while it starts exits, as its
@@ -343,6 +347,22 @@ var _ = Describe("the simulated cluster's supervisor", func() {
 			GinkgoWriter.Printf("restarted by the supervisor: %s\n", r)
 			Expect(r.Err).NotTo(HaveOccurred())
 		}
+		expectComponentsRunning()
+
+		By("SIGKILLing kube-scheduler: the supervisor starts it again")
+		killed, at := componentPID("kube-scheduler"), time.Now()
+		Expect(syscall.Kill(killed, syscall.SIGKILL)).To(Succeed())
+		Eventually(func(g Gomega) {
+			var found bool
+			for _, r := range supervise.restartsSince(at) {
+				if r.Component == "kube-scheduler" && r.OldPID == killed {
+					g.Expect(r.Err).NotTo(HaveOccurred())
+					g.Expect(alive(r.NewPID)).To(BeTrue(), r.String())
+					found = true
+				}
+			}
+			g.Expect(found).To(BeTrue(), "kube-scheduler (pid %d) was not started again", killed)
+		}).WithTimeout(10 * time.Second).Should(Succeed())
 		expectComponentsRunning()
 	})
 })
