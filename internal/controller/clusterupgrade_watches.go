@@ -42,8 +42,9 @@ func (r *ClusterUpgradeReconciler) clusterUpgradesForNode(ctx context.Context, o
 
 // nodeChangePredicate lets through the Node events that can change a
 // plan: creation and deletion, and updates to labels, annotations,
-// spec.unschedulable, the kubelet version or the Ready condition. Status
-// heartbeats that change nothing else are dropped.
+// spec.unschedulable, the taints that take a node out of scheduling, the
+// kubelet version or the Ready condition. Status heartbeats that change
+// nothing else are dropped.
 func nodeChangePredicate() predicate.Predicate {
 	return predicate.Funcs{
 		UpdateFunc: func(e event.UpdateEvent) bool {
@@ -55,6 +56,10 @@ func nodeChangePredicate() predicate.Predicate {
 			return !reflect.DeepEqual(old.Labels, cur.Labels) ||
 				!reflect.DeepEqual(old.Annotations, cur.Annotations) ||
 				old.Spec.Unschedulable != cur.Spec.Unschedulable ||
+				// The cordon taint that trails an uncordon, and the
+				// autoscalers' taints, make a node unavailable too.
+				nodeview.OutOfScheduling(old) != nodeview.OutOfScheduling(cur) ||
+				nodeview.Leaving(old) != nodeview.Leaving(cur) ||
 				old.Status.NodeInfo.KubeletVersion != cur.Status.NodeInfo.KubeletVersion ||
 				readyState(old) != readyState(cur)
 		},
