@@ -51,24 +51,28 @@ CHART_TEST := test/chart
 # the Prometheus module (large: its first build takes minutes) stays out of
 # the manager's go.mod; vet, lint and verify cover it as well.
 OBSERVABILITY_MOD := test/observability
+# The image builder of the real-node rig, a module of its own.
+OCIIMAGE_MOD := hack/ociimage
 
 .PHONY: vet
 vet: ## Run go vet (the manager's module and the chart and observability tests').
 	go vet ./...
 	cd $(CHART_TEST) && go vet ./...
 	cd $(OBSERVABILITY_MOD) && go vet ./...
+	cd $(OCIIMAGE_MOD) && go vet ./...
 
 .PHONY: lint
 lint: ## Run golangci-lint (built from hack/tools/go.mod) on every module.
 	$(GOLANGCI_LINT) run ./...
 	cd $(CHART_TEST) && go tool -modfile=$(CURDIR)/hack/tools/go.mod golangci-lint run ./...
 	cd $(OBSERVABILITY_MOD) && go tool -modfile=$(CURDIR)/hack/tools/go.mod golangci-lint run ./...
+	cd $(OCIIMAGE_MOD) && go tool -modfile=$(CURDIR)/hack/tools/go.mod golangci-lint run ./...
 
 .PHONY: verify
 verify: ## Fail if regenerating changes any generated file (CRD, RBAC, DeepCopy, the chart's copies, the API reference) or go.mod; gofmt, vet, lint.
-	@sum() { find api config charts docs/api-reference.md go.mod go.sum $(CHART_TEST)/go.mod $(CHART_TEST)/go.sum $(OBSERVABILITY_MOD)/go.mod $(OBSERVABILITY_MOD)/go.sum -type f | LC_ALL=C sort | xargs sha256sum; }; \
+	@sum() { find api config charts docs/api-reference.md go.mod go.sum $(CHART_TEST)/go.mod $(CHART_TEST)/go.sum $(OBSERVABILITY_MOD)/go.mod $(OBSERVABILITY_MOD)/go.sum $(OCIIMAGE_MOD)/go.mod $(OCIIMAGE_MOD)/go.sum -type f | LC_ALL=C sort | xargs sha256sum; }; \
 	before="$$(sum)"; \
-	$(MAKE) -s manifests generate; go mod tidy; (cd $(CHART_TEST) && go mod tidy); (cd $(OBSERVABILITY_MOD) && go mod tidy); \
+	$(MAKE) -s manifests generate; go mod tidy; (cd $(CHART_TEST) && go mod tidy); (cd $(OBSERVABILITY_MOD) && go mod tidy); (cd $(OCIIMAGE_MOD) && go mod tidy); \
 	if [ "$$before" != "$$(sum)" ]; then \
 		echo "generated files were out of date and have been regenerated; review and commit:"; \
 		diff <(echo "$$before") <(sum) | sed -n 's/^> [0-9a-f]*  /  /p'; exit 1; \

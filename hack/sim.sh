@@ -23,6 +23,10 @@
 #   SIM_ROLLOUT_TIMEOUT=180s how long to wait for the workloads to be ready
 #   SIM_DISABLE_QPS_LIMITS= 1: no client QPS limits in the control plane
 #                           (large clusters: thousands of pods to create)
+#   SIM_REAL_NODES=0        real worker nodes real-0 ... beside the kwok ones
+#                           (hack/realnodes.sh; root; docs/real-nodes.md).
+#                           Set it when the cluster is created: the API
+#                           server is then started ready to serve them
 set -euo pipefail
 
 command="${1:-}"
@@ -35,6 +39,7 @@ while [[ $# -gt 0 ]]; do
     --control-planes) SIM_CONTROL_PLANES=$2 ;;
     --version) SIM_VERSION=$2 ;;
     --replicas) SIM_REPLICAS=$2 ;;
+    --real-nodes) SIM_REAL_NODES=$2 ;;
     *) echo "sim.sh: unknown flag $1" >&2; exit 2 ;;
   esac
   shift 2
@@ -49,6 +54,8 @@ SIM_VERSION="${SIM_VERSION:-v1.36.3}"
 SIM_REPLICAS="${SIM_REPLICAS:-$((SIM_WORKERS * 2))}"
 SIM_SERVICES="${SIM_SERVICES:-0}"
 SIM_SERVICE_REPLICAS="${SIM_SERVICE_REPLICAS:-100}"
+SIM_REAL_NODES="${SIM_REAL_NODES:-0}"
+export SIM_NAME SIM_REAL_NODES
 
 cache="$("$here/toolchain.sh" dir)"
 SIM_DIR="${NODEWAVE_SIM_DIR:-$(dirname "$cache")/nodewave-sim/$SIM_NAME}"
@@ -85,6 +92,10 @@ up() {
   $KUBECTL -n workloads rollout status deployment/web --timeout="${SIM_ROLLOUT_TIMEOUT:-180s}" >/dev/null
   $KUBECTL -n workloads wait deployment --all --for=condition=Available --timeout="${SIM_ROLLOUT_TIMEOUT:-180s}" >/dev/null
   $KUBECTL -n workloads rollout status statefulset/db --timeout="${SIM_ROLLOUT_TIMEOUT:-180s}" >/dev/null
+  if ((SIM_REAL_NODES > 0)); then
+    log "adding $SIM_REAL_NODES real nodes"
+    "$here/realnodes.sh" up
+  fi
   log "ready: export KUBECONFIG=$KUBECONFIG_FILE"
   echo "$KUBECONFIG_FILE"
 }
@@ -92,6 +103,9 @@ up() {
 down() {
   local bin
   bin="$("$here/toolchain.sh" sim)"
+  if [[ -d "$SIM_DIR/real" ]]; then
+    "$here/realnodes.sh" down
+  fi
   if [[ -d "$KWOK_WORKDIR" ]]; then
     "$bin/kwokctl" delete cluster --name "$SIM_NAME" >/dev/null 2>&1 || true
   fi
@@ -112,6 +126,11 @@ kwok_config() {
   cat <<YAML
 apiVersion: config.kwok.x-k8s.io/v1alpha1
 kind: KwokctlConfiguration
+YAML
+  if ((SIM_REAL_NODES > 0)); then
+    real_nodes_config
+  fi
+  cat <<YAML
 componentsPatches:
 - name: kube-controller-manager
   extraArgs:
@@ -119,6 +138,11 @@ componentsPatches:
 - name: kube-scheduler
   extraArgs:
   - {key: leader-elect, value: "false"}
+YAML
+  if ((SIM_REAL_NODES > 0)); then
+    real_nodes_patches
+  fi
+  cat <<YAML
 ---
 apiVersion: config.kwok.x-k8s.io/v1alpha1
 kind: KwokConfiguration
@@ -130,6 +154,38 @@ options:
   nodeLeaseParallelism: 4
   podsOnNodeSyncParallelism: 1
   enablePodsOnNodeSyncListPager: true
+YAML
+}
+
+# real_nodes_config: with real nodes (hack/realnodes.sh), the API server's
+# certificate also names the address the nodes reach it at (the rig's
+# bridge) and the kubernetes Service's address (pods reach it through
+# kube-proxy on their node).
+real_nodes_config() {
+  cat <<YAML
+options:
+  kubeApiserverCertSANs: [10.77.0.1, 10.0.0.1]
+YAML
+}
+
+# real_nodes_patches: the API server advertises the bridge's address (the
+# kubernetes Service's endpoint), reaches kubelets at their InternalIP and
+# authenticates to them with a client certificate, as kubeadm sets it up;
+# kwok's controller plays only the nodes annotated as fake, never the real
+# ones (kwokctl's binary runtime otherwise tells it to manage every node).
+real_nodes_patches() {
+  local pki="$KWOK_WORKDIR/clusters/$SIM_NAME/pki"
+  cat <<YAML
+- name: kube-apiserver
+  extraArgs:
+  - {key: advertise-address, value: 10.77.0.1}
+  - {key: kubelet-preferred-address-types, value: InternalIP}
+  - {key: kubelet-client-certificate, value: $pki/admin.crt}
+  - {key: kubelet-client-key, value: $pki/admin.key}
+- name: kwok-controller
+  extraArgs:
+  - {key: manage-all-nodes, value: "false"}
+  - {key: manage-nodes-with-annotation-selector, value: kwok.x-k8s.io/node=fake}
 YAML
 }
 
@@ -197,6 +253,7 @@ spec:
   template:
     metadata: {labels: {app: svc-$i}}
     spec:
+      nodeSelector: {type: kwok}
       containers: [{name: svc, image: registry.example.com/svc:v1}]
 ---
 apiVersion: policy/v1
@@ -209,7 +266,8 @@ YAML
   done
 }
 
-# workloads that make drains real.
+# workloads that make drains real. Their images exist nowhere: they run
+# only on kwok's nodes (nodeSelector type: kwok), never on real ones.
 workloads() {
   cat <<YAML
 apiVersion: v1
@@ -225,6 +283,7 @@ spec:
   template:
     metadata: {labels: {app: web}}
     spec:
+      nodeSelector: {type: kwok}
       containers: [{name: web, image: registry.example.com/web:v1}]
 ---
 apiVersion: policy/v1
@@ -243,6 +302,7 @@ spec:
   template:
     metadata: {labels: {app: api}}
     spec:
+      nodeSelector: {type: kwok}
       containers: [{name: api, image: registry.example.com/api:v1}]
 ---
 apiVersion: policy/v1
@@ -261,6 +321,7 @@ spec:
   template:
     metadata: {labels: {app: cache}}
     spec:
+      nodeSelector: {type: kwok}
       containers:
       - name: cache
         image: registry.example.com/cache:v1
@@ -277,6 +338,7 @@ spec:
   template:
     metadata: {labels: {app: db}}
     spec:
+      nodeSelector: {type: kwok}
       containers: [{name: db, image: registry.example.com/db:v1}]
 ---
 apiVersion: policy/v1
@@ -294,6 +356,7 @@ spec:
   template:
     metadata: {labels: {app: node-agent}}
     spec:
+      nodeSelector: {type: kwok}
       containers: [{name: agent, image: registry.example.com/agent:v1}]
 YAML
 }

@@ -8,6 +8,10 @@
 #   hack/toolchain.sh sim       everything above plus kube-controller-manager,
 #                               kube-scheduler, kwok and kwokctl; prints the
 #                               directory that holds them all
+#   hack/toolchain.sh realnodes kubelet and kube-proxy at v1.36.3 (what real
+#                               nodes start at) and kubelet at v1.37.2 (what
+#                               the upgrade Job installs); prints the
+#                               directory of the versioned binaries
 #   hack/toolchain.sh dir       prints the cache directory without building
 #
 # Idempotent: a binary already in the cache is reused. An existing
@@ -16,6 +20,8 @@
 set -euo pipefail
 
 K8S_VERSION="${K8S_VERSION:-v1.37.2}"
+# The version real nodes start at, one minor below K8S_VERSION.
+K8S_OLD_VERSION="${K8S_OLD_VERSION:-v1.36.3}"
 ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
 KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
 
@@ -87,6 +93,13 @@ build_kubernetes() { # build_kubernetes CMD...: binaries from k8s.io/kubernetes
   rmdir "$out"
 }
 
+# build_kubernetes_at VERSION CMD... builds Kubernetes commands at another
+# version than K8S_VERSION, each into that version's own directory.
+build_kubernetes_at() {
+  local version=$1; shift
+  (K8S_VERSION=$version K8S_DIR="$CACHE/kubernetes-$version" && build_kubernetes "$@")
+}
+
 build_etcd() {
   have "$ETCD_DIR" etcd && return 0
   log "building etcd $ETCD_VERSION from the Go module proxy"
@@ -142,10 +155,15 @@ case "${1:-envtest}" in
     build_kubernetes kube-apiserver kubectl kube-controller-manager kube-scheduler
     link_assets kube-apiserver etcd kubectl kube-controller-manager kube-scheduler kwok kwokctl
     ;;
+  realnodes)
+    build_kubernetes_at "$K8S_OLD_VERSION" kubelet kube-proxy
+    build_kubernetes_at "$K8S_VERSION" kubelet kube-proxy
+    echo "$CACHE"; exit 0
+    ;;
   dir)
     ;;
   *)
-    echo "usage: $0 [envtest|sim|dir]" >&2; exit 2
+    echo "usage: $0 [envtest|sim|realnodes|dir]" >&2; exit 2
     ;;
 esac
 echo "$ASSETS_DIR"

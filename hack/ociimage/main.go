@@ -1,0 +1,227 @@
+// Command ociimage builds a container image from files on this machine,
+// without a Docker engine and without pulling a base image: one layer
+// holding the named files and symlinks, written as an image tarball that
+// `ctr images import` (and `docker load`) read. The result is reproducible:
+// every timestamp is the Unix epoch, every entry is owned by root unless
+// -owner says otherwise, and entries are written in path order.
+//
+//	ociimage -tag nodewave.local/pause:3.10 -o pause.tar -entrypoint /pause /pause=./pause
+//	ociimage -tag nodewave.local/busybox:1.35 -o busybox.tar -cmd /bin/sh \
+//	    /bin/busybox=/bin/busybox /bin/sh=@busybox
+//
+// An argument DEST=SRC copies the file SRC to DEST (its mode kept);
+// DEST=@TARGET makes DEST a symlink to TARGET. Parent directories are
+// created as needed.
+//
+// go-containerregistry writes the image; we write only the layer's tar,
+// because no tool we could find makes an image from loose files and
+// symlinks without a base image or a Docker engine.
+package main
+
+import (
+	"archive/tar"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+)
+
+// listFlag collects a repeated flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+func main() {
+	var (
+		tag        = flag.String("tag", "", "the image's name and tag, as nodes will refer to it (required)")
+		out        = flag.String("o", "", "the image tarball to write (required)")
+		arch       = flag.String("arch", "amd64", "the image's architecture")
+		entrypoint = flag.String("entrypoint", "", "the entrypoint: a path, or a JSON array")
+		cmd        = flag.String("cmd", "", "the default arguments: a path, or a JSON array")
+		user       = flag.String("user", "", "the user the image runs as (uid[:gid])")
+		workdir    = flag.String("workdir", "", "the working directory")
+		env        listFlag
+		labels     listFlag
+	)
+	flag.Var(&env, "env", "KEY=VALUE, repeatable")
+	flag.Var(&labels, "label", "KEY=VALUE, repeatable")
+	flag.Parse()
+	if *tag == "" || *out == "" || flag.NArg() == 0 {
+		fmt.Fprintln(os.Stderr, "usage: ociimage -tag REF -o OUT.tar [flags] DEST=SRC|DEST=@TARGET ...")
+		flag.PrintDefaults()
+		os.Exit(2)
+	}
+	entries, err := parseEntries(flag.Args())
+	if err == nil {
+		err = build(image{
+			tag: *tag, out: *out, arch: *arch, entrypoint: *entrypoint, cmd: *cmd,
+			user: *user, workdir: *workdir, env: env, labels: labels, entries: entries,
+		})
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ociimage:", err)
+		os.Exit(1)
+	}
+}
+
+// image is what to build.
+type image struct {
+	tag, out, arch, entrypoint, cmd, user, workdir string
+	env, labels                                    []string
+	entries                                        []entry
+}
+
+// entry is one file or symlink of the layer.
+type entry struct {
+	dest   string // absolute path in the image
+	src    string // file on this machine, or ""
+	target string // symlink target, when src is ""
+}
+
+func parseEntries(args []string) ([]entry, error) {
+	var entries []entry
+	for _, a := range args {
+		dest, src, ok := strings.Cut(a, "=")
+		if !ok || !path.IsAbs(dest) || src == "" {
+			return nil, fmt.Errorf("%q: want DEST=SRC or DEST=@TARGET with DEST absolute", a)
+		}
+		e := entry{dest: path.Clean(dest)}
+		if t, isLink := strings.CutPrefix(src, "@"); isLink {
+			e.target = t
+		} else {
+			e.src = src
+		}
+		entries = append(entries, e)
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].dest < entries[j].dest })
+	return entries, nil
+}
+
+func build(im image) error {
+	ref, err := name.NewTag(im.tag)
+	if err != nil {
+		return err
+	}
+	layerTar, err := layer(im.entries)
+	if err != nil {
+		return err
+	}
+	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(layerTar)), nil
+	})
+	if err != nil {
+		return err
+	}
+	img, err := mutate.Append(empty.Image, mutate.Addendum{Layer: l, History: v1.History{CreatedBy: "ociimage"}})
+	if err != nil {
+		return err
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return err
+	}
+	cf = cf.DeepCopy()
+	cf.OS, cf.Architecture = "linux", im.arch
+	cf.Created = v1.Time{Time: time.Unix(0, 0).UTC()}
+	if cf.Config.Entrypoint, err = argv(im.entrypoint); err != nil {
+		return fmt.Errorf("-entrypoint: %w", err)
+	}
+	if cf.Config.Cmd, err = argv(im.cmd); err != nil {
+		return fmt.Errorf("-cmd: %w", err)
+	}
+	cf.Config.User, cf.Config.WorkingDir, cf.Config.Env = im.user, im.workdir, im.env
+	if len(im.labels) > 0 {
+		cf.Config.Labels = map[string]string{}
+		for _, kv := range im.labels {
+			k, v, _ := strings.Cut(kv, "=")
+			cf.Config.Labels[k] = v
+		}
+	}
+	if img, err = mutate.ConfigFile(img, cf); err != nil {
+		return err
+	}
+	tmp := im.out + ".tmp"
+	if err := tarball.WriteToFile(tmp, ref, img); err != nil {
+		return err
+	}
+	return os.Rename(tmp, im.out)
+}
+
+// argv reads "" (unset), a JSON array, or a single path.
+func argv(s string) ([]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	if strings.HasPrefix(s, "[") {
+		var a []string
+		return a, json.Unmarshal([]byte(s), &a)
+	}
+	return []string{s}, nil
+}
+
+// layer writes the entries, and the directories above them, as a tar.
+func layer(entries []entry) ([]byte, error) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	epoch := time.Unix(0, 0).UTC()
+	dirs := map[string]bool{}
+	for _, e := range entries {
+		if err := parents(tw, dirs, path.Dir(e.dest), epoch); err != nil {
+			return nil, err
+		}
+		h := &tar.Header{Name: strings.TrimPrefix(e.dest, "/"), ModTime: epoch, Format: tar.FormatPAX}
+		if e.src == "" {
+			h.Typeflag, h.Linkname, h.Mode = tar.TypeSymlink, e.target, 0o777
+			if err := tw.WriteHeader(h); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		data, err := os.ReadFile(e.src)
+		if err != nil {
+			return nil, err
+		}
+		fi, err := os.Stat(e.src)
+		if err != nil {
+			return nil, err
+		}
+		h.Typeflag, h.Mode, h.Size = tar.TypeReg, int64(fi.Mode().Perm()), int64(len(data))
+		if err := tw.WriteHeader(h); err != nil {
+			return nil, err
+		}
+		if _, err := tw.Write(data); err != nil {
+			return nil, err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// parents writes the directory dir and those above it, once each.
+func parents(tw *tar.Writer, seen map[string]bool, dir string, at time.Time) error {
+	if dir == "/" || dir == "." || seen[dir] {
+		return nil
+	}
+	if err := parents(tw, seen, path.Dir(dir), at); err != nil {
+		return err
+	}
+	seen[dir] = true
+	return tw.WriteHeader(&tar.Header{
+		Name: strings.TrimPrefix(dir, "/") + "/", Typeflag: tar.TypeDir, Mode: 0o755, ModTime: at, Format: tar.FormatPAX,
+	})
+}
