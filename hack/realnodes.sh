@@ -11,6 +11,8 @@
 #                                 network device and file the rig made (also
 #                                 after a crash; safe to run twice)
 #   hack/realnodes.sh exec NODE CMD...  run CMD inside a node (all its namespaces)
+#   hack/realnodes.sh env         print RELEASE_URL (the rig's release server,
+#                                 reachable from pods) and RELEASES_DIR (what it serves)
 #   hack/realnodes.sh rootfs      build the nodes' root file system (cached)
 #   hack/realnodes.sh host        install the host's packages (apt-get)
 #
@@ -104,11 +106,38 @@ images() {
   for a in $(busybox --list); do
     [[ $a == busybox ]] || links+=("/bin/$a=@busybox")
   done
-  "$tool" -tag "$BUSYBOX_IMAGE" -o "$dir/busybox.tar" -cmd /bin/sh /bin/busybox=/bin/busybox "${links[@]}"
+  "$tool" -tag "$BUSYBOX_IMAGE" -o "$dir/busybox.tar" -cmd /bin/sh /tmp=+1777 /bin/busybox=/bin/busybox "${links[@]}"
   echo "$dir"
 }
 PAUSE_IMAGE=nodewave.local/pause:3.10
 BUSYBOX_IMAGE=nodewave.local/busybox:1.35
+# The busybox image is also known on the nodes by the upstream name the
+# binary sample's Job uses (Debian's busybox is 1.35 too), so the sample
+# runs unchanged: with imagePullPolicy IfNotPresent nothing is pulled.
+UPSTREAM_BUSYBOX_IMAGE=docker.io/library/busybox:1.35
+
+# The release server: the kubelet (and kube-proxy) binaries of
+# SIM_UPGRADE_VERSION in dl.k8s.io's layout, /release/vX.Y.Z/bin/linux/ARCH/,
+# each with its .sha256, served on the bridge's address.
+SIM_UPGRADE_VERSION="${SIM_UPGRADE_VERSION:-v1.37.2}"
+RELEASE_PORT=8585
+RELEASES_DIR="$REAL_DIR/releases"
+RELEASE_URL="http://$BRIDGE_ADDR:$RELEASE_PORT/release"
+
+# releases fills RELEASES_DIR and starts the release server.
+releases() {
+  local out="$RELEASES_DIR/release/$SIM_UPGRADE_VERSION/bin/linux/amd64" b
+  mkdir -p "$out"
+  for b in kubelet kube-proxy; do
+    cp "$cache/kubernetes-$SIM_UPGRADE_VERSION/$b" "$out/$b"
+    sha256sum "$out/$b" | cut -d' ' -f1 >"$out/$b.sha256"
+  done
+  if [[ -f "$REAL_DIR/httpd.pid" ]] && kill -0 "$(cat "$REAL_DIR/httpd.pid")" 2>/dev/null; then
+    return 0
+  fi
+  busybox httpd -f -p "$BRIDGE_ADDR:$RELEASE_PORT" -h "$RELEASES_DIR" &
+  echo $! >"$REAL_DIR/httpd.pid"
+}
 
 # api_port is the simulated cluster's API server port on this machine.
 api_port() {
@@ -230,7 +259,7 @@ ExecStart=/usr/local/sbin/nodewave-node-prepare
 [Install]
 WantedBy=multi-user.target
 UNIT
-  cat >"$root/etc/systemd/system/nodewave-images.service" <<'UNIT'
+  cat >"$root/etc/systemd/system/nodewave-images.service" <<UNIT
 [Unit]
 Description=Import the images the node cannot pull
 After=containerd.service
@@ -239,7 +268,8 @@ Before=kubelet.service
 [Service]
 Type=oneshot
 RemainAfterExit=yes
-ExecStart=/bin/sh -c 'for f in /opt/nodewave/images/*.tar; do ctr -n k8s.io images import "$f"; done'
+ExecStart=/bin/sh -c 'for f in /opt/nodewave/images/*.tar; do ctr -n k8s.io images import "\$f"; done'
+ExecStart=/usr/bin/ctr -n k8s.io images tag --force $BUSYBOX_IMAGE $UPSTREAM_BUSYBOX_IMAGE
 [Install]
 WantedBy=multi-user.target
 UNIT
@@ -410,6 +440,7 @@ up() {
   "$here/toolchain.sh" realnodes >/dev/null
   images >/dev/null
   network
+  releases
   local i name dir
   for ((i = 0; i < SIM_REAL_NODES; i++)); do
     name="real-$i"; dir="$REAL_DIR/$name"
@@ -455,6 +486,7 @@ down() {
     fi
     [[ -f "$dir/nspawn.pid" ]] && kill -9 "$(cat "$dir/nspawn.pid")" 2>/dev/null || true
   done
+  [[ -f "$REAL_DIR/httpd.pid" ]] && kill "$(cat "$REAL_DIR/httpd.pid")" 2>/dev/null || true
   # Mounts under the rig's directory, deepest first.
   if [[ -d $REAL_DIR ]]; then
     awk -v p="$REAL_DIR/" 'index($2, p) == 1 {print $2}' /proc/self/mounts | sort -r | while read -r d; do
@@ -481,6 +513,7 @@ case "${1:-}" in
   exec) shift; name=${1:?node}; shift; in_node "$name" "$@" ;;
   rootfs) rootfs ;;
   images) images ;;
+  env) echo "RELEASE_URL=$RELEASE_URL RELEASES_DIR=$RELEASES_DIR" ;;
   host) host ;;
-  *) echo "usage: $0 up|down|exec NODE CMD...|rootfs|images|host" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|exec NODE CMD...|env|rootfs|images|host" >&2; exit 2 ;;
 esac

@@ -10,8 +10,9 @@
 //	    /bin/busybox=/bin/busybox /bin/sh=@busybox
 //
 // An argument DEST=SRC copies the file SRC to DEST (its mode kept);
-// DEST=@TARGET makes DEST a symlink to TARGET. Parent directories are
-// created as needed.
+// DEST=@TARGET makes DEST a symlink to TARGET; DEST=+MODE makes DEST an
+// empty directory with the octal MODE (/tmp=+1777). Parent directories are
+// created as needed, mode 0755.
 //
 // go-containerregistry writes the image; we write only the layer's tar,
 // because no tool we could find makes an image from loose files and
@@ -28,6 +29,7 @@ import (
 	"os"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -60,7 +62,7 @@ func main() {
 	flag.Var(&labels, "label", "KEY=VALUE, repeatable")
 	flag.Parse()
 	if *tag == "" || *out == "" || flag.NArg() == 0 {
-		fmt.Fprintln(os.Stderr, "usage: ociimage -tag REF -o OUT.tar [flags] DEST=SRC|DEST=@TARGET ...")
+		fmt.Fprintln(os.Stderr, "usage: ociimage -tag REF -o OUT.tar [flags] DEST=SRC|DEST=@TARGET|DEST=+MODE ...")
 		flag.PrintDefaults()
 		os.Exit(2)
 	}
@@ -88,7 +90,8 @@ type image struct {
 type entry struct {
 	dest   string // absolute path in the image
 	src    string // file on this machine, or ""
-	target string // symlink target, when src is ""
+	target string // symlink target, or ""
+	dir    int64  // directory mode, when src and target are ""
 }
 
 func parseEntries(args []string) ([]entry, error) {
@@ -101,6 +104,12 @@ func parseEntries(args []string) ([]entry, error) {
 		e := entry{dest: path.Clean(dest)}
 		if t, isLink := strings.CutPrefix(src, "@"); isLink {
 			e.target = t
+		} else if m, isDir := strings.CutPrefix(src, "+"); isDir {
+			mode, err := strconv.ParseInt(m, 8, 32)
+			if err != nil {
+				return nil, fmt.Errorf("%q: want DEST=+MODE, MODE octal", a)
+			}
+			e.dir = mode
 		} else {
 			e.src = src
 		}
@@ -183,6 +192,14 @@ func layer(entries []entry) ([]byte, error) {
 			return nil, err
 		}
 		h := &tar.Header{Name: strings.TrimPrefix(e.dest, "/"), ModTime: epoch, Format: tar.FormatPAX}
+		if e.src == "" && e.target == "" {
+			dirs[e.dest] = true
+			h.Name, h.Typeflag, h.Mode = h.Name+"/", tar.TypeDir, e.dir
+			if err := tw.WriteHeader(h); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if e.src == "" {
 			h.Typeflag, h.Linkname, h.Mode = tar.TypeSymlink, e.target, 0o777
 			if err := tw.WriteHeader(h); err != nil {
