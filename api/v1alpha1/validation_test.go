@@ -455,9 +455,9 @@ var _ = Describe("ClusterUpgrade admission", func() {
 		}
 
 		files, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "config", "samples", "upgrade_*.yaml"))
-		It("has a sample for every strategy and upgrade type, and one with a maintenance window", func() {
+		It("has a sample for every strategy and upgrade type, one with a maintenance window and the binary Job", func() {
 			Expect(err).NotTo(HaveOccurred())
-			Expect(files).To(HaveLen(5))
+			Expect(files).To(HaveLen(6))
 		})
 
 		for _, file := range files {
