@@ -263,7 +263,14 @@ func (d *Drainer) helper(ctx context.Context, client kubernetes.Interface, opts 
 // API server sends Retry-After: 10 while a PodDisruptionBudget's status is
 // not observed yet, which would block one pass for 100 seconds. Clients
 // with no REST client (client-go's fake clientset) go through EvictPod.
+//
+// An eviction once sent is not cancelled with ctx (only bounded by
+// evictionTimeout): the API server charges the PodDisruptionBudget before
+// it deletes the pod, and a request aborted in between leaves the budget
+// charged for a pod that stays, for the disruption controller's 2 minutes.
 func (d *Drainer) evict(ctx context.Context, helper *kubectldrain.Helper, pod corev1.Pod, grace *int64) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), evictionTimeout)
+	defer cancel()
 	rc := d.Client.PolicyV1().RESTClient()
 	if c, ok := rc.(*rest.RESTClient); rc == nil || (ok && c == nil) {
 		return helper.EvictPod(pod, policyv1.SchemeGroupVersion)
@@ -275,6 +282,9 @@ func (d *Drainer) evict(ctx context.Context, helper *kubectldrain.Helper, pod co
 	return rc.Post().AbsPath("/api/v1").Namespace(pod.Namespace).Resource("pods").Name(pod.Name).
 		SubResource("eviction").Body(eviction).MaxRetries(0).Do(ctx).Error()
 }
+
+// evictionTimeout bounds one eviction request.
+const evictionTimeout = 30 * time.Second
 
 // skipFinished leaves Succeeded and Failed pods alone: they hold no
 // workload, and nothing is gained by deleting them. (kubectl would delete

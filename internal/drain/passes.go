@@ -53,6 +53,12 @@ type Passes struct {
 	run   func(ctx context.Context, node string, opts Options, mode passMode) (Result, error)
 	ended func()
 
+	// inFlight counts the passes running, which Start waits for once it
+	// has cancelled them through stop (see stopContext).
+	inFlight sync.WaitGroup
+	stop     context.Context
+	cancel   context.CancelFunc
+
 	mu    sync.Mutex
 	nodes map[string]*nodePasses
 	// stopped: Start has returned. A reconcile still running while the
@@ -123,6 +129,7 @@ func (p *Passes) Request(owner, node string, since time.Time, opts Options, forc
 		mode = deletePods
 	}
 	np.running = true
+	p.inFlight.Add(1)
 	go p.pass(node, np, mode, now)
 	return last
 }
@@ -140,6 +147,7 @@ func (p *Passes) changed(node string, np *nodePasses) {
 		return
 	}
 	np.running = true
+	p.inFlight.Add(1)
 	go p.pass(node, np, lookOnly, p.clock())
 }
 
@@ -177,7 +185,16 @@ func (p *Passes) Start(ctx context.Context) error {
 			for node := range p.nodes {
 				p.forget(node)
 			}
+			p.stopContext()
+			p.cancel()
 			p.mu.Unlock()
+			// The passes running stop at once, but an eviction already
+			// sent is let finish (Drainer.evict), and Start waits for it:
+			// the API server charges a PodDisruptionBudget before it
+			// deletes the pod, so an eviction cut short by the process
+			// exiting can leave the budget charged for a pod that stays,
+			// blocking it for the disruption controller's 2 minutes.
+			p.inFlight.Wait()
 			return nil
 		case <-tick.C:
 			p.forgetIdle()
@@ -197,6 +214,7 @@ func (p *Passes) forgetIdle() {
 }
 
 func (p *Passes) pass(node string, np *nodePasses, mode passMode, started time.Time) {
+	defer p.inFlight.Done()
 	for {
 		out := p.runOne(node, np, mode, started)
 		p.mu.Lock()
@@ -232,11 +250,11 @@ func (p *Passes) runOne(node string, np *nodePasses, mode passMode, started time
 	if timeout <= 0 {
 		timeout = 2 * time.Minute
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
 	p.mu.Lock()
-	opts, pods := np.opts, np.pods
+	opts, pods, stop := np.opts, np.pods, p.stopContext()
 	p.mu.Unlock()
+	ctx, cancel := context.WithTimeout(stop, timeout)
+	defer cancel()
 	var res Result
 	var err error
 	if p.run != nil {
@@ -245,6 +263,14 @@ func (p *Passes) runOne(node string, np *nodePasses, mode passMode, started time
 		res, err = p.Drainer.pass(ctx, node, opts, mode, pods)
 	}
 	return &Outcome{Result: res, Err: err, Force: mode == deletePods, Started: started, Finished: p.clock()}
+}
+
+// stopContext is cancelled when Start's context ends; p.mu is held.
+func (p *Passes) stopContext() context.Context {
+	if p.stop == nil {
+		p.stop, p.cancel = context.WithCancel(context.Background())
+	}
+	return p.stop
 }
 
 func (p *Passes) clock() time.Time {

@@ -322,3 +322,34 @@ func TestPassesStartNothingOnceStopped(t *testing.T) {
 		t.Fatalf("%d nodes kept after Start returned, want none", len(p.nodes))
 	}
 }
+
+// The manager stopping (its pod evicted, SIGTERM) must not cut an eviction
+// short: the API server charges the PodDisruptionBudget before it deletes
+// the pod, so an eviction aborted in between leaves the budget charged for
+// a pod that stays, and blocks it for the disruption controller's 2
+// minutes. Seen in the real-node tier: the manager evicted from its own
+// node while evicting six pods. Start returns only once the passes running
+// have ended.
+func TestPassesStartWaitsForThePassesRunning(t *testing.T) {
+	f := newFakePasses(time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.Start(ctx) }()
+	f.Request("cu", "n1", f.clock(), Options{}, false)
+	expectStarted(t, f)
+	cancel()
+	select {
+	case err := <-done:
+		t.Fatalf("Start returned (%v) while a pass was still evicting", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	f.release <- Result{Message: "1 pod left"}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Start did not return once the pass ended")
+	}
+}
