@@ -93,7 +93,7 @@ toolchain-sim: ## Build (or reuse) every binary of the simulated cluster (adds k
 .PHONY: test
 test: ## Everything CI runs: generated files current, unit tests, the Prometheus and Grafana checks, short fuzz runs, envtest and end-to-end suites.
 	$(MAKE) verify
-	$(MAKE) test-unit test-observability test-fuzz test-integration test-chart test-e2e
+	$(MAKE) test-unit test-observability test-fuzz test-integration test-chart test-e2e test-real
 
 # Fuzz targets as package:function. `go test -fuzz` takes one target at a
 # time; test-unit already runs their committed corpora (testdata/fuzz) as
@@ -159,7 +159,13 @@ sim-down: ## Stop the simulated cluster and delete its files.
 .PHONY: test-e2e
 test-e2e: ## End-to-end suite on a simulated cluster (kwok); E2E_KEEP=1 keeps the cluster.
 	$(TOOLCHAIN) sim >/dev/null
-	go test -count=1 -timeout 30m ./test/e2e/... $(GINKGO_ARGS)
+	go test -count=1 -timeout 30m ./test/e2e/... -ginkgo.label-filter='!real' $(GINKGO_ARGS)
+
+.PHONY: test-real
+test-real: ## End-to-end tier on real nodes (root): real kubelets, containerd and containers beside kwok's nodes, the manager deployed from config/default (docs/real-nodes.md).
+	$(TOOLCHAIN) sim >/dev/null
+	$(TOOLCHAIN) realnodes >/dev/null
+	E2E_TIER=real go test -count=1 -timeout 30m ./test/e2e/... -ginkgo.label-filter=real $(GINKGO_ARGS)
 
 ##@ Benchmarks (not part of test)
 
@@ -194,6 +200,13 @@ run: ## Run the manager against the cluster of the current kubeconfig.
 .PHONY: docker-build
 docker-build: ## Build the manager image (needs a Docker engine).
 	docker build -t $(IMG) .
+
+.PHONY: image
+image: ## Build the manager image without a Docker engine into bin/nodewave-image.tar (linux/amd64; what the Dockerfile builds: static /manager, user 65532).
+	mkdir -p bin
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -ldflags="-s -w" -o bin/image/manager ./cmd
+	cd $(OCIIMAGE_MOD) && go run . -tag $(IMG) -o $(CURDIR)/bin/nodewave-image.tar \
+		-entrypoint /manager -user 65532:65532 /manager=$(CURDIR)/bin/image/manager /tmp=+1777
 
 ##@ Deployment
 

@@ -11,6 +11,8 @@
 #                                 network device and file the rig made (also
 #                                 after a crash; safe to run twice)
 #   hack/realnodes.sh exec NODE CMD...  run CMD inside a node (all its namespaces)
+#   hack/realnodes.sh load TAR... import image tarballs into every node (as
+#                                 `kind load image-archive` does)
 #   hack/realnodes.sh env         print RELEASE_URL (the rig's release server,
 #                                 reachable from pods) and RELEASES_DIR (what it serves)
 #   hack/realnodes.sh rootfs      build the nodes' root file system (cached)
@@ -135,7 +137,7 @@ releases() {
   if [[ -f "$REAL_DIR/httpd.pid" ]] && kill -0 "$(cat "$REAL_DIR/httpd.pid")" 2>/dev/null; then
     return 0
   fi
-  busybox httpd -f -p "$BRIDGE_ADDR:$RELEASE_PORT" -h "$RELEASES_DIR" &
+  busybox httpd -f -p "$BRIDGE_ADDR:$RELEASE_PORT" -h "$RELEASES_DIR" </dev/null >"$REAL_DIR/httpd.log" 2>&1 &
   echo $! >"$REAL_DIR/httpd.pid"
 }
 
@@ -466,6 +468,20 @@ up() {
   log "ready: $SIM_REAL_NODES real nodes"
 }
 
+# load imports image tarballs into every running node's containerd.
+load() {
+  local dir name f
+  for dir in "$REAL_DIR"/real-*; do
+    name=$(basename "$dir")
+    [[ -n $(leader "$name") ]] || continue
+    for f in "$@"; do
+      cp "$f" "$dir/root/opt/nodewave/images/"
+      in_node "$name" ctr -n k8s.io images import "/opt/nodewave/images/$(basename "$f")" >/dev/null
+    done
+    log "loaded $* into $name"
+  done
+}
+
 # down removes what up made, whatever state it was left in.
 down() {
   local dir name pid d i
@@ -513,7 +529,8 @@ case "${1:-}" in
   exec) shift; name=${1:?node}; shift; in_node "$name" "$@" ;;
   rootfs) rootfs ;;
   images) images ;;
+  load) shift; load "$@" ;;
   env) echo "RELEASE_URL=$RELEASE_URL RELEASES_DIR=$RELEASES_DIR" ;;
   host) host ;;
-  *) echo "usage: $0 up|down|exec NODE CMD...|env|rootfs|images|host" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|exec NODE CMD...|load TAR...|env|rootfs|images|host" >&2; exit 2 ;;
 esac

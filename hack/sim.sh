@@ -26,7 +26,11 @@
 #   SIM_REAL_NODES=0        real worker nodes real-0 ... beside the kwok ones
 #                           (hack/realnodes.sh; root; docs/real-nodes.md).
 #                           Set it when the cluster is created: the API
-#                           server is then started ready to serve them
+#                           server is then started ready to serve them, and
+#                           node heartbeats are Kubernetes' own (kwokctl's
+#                           --heartbeat-factor 1: node leases of 40 s,
+#                           NotReady 40 s after a kubelet stops; kwokctl
+#                           stretches them five times by default)
 set -euo pipefail
 
 command="${1:-}"
@@ -77,6 +81,7 @@ up() {
     "$bin/kwokctl" create cluster --name "$SIM_NAME" --runtime binary \
       --config "$SIM_DIR/kwok-config.yaml" \
       ${SIM_DISABLE_QPS_LIMITS:+--disable-qps-limits} \
+      $( ((SIM_REAL_NODES > 0)) && echo --heartbeat-factor 1) \
       --kube-apiserver-binary "$bin/kube-apiserver" \
       --etcd-binary "$bin/etcd" \
       --kube-controller-manager-binary "$bin/kube-controller-manager" \

@@ -90,6 +90,9 @@ func keepDiagnostics(spec string) string {
 	// The components' logs (kwokctl's work directory) and the manager's.
 	copyFiles(filepath.Join(componentDir(), "logs", "*"), filepath.Join(dir, "components"))
 	copyFiles(filepath.Join(os.TempDir(), "nodewave-e2e-*.log"), filepath.Join(dir, "manager"))
+	if realTier {
+		keepRealNodeDiagnostics(dir)
+	}
 	return dir
 }
 
@@ -162,4 +165,30 @@ func pdbCondition(p *policyv1.PodDisruptionBudget) string {
 		}
 	}
 	return "no DisruptionAllowed condition"
+}
+
+// keepRealNodeDiagnostics adds, in the real tier, the manager pods' logs
+// and each real node's units, kubelet journal and containers.
+func keepRealNodeDiagnostics(dir string) {
+	write := func(file string, name string, args ...string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, name, args...)
+		cmd.Dir, cmd.Env = root, append(os.Environ(), simEnv...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			out = append(out, fmt.Sprintf("\n%s %s: %v\n", name, strings.Join(args, " "), err)...)
+		}
+		_ = os.WriteFile(filepath.Join(dir, file), out, 0o644)
+	}
+	write("manager-pods.log", kubectl, "--kubeconfig", kubeconfig, "-n", jobNamespace, "logs",
+		"-l", "control-plane=controller-manager", "--all-containers", "--prefix", "--tail=-1")
+	write("upgrade-job-pods.log", kubectl, "--kubeconfig", kubeconfig, "-n", jobNamespace, "logs",
+		"-l", "job-name", "--all-containers", "--prefix", "--tail=-1")
+	for i := range realNodes {
+		n := fmt.Sprintf("real-%d", i)
+		write(n+"-units.txt", "hack/realnodes.sh", "exec", n, "systemctl", "--no-pager", "list-units", "--all")
+		write(n+"-kubelet.log", "hack/realnodes.sh", "exec", n, "journalctl", "--no-pager", "-u", "kubelet", "-n", "500")
+		write(n+"-tasks.txt", "hack/realnodes.sh", "exec", n, "ctr", "-n", "k8s.io", "tasks", "ls")
+	}
 }

@@ -79,6 +79,7 @@ type invariantMonitor struct {
 	starts        map[string]map[string]int                // ClusterUpgrade -> node -> starts
 	jobs          map[string]map[string]map[types.UID]bool // ClusterUpgrade -> node -> upgrade Job UIDs
 	seenJobs      map[types.UID]bool                       // every upgrade Job checked for its node's holder
+	completeJobs  map[string]map[string]bool               // ClusterUpgrade -> node -> an upgrade Job of it was seen Complete
 	atStarts      map[string]*startBudget                  // ClusterUpgrade -> its selection at its starts
 	log           []nodeEvent                              // starts and finishes, in the order seen
 	adminCordons  []string                                 // nodes on which an admin's cordon was recorded
@@ -193,6 +194,7 @@ func (m *invariantMonitor) reset(sel labels.Selector, maxUnavailable int) {
 	m.selector, m.max, m.maxSeen, m.excursions, m.excursionPeak = sel, maxUnavailable, 0, 0, 0
 	m.starts = map[string]map[string]int{}
 	m.jobs = map[string]map[string]map[types.UID]bool{}
+	m.completeJobs = map[string]map[string]bool{}
 	m.atStarts = map[string]*startBudget{}
 	m.log, m.adminCordons = nil, nil
 }
@@ -553,6 +555,14 @@ func (m *invariantMonitor) job(j *batchv1.Job) {
 		m.jobs[cu][node] = map[types.UID]bool{}
 	}
 	m.jobs[cu][node][j.UID] = true
+	for _, c := range j.Status.Conditions {
+		if c.Type == batchv1.JobComplete && c.Status == corev1.ConditionTrue {
+			if m.completeJobs[cu] == nil {
+				m.completeJobs[cu] = map[string]bool{}
+			}
+			m.completeJobs[cu][node] = true
+		}
+	}
 	first := !m.seenJobs[j.UID]
 	m.seenJobs[j.UID] = true
 	viewed := m.nodes[node]
@@ -634,6 +644,17 @@ func (m *invariantMonitor) jobsPerNode() map[string]int {
 		for node, uids := range byNode {
 			out[node] += len(uids)
 		}
+	}
+	return out
+}
+
+// completedJobs is the nodes an upgrade Job of cu was seen Complete for.
+func (m *invariantMonitor) completedJobs(cu string) map[string]bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string]bool{}
+	for node := range m.completeJobs[cu] {
+		out[node] = true
 	}
 	return out
 }

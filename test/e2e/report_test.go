@@ -36,7 +36,8 @@ const standardInvariants = "budget; PDBs; evictions only; control plane untouche
 
 // writeReliabilityReport writes the rows as a Markdown table to
 // $E2E_RELIABILITY_REPORT (default: nodewave-e2e-reliability.md in the temp
-// directory), the source of docs/reliability.md's table.
+// directory, nodewave-real-reliability.md for the real tier), the source of
+// docs/reliability.md's tables.
 func writeReliabilityReport() {
 	recordsMu.Lock()
 	defer recordsMu.Unlock()
@@ -45,7 +46,7 @@ func writeReliabilityReport() {
 	}
 	path := os.Getenv("E2E_RELIABILITY_REPORT")
 	if path == "" {
-		path = filepath.Join(os.TempDir(), "nodewave-e2e-reliability.md")
+		path = filepath.Join(os.TempDir(), simName+"-reliability.md")
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "<!-- test/e2e run of %s -->\n", time.Now().UTC().Format(time.RFC3339))

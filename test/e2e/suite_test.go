@@ -29,10 +29,22 @@ import (
 )
 
 const (
-	simName      = "nodewave-e2e"
-	workers      = 50
 	jobNamespace = "nodewave-system"
 	groupLabel   = "e2e.nodewave.io/group"
+)
+
+// The suite has two tiers. make test-e2e runs the specs not labelled
+// "real" on kwok's nodes, with the manager as a process. make test-real
+// (E2E_TIER=real) runs the specs labelled "real" on a cluster that also has
+// realNodes real nodes (hack/realnodes.sh), with the manager deployed from
+// config/default as users run it; the simulated node agent does not run
+// there: real kubelets are upgraded by real Jobs.
+var (
+	realTier = os.Getenv("E2E_TIER") == "real"
+	simName  = map[bool]string{false: "nodewave-e2e", true: "nodewave-real"}[realTier]
+	// workers is how many kwok worker nodes the cluster has: the real
+	// tier's scenarios need only one group of them beside the real nodes.
+	workers = map[bool]int{false: 50, true: 10}[realTier]
 )
 
 var (
@@ -66,9 +78,13 @@ func run(env []string, name string, args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
-var simEnv = []string{"SIM_NAME=" + simName, fmt.Sprintf("SIM_WORKERS=%d", workers), "SIM_ZONES=3", "SIM_CONTROL_PLANES=3"}
+var simEnv = []string{"SIM_NAME=" + simName, fmt.Sprintf("SIM_WORKERS=%d", workers), "SIM_ZONES=3", "SIM_CONTROL_PLANES=3",
+	fmt.Sprintf("SIM_REAL_NODES=%d", map[bool]int{false: 0, true: realNodes}[realTier])}
 
 var _ = BeforeSuite(func(ctx SpecContext) {
+	if realTier && GinkgoLabelFilter() != "real" {
+		Fail("E2E_TIER=real runs only the specs labelled real: -ginkgo.label-filter=real (make test-real)")
+	}
 	By("starting the simulated cluster (after removing any left by an interrupted run)")
 	run(simEnv, "hack/sim.sh", "down")
 	kubeconfig = run(simEnv, "hack/sim.sh", "up")
@@ -90,16 +106,22 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	installConfig()
 	labelGroups(ctx)
 
-	By("starting the manager as its ServiceAccount, bound only to the generated roles")
-	managerKubeconfig = serviceAccountKubeconfig()
-	manager = newManagerProcess("manager", managerKubeconfig)
-	manager.start()
-
-	By("starting the simulated node agent and the invariant monitor")
 	var agentCtx context.Context
 	agentCtx, stopAgent = context.WithCancel(context.Background())
-	agent = &nodeagent.Agent{Client: admin, MinDelay: time.Second, MaxDelay: 3 * time.Second, Seed: 7}
-	go agent.Run(agentCtx)
+	if realTier {
+		By("deploying the manager from config/default onto a real node, its image built without a Docker engine")
+		deployManager()
+	} else {
+		By("starting the manager as its ServiceAccount, bound only to the generated roles")
+		managerKubeconfig = serviceAccountKubeconfig()
+		manager = newManagerProcess("manager", managerKubeconfig)
+		manager.start()
+
+		By("starting the simulated node agent")
+		agent = &nodeagent.Agent{Client: admin, MinDelay: time.Second, MaxDelay: 3 * time.Second, Seed: 7}
+		go agent.Run(agentCtx)
+	}
+	By("starting the invariant monitor")
 	monitor = startMonitor(agentCtx)
 }, NodeTimeout(10*time.Minute))
 
