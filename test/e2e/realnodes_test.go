@@ -311,6 +311,11 @@ var _ = Describe("nodewave on real nodes", Ordered, Label("real"), func() {
 			Expect(kubeletVersion(n)).To(Equal("Kubernetes " + realFrom))
 		}
 		realWorkloads(ctx)
+		By("reading a real pod's log and running a command in it")
+		pod := realWorkloadPods(ctx, Default)[0]
+		kc := []string{"--kubeconfig", kubeconfig, "-n", "workloads"}
+		Expect(run(nil, kubectl, append(kc, "logs", pod.name)...)).To(ContainSubstring("up on " + pod.name))
+		Expect(run(nil, kubectl, append(kc, "exec", pod.name, "--", "cat", "/proc/1/cmdline")...)).To(ContainSubstring("while :; do sleep 1; done"))
 	})
 	AfterEach(func(ctx SpecContext) {
 		violations, _, _ := monitor.report()
@@ -421,7 +426,43 @@ var _ = Describe("nodewave on real nodes", Ordered, Label("real"), func() {
 			Invariants: standardInvariants + "; kubelet not running on the failed node",
 		})
 	})
+
+	// Last: it takes the real nodes away.
+	It("leaves no process, mount, cgroup, network device or file behind, also after a crash", func(ctx SpecContext) {
+		realDir := filepath.Join(filepath.Dir(kubeconfig), "real")
+		By("SIGKILLing every node's systemd-nspawn, as a crash of the session that started them would: the nodes run on")
+		for _, n := range realNodeNames() {
+			pid, err := os.ReadFile(filepath.Join(realDir, n, "nspawn.pid"))
+			Expect(err).NotTo(HaveOccurred())
+			run(nil, "kill", "-9", strings.TrimSpace(string(pid)))
+		}
+		Expect(rigProcesses()).NotTo(BeEmpty(), "the nodes' processes went with systemd-nspawn; no crash to clean up after")
+		By("hack/realnodes.sh down, twice")
+		run(simEnv, "hack/realnodes.sh", "down")
+		run(simEnv, "hack/realnodes.sh", "down")
+		Expect(rigProcesses()).To(BeEmpty(), "processes of the real nodes are left")
+		Expect(run(nil, "ip", "netns", "list")).NotTo(ContainSubstring("nwreal-"), "network namespaces are left")
+		Expect(run(nil, "ip", "-o", "link", "show")).NotTo(ContainSubstring("nwreal"), "network devices are left")
+		mounts, err := os.ReadFile("/proc/self/mounts")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(mounts)).NotTo(ContainSubstring(realDir), "mounts are left")
+		Expect(run(nil, "find", "/sys/fs/cgroup", "-name", "nwreal-*")).To(BeEmpty(), "cgroups are left")
+		_, err = os.Stat(realDir)
+		Expect(os.IsNotExist(err)).To(BeTrue(), "%s is left (%v)", realDir, err)
+	})
 })
+
+// rigProcesses lists the processes in the real nodes' cgroups.
+func rigProcesses() []string {
+	var out []string
+	dirs, _ := filepath.Glob("/proc/[0-9]*/cgroup")
+	for _, f := range dirs {
+		if b, err := os.ReadFile(f); err == nil && strings.Contains(string(b), "/nwreal-real-") {
+			out = append(out, filepath.Base(filepath.Dir(f)))
+		}
+	}
+	return out
+}
 
 // nodeReadyStatus is the status of the node's Ready condition.
 func nodeReadyStatus(n *corev1.Node) corev1.ConditionStatus {
