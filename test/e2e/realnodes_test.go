@@ -16,6 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
@@ -23,6 +24,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+	"github.com/nodewave/nodewave/internal/nodeview"
 	"github.com/nodewave/nodewave/internal/plan"
 )
 
@@ -380,7 +382,7 @@ var _ = Describe("nodewave on real nodes", Ordered, Label("real"), func() {
 			g.Expect(c.Status.Failed).To(HaveLen(1))
 			broken = c.Status.Failed[0].Name
 			g.Expect(c.Status.Failed[0].Reason).To(Equal(plan.ReasonUpgradeTimeout))
-			stalled := findCondition(c.Status.Conditions, upgradev1alpha1.ConditionStalled)
+			stalled := meta.FindStatusCondition(c.Status.Conditions, upgradev1alpha1.ConditionStalled)
 			g.Expect(stalled).NotTo(BeNil())
 			g.Expect(stalled.Reason).To(Equal(upgradev1alpha1.ReasonTooManyFailures))
 		}).WithTimeout(4 * time.Minute).WithPolling(time.Second).Should(Succeed())
@@ -405,13 +407,13 @@ var _ = Describe("nodewave on real nodes", Ordered, Label("real"), func() {
 		// with real nodes (hack/sim.sh), as in Kubernetes.
 		Eventually(func(g Gomega) {
 			node = getNode(ctx, g, broken)
-			g.Expect(nodeReadyStatus(node)).NotTo(Equal(corev1.ConditionTrue), "%s is still Ready", broken)
+			g.Expect(nodeview.Ready(node)).To(BeFalse(), "%s is still Ready", broken)
 		}).WithTimeout(2 * time.Minute).WithPolling(2 * time.Second).Should(Succeed())
 		Expect(monitor.startsBy(cu.Name)).To(HaveLen(1), "a node started after the halt")
 		Expect(getNode(ctx, Default, broken).Labels).To(HaveKeyWithValue(upgradev1alpha1.NodeStateLabel, string(upgradev1alpha1.NodeFailed)))
 
 		failedAt := getCU(ctx, Default, cu.Name).Status.Failed[0].Time
-		notReadySince := readyCondition(node).LastTransitionTime
+		notReadySince := nodeview.ReadyCondition(node).LastTransitionTime
 
 		By("an admin deleting the ClusterUpgrade, uncordoning " + broken + " and putting its old kubelet back")
 		finishScenario(ctx, getCU(ctx, Default, cu.Name), broken)
@@ -464,24 +466,6 @@ func rigProcesses() []string {
 	return out
 }
 
-// nodeReadyStatus is the status of the node's Ready condition.
-func nodeReadyStatus(n *corev1.Node) corev1.ConditionStatus {
-	if c := readyCondition(n); c != nil {
-		return c.Status
-	}
-	return corev1.ConditionUnknown
-}
-
-// readyCondition is the node's Ready condition, or nil.
-func readyCondition(n *corev1.Node) *corev1.NodeCondition {
-	for i := range n.Status.Conditions {
-		if n.Status.Conditions[i].Type == corev1.NodeReady {
-			return &n.Status.Conditions[i]
-		}
-	}
-	return nil
-}
-
 // managerPod is the manager's running pod.
 func managerPod(ctx context.Context) *corev1.Pod {
 	var pod *corev1.Pod
@@ -499,16 +483,6 @@ func managerPod(ctx context.Context) *corev1.Pod {
 		pod = &running[0]
 	}).Should(Succeed())
 	return pod
-}
-
-// findCondition is the condition of type t, or nil.
-func findCondition(conds []metav1.Condition, t string) *metav1.Condition {
-	for i := range conds {
-		if conds[i].Type == t {
-			return &conds[i]
-		}
-	}
-	return nil
 }
 
 func sha256Hex(data []byte) string {
