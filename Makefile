@@ -127,6 +127,7 @@ ENVTEST_PKGS := ./api/... ./internal/controller/... ./internal/drain/... ./cmd/k
 .PHONY: test-unit
 test-unit: ## Unit tests: pure code, no binaries.
 	go test -race -count=1 $$(go list ./... | grep -v -e /api/v1alpha1 -e /internal/controller -e /internal/drain -e /test/e2e -e '/cmd/kubectl-nodewave$$')
+	cd $(OCIIMAGE_MOD) && go test -count=1 ./...
 
 .PHONY: test-observability
 test-observability: ## config/prometheus and config/grafana: alerts evaluated over synthetic series, every query's metrics checked against the manager's registry.
@@ -155,6 +156,14 @@ sim-up: ## Start the simulated cluster (kwok): 20 workers in 3 zones, 3 control-
 .PHONY: sim-down
 sim-down: ## Stop the simulated cluster and delete its files.
 	hack/sim.sh down
+
+.PHONY: kubeadm-up
+kubeadm-up: ## Make a kubeadm cluster on machines of its own (root): 3 control-plane machines (stacked etcd), 3 workers, v1.36.3, packages from a local apt repository (docs/kubeadm.md).
+	hack/kubeadm.sh up
+
+.PHONY: kubeadm-down
+kubeadm-down: ## Remove the kubeadm cluster: every machine, process, mount, cgroup, network device and file.
+	hack/kubeadm.sh down
 
 .PHONY: test-e2e
 test-e2e: ## End-to-end suite on a simulated cluster (kwok); E2E_KEEP=1 keeps the cluster.

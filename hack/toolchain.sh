@@ -12,6 +12,13 @@
 #                               nodes start at) and kubelet at v1.37.2 (what
 #                               the upgrade Job installs); prints the
 #                               directory of the versioned binaries
+#   hack/toolchain.sh kubeadm   kubeadm, kubelet, kubectl, kube-proxy and the
+#                               control plane (kube-apiserver,
+#                               kube-controller-manager, kube-scheduler) at
+#                               v1.36.3 and v1.37.2, etcd and etcdctl, CoreDNS
+#                               v1.14.2 and v1.14.6: what the
+#                               kubeadm rig packages and images hold; prints
+#                               the cache directory
 #   hack/toolchain.sh dir       prints the cache directory without building
 #
 # Idempotent: a binary already in the cache is reused. An existing
@@ -24,6 +31,9 @@ K8S_VERSION="${K8S_VERSION:-v1.37.2}"
 K8S_OLD_VERSION="${K8S_OLD_VERSION:-v1.36.3}"
 ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
 KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
+# The CoreDNS versions kubeadm deploys at K8S_OLD_VERSION and K8S_VERSION
+# (its constants.CoreDNSVersion).
+COREDNS_VERSIONS="${COREDNS_VERSIONS:-v1.14.2 v1.14.6}"
 
 CACHE="${NODEWAVE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nodewave}"
 K8S_DIR="$CACHE/kubernetes-$K8S_VERSION"
@@ -111,6 +121,33 @@ build_etcd() {
   mv "$ETCD_DIR/etcd.tmp" "$ETCD_DIR/etcd"
 }
 
+# build_coredns VERSION builds CoreDNS: the kubeadm rig runs kubeadm's DNS
+# add-on (kubeadm upgrade apply upgrades it, and refuses to run without it).
+build_coredns() {
+  local version=$1 dir="$CACHE/coredns-$1"
+  have "$dir" coredns && return 0
+  log "building CoreDNS $version from the Go module proxy"
+  local src="$CACHE/src/coredns-$version"
+  scratch_module "$src" "require github.com/coredns/coredns $version" "tool github.com/coredns/coredns"
+  (cd "$src" && go mod tidy >&2)
+  mkdir -p "$dir"
+  (cd "$src" && go build -trimpath -ldflags "-s -w" -o "$dir/coredns.tmp" github.com/coredns/coredns)
+  mv "$dir/coredns.tmp" "$dir/coredns"
+}
+
+# build_etcdctl builds etcdctl beside etcd: the kubeadm rig's etcd image
+# carries it, as the upstream image does.
+build_etcdctl() {
+  have "$ETCD_DIR" etcdctl && return 0
+  log "building etcdctl $ETCD_VERSION from the Go module proxy"
+  local src="$CACHE/src/etcdctl-$ETCD_VERSION"
+  scratch_module "$src" "require go.etcd.io/etcd/etcdctl/v3 $ETCD_VERSION" "tool go.etcd.io/etcd/etcdctl/v3"
+  (cd "$src" && go mod tidy >&2)
+  mkdir -p "$ETCD_DIR"
+  (cd "$src" && go build -trimpath -ldflags "-s -w" -o "$ETCD_DIR/etcdctl.tmp" go.etcd.io/etcd/etcdctl/v3)
+  mv "$ETCD_DIR/etcdctl.tmp" "$ETCD_DIR/etcdctl"
+}
+
 build_kwok() {
   have "$KWOK_DIR" kwok kwokctl && return 0
   log "building kwok and kwokctl $KWOK_VERSION from the Go module proxy"
@@ -160,10 +197,20 @@ case "${1:-envtest}" in
     build_kubernetes_at "$K8S_VERSION" kubelet kube-proxy
     echo "$CACHE"; exit 0
     ;;
+  kubeadm)
+    for v in "$K8S_OLD_VERSION" "$K8S_VERSION"; do
+      build_kubernetes_at "$v" kubeadm kubelet kubectl kube-proxy \
+        kube-apiserver kube-controller-manager kube-scheduler
+    done
+    build_etcd
+    build_etcdctl
+    for v in $COREDNS_VERSIONS; do build_coredns "$v"; done
+    echo "$CACHE"; exit 0
+    ;;
   dir)
     ;;
   *)
-    echo "usage: $0 [envtest|sim|realnodes|dir]" >&2; exit 2
+    echo "usage: $0 [envtest|sim|realnodes|kubeadm|dir]" >&2; exit 2
     ;;
 esac
 echo "$ASSETS_DIR"
