@@ -168,13 +168,18 @@ kubeadm-down: ## Remove the kubeadm cluster: every machine, process, mount, cgro
 .PHONY: test-e2e
 test-e2e: ## End-to-end suite on a simulated cluster (kwok); E2E_KEEP=1 keeps the cluster.
 	$(TOOLCHAIN) sim >/dev/null
-	go test -count=1 -timeout 30m ./test/e2e/... -ginkgo.label-filter='!real' $(GINKGO_ARGS)
+	go test -count=1 -timeout 30m ./test/e2e/... -ginkgo.label-filter='!real && !kubeadm' $(GINKGO_ARGS)
 
 .PHONY: test-real
 test-real: ## End-to-end tier on real nodes (root): real kubelets, containerd and containers beside kwok's nodes, the manager deployed from config/default (docs/real-nodes.md).
 	$(TOOLCHAIN) sim >/dev/null
 	$(TOOLCHAIN) realnodes >/dev/null
 	E2E_TIER=real go test -count=1 -timeout 30m ./test/e2e/... -ginkgo.label-filter=real $(GINKGO_ARGS)
+
+.PHONY: test-kubeadm
+test-kubeadm: ## End-to-end tier on a cluster kubeadm made (root): the kubeadm sample run unchanged but for its image, the manager deployed from config/default; not part of make test (docs/kubeadm.md).
+	$(TOOLCHAIN) kubeadm >/dev/null
+	E2E_TIER=kubeadm go test -count=1 -timeout 40m ./test/e2e/... -ginkgo.label-filter=kubeadm $(GINKGO_ARGS)
 
 ##@ Benchmarks (not part of test)
 

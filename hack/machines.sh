@@ -308,6 +308,12 @@ machines_load() {
   done
 }
 
+# machine_processes NAME lists the processes in machine NAME's cgroups,
+# exiting ones included.
+machine_processes() {
+  grep -l -E "/$RIG-$1(/|\$)" /proc/[0-9]*/cgroup 2>/dev/null | cut -d/ -f3 | sort -u || true
+}
+
 # machines_down removes every machine, process, mount, cgroup, network
 # device and file the rig made, whatever state it was left in; each
 # RIG_DIR/*.pid is a server of the rig's to stop.
@@ -322,14 +328,18 @@ machines_down() {
       nsenter -t "$pid" -a -- systemctl poweroff >/dev/null 2>&1 || true
       for _ in $(seq 1 60); do [[ -z $(machine_leader "$name") ]] && break; sleep 0.5; done
     fi
-    # Whatever is left in the machine's cgroups is killed.
-    if [[ -f "$dir/cgroups" ]]; then
-      while read -r d; do
-        [[ -d $d ]] || continue
-        find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-      done <"$dir/cgroups"
-    fi
+    # Whatever is left of the machine is killed, until nothing is: a
+    # process may fork as its siblings die, and a killed one (systemd-nspawn
+    # among them) shows in the machine's cgroups until it is reaped.
     [[ -f "$dir/nspawn.pid" ]] && kill -9 "$(cat "$dir/nspawn.pid")" 2>/dev/null || true
+    local left
+    for _ in $(seq 1 40); do
+      left=$(machine_processes "$name")
+      [[ -z $left ]] && break
+      echo "$left" | xargs -r kill -9 2>/dev/null || true
+      sleep 0.25
+    done
+    [[ -z $left ]] || log "$name: processes $(echo "$left" | tr '\n' ' ')are left"
   done
   for pid in "$RIG_DIR"/*.pid; do
     [[ -f $pid ]] && kill "$(cat "$pid")" 2>/dev/null || true

@@ -90,7 +90,7 @@ func keepDiagnostics(spec string) string {
 	// The components' logs (kwokctl's work directory) and the manager's.
 	copyFiles(filepath.Join(componentDir(), "logs", "*"), filepath.Join(dir, "components"))
 	copyFiles(filepath.Join(os.TempDir(), "nodewave-e2e-*.log"), filepath.Join(dir, "manager"))
-	if realTier {
+	if realTier || kubeadmTier {
 		keepRealNodeDiagnostics(dir)
 	}
 	return dir
@@ -167,8 +167,9 @@ func pdbCondition(p *policyv1.PodDisruptionBudget) string {
 	return "no DisruptionAllowed condition"
 }
 
-// keepRealNodeDiagnostics adds, in the real tier, the manager pods' logs
-// and each real node's units, kubelet journal and containers.
+// keepRealNodeDiagnostics adds, in the real and kubeadm tiers, the
+// manager pods' logs and each real node's units, kubelet journal and
+// containers (on the kubeadm rig, every machine's).
 func keepRealNodeDiagnostics(dir string) {
 	write := func(file string, name string, args ...string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -185,10 +186,16 @@ func keepRealNodeDiagnostics(dir string) {
 		"-l", "control-plane=controller-manager", "--all-containers", "--prefix", "--tail=-1")
 	write("upgrade-job-pods.log", kubectl, "--kubeconfig", kubeconfig, "-n", jobNamespace, "logs",
 		"-l", "job-name", "--all-containers", "--prefix", "--tail=-1")
-	for i := range realNodes {
-		n := fmt.Sprintf("real-%d", i)
-		write(n+"-units.txt", "hack/realnodes.sh", "exec", n, "systemctl", "--no-pager", "list-units", "--all")
-		write(n+"-kubelet.log", "hack/realnodes.sh", "exec", n, "journalctl", "--no-pager", "-u", "kubelet", "-n", "500")
-		write(n+"-tasks.txt", "hack/realnodes.sh", "exec", n, "ctr", "-n", "k8s.io", "tasks", "ls")
+	rig, nodes := "hack/realnodes.sh", rigNodeNames()
+	if kubeadmTier {
+		rig = "hack/kubeadm.sh"
+		for i := range kubeadmControlPlanes {
+			nodes = append(nodes, fmt.Sprintf("cp-%d", i))
+		}
+	}
+	for _, n := range nodes {
+		write(n+"-units.txt", rig, "exec", n, "systemctl", "--no-pager", "list-units", "--all")
+		write(n+"-kubelet.log", rig, "exec", n, "journalctl", "--no-pager", "-u", "kubelet", "-n", "500")
+		write(n+"-tasks.txt", rig, "exec", n, "ctr", "-n", "k8s.io", "tasks", "ls")
 	}
 }

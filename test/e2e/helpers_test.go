@@ -103,7 +103,7 @@ func deleteAndWait(ctx context.Context, obj client.Object) {
 // schedulable, no nodewave label left. The failed ones are then uncordoned
 // and the monitor stops watching the scenario's nodes.
 func finishScenario(ctx context.Context, cu *upgradev1alpha1.ClusterUpgrade, failed ...string) {
-	sel, err := metav1.LabelSelectorAsSelector(cu.Spec.NodeSelector)
+	sel, err := cu.Selector()
 	Expect(err).NotTo(HaveOccurred())
 	deleteAndWait(ctx, cu)
 	nodes := &corev1.NodeList{}

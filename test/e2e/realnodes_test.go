@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,8 +34,9 @@ const realNodes = 3
 
 // realUpgradeTimeout bounds one upgrade of the real nodes: each node's
 // drain waits for real replacements to be ready (a budget allows one pod
-// at a time), its kubelet restarts, and the sample soaks 30 s.
-const realUpgradeTimeout = 8 * time.Minute
+// at a time), its kubelet restarts, and the sample soaks 30 s; on the
+// kubeadm rig each worker also installs three packages, one at a time.
+const realUpgradeTimeout = 12 * time.Minute
 
 // The versions real nodes start at and are upgraded to, and the label
 // the rig gives them (hack/realnodes.sh).
@@ -48,16 +50,26 @@ const (
 // Deployment's pods never try to pull it.
 const managerImage = "ghcr.io/nodewave/nodewave:e2e"
 
-func realNodeNames() []string {
-	names := make([]string, 0, realNodes)
-	for i := range realNodes {
-		names = append(names, fmt.Sprintf("real-%d", i))
+// rigNodeNames are the real nodes the tier upgrades: real-0 ... beside
+// kwok's nodes, or the kubeadm rig's workers.
+func rigNodeNames() []string {
+	prefix, count := "real-%d", realNodes
+	if kubeadmTier {
+		prefix, count = "worker-%d", kubeadmWorkers
+	}
+	names := make([]string, 0, count)
+	for i := range count {
+		names = append(names, fmt.Sprintf(prefix, i))
 	}
 	return names
 }
 
-// inNode runs a command inside a real node and returns its output.
+// inNode runs a command inside a real node (or a machine of the kubeadm
+// rig) and returns its output.
 func inNode(node string, args ...string) string {
+	if kubeadmTier {
+		return run(nil, "hack/kubeadm.sh", append([]string{"exec", node}, args...)...)
+	}
 	return run(simEnv, "hack/realnodes.sh", append([]string{"exec", node}, args...)...)
 }
 
@@ -72,29 +84,29 @@ func rigEnv(key string) string {
 	return ""
 }
 
-// deployManager builds the manager's image, loads it into the real nodes
-// and applies config/default through an overlay that only sets the image's
-// tag and keeps the pod on real nodes (kwok's nodes would only pretend to
-// run it). The overlay lives under bin/, inside the repository, because
+// deployManager builds the manager's image, loads it into the machines of
+// rig (hack/realnodes.sh or hack/kubeadm.sh) and applies config/default
+// through an overlay that only sets the image's tag and, given a label,
+// keeps the pod on the nodes that carry it (kwok's nodes would only pretend
+// to run it). The overlay lives under bin/, inside the repository, because
 // kustomize takes no absolute path to a base.
-func deployManager() {
+func deployManager(rig, onLabel string) {
 	run(nil, "make", "image", "IMG="+managerImage)
-	run(simEnv, "hack/realnodes.sh", "load", filepath.Join(root, "bin", "nodewave-image.tar"))
-	dir := filepath.Join(root, "bin", "e2e-real-overlay")
+	run(simEnv, rig, "load", filepath.Join(root, "bin", "nodewave-image.tar"))
+	dir := filepath.Join(root, "bin", "e2e-"+filepath.Base(strings.TrimSuffix(rig, ".sh"))+"-overlay")
 	Expect(os.MkdirAll(dir, 0o755)).To(Succeed())
 	repo, tag, _ := strings.Cut(managerImage, ":")
-	Expect(os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(fmt.Sprintf(`resources:
-- ../../config/default
-images:
-- name: %s
-  newTag: %s
-patches:
+	kustomization := fmt.Sprintf("resources:\n- ../../config/default\nimages:\n- name: %s\n  newTag: %s\n", repo, tag)
+	if onLabel != "" {
+		kustomization += fmt.Sprintf(`patches:
 - target: {kind: Deployment, name: nodewave-controller-manager}
   patch: |-
     - op: add
       path: /spec/template/spec/nodeSelector
       value: {%s: "true"}
-`, repo, tag, realLabel)), 0o644)).To(Succeed())
+`, onLabel)
+	}
+	Expect(os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(kustomization), 0o644)).To(Succeed())
 	run(nil, kubectl, "--kubeconfig", kubeconfig, "apply", "--server-side", "-k", dir)
 	run(nil, kubectl, "--kubeconfig", kubeconfig, "-n", jobNamespace, "rollout", "status",
 		"deployment/nodewave-controller-manager", "--timeout=3m")
@@ -122,6 +134,8 @@ func binarySample(name, releaseURL string) *upgradev1alpha1.ClusterUpgrade {
 
 // realWorkloads runs Deployments on the real nodes with budgets that let
 // one pod go at a time; their image is the rig's busybox (never pulled).
+// On the kubeadm rig they go where the scheduler puts them: the workers
+// (the control plane is tainted).
 func realWorkloads(ctx context.Context) {
 	workloads := []struct {
 		name     string
@@ -142,7 +156,7 @@ func realWorkloads(ctx context.Context) {
 				Template: corev1.PodTemplateSpec{
 					ObjectMeta: metav1.ObjectMeta{Labels: labels},
 					Spec: corev1.PodSpec{
-						NodeSelector:                  map[string]string{realLabel: "true"},
+						NodeSelector:                  workloadSelector(),
 						TerminationGracePeriodSeconds: ptr.To[int64](5),
 						Containers: []corev1.Container{{
 							Name: "app", Image: "nodewave.local/busybox:1.35", ImagePullPolicy: corev1.PullNever,
@@ -173,6 +187,14 @@ func realWorkloads(ctx context.Context) {
 	}).Should(Succeed())
 }
 
+// workloadSelector keeps the real workloads on real nodes beside kwok's.
+func workloadSelector() map[string]string {
+	if kubeadmTier {
+		return nil
+	}
+	return map[string]string{realLabel: "true"}
+}
+
 // realPod is a workload pod on a real node and its containers.
 type realPod struct {
 	name, node string
@@ -185,7 +207,7 @@ func realWorkloadPods(ctx context.Context, g Gomega) []realPod {
 	g.Expect(admin.List(ctx, pods, client.InNamespace("workloads"))).To(Succeed())
 	var out []realPod
 	for _, p := range pods.Items {
-		if !strings.HasPrefix(p.Spec.NodeName, "real-") {
+		if !slices.Contains(rigNodeNames(), p.Spec.NodeName) {
 			continue
 		}
 		rp := realPod{name: p.Name, node: p.Spec.NodeName}
@@ -249,7 +271,7 @@ func expectRealUpgrade(ctx context.Context, cuName, version string, before []rea
 		g.Expect(cu.Status.Phase).To(Equal(upgradev1alpha1.PhaseSucceeded), "status %+v", cu.Status)
 		g.Expect(cu.Status.ObservedGeneration).To(Equal(cu.Generation))
 	}).WithTimeout(realUpgradeTimeout).WithPolling(time.Second).Should(Succeed())
-	for _, n := range realNodeNames() {
+	for _, n := range rigNodeNames() {
 		Expect(kubeletVersion(n)).To(Equal("Kubernetes "+version), "the kubelet running on %s", n)
 		node := getNode(ctx, Default, n)
 		Expect(node.Status.NodeInfo.KubeletVersion).To(Equal(version), n)
@@ -269,7 +291,7 @@ func expectRealUpgrade(ctx context.Context, cuName, version string, before []rea
 	}
 	expectRealWorkloadsRunning(ctx)
 	starts, jobs, complete := monitor.startsBy(cuName), monitor.jobsBy(cuName), monitor.completedJobs(cuName)
-	for _, n := range realNodeNames() {
+	for _, n := range rigNodeNames() {
 		Expect(starts[n]).To(Equal(1), "%s started %d times", n, starts[n])
 		Expect(jobs[n]).To(Equal(1), "%s got %d upgrade Jobs", n, jobs[n])
 		Expect(complete[n]).To(BeTrue(), "the upgrade Job of %s was never seen Complete", n)
@@ -283,7 +305,7 @@ func expectRealUpgrade(ctx context.Context, cuName, version string, before []rea
 // to upgrade.
 func putBack(ctx context.Context) {
 	bin := filepath.Join(run(nil, "hack/toolchain.sh", "dir"), "..", "kubernetes-"+realFrom, "kubelet")
-	for _, n := range realNodeNames() {
+	for _, n := range rigNodeNames() {
 		data, err := os.ReadFile(bin)
 		Expect(err).NotTo(HaveOccurred())
 		root := filepath.Join(filepath.Dir(kubeconfig), "real", n, "root")
@@ -292,7 +314,7 @@ func putBack(ctx context.Context) {
 		inNode(n, "systemctl", "restart", "kubelet")
 	}
 	Eventually(func(g Gomega) {
-		for _, n := range realNodeNames() {
+		for _, n := range rigNodeNames() {
 			node := getNode(ctx, g, n)
 			g.Expect(node.Status.NodeInfo.KubeletVersion).To(Equal(realFrom), n)
 			g.Expect(node.Labels).NotTo(HaveKey(upgradev1alpha1.NodeStateLabel), n)
@@ -309,7 +331,7 @@ var _ = Describe("nodewave on real nodes", Ordered, Label("real"), func() {
 			Skip("the real-node tier runs with make test-real (E2E_TIER=real)")
 		}
 		releaseURL = rigEnv("RELEASE_URL")
-		for _, n := range realNodeNames() {
+		for _, n := range rigNodeNames() {
 			Expect(kubeletVersion(n)).To(Equal("Kubernetes " + realFrom))
 		}
 		realWorkloads(ctx)
@@ -393,7 +415,7 @@ var _ = Describe("nodewave on real nodes", Ordered, Label("real"), func() {
 		Expect(node.Labels).To(HaveKeyWithValue(upgradev1alpha1.NodeStateLabel, string(upgradev1alpha1.NodeFailed)))
 		Expect(inNode(broken, "sh", "-c", "systemctl is-active kubelet || true")).NotTo(Equal("active"))
 		starts := monitor.startsBy(cu.Name)
-		for _, n := range realNodeNames() {
+		for _, n := range rigNodeNames() {
 			if n == broken {
 				Expect(starts[n]).To(Equal(1), n)
 				continue
@@ -433,7 +455,7 @@ var _ = Describe("nodewave on real nodes", Ordered, Label("real"), func() {
 	It("leaves no process, mount, cgroup, network device or file behind, also after a crash", func(ctx SpecContext) {
 		realDir := filepath.Join(filepath.Dir(kubeconfig), "real")
 		By("SIGKILLing every node's systemd-nspawn, as a crash of the session that started them would: the nodes run on")
-		for _, n := range realNodeNames() {
+		for _, n := range rigNodeNames() {
 			pid, err := os.ReadFile(filepath.Join(realDir, n, "nspawn.pid"))
 			Expect(err).NotTo(HaveOccurred())
 			run(nil, "kill", "-9", strings.TrimSpace(string(pid)))

@@ -33,15 +33,18 @@ const (
 	groupLabel   = "e2e.nodewave.io/group"
 )
 
-// The suite has two tiers. make test-e2e runs the specs not labelled
-// "real" on kwok's nodes, with the manager as a process. make test-real
-// (E2E_TIER=real) runs the specs labelled "real" on a cluster that also has
-// realNodes real nodes (hack/realnodes.sh), with the manager deployed from
-// config/default as users run it; the simulated node agent does not run
-// there: real kubelets are upgraded by real Jobs.
+// The suite has three tiers. make test-e2e runs the specs labelled neither
+// "real" nor "kubeadm" on kwok's nodes, with the manager as a process. make
+// test-real (E2E_TIER=real) runs the specs labelled "real" on a cluster
+// that also has realNodes real nodes (hack/realnodes.sh), and make
+// test-kubeadm (E2E_TIER=kubeadm) the specs labelled "kubeadm" on a cluster
+// kubeadm made (hack/kubeadm.sh); both deploy the manager from
+// config/default as users run it, and the simulated node agent does not
+// run there: real kubelets are upgraded by real Jobs.
 var (
-	realTier = os.Getenv("E2E_TIER") == "real"
-	simName  = map[bool]string{false: "nodewave-e2e", true: "nodewave-real"}[realTier]
+	realTier    = os.Getenv("E2E_TIER") == "real"
+	kubeadmTier = os.Getenv("E2E_TIER") == "kubeadm"
+	simName     = map[string]string{"": "nodewave-e2e", "real": "nodewave-real", "kubeadm": "nodewave-kubeadm"}[os.Getenv("E2E_TIER")]
 	// workers is how many kwok worker nodes the cluster has: the real
 	// tier's scenarios need only one group of them beside the real nodes.
 	workers = map[bool]int{false: 50, true: 10}[realTier]
@@ -85,12 +88,23 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	if realTier && GinkgoLabelFilter() != "real" {
 		Fail("E2E_TIER=real runs only the specs labelled real: -ginkgo.label-filter=real (make test-real)")
 	}
-	By("starting the simulated cluster (after removing any left by an interrupted run)")
-	run(simEnv, "hack/sim.sh", "down")
-	kubeconfig = run(simEnv, "hack/sim.sh", "up")
-	kubectl = filepath.Join(run(nil, "hack/toolchain.sh", "sim"), "kubectl")
-	By("supervising the simulated control plane: a component that exits is started again")
-	supervise.start()
+	if kubeadmTier && GinkgoLabelFilter() != "kubeadm" {
+		Fail("E2E_TIER=kubeadm runs only the specs labelled kubeadm: -ginkgo.label-filter=kubeadm (make test-kubeadm)")
+	}
+	if kubeadmTier {
+		By("making a cluster with kubeadm (after removing any left by an interrupted run)")
+		run(nil, "hack/kubeadm.sh", "down")
+		run(nil, "hack/kubeadm.sh", "up")
+		kubeconfig = kubeadmEnv("KUBECONFIG")
+		kubectl = filepath.Join(run(nil, "hack/toolchain.sh", "dir"), "..", "kubernetes-"+kubeadmTo, "kubectl")
+	} else {
+		By("starting the simulated cluster (after removing any left by an interrupted run)")
+		run(simEnv, "hack/sim.sh", "down")
+		kubeconfig = run(simEnv, "hack/sim.sh", "up")
+		kubectl = filepath.Join(run(nil, "hack/toolchain.sh", "sim"), "kubectl")
+		By("supervising the simulated control plane: a component that exits is started again")
+		supervise.start()
+	}
 	var err error
 	adminCfg, err = clientcmd.BuildConfigFromFlags("", kubeconfig)
 	Expect(err).NotTo(HaveOccurred())
@@ -104,14 +118,20 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 
 	By("installing the CRD and the manager's RBAC from config/ (everything but the Deployment)")
 	installConfig()
-	labelGroups(ctx)
+	if !kubeadmTier {
+		labelGroups(ctx)
+	}
 
 	var agentCtx context.Context
 	agentCtx, stopAgent = context.WithCancel(context.Background())
-	if realTier {
+	switch {
+	case realTier:
 		By("deploying the manager from config/default onto a real node, its image built without a Docker engine")
-		deployManager()
-	} else {
+		deployManager("hack/realnodes.sh", realLabel)
+	case kubeadmTier:
+		By("deploying the manager from config/default, its image built without a Docker engine")
+		deployManager("hack/kubeadm.sh", "")
+	default:
 		By("starting the manager as its ServiceAccount, bound only to the generated roles")
 		managerKubeconfig = serviceAccountKubeconfig()
 		manager = newManagerProcess("manager", managerKubeconfig)
@@ -136,7 +156,11 @@ var _ = AfterSuite(func() {
 	}
 	supervise.shutdown()
 	writeReliabilityReport()
-	if os.Getenv("E2E_KEEP") == "" {
+	switch {
+	case os.Getenv("E2E_KEEP") != "":
+	case kubeadmTier:
+		run(nil, "hack/kubeadm.sh", "down")
+	default:
 		run(simEnv, "hack/sim.sh", "down")
 	}
 })

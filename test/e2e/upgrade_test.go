@@ -52,7 +52,7 @@ func concurrently(cu *upgradev1alpha1.ClusterUpgrade, maxUnavailable string) *up
 
 // startUpgrade points the monitor at cu's nodes and budget, then creates cu.
 func startUpgrade(ctx context.Context, cu *upgradev1alpha1.ClusterUpgrade, maxUnavailable int) {
-	sel, err := metav1.LabelSelectorAsSelector(cu.Spec.NodeSelector)
+	sel, err := cu.Selector()
 	Expect(err).NotTo(HaveOccurred())
 	monitor.expect(sel, maxUnavailable)
 	Expect(admin.Create(ctx, cu)).To(Succeed())
