@@ -186,6 +186,8 @@ repo() {
 
 PAUSE_IMAGE=registry.k8s.io/pause:3.10.2
 ETCD_IMAGE_TAG="${ETCD_VERSION#v}-0"
+# Debian's busybox, also known as nodewave.local/busybox:1.35 as on the
+# real-node rig (docs/real-nodes.md), for workloads.
 BUSYBOX_IMAGE=docker.io/library/busybox:1.35
 
 # images builds, under the names kubeadm expects, every image the machines
@@ -233,7 +235,7 @@ machines() {
 # steps), and no other apt source (the machines reach nothing else).
 machine_setup() {
   local i=$1 name=$2 role=$3 root=$4 images; images="$cache/kubeadm/images"
-  machine_files "$i" "$name" "$root" "$PAUSE_IMAGE"
+  machine_files "$i" "$name" "$root" "$PAUSE_IMAGE" "$BUSYBOX_IMAGE=nodewave.local/busybox:1.35"
   cp "$images/pause.tar" "$images/busybox.tar" "$images"/coredns-*.tar "$root/opt/nodewave/images/"
   if [[ $role == control-plane ]]; then
     local version c
