@@ -389,36 +389,13 @@ YAML
   fi
 }
 
-# kube_proxy NAME runs kube-proxy on the machine under a systemd unit of
+# kube_proxy I NAME runs kube-proxy on the machine under a systemd unit of
 # the rig's, with a client certificate from the cluster's CA (kubeadm's
 # kube-proxy add-on is off: see docs/kubeadm.md).
 kube_proxy() {
-  local name=$1 root="$RIG_DIR/$1/root"
-  install -m 0755 "$(bin_dir "$KUBEADM_VERSION")/kube-proxy" "$root/usr/local/bin/kube-proxy"
-  mkdir -p "$root/var/lib/kube-proxy"
-  cp "$RIG_DIR/kube-proxy.conf" "$root/var/lib/kube-proxy/kubeconfig"
-  cat >"$root/var/lib/kube-proxy/config.yaml" <<YAML
-apiVersion: kubeproxy.config.k8s.io/v1alpha1
-kind: KubeProxyConfiguration
-mode: iptables
-clientConnection: {kubeconfig: /var/lib/kube-proxy/kubeconfig}
-hostnameOverride: $name
-healthzBindAddress: 127.0.0.1:10256
-metricsBindAddress: 127.0.0.1:10249
-conntrack: {maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
-YAML
-  cat >"$root/etc/systemd/system/kube-proxy.service" <<'UNIT'
-[Unit]
-Description=kube-proxy: Services on the machine
-After=network-online.target
-[Service]
-ExecStart=/usr/local/bin/kube-proxy --config=/var/lib/kube-proxy/config.yaml
-Restart=always
-RestartSec=1
-[Install]
-WantedBy=multi-user.target
-UNIT
-  machine_exec "$name" systemctl enable --now kube-proxy.service >/dev/null 2>&1
+  local i=$1 name=$2
+  machine_kube_proxy "$i" "$name" "$RIG_DIR/$name/root" "$(bin_dir "$KUBEADM_VERSION")/kube-proxy" "$RIG_DIR/kube-proxy.conf"
+  machine_exec "$name" sh -c 'systemctl daemon-reload && systemctl start kube-proxy.service'
 }
 
 kubectl_() { "$(bin_dir "$KUBEADM_UPGRADE_VERSION")/kubectl" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
@@ -466,7 +443,7 @@ up() {
     machine_exec cp-0 kubeadm kubeconfig user --client-name system:kube-proxy \
       --config /etc/kubernetes/kubeadm-init.yaml >"$RIG_DIR/kube-proxy.conf" 2>/dev/null \
       || die "kubeadm kubeconfig user failed"
-    kube_proxy cp-0
+    kube_proxy 0 cp-0
     while read -r i name role; do
       [[ $name == cp-0 ]] && continue
       join_config "$name" "$(machine_addr "$i")" "$role" "$token" "$hash" "$key" >"$RIG_DIR/$name/kubeadm-join.yaml"
@@ -474,7 +451,7 @@ up() {
       if [[ $role == control-plane ]]; then log "$name: kubeadm join --control-plane"; else log "$name: kubeadm join"; fi
       machine_exec "$name" kubeadm join --config /etc/kubernetes/kubeadm-join.yaml \
         >"$RIG_DIR/$name/kubeadm-join.log" 2>&1 || { tail -30 "$RIG_DIR/$name/kubeadm-join.log" >&2; die "kubeadm join of $name failed"; }
-      kube_proxy "$name"
+      kube_proxy "$i" "$name"
     done < <(machines)
   fi
   log "waiting for every node to be Ready"

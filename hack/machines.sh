@@ -224,6 +224,38 @@ JSON
   done
 }
 
+# machine_kube_proxy I NAME ROOT BINARY KUBECONFIG installs kube-proxy
+# (BINARY) on machine I under a systemd unit enabled at boot, in iptables
+# mode, reaching the API server with the kubeconfig file KUBECONFIG.
+machine_kube_proxy() {
+  local i=$1 name=$2 root=$3 binary=$4 kubeconfig=$5
+  install -m 0755 "$binary" "$root/usr/local/bin/kube-proxy"
+  install -D -m 0600 "$kubeconfig" "$root/var/lib/kube-proxy/kubeconfig"
+  cat >"$root/var/lib/kube-proxy/config.yaml" <<YAML
+apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+mode: iptables
+clientConnection: {kubeconfig: /var/lib/kube-proxy/kubeconfig}
+hostnameOverride: $name
+bindAddress: $(machine_addr "$i")
+healthzBindAddress: 127.0.0.1:10256
+metricsBindAddress: 127.0.0.1:10249
+conntrack: {maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
+YAML
+  cat >"$root/etc/systemd/system/kube-proxy.service" <<'UNIT'
+[Unit]
+Description=kube-proxy: Services on the machine
+After=network-online.target
+[Service]
+ExecStart=/usr/local/bin/kube-proxy --config=/var/lib/kube-proxy/config.yaml
+Restart=always
+RestartSec=1
+[Install]
+WantedBy=multi-user.target
+UNIT
+  ln -sf /etc/systemd/system/kube-proxy.service "$root/etc/systemd/system/multi-user.target.wants/kube-proxy.service"
+}
+
 # machine_cgroup_dirs NAME prints, for each cgroup hierarchy this shell is
 # in, the directory of a child group named for the machine.
 machine_cgroup_dirs() {

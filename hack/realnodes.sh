@@ -145,13 +145,13 @@ node_files() {
   bin="$cache/kubernetes-$SIM_REAL_VERSION"
   machine_files "$i" "$name" "$root" "$PAUSE_IMAGE" "$BUSYBOX_IMAGE=$UPSTREAM_BUSYBOX_IMAGE"
   install -m 0755 "$bin/kubelet" "$root/usr/bin/kubelet"
-  install -m 0755 "$bin/kube-proxy" "$root/usr/bin/kube-proxy"
-  mkdir -p "$root/etc/kubernetes/pki" "$root/var/lib/kubelet" "$root/var/lib/kube-proxy"
+  mkdir -p "$root/etc/kubernetes/pki" "$root/var/lib/kubelet"
   cp "$PKI_DIR/ca.crt" "$root/etc/kubernetes/pki/ca.crt"
   client_cert "$REAL_DIR/$name/kubelet" "system:node:$name" system:nodes
   kubeconfig "system:node:$name" "$REAL_DIR/$name/kubelet" >"$root/etc/kubernetes/kubelet.conf"
   client_cert "$REAL_DIR/$name/kube-proxy" system:kube-proxy system:node-proxier
-  kubeconfig system:kube-proxy "$REAL_DIR/$name/kube-proxy" >"$root/etc/kubernetes/kube-proxy.conf"
+  kubeconfig system:kube-proxy "$REAL_DIR/$name/kube-proxy" >"$REAL_DIR/$name/kube-proxy.conf"
+  machine_kube_proxy "$i" "$name" "$root" "$bin/kube-proxy" "$REAL_DIR/$name/kube-proxy.conf"
   cp "$cache/realnodes/images/"*.tar "$root/opt/nodewave/images/"
   cat >"$root/var/lib/kubelet/config.yaml" <<YAML
 apiVersion: kubelet.config.k8s.io/v1beta1
@@ -187,32 +187,7 @@ RestartSec=1
 [Install]
 WantedBy=multi-user.target
 UNIT
-  cat >"$root/var/lib/kube-proxy/config.yaml" <<YAML
-apiVersion: kubeproxy.config.k8s.io/v1alpha1
-kind: KubeProxyConfiguration
-mode: iptables
-clientConnection: {kubeconfig: /etc/kubernetes/kube-proxy.conf}
-hostnameOverride: $name
-bindAddress: $addr
-healthzBindAddress: 127.0.0.1:10256
-metricsBindAddress: 127.0.0.1:10249
-conntrack: {maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
-YAML
-  cat >"$root/etc/systemd/system/kube-proxy.service" <<'UNIT'
-[Unit]
-Description=kube-proxy: Services on the node
-After=network-online.target
-[Service]
-ExecStart=/usr/bin/kube-proxy --config=/var/lib/kube-proxy/config.yaml
-Restart=always
-RestartSec=1
-[Install]
-WantedBy=multi-user.target
-UNIT
-  local unit
-  for unit in kubelet kube-proxy; do
-    ln -sf "/etc/systemd/system/$unit.service" "$root/etc/systemd/system/multi-user.target.wants/$unit.service"
-  done
+  ln -sf /etc/systemd/system/kubelet.service "$root/etc/systemd/system/multi-user.target.wants/kubelet.service"
 }
 
 up() {

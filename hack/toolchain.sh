@@ -110,42 +110,30 @@ build_kubernetes_at() {
   (K8S_VERSION=$version K8S_DIR="$CACHE/kubernetes-$version" && build_kubernetes "$@")
 }
 
-build_etcd() {
-  have "$ETCD_DIR" etcd && return 0
-  log "building etcd $ETCD_VERSION from the Go module proxy"
-  local src="$CACHE/src/etcd-$ETCD_VERSION"
-  scratch_module "$src" "require go.etcd.io/etcd/server/v3 $ETCD_VERSION" "tool go.etcd.io/etcd/server/v3"
+# build_tool DIR NAME MODULE VERSION PACKAGE builds the command PACKAGE of
+# MODULE at VERSION into DIR/NAME.
+build_tool() {
+  local dir=$1 name=$2 module=$3 version=$4 pkg=$5
+  have "$dir" "$name" && return 0
+  log "building $name $version from the Go module proxy"
+  local src="$CACHE/src/$name-$version"
+  scratch_module "$src" "require $module $version" "tool $pkg"
   (cd "$src" && go mod tidy >&2)
-  mkdir -p "$ETCD_DIR"
-  (cd "$src" && go build -trimpath -ldflags "-s -w" -o "$ETCD_DIR/etcd.tmp" go.etcd.io/etcd/server/v3)
-  mv "$ETCD_DIR/etcd.tmp" "$ETCD_DIR/etcd"
+  mkdir -p "$dir"
+  (cd "$src" && go build -trimpath -ldflags "-s -w" -o "$dir/$name.tmp" "$pkg")
+  mv "$dir/$name.tmp" "$dir/$name"
 }
+
+build_etcd() { build_tool "$ETCD_DIR" etcd go.etcd.io/etcd/server/v3 "$ETCD_VERSION" go.etcd.io/etcd/server/v3; }
+
+# build_etcdctl builds etcdctl beside etcd: the kubeadm rig's etcd image
+# carries it, as the upstream image does.
+build_etcdctl() { build_tool "$ETCD_DIR" etcdctl go.etcd.io/etcd/etcdctl/v3 "$ETCD_VERSION" go.etcd.io/etcd/etcdctl/v3; }
 
 # build_coredns VERSION builds CoreDNS: the kubeadm rig runs kubeadm's DNS
 # add-on (kubeadm upgrade apply upgrades it, and refuses to run without it).
 build_coredns() {
-  local version=$1 dir="$CACHE/coredns-$1"
-  have "$dir" coredns && return 0
-  log "building CoreDNS $version from the Go module proxy"
-  local src="$CACHE/src/coredns-$version"
-  scratch_module "$src" "require github.com/coredns/coredns $version" "tool github.com/coredns/coredns"
-  (cd "$src" && go mod tidy >&2)
-  mkdir -p "$dir"
-  (cd "$src" && go build -trimpath -ldflags "-s -w" -o "$dir/coredns.tmp" github.com/coredns/coredns)
-  mv "$dir/coredns.tmp" "$dir/coredns"
-}
-
-# build_etcdctl builds etcdctl beside etcd: the kubeadm rig's etcd image
-# carries it, as the upstream image does.
-build_etcdctl() {
-  have "$ETCD_DIR" etcdctl && return 0
-  log "building etcdctl $ETCD_VERSION from the Go module proxy"
-  local src="$CACHE/src/etcdctl-$ETCD_VERSION"
-  scratch_module "$src" "require go.etcd.io/etcd/etcdctl/v3 $ETCD_VERSION" "tool go.etcd.io/etcd/etcdctl/v3"
-  (cd "$src" && go mod tidy >&2)
-  mkdir -p "$ETCD_DIR"
-  (cd "$src" && go build -trimpath -ldflags "-s -w" -o "$ETCD_DIR/etcdctl.tmp" go.etcd.io/etcd/etcdctl/v3)
-  mv "$ETCD_DIR/etcdctl.tmp" "$ETCD_DIR/etcdctl"
+  build_tool "$CACHE/coredns-$1" coredns github.com/coredns/coredns "$1" github.com/coredns/coredns
 }
 
 build_kwok() {

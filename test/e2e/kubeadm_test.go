@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+	"github.com/nodewave/nodewave/internal/nodeview"
 )
 
 // The kubeadm tier (make test-kubeadm) runs on a cluster kubeadm made
@@ -24,17 +26,6 @@ const (
 	kubeadmControlPlanes    = 3
 	kubeadmPackageVersionTo = "1.37.2-1.1"
 )
-
-// kubeadmEnv reads one setting of the kubeadm rig (hack/kubeadm.sh env).
-func kubeadmEnv(key string) string {
-	for _, kv := range strings.Fields(run(nil, "hack/kubeadm.sh", "env")) {
-		if k, v, _ := strings.Cut(kv, "="); k == key {
-			return v
-		}
-	}
-	Fail("hack/kubeadm.sh env has no " + key)
-	return ""
-}
 
 // kubeadmSample is config/samples' kubeadm ClusterUpgrade as shipped but
 // for its image: docker.io/library/busybox:1.37 cannot be pulled here, and
@@ -53,6 +44,52 @@ func kubeadmSample(name string) *upgradev1alpha1.ClusterUpgrade {
 	Expect(containers[0].Image).To(Equal("docker.io/library/busybox:1.37"), "the sample's image")
 	containers[0].Image = "docker.io/library/busybox:1.35"
 	return cu
+}
+
+// upgradeControlPlaneByHand does what an admin does before nodewave
+// upgrades the workers today (nodewave refuses a kubelet newer than its
+// API server): kubeadm's procedure on each control-plane machine, kubeadm
+// from the target's repository, `kubeadm upgrade apply` on the first and
+// `kubeadm upgrade node` on the others, one at a time. The control-plane
+// machines' kubelets stay at kubeadmFrom.
+//
+// The monitor does not hold the workloads' budgets meanwhile: the first
+// run of this tier saw kube-controller-manager mark every node NotReady
+// for a moment while cp-1's static pods were replaced, and so their pods
+// NotReady, with no ClusterUpgrade there (see docs/kubeadm.md). It holds
+// them again once every node is Ready and every workload back.
+func upgradeControlPlaneByHand(ctx context.Context) {
+	for _, pdb := range []string{"workloads/real-echo", "workloads/real-web"} {
+		monitor.exemptPDB(pdb, true)
+		defer monitor.exemptPDB(pdb, false)
+	}
+	defer expectRealWorkloadsRunning(ctx)
+	defer Eventually(func(g Gomega) {
+		for _, n := range append(rigNodeNames(), "cp-0", "cp-1", "cp-2") {
+			g.Expect(nodeview.Ready(getNode(ctx, g, n))).To(BeTrue(), "%s is not Ready", n)
+		}
+	}).WithTimeout(3 * time.Minute).Should(Succeed())
+	version := strings.TrimPrefix(kubeadmTo, "v")
+	for i := range kubeadmControlPlanes {
+		n := fmt.Sprintf("cp-%d", i)
+		By("upgrading the control plane on " + n + " with kubeadm, by hand")
+		inNode(n, "sh", "-ec", fmt.Sprintf(`sed -i -E "s#/v1\.[0-9]+/#/v%s/#g" /etc/apt/sources.list.d/kubernetes.list
+apt-mark unhold kubeadm >/dev/null
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubeadm=%s >/dev/null 2>&1
+apt-mark hold kubeadm >/dev/null`, version[:strings.LastIndex(version, ".")], kubeadmPackageVersionTo))
+		// This machine's cgroup v1 needs kubeadm told, as the sample does.
+		if i == 0 {
+			inNode(n, "kubeadm", "upgrade", "apply", kubeadmTo, "-y", "--ignore-preflight-errors=SystemVerification")
+		} else {
+			inNode(n, "kubeadm", "upgrade", "node", "--ignore-preflight-errors=SystemVerification")
+		}
+	}
+	Eventually(func(g Gomega) {
+		v, err := clientset.Discovery().ServerVersion()
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(v.GitVersion).To(Equal(kubeadmTo))
+	}).Should(Succeed())
 }
 
 // kubeletPID is the main process of the kubelet's systemd unit on node.
@@ -83,6 +120,7 @@ var _ = Describe("nodewave on a cluster kubeadm made", Ordered, Label("kubeadm")
 			Expect(packages(n)).To(HaveKeyWithValue("kubeadm", strings.TrimPrefix(kubeadmFrom, "v")+"-1.1 hold"))
 		}
 		realWorkloads(ctx)
+		upgradeControlPlaneByHand(ctx)
 	})
 	AfterEach(func(ctx SpecContext) {
 		violations, _, _ := monitor.report()

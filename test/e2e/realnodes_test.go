@@ -73,14 +73,15 @@ func inNode(node string, args ...string) string {
 	return run(simEnv, "hack/realnodes.sh", append([]string{"exec", node}, args...)...)
 }
 
-// rigEnv reads one setting of the rig (hack/realnodes.sh env).
-func rigEnv(key string) string {
-	for _, kv := range strings.Fields(run(simEnv, "hack/realnodes.sh", "env")) {
+// rigEnv reads one setting of a rig (hack/realnodes.sh or hack/kubeadm.sh
+// env).
+func rigEnv(rig, key string) string {
+	for _, kv := range strings.Fields(run(simEnv, rig, "env")) {
 		if k, v, _ := strings.Cut(kv, "="); k == key {
 			return v
 		}
 	}
-	Fail("hack/realnodes.sh env has no " + key)
+	Fail(rig + " env has no " + key)
 	return ""
 }
 
@@ -145,6 +146,7 @@ func realWorkloads(ctx context.Context) {
 		{"real-echo", 6, policyv1.PodDisruptionBudgetSpec{MaxUnavailable: ptr.To(intstr.FromInt32(1))}},
 		{"real-web", 3, policyv1.PodDisruptionBudgetSpec{MinAvailable: ptr.To(intstr.FromString("60%"))}},
 	}
+	ensureNamespace(ctx, "workloads") // hack/sim.sh makes it; kubeadm does not
 	budgets := make([]*policyv1.PodDisruptionBudget, 0, len(workloads))
 	for _, w := range workloads {
 		labels := map[string]string{"app": w.name}
@@ -330,7 +332,7 @@ var _ = Describe("nodewave on real nodes", Ordered, Label("real"), func() {
 		if !realTier {
 			Skip("the real-node tier runs with make test-real (E2E_TIER=real)")
 		}
-		releaseURL = rigEnv("RELEASE_URL")
+		releaseURL = rigEnv("hack/realnodes.sh", "RELEASE_URL")
 		for _, n := range rigNodeNames() {
 			Expect(kubeletVersion(n)).To(Equal("Kubernetes " + realFrom))
 		}
@@ -386,7 +388,7 @@ var _ = Describe("nodewave on real nodes", Ordered, Label("real"), func() {
 	It("fails a node whose new kubelet does not start, keeps it cordoned and halts", func(ctx SpecContext) {
 		putBack(ctx)
 		By("serving a release whose kubelet exits at once (Debian's false), with a valid checksum")
-		dir := filepath.Join(rigEnv("RELEASES_DIR"), "broken", "release", realTo, "bin", "linux", "amd64")
+		dir := filepath.Join(rigEnv("hack/realnodes.sh", "RELEASES_DIR"), "broken", "release", realTo, "bin", "linux", "amd64")
 		Expect(os.MkdirAll(dir, 0o755)).To(Succeed())
 		data, err := os.ReadFile("/usr/bin/false")
 		Expect(err).NotTo(HaveOccurred())

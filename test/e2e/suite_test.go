@@ -95,7 +95,7 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 		By("making a cluster with kubeadm (after removing any left by an interrupted run)")
 		run(nil, "hack/kubeadm.sh", "down")
 		run(nil, "hack/kubeadm.sh", "up")
-		kubeconfig = kubeadmEnv("KUBECONFIG")
+		kubeconfig = rigEnv("hack/kubeadm.sh", "KUBECONFIG")
 		kubectl = filepath.Join(run(nil, "hack/toolchain.sh", "dir"), "..", "kubernetes-"+kubeadmTo, "kubectl")
 	} else {
 		By("starting the simulated cluster (after removing any left by an interrupted run)")
