@@ -27,6 +27,11 @@ const (
 	kubeadmPackageVersionTo = "1.37.2-1.1"
 )
 
+// kubeadmEnv makes the rig the size the tier's specs count on, whatever
+// the environment says.
+var kubeadmEnv = []string{fmt.Sprintf("KUBEADM_CONTROL_PLANES=%d", kubeadmControlPlanes),
+	fmt.Sprintf("KUBEADM_WORKERS=%d", kubeadmWorkers)}
+
 // kubeadmSample is config/samples' kubeadm ClusterUpgrade as shipped but
 // for its image: docker.io/library/busybox:1.37 cannot be pulled here, and
 // the Job needs of its image only chroot and a shell; the rig's busybox

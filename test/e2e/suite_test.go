@@ -93,8 +93,8 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	}
 	if kubeadmTier {
 		By("making a cluster with kubeadm (after removing any left by an interrupted run)")
-		run(nil, "hack/kubeadm.sh", "down")
-		run(nil, "hack/kubeadm.sh", "up")
+		run(kubeadmEnv, "hack/kubeadm.sh", "down")
+		run(kubeadmEnv, "hack/kubeadm.sh", "up")
 		kubeconfig = rigEnv("hack/kubeadm.sh", "KUBECONFIG")
 		kubectl = filepath.Join(run(nil, "hack/toolchain.sh", "dir"), "..", "kubernetes-"+kubeadmTo, "kubectl")
 	} else {
@@ -159,7 +159,7 @@ var _ = AfterSuite(func() {
 	switch {
 	case os.Getenv("E2E_KEEP") != "":
 	case kubeadmTier:
-		run(nil, "hack/kubeadm.sh", "down")
+		run(kubeadmEnv, "hack/kubeadm.sh", "down")
 	default:
 		run(simEnv, "hack/sim.sh", "down")
 	}
