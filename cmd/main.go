@@ -27,6 +27,7 @@ import (
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 	"github.com/nodewave/nodewave/internal/controller"
+	"github.com/nodewave/nodewave/internal/controlplane"
 	"github.com/nodewave/nodewave/internal/drain"
 	"github.com/nodewave/nodewave/internal/nodeupgrade"
 )
@@ -170,6 +171,9 @@ func main() {
 		Recorder:       mgr.GetEventRecorder("nodewave"),
 		AllowedImages:  imagePolicy,
 		AllowedSecrets: secretPolicy,
+		// The checks of control-plane nodes (spec.controlPlane) read
+		// kube-system's pods uncached and exec etcdctl in an etcd pod.
+		ControlPlaneChecks: &controlplane.Checker{Config: cfg, Client: clientset},
 	}).SetupWithManager(mgr); err != nil {
 		log.Error(err, "unable to set up the ClusterUpgrade controller")
 		os.Exit(1)

@@ -115,6 +115,15 @@ type ClusterUpgradeSpec struct {
 	// +optional
 	Paused bool `json:"paused,omitempty"`
 
+	// controlPlane, when set, upgrades the control-plane nodes first, one
+	// at a time, each checked (its static pods at the target, its API
+	// server ready, etcd with full quorum) before the next starts; the
+	// nodes of spec.nodeSelector start only once every control-plane node
+	// is at the target. Absent: only the nodes of spec.nodeSelector are
+	// upgraded, as before. See docs/user-guide.md, "Control-plane upgrades".
+	// +optional
+	ControlPlane *ControlPlaneSpec `json:"controlPlane,omitempty"`
+
 	// window is a recurring maintenance window: nodes start only inside it.
 	// Outside it nothing new is cordoned, while nodes already in flight are
 	// carried through to upgraded rather than left cordoned half-way;
@@ -275,6 +284,23 @@ type NodeUpgradeSpec struct {
 	Job *JobSpec `json:"job,omitempty"`
 }
 
+// ControlPlaneSpec says which nodes are the control plane. Control-plane
+// nodes go one at a time, whatever spec.strategy says, through the same
+// steps as the others: spec.drain, spec.upgrade and spec.health apply to
+// them too. Their upgrade Job's containers also get
+// NODEWAVE_CONTROL_PLANE_ROLE: "first" on the first control-plane node
+// upgraded (no control-plane node at the target yet), which runs kubeadm
+// upgrade apply, and "other" on the rest, which run kubeadm upgrade node.
+// A node that both selectors select is a control-plane node.
+type ControlPlaneSpec struct {
+	// nodeSelector selects the control-plane nodes. Absent: every node
+	// with the node-role.kubernetes.io/control-plane label.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="!has(self.matchExpressions) || self.matchExpressions.all(e, e.operator in ['In', 'NotIn', 'Exists', 'DoesNotExist'])",message="controlPlane.nodeSelector.matchExpressions[].operator must be In, NotIn, Exists or DoesNotExist",fieldPath=".matchExpressions"
+	// +kubebuilder:validation:XValidation:rule="!has(self.matchExpressions) || self.matchExpressions.all(e, (e.operator in ['In', 'NotIn']) == (has(e.values) && size(e.values) > 0))",message="controlPlane.nodeSelector.matchExpressions[].values must be non-empty for In and NotIn, and empty for Exists and DoesNotExist",fieldPath=".matchExpressions"
+	NodeSelector *metav1.LabelSelector `json:"nodeSelector,omitempty"`
+}
+
 // JobSpec describes the Job that upgrades one node. nodewave pins it to the
 // node, makes it tolerate every taint, and sets the environment variables
 // NODEWAVE_TARGET_VERSION and NODEWAVE_NODE_NAME in every container.
@@ -391,6 +417,11 @@ type ClusterUpgradeStatus struct {
 	// +optional
 	CompletedAt *metav1.Time `json:"completedAt,omitempty"`
 
+	// controlPlane counts the control-plane nodes, set when
+	// spec.controlPlane is; the counts above are the other nodes'.
+	// +optional
+	ControlPlane *ControlPlaneStatus `json:"controlPlane,omitempty"`
+
 	// nextWindowOpens is when spec.window next opens. It is set only while
 	// the window is closed and nodes wait to start.
 	// +optional
@@ -403,10 +434,44 @@ type ClusterUpgradeStatus struct {
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 }
 
+// ControlPlaneStatus counts the control-plane nodes of a ClusterUpgrade
+// by where they stand, as the top-level counts do the others.
+type ControlPlaneStatus struct {
+	// totalNodes is how many nodes spec.controlPlane.nodeSelector selects.
+	// +optional
+	// +kubebuilder:default=0
+	TotalNodes int32 `json:"totalNodes"`
+	// upgradedNodes is how many control-plane nodes are at the target,
+	// checked and uncordoned.
+	// +optional
+	// +kubebuilder:default=0
+	UpgradedNodes int32 `json:"upgradedNodes"`
+	// upgradingNodes is how many control-plane nodes are in flight (at
+	// most one).
+	// +optional
+	// +kubebuilder:default=0
+	UpgradingNodes int32 `json:"upgradingNodes"`
+	// pendingNodes is how many control-plane nodes have not started.
+	// +optional
+	// +kubebuilder:default=0
+	PendingNodes int32 `json:"pendingNodes"`
+	// failedNodes is how many control-plane nodes failed; one halts the
+	// whole upgrade.
+	// +optional
+	// +kubebuilder:default=0
+	FailedNodes int32 `json:"failedNodes"`
+	// skippedNodes is how many control-plane nodes are newer than the
+	// target, never downgraded.
+	// +optional
+	// +kubebuilder:default=0
+	SkippedNodes int32 `json:"skippedNodes"`
+}
+
 // ClusterUpgrade brings the kubelet of a set of worker nodes to a target
 // version: it cordons, drains, upgrades, verifies and uncordons them, one at
 // a time or many at once, and never takes more nodes out of service than
-// allowed.
+// allowed. With spec.controlPlane it upgrades the control plane first, one
+// node at a time.
 // +kubebuilder:object:root=true
 // +kubebuilder:resource:scope=Cluster,shortName=cu
 // +kubebuilder:subresource:status
@@ -414,6 +479,8 @@ type ClusterUpgradeStatus struct {
 // +kubebuilder:printcolumn:name="Strategy",type=string,JSONPath=`.spec.strategy.type`
 // +kubebuilder:printcolumn:name="Upgraded",type=integer,JSONPath=`.status.upgradedNodes`
 // +kubebuilder:printcolumn:name="Total",type=integer,JSONPath=`.status.totalNodes`
+// +kubebuilder:printcolumn:name="CP-Upgraded",type=integer,JSONPath=`.status.controlPlane.upgradedNodes`
+// +kubebuilder:printcolumn:name="CP-Total",type=integer,JSONPath=`.status.controlPlane.totalNodes`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:printcolumn:name="Max-Unavailable",type=string,JSONPath=`.spec.strategy.maxUnavailable`,priority=1

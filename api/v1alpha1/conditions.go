@@ -14,6 +14,12 @@ const (
 	// ConditionStalled is True when only a human can unblock the upgrade: too
 	// many failures, version skew, a conflict, or no node to upgrade.
 	ConditionStalled = "Stalled"
+
+	// ConditionControlPlaneUpgraded is present when spec.controlPlane is
+	// set: True once every control-plane node is at the target and
+	// checked, False (reason Upgrading, WaitingForChecks or
+	// ControlPlaneFailed) before.
+	ConditionControlPlaneUpgraded = "ControlPlaneUpgraded"
 )
 
 // Condition reasons. Each is a CamelCase word that names why a condition has
@@ -54,6 +60,18 @@ const (
 	// ReasonNodesNotReady: every pending node is NotReady, and NotReady
 	// nodes are never started.
 	ReasonNodesNotReady = "NodesNotReady"
+	// ReasonUpgrading: control-plane nodes are pending or in flight.
+	ReasonUpgrading = "Upgrading"
+	// ReasonWaitingForChecks: the control plane's checks (a node's static
+	// pods, its API server, etcd's quorum) have not passed yet; the next
+	// control-plane node waits for them.
+	ReasonWaitingForChecks = "WaitingForChecks"
+	// ReasonControlPlaneFailed: a control-plane node failed; nothing new
+	// starts, control plane or not, until it is repaired and retried.
+	ReasonControlPlaneFailed = "ControlPlaneFailed"
+	// ReasonWaitingForControlPlane: the nodes of spec.nodeSelector wait
+	// for every control-plane node to be at the target.
+	ReasonWaitingForControlPlane = "WaitingForControlPlane"
 	// ReasonJobRejected: the API server refused the upgrade Job built from
 	// spec.upgrade.job.template.
 	ReasonJobRejected = "JobRejected"

@@ -239,6 +239,17 @@ var _ = Describe("ClusterUpgrade admission", func() {
 		Entry("unknown field in nodeSelector", set("nodeSelector.labels", map[string]any{"pool": "general"}),
 			`"spec.nodeSelector.labels"`, unknownField),
 
+		// controlPlane
+		Entry("controlPlane nodeSelector with an unknown operator",
+			set("controlPlane", map[string]any{"nodeSelector": map[string]any{"matchExpressions": []any{map[string]any{"key": "pool", "operator": "Like"}}}}),
+			"spec.controlPlane.nodeSelector.matchExpressions: Invalid value", "controlPlane."+badOperator),
+		Entry("controlPlane nodeSelector Exists with values",
+			set("controlPlane", map[string]any{"nodeSelector": map[string]any{"matchExpressions": []any{map[string]any{"key": "pool", "operator": "Exists", "values": []any{"a"}}}}}),
+			"spec.controlPlane.nodeSelector.matchExpressions: Invalid value", "controlPlane."+badValues),
+		Entry("unknown field in controlPlane (there is no controlPlane.upgrade: spec.upgrade serves both)",
+			set("controlPlane", map[string]any{"upgrade": map[string]any{"type": "External"}}),
+			`"spec.controlPlane.upgrade"`, unknownField),
+
 		// strategy.type and strategy.maxUnavailable
 		Entry("unknown strategy type", set("strategy.type", "Parallel"),
 			"spec.strategy.type", `Unsupported value: "Parallel": supported values: "Sequential", "Concurrent"`),
@@ -455,9 +466,24 @@ var _ = Describe("ClusterUpgrade admission", func() {
 		}
 
 		files, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "config", "samples", "upgrade_*.yaml"))
-		It("has a sample for every strategy and upgrade type, one with a maintenance window and the binary Job", func() {
+		It("has a sample for every strategy and upgrade type, one with a maintenance window, the binary Job and the whole cluster", func() {
 			Expect(err).NotTo(HaveOccurred())
-			Expect(files).To(HaveLen(6))
+			Expect(files).To(HaveLen(7))
+		})
+
+		It("runs the same kubeadm Job on the whole cluster as on the workers", func() {
+			template := func(name string) any {
+				data, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "samples", name))
+				Expect(err).NotTo(HaveOccurred())
+				sample := map[string]any{}
+				Expect(utilyaml.Unmarshal(data, &sample)).To(Succeed())
+				job, found, err := unstructured.NestedFieldNoCopy(sample, "spec", "upgrade")
+				Expect(err).NotTo(HaveOccurred())
+				Expect(found).To(BeTrue(), name)
+				return job
+			}
+			Expect(template("upgrade_v1alpha1_clusterupgrade_cluster.yaml")).To(Equal(
+				template("upgrade_v1alpha1_clusterupgrade_sequential.yaml")))
 		})
 
 		for _, file := range files {

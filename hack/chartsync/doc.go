@@ -5,10 +5,13 @@
 //     under templates/crd, behind the chart's crd.enable value, with the
 //     chart's labels and, when crd.keep is set,
 //     helm.sh/resource-policy: keep;
-//   - the manager's ClusterRole and its namespaced Role of
+//   - the manager's ClusterRole and its namespaced Roles of
 //     config/rbac/role.yaml (the +kubebuilder:rbac markers) become
-//     templates/rbac/role.yaml, named after the release, the Role in
-//     the namespace of the upgrade Jobs.
+//     templates/rbac/role.yaml, named after the release: the Role of
+//     namespace "system" in the namespace of the upgrade Jobs, the Role of
+//     kube-system (the control-plane checks' pods/exec) in kube-system,
+//     behind the controlPlaneChecks.enabled value. A marker naming another
+//     namespace fails chartsync (fixedNamespaces in role.go).
 //
 // `make manifests` runs it right after controller-gen, and `make verify`
 // fails when its output is not committed. Everything else in the chart is

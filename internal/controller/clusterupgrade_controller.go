@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -36,7 +37,6 @@ import (
 	"github.com/nodewave/nodewave/internal/drain"
 	"github.com/nodewave/nodewave/internal/metrics"
 	"github.com/nodewave/nodewave/internal/nodeupgrade"
-	"github.com/nodewave/nodewave/internal/plan"
 )
 
 // DefaultDrainPollInterval is how often a node that is draining is looked
@@ -65,6 +65,9 @@ type ClusterUpgradeReconciler struct {
 	// AllowedImages is the manager's allow-list of upgrade images (the
 	// --allowed-upgrade-images flag); the zero value allows every image.
 	AllowedImages nodeupgrade.ImagePolicy
+	// ControlPlaneChecks checks the control-plane nodes of a
+	// ClusterUpgrade with spec.controlPlane (internal/controlplane.Checker).
+	ControlPlaneChecks ControlPlaneChecker
 	// AllowedSecrets names the Secrets of the Job namespace that an
 	// upgrade Job's template may use (the --allowed-upgrade-secrets
 	// flag); the zero value allows none.
@@ -93,6 +96,7 @@ type ClusterUpgradeReconciler struct {
 // +kubebuilder:rbac:groups=apps,resources=daemonsets,verbs=get
 // +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=list
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;delete;deletecollection,namespace=system
+// +kubebuilder:rbac:groups="",resources=pods/exec,verbs=get;create,namespace=kube-system
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile brings one ClusterUpgrade a step closer to its spec.
@@ -176,20 +180,21 @@ func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1a
 		s.holds.holdJobs(&blocker{reason: upgradev1alpha1.ReasonJobRejected, message: rejected.Error()})
 	}
 
-	p := plan.Compute(s.planInput())
-	if s.holds.start == nil && len(p.Start) > 0 {
+	w := r.planWaves(ctx, s)
+	start := slices.Concat(w.controlPlane.Start, w.workers.Start)
+	if s.holds.start == nil && len(start) > 0 {
 		// The API server judges the Job before its node is cordoned.
-		b, err := r.dryRunJob(ctx, s, p.Start[0])
+		b, err := r.dryRunJob(ctx, s, start[0])
 		if err != nil {
 			return ctrl.Result{}, err
 		}
 		if b != nil {
 			s.holds.holdStart(b)
-			p.Start = nil
+			start = nil
 		}
 	}
 	var started, refused []string
-	for _, name := range p.Start {
+	for _, name := range start {
 		n := s.nodes[name]
 		ok, err := r.startNode(ctx, s, n)
 		if err != nil {
@@ -208,17 +213,26 @@ func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1a
 		return ctrl.Result{}, err
 	}
 	requeue = minRequeue(requeue, d)
-	p = p.After(started, refused)
+	w.controlPlane = w.controlPlane.After(s.ofWave(true, started), s.ofWave(true, refused))
+	w.workers = w.workers.After(s.ofWave(false, started), s.ofWave(false, refused))
 
-	if hold := s.holds.start; hold != nil && (!p.Done || p.Failed > 0) {
+	hold := s.holds.start
+	if hold == nil && w.controlPlaneDone() && w.workers.Pending > 0 {
+		hold = s.holds.workers
+	}
+	if hold != nil && (!w.done() || w.failed() > 0) {
 		log.V(1).Info("holding: nothing new starts", "reason", hold.reason, "message", hold.message)
-		setHeldStatus(cu, s, p, hold)
+		setHeldStatus(cu, s, w, hold)
 		requeue = minRequeue(requeue, hold.requeueAfter)
 	} else {
-		setProgressStatus(cu, s, p, s.now)
+		setProgressStatus(cu, s, w, s.now)
 	}
-	recordNodeMetrics(s, p)
-	return ctrl.Result{RequeueAfter: minRequeue(requeue, s.windowRequeue(p))}, nil
+	if w.checks != nil {
+		requeue = minRequeue(requeue, w.checks.requeueAfter)
+	}
+	all := w.all()
+	recordNodeMetrics(s, all)
+	return ctrl.Result{RequeueAfter: minRequeue(requeue, s.windowRequeue(all))}, nil
 }
 
 // SetupWithManager registers the reconciler and its watches: its own

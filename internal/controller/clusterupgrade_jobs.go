@@ -10,20 +10,20 @@ import (
 )
 
 // ensureJob creates the upgrade Job of node for target unless it exists.
-// External mode has no Job. While new Jobs are held (s.holds.job) it
+// External mode has no Job. While the node's new Jobs are held (s.jobHold) it
 // returns errJobHeld and creates nothing.
 func (r *ClusterUpgradeReconciler) ensureJob(ctx context.Context, s *scope, node, target string) error {
 	if !jobMode(s.cu) {
 		return nil
 	}
-	job, err := nodeupgrade.BuildJob(s.cu, node, target, r.JobNamespace)
+	job, err := nodeupgrade.BuildControlPlaneJob(s.cu, node, target, r.JobNamespace, controlPlaneRole(s, node))
 	if err != nil {
 		return &jobRejectedError{err: err}
 	}
 	if s.job(job.Name) != nil {
 		return nil
 	}
-	if s.holds.job != nil {
+	if s.jobHold(node) != nil {
 		return errJobHeld
 	}
 	switch err := r.Create(ctx, job); {

@@ -194,7 +194,7 @@ func (r *ClusterUpgradeReconciler) stepUpgrade(ctx context.Context, s *scope, n 
 	}
 	d := plan.UpgradeStep(facts)
 	if held && d.Outcome == plan.Wait {
-		d.Message = fmt.Sprintf("held before its upgrade Job: %s (see the Stalled condition)", s.holds.job.reason)
+		d.Message = fmt.Sprintf("held before its upgrade Job: %s (see the Stalled condition)", s.jobHold(n.Name).reason)
 	}
 	return r.act(ctx, s, n, d, func() (bool, error) {
 		since := stateSince(n, s.now)
@@ -237,9 +237,9 @@ func (r *ClusterUpgradeReconciler) retarget(ctx context.Context, s *scope, n *co
 			return false, 0, nil // the Job's end is an event
 		}
 	}
-	if s.holds.job != nil {
+	if hold := s.jobHold(n.Name); hold != nil {
 		s.setWaitMessage(n.Name, fmt.Sprintf("the target moved to %s; held before its new upgrade Job: %s (see the Stalled condition)",
-			target, s.holds.job.reason))
+			target, hold.reason))
 		return false, 0, nil
 	}
 	for _, job := range s.jobsOf(n.Name) {
@@ -268,8 +268,8 @@ func (r *ClusterUpgradeReconciler) act(ctx context.Context, s *scope, n *corev1.
 }
 
 // stepVerify waits for the node to stay Ready at the target for the soak
-// duration, then uncordons it (unless the cordon is not nodewave's) and
-// marks it upgraded.
+// duration (and, for a control-plane node, for its checks to pass), then
+// uncordons it (unless the cordon is not nodewave's) and marks it upgraded.
 func (r *ClusterUpgradeReconciler) stepVerify(ctx context.Context, s *scope, n *corev1.Node) (bool, time.Duration, error) {
 	if n.Annotations[upgradev1alpha1.TargetVersionAnnotation] != s.cu.Spec.TargetVersion {
 		return r.retarget(ctx, s, n)
@@ -285,7 +285,17 @@ func (r *ClusterUpgradeReconciler) stepVerify(ctx context.Context, s *scope, n *
 	if c := nodeview.ReadyCondition(n); c != nil {
 		facts.ReadySince = c.LastTransitionTime.Time
 	}
-	return r.act(ctx, s, n, plan.VerifyStep(facts), func() (bool, error) {
+	d := plan.VerifyStep(facts)
+	if d.Outcome == plan.Advance && s.controlPlane[n.Name] {
+		// Soaked: a control-plane node counts as upgraded only once
+		// nodewave's own checks of it and of etcd pass.
+		problem := ""
+		if err := r.checkControlPlane(ctx, n, s.cu.Spec.TargetVersion); err != nil {
+			problem = err.Error()
+		}
+		d = plan.ChecksStep(problem, facts.Deadline, s.now)
+	}
+	return r.act(ctx, s, n, d, func() (bool, error) {
 		metrics.StepDuration.WithLabelValues(metrics.StepVerify).Observe(s.now.Sub(facts.Since).Seconds())
 		return false, r.finishNode(ctx, s, n)
 	})

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
@@ -107,7 +106,7 @@ func (w *nodeWrites) overlay(cached *corev1.Node) *corev1.Node {
 // cannot be built fails untouched. It reports whether the node started.
 func (r *ClusterUpgradeReconciler) startNode(ctx context.Context, s *scope, n *corev1.Node) (bool, error) {
 	if jobMode(s.cu) {
-		if _, err := nodeupgrade.BuildJob(s.cu, n.Name, s.cu.Spec.TargetVersion, r.JobNamespace); err != nil {
+		if _, err := nodeupgrade.BuildControlPlaneJob(s.cu, n.Name, s.cu.Spec.TargetVersion, r.JobNamespace, controlPlaneRole(s, n.Name)); err != nil {
 			return false, r.refuseNode(ctx, s, n, plan.ReasonJobNotBuildable,
 				fmt.Sprintf("its upgrade Job cannot be built, so it was not cordoned: %v", err))
 		}
@@ -211,7 +210,7 @@ func (r *ClusterUpgradeReconciler) retryFailedNodes(ctx context.Context, s *scop
 		if nodeview.HeldBy(n) != s.cu.Name || n.Labels[upgradev1alpha1.NodeStateLabel] != string(upgradev1alpha1.NodeFailed) {
 			continue
 		}
-		if s.selector == nil || !s.selector.Matches(labels.Set(n.Labels)) {
+		if !s.selects(n) {
 			if err := r.releaseNode(ctx, s, n); err != nil {
 				return err
 			}

@@ -37,6 +37,25 @@ type holds struct {
 	// a node in flight that needs one waits where it is, within its
 	// upgrade.timeout.
 	job *blocker
+	// workers holds the new starts and new upgrade Jobs of the nodes that
+	// are not control-plane nodes (a target newer than the API server
+	// while this ClusterUpgrade upgrades the control plane itself).
+	workers *blocker
+}
+
+// holdWorkers holds the workers' new starts and new upgrade Jobs for b.
+func (h *holds) holdWorkers(b *blocker) {
+	if h.workers == nil {
+		h.workers = b
+	}
+}
+
+// jobHold is what holds node's new upgrade Job, nil when nothing does.
+func (s *scope) jobHold(node string) *blocker {
+	if s.holds.job == nil && !s.controlPlane[node] {
+		return s.holds.workers
+	}
+	return s.holds.job
 }
 
 // holdStart holds new starts for b, unless an earlier check already does.
@@ -62,6 +81,10 @@ type ServerVersionFunc func() (string, error)
 // again: its upgrade produces no event nodewave watches.
 const serverVersionRecheck = time.Minute
 
+// controlPlaneVersionRecheck is how often it is read while a
+// ClusterUpgrade that upgrades the control plane waits for it.
+const controlPlaneVersionRecheck = 10 * time.Second
+
 // transientRecheck is how soon a pass held by a transient error tries again.
 const transientRecheck = 5 * time.Second
 
@@ -82,7 +105,7 @@ func (r *ClusterUpgradeReconciler) preflight(ctx context.Context, s *scope) *blo
 		}
 		s.holds.holdStart(b)
 	}
-	if s.selectorErr == nil && s.selected == 0 {
+	if s.selectorErr == nil && s.selected == 0 && s.cpSelected == 0 {
 		b := &blocker{reason: upgradev1alpha1.ReasonNoNodes,
 			message: fmt.Sprintf("spec.nodeSelector matches no node (selector %q)", s.selector.String())}
 		if len(s.nodes) == 0 {
@@ -90,8 +113,20 @@ func (r *ClusterUpgradeReconciler) preflight(ctx context.Context, s *scope) *blo
 		}
 		s.holds.holdStart(b)
 	}
+	if b := checkControlPlaneSelector(s); b != nil {
+		if len(s.nodes) == 0 {
+			return b
+		}
+		s.holds.holdStart(b)
+	}
 	if b := r.checkVersionSkew(ctx, s); b != nil {
-		s.holds.holdJobs(b)
+		if s.cu.Spec.ControlPlane != nil {
+			// The control plane is upgraded first, by this very object:
+			// only the workers wait for the API server.
+			s.holds.holdWorkers(b)
+		} else {
+			s.holds.holdJobs(b)
+		}
 	}
 	if b := checkWindow(s); b != nil {
 		s.holds.holdStart(b)
@@ -113,7 +148,13 @@ func (r *ClusterUpgradeReconciler) preflight(ctx context.Context, s *scope) *blo
 // the version last read (see serverVersions): an error reading it is
 // transient, and holds only until the first read succeeds.
 func (r *ClusterUpgradeReconciler) checkVersionSkew(ctx context.Context, s *scope) *blocker {
-	raw, err := r.serverVersions.get(r.ServerVersion, s.now)
+	recheck := serverVersionRecheck
+	if s.cu.Spec.ControlPlane != nil {
+		// This object upgrades the control plane: the workers follow the
+		// moment the API server reports the target.
+		recheck = controlPlaneVersionRecheck
+	}
+	raw, err := r.serverVersions.get(r.ServerVersion, s.now, recheck)
 	if err != nil {
 		logf.FromContext(ctx).Error(err, "reading the API server version")
 		return &blocker{reason: upgradev1alpha1.ReasonVersionSkew, transient: true, requeueAfter: transientRecheck,
@@ -127,13 +168,18 @@ func (r *ClusterUpgradeReconciler) checkVersionSkew(ctx context.Context, s *scop
 	if !version.NewerRelease(s.target, server) {
 		return nil
 	}
-	return &blocker{reason: upgradev1alpha1.ReasonVersionSkew, requeueAfter: serverVersionRecheck,
-		message: fmt.Sprintf("targetVersion %s is newer than the API server (%s); upgrade the control plane first: a kubelet must never be newer than its API server",
-			s.cu.Spec.TargetVersion, raw)}
+	if s.cu.Spec.ControlPlane != nil {
+		return &blocker{reason: upgradev1alpha1.ReasonVersionSkew, requeueAfter: recheck, transient: true,
+			message: fmt.Sprintf("the workers wait for the API server to report %s (it reports %s): a kubelet must never be newer than its API server",
+				s.cu.Spec.TargetVersion, raw)}
+	}
+	return &blocker{reason: upgradev1alpha1.ReasonVersionSkew, requeueAfter: recheck,
+		message: fmt.Sprintf("targetVersion %s is newer than the API server (%s); upgrade the control plane first "+
+			"(or set spec.controlPlane): a kubelet must never be newer than its API server", s.cu.Spec.TargetVersion, raw)}
 }
 
 // serverVersions remembers the API server's version between passes: it is
-// read at most once per serverVersionRecheck, and a failed read keeps the
+// read at most once per serverVersionRecheck (controlPlaneVersionRecheck), and a failed read keeps the
 // last one read, so a transient error neither costs a request per pass nor
 // holds anything once a version is known.
 type serverVersions struct {
@@ -143,11 +189,11 @@ type serverVersions struct {
 }
 
 // get returns the API server's version, reading it when none is known or
-// the last read is older than serverVersionRecheck.
-func (v *serverVersions) get(read ServerVersionFunc, now time.Time) (string, error) {
+// the last read is older than recheck.
+func (v *serverVersions) get(read ServerVersionFunc, now time.Time, recheck time.Duration) (string, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.raw != "" && now.Sub(v.readAt) < serverVersionRecheck && !now.Before(v.readAt) {
+	if v.raw != "" && now.Sub(v.readAt) < recheck && !now.Before(v.readAt) {
 		return v.raw, nil
 	}
 	raw, err := read()
@@ -178,11 +224,7 @@ func (r *ClusterUpgradeReconciler) checkConflict(ctx context.Context, s *scope) 
 		if !s.cu.WaitsFor(other) {
 			continue
 		}
-		sel, err := other.Selector()
-		if err != nil {
-			continue
-		}
-		if shared := sharedNode(s, sel); shared != "" {
+		if shared := sharedNode(s, other); shared != "" {
 			conflicts = append(conflicts, fmt.Sprintf("%s (both select node %s)", other.Name, shared))
 		}
 	}
@@ -195,10 +237,11 @@ func (r *ClusterUpgradeReconciler) checkConflict(ctx context.Context, s *scope) 
 			"; delete it or let it finish"}
 }
 
-// sharedNode returns the first node, in plan order, of s that sel selects.
-func sharedNode(s *scope, sel labels.Selector) string {
+// sharedNode returns the first node, in plan order, of s that other
+// selects, as a worker or as a control-plane node.
+func sharedNode(s *scope, other *upgradev1alpha1.ClusterUpgrade) string {
 	for _, name := range s.order {
-		if sel.Matches(labels.Set(s.nodes[name].Labels)) {
+		if other.Selects(labels.Set(s.nodes[name].Labels)) {
 			return name
 		}
 	}

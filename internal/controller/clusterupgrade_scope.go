@@ -29,10 +29,16 @@ type scope struct {
 	// selector selects the nodes; nil when spec.nodeSelector does not parse.
 	selector    labels.Selector
 	selectorErr error
+	// cpSelector selects the control-plane nodes; nil when
+	// spec.controlPlane is absent, or does not parse (cpSelectorErr).
+	cpSelector    labels.Selector
+	cpSelectorErr error
 	// nodes are the ClusterUpgrade's nodes by name: the selected ones and
-	// the ones it holds (in flight or failed) that the selector no longer
-	// selects; order is their plan order. selected counts the selected
-	// ones alone.
+	// the ones it holds (in flight or failed) that the selectors no longer
+	// select; order is their plan order, the control-plane nodes first.
+	// controlPlane names the control-plane nodes (those cpSelector
+	// selects); selected counts the other selected ones, cpSelected the
+	// selected control-plane ones.
 	//
 	// They are read-only views of the cache's Nodes (listed without a
 	// deep copy), or of the pass's own writes the cache has not shown yet
@@ -40,9 +46,11 @@ type scope struct {
 	// annotations, conditions and every other map and slice are shared.
 	// Nothing writes to them; every change to a node goes through
 	// patchNode, which patches a copy and then replaces the struct.
-	nodes    map[string]*corev1.Node
-	order    []string
-	selected int
+	nodes        map[string]*corev1.Node
+	order        []string
+	controlPlane map[string]bool
+	selected     int
+	cpSelected   int
 	// mu guards jobs and messages, which the nodes in flight, advanced
 	// concurrently, read and write.
 	mu sync.Mutex
@@ -63,18 +71,23 @@ type scope struct {
 // observe reads everything a pass needs from the cache, and overlays the
 // Node writes of earlier passes that the cache does not show yet.
 func (r *ClusterUpgradeReconciler) observe(ctx context.Context, cu *upgradev1alpha1.ClusterUpgrade) (*scope, error) {
-	s := &scope{cu: cu, now: r.Clock.Now(), messages: map[string]string{}, nodes: map[string]*corev1.Node{}, jobs: map[string]*batchv1.Job{}}
+	s := &scope{cu: cu, now: r.Clock.Now(), messages: map[string]string{}, nodes: map[string]*corev1.Node{},
+		controlPlane: map[string]bool{}, jobs: map[string]*batchv1.Job{}}
 	s.target, s.targetErr = version.Parse(cu.Spec.TargetVersion)
 	s.selector, s.selectorErr = cu.Selector()
+	s.cpSelector, s.cpSelectorErr = cu.ControlPlaneSelector()
 	s.parseWindow()
 	// Without a deep copy: at 1,000 nodes, copying every selected Node on
 	// every pass was most of the manager's allocations. The items share
 	// their maps and slices with the cache (see scope.nodes).
 	var found []*corev1.Node
-	if s.selectorErr == nil {
+	for _, sel := range []labels.Selector{s.cpSelector, s.selector} {
+		if sel == nil {
+			continue
+		}
 		selected := &corev1.NodeList{}
 		if err := r.List(ctx, selected, client.UnsafeDisableDeepCopy,
-			client.MatchingLabelsSelector{Selector: s.selector}); err != nil {
+			client.MatchingLabelsSelector{Selector: sel}); err != nil {
 			return nil, err
 		}
 		for i := range selected.Items {
@@ -88,23 +101,33 @@ func (r *ClusterUpgradeReconciler) observe(ctx context.Context, cu *upgradev1alp
 	for i := range held.Items {
 		found = append(found, &held.Items[i])
 	}
-	var pn []plan.Node
+	var cpNodes, workerNodes []plan.Node
 	for _, n := range found {
 		if _, dup := s.nodes[n.Name]; dup {
 			continue
 		}
 		n = r.nodeWrites.overlay(n)
-		isSelected := s.selector != nil && s.selector.Matches(labels.Set(n.Labels))
+		set := labels.Set(n.Labels)
+		isCP := s.cpSelector != nil && s.cpSelector.Matches(set)
+		isSelected := isCP || (s.selector != nil && s.selector.Matches(set))
 		if !isSelected && !nodeview.Holds(n, cu.Name) {
 			continue // a node it let go of, or one whose newer labels the cache lags behind
 		}
-		if isSelected {
-			s.selected++
-		}
 		s.nodes[n.Name] = n
-		pn = append(pn, plan.Node{Name: n.Name, Zone: n.Labels[upgradev1alpha1.ZoneLabel]})
+		pnode := plan.Node{Name: n.Name, Zone: n.Labels[upgradev1alpha1.ZoneLabel]}
+		switch {
+		case isCP:
+			s.cpSelected++
+			s.controlPlane[n.Name] = true
+			cpNodes = append(cpNodes, pnode)
+		case isSelected:
+			s.selected++
+			workerNodes = append(workerNodes, pnode)
+		default:
+			workerNodes = append(workerNodes, pnode) // held, selected by neither any more
+		}
 	}
-	for _, n := range plan.Order(pn) {
+	for _, n := range append(plan.Order(cpNodes), plan.Order(workerNodes)...) {
 		s.order = append(s.order, n.Name)
 	}
 	jobList := &batchv1.JobList{}
@@ -116,7 +139,7 @@ func (r *ClusterUpgradeReconciler) observe(ctx context.Context, cu *upgradev1alp
 		s.jobs[jobList.Items[i].Name] = &jobList.Items[i]
 	}
 	var err error
-	if s.maxUnavailable, err = plan.MaxUnavailable(cu.Spec.Strategy, len(s.nodes)); err != nil {
+	if s.maxUnavailable, err = plan.MaxUnavailable(cu.Spec.Strategy, len(s.nodes)-len(s.controlPlane)); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -127,19 +150,48 @@ func (s *scope) planNode(n *corev1.Node) plan.Node {
 	return nodeview.PlanNode(n, s.cu.Name, s.target)
 }
 
-// planInput is the planner's input from the nodes as they are now.
-func (s *scope) planInput() plan.Input {
+// planInput is the planner's input for one wave from the nodes as they
+// are now: the control-plane nodes (controlPlane true) go one at a time
+// and the first failure halts them; the others go by spec.strategy and
+// spec.maxFailedNodes. held adds a hold of the wave's own to the
+// pre-flight checks' (the workers wait for the control plane).
+func (s *scope) planInput(controlPlane, held bool) plan.Input {
 	in := plan.Input{
 		MaxUnavailable: s.maxUnavailable,
 		MaxFailedNodes: int(s.cu.Spec.MaxFailedNodes),
 		Paused:         s.cu.Spec.Paused,
 		Closed:         s.windowClosed(),
-		Held:           s.holds.start != nil,
+		Held:           s.holds.start != nil || held,
+	}
+	if controlPlane {
+		in.MaxUnavailable, in.MaxFailedNodes = 1, 0
 	}
 	for _, name := range s.order {
-		in.Nodes = append(in.Nodes, s.planNode(s.nodes[name]))
+		if s.controlPlane[name] == controlPlane {
+			in.Nodes = append(in.Nodes, s.planNode(s.nodes[name]))
+		}
 	}
 	return in
+}
+
+// ofWave is the names among names that are control-plane nodes
+// (controlPlane true), or that are not.
+func (s *scope) ofWave(controlPlane bool, names []string) []string {
+	var out []string
+	for _, name := range names {
+		if s.controlPlane[name] == controlPlane {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// selects reports whether the spec selects n, as a worker or as a
+// control-plane node (the nodes of s that it does not select are the ones
+// it still holds).
+func (s *scope) selects(n *corev1.Node) bool {
+	set := labels.Set(n.Labels)
+	return (s.selector != nil && s.selector.Matches(set)) || (s.cpSelector != nil && s.cpSelector.Matches(set))
 }
 
 // inFlight names the nodes this ClusterUpgrade has in flight, in plan order.

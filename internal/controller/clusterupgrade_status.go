@@ -2,6 +2,7 @@ package controller
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -15,53 +16,53 @@ import (
 
 // setProgressStatus writes the status of a pass that passed the pre-flight
 // checks: counts, the nodes in flight and the failed ones, the phase and
-// the kstatus conditions.
-func setProgressStatus(cu *upgradev1alpha1.ClusterUpgrade, s *scope, p plan.Plan, now time.Time) {
+// the kstatus conditions. The top-level counts are the workers'; the
+// control plane's are in status.controlPlane.
+func setProgressStatus(cu *upgradev1alpha1.ClusterUpgrade, s *scope, w waves, now time.Time) {
 	st := &cu.Status
-	st.TotalNodes = int32(len(s.nodes))
+	p, all := w.workers, w.all()
+	st.TotalNodes = int32(len(s.nodes) - len(s.controlPlane))
 	st.UpgradedNodes, st.UpgradingNodes, st.PendingNodes = int32(p.Upgraded), int32(p.InFlight), int32(p.Pending)
 	st.FailedNodes, st.SkippedNodes = int32(p.Failed), int32(p.Skipped)
 	st.InProgress = inProgressList(s)
-	st.Failed = failedList(s, p, min(int(cu.Spec.MaxFailedNodes)+1, maxStatusNodes))
-	if st.StartedAt == nil && (p.InFlight > 0 || p.Failed > 0) {
+	st.Failed = failedList(s, all, min(int(cu.Spec.MaxFailedNodes)+1+w.controlPlane.Failed, maxStatusNodes))
+	if st.StartedAt == nil && (all.InFlight > 0 || all.Failed > 0) {
 		// Set on the pass that starts the first node; should that pass's
 		// status write have been lost (a crash), the next one sets it.
 		t := metaTime(now)
 		st.StartedAt = &t
 	}
+	setControlPlaneStatus(cu, s, w)
 
-	summary := fmt.Sprintf("%d of %d nodes upgraded, %d in flight, %d pending", p.Upgraded, len(s.nodes), p.InFlight, p.Pending)
-	if p.Failed > 0 {
-		summary += fmt.Sprintf(", %d failed", p.Failed)
-	}
-	if p.Skipped > 0 {
-		summary += fmt.Sprintf(", %d skipped", p.Skipped)
-	}
-	if len(p.NotReadyPending) > 0 && len(p.NotReadyPending) < p.Pending {
-		summary += fmt.Sprintf("; NotReady, not started: %s", listSome(p.NotReadyPending))
-	}
-	if len(p.HeldElsewhere) > 0 {
-		summary += fmt.Sprintf("; held by another ClusterUpgrade, waiting for it: %s", listSome(p.HeldElsewhere))
-	}
+	summary := progressSummary(cu, s, w)
 	st.NextWindowOpens = nil
 	progressing := upgradev1alpha1.ReasonProgressing
-	if next, waiting := s.windowWait(p); waiting {
+	if next, waiting := s.windowWait(all); waiting {
 		t := metaTime(next)
 		st.NextWindowOpens = &t
 		progressing = upgradev1alpha1.ReasonOutsideWindow
 		summary += "; outside the maintenance window; the next opens at " + s.window.Format(next)
+	} else if !w.controlPlaneDone() && p.Pending > 0 {
+		progressing = upgradev1alpha1.ReasonWaitingForControlPlane
+	}
+	// The wave that blocks: the control plane's while it is not done.
+	blocking, blockingNodes, budget := p, unavailableNodes(s, false), s.maxUnavailable
+	if !w.controlPlane.Done {
+		blocking, blockingNodes, budget = w.controlPlane, unavailableNodes(s, true), 1
 	}
 	switch {
+	case w.controlPlane.Failed > 0:
+		setStalled(cu, upgradev1alpha1.PhaseFailed, upgradev1alpha1.ReasonControlPlaneFailed, controlPlaneFailedMessage(s, w))
 	case p.Halted:
 		setStalled(cu, upgradev1alpha1.PhaseFailed, upgradev1alpha1.ReasonTooManyFailures, fmt.Sprintf(
 			"halted: %d nodes failed, more than maxFailedNodes %d allows (%s); nothing new starts. "+
 				"Fix the cause, then retry by removing the nodes' %s label or by changing the spec",
 			p.Failed, cu.Spec.MaxFailedNodes, strings.Join(p.FailedNodes, ", "), upgradev1alpha1.NodeStateLabel))
-	case p.Done && p.Failed > 0:
+	case all.Done && p.Failed > 0:
 		setStalled(cu, upgradev1alpha1.PhaseFailed, upgradev1alpha1.ReasonNodesFailed, fmt.Sprintf(
 			"%s; the failed nodes stay cordoned (%s): retry them by removing their %s label or by changing the spec",
 			summary, strings.Join(p.FailedNodes, ", "), upgradev1alpha1.NodeStateLabel))
-	case p.Done:
+	case all.Done:
 		st.Phase = upgradev1alpha1.PhaseSucceeded
 		meta.RemoveStatusCondition(&st.Conditions, upgradev1alpha1.ConditionReconciling)
 		meta.RemoveStatusCondition(&st.Conditions, upgradev1alpha1.ConditionStalled)
@@ -71,40 +72,116 @@ func setProgressStatus(cu *upgradev1alpha1.ClusterUpgrade, s *scope, p plan.Plan
 		meta.RemoveStatusCondition(&st.Conditions, upgradev1alpha1.ConditionReconciling)
 		meta.RemoveStatusCondition(&st.Conditions, upgradev1alpha1.ConditionStalled)
 		msg := "paused: " + summary
-		if p.InFlight > 0 {
+		if all.InFlight > 0 {
 			msg += "; the nodes in flight are being finished"
 		}
 		setCondition(cu, upgradev1alpha1.ConditionReady, metav1.ConditionFalse, upgradev1alpha1.ReasonPaused, msg)
-	case p.Blocked && len(p.NotReadyPending) == p.Pending:
+	case blocking.Blocked && len(blocking.NotReadyPending) == blocking.Pending:
 		setStalled(cu, upgradev1alpha1.PhaseProgressing, upgradev1alpha1.ReasonNodesNotReady, fmt.Sprintf(
-			"%s; every pending node is NotReady (%s), and NotReady nodes are never started", summary, listSome(p.NotReadyPending)))
-	case p.Blocked:
+			"%s; every pending node is NotReady (%s), and NotReady nodes are never started", summary, listSome(blocking.NotReadyPending)))
+	case blocking.Blocked:
 		setStalled(cu, upgradev1alpha1.PhaseProgressing, upgradev1alpha1.ReasonBudgetExhausted, fmt.Sprintf(
 			"%s; %d selected nodes are unavailable and none is in flight (%s), which uses the whole maxUnavailable of %d, so nothing can start",
-			summary, p.Unavailable, listSome(unavailableNodes(s)), s.maxUnavailable))
+			summary, blocking.Unavailable, listSome(blockingNodes), budget))
 	default:
 		st.Phase = upgradev1alpha1.PhaseProgressing
-		if p.InFlight == 0 && p.Upgraded == 0 && st.StartedAt == nil {
+		if all.InFlight == 0 && all.Upgraded == 0 && st.StartedAt == nil {
 			st.Phase = upgradev1alpha1.PhasePending
 		}
 		meta.RemoveStatusCondition(&st.Conditions, upgradev1alpha1.ConditionStalled)
 		setCondition(cu, upgradev1alpha1.ConditionReconciling, metav1.ConditionTrue, progressing, summary)
 		setCondition(cu, upgradev1alpha1.ConditionReady, metav1.ConditionFalse, progressing, summary)
 	}
-	if p.Done && st.CompletedAt == nil {
+	if all.Done && st.CompletedAt == nil {
 		t := metaTime(now)
 		st.CompletedAt = &t
 	}
-	if !p.Done {
+	if !all.Done {
 		st.CompletedAt = nil
 	}
 	st.ObservedGeneration = cu.Generation
 }
 
+// progressSummary says where both waves stand and what they wait for, in
+// words: the control plane's first, when there is one.
+func progressSummary(cu *upgradev1alpha1.ClusterUpgrade, s *scope, w waves) string {
+	p := w.workers
+	summary := waveSummary(p, len(s.nodes)-len(s.controlPlane), "nodes")
+	if cu.Spec.ControlPlane != nil {
+		summary = waveSummary(w.controlPlane, len(s.controlPlane), "control-plane nodes") + "; " + summary
+		if !w.controlPlaneDone() && p.Pending > 0 {
+			summary += " (they wait for the control plane)"
+		}
+	}
+	if len(p.NotReadyPending) > 0 && len(p.NotReadyPending) < p.Pending {
+		summary += fmt.Sprintf("; NotReady, not started: %s", listSome(p.NotReadyPending))
+	}
+	if held := slices.Concat(w.controlPlane.HeldElsewhere, p.HeldElsewhere); len(held) > 0 {
+		summary += fmt.Sprintf("; held by another ClusterUpgrade, waiting for it: %s", listSome(held))
+	}
+	if w.checks != nil {
+		summary += "; " + w.checks.message
+	}
+	return summary
+}
+
+// waveSummary says where one wave's nodes stand, in words.
+func waveSummary(p plan.Plan, total int, what string) string {
+	summary := fmt.Sprintf("%d of %d %s upgraded, %d in flight, %d pending", p.Upgraded, total, what, p.InFlight, p.Pending)
+	if p.Failed > 0 {
+		summary += fmt.Sprintf(", %d failed", p.Failed)
+	}
+	if p.Skipped > 0 {
+		summary += fmt.Sprintf(", %d skipped", p.Skipped)
+	}
+	return summary
+}
+
+// setControlPlaneStatus writes status.controlPlane and the
+// ControlPlaneUpgraded condition, or removes them without spec.controlPlane.
+func setControlPlaneStatus(cu *upgradev1alpha1.ClusterUpgrade, s *scope, w waves) {
+	if cu.Spec.ControlPlane == nil {
+		cu.Status.ControlPlane = nil
+		meta.RemoveStatusCondition(&cu.Status.Conditions, upgradev1alpha1.ConditionControlPlaneUpgraded)
+		return
+	}
+	cp := w.controlPlane
+	cu.Status.ControlPlane = &upgradev1alpha1.ControlPlaneStatus{
+		TotalNodes: int32(len(s.controlPlane)), UpgradedNodes: int32(cp.Upgraded), UpgradingNodes: int32(cp.InFlight),
+		PendingNodes: int32(cp.Pending), FailedNodes: int32(cp.Failed), SkippedNodes: int32(cp.Skipped),
+	}
+	summary := waveSummary(cp, len(s.controlPlane), "control-plane nodes")
+	status, reason, message := metav1.ConditionFalse, upgradev1alpha1.ReasonUpgrading, summary
+	switch {
+	case cp.Failed > 0:
+		reason, message = upgradev1alpha1.ReasonControlPlaneFailed, controlPlaneFailedMessage(s, w)
+	case w.controlPlaneDone():
+		status, reason = metav1.ConditionTrue, upgradev1alpha1.ReasonSucceeded
+	case w.checks != nil:
+		reason, message = upgradev1alpha1.ReasonWaitingForChecks, summary+"; "+w.checks.message
+	}
+	setCondition(cu, upgradev1alpha1.ConditionControlPlaneUpgraded, status, reason, message)
+}
+
+// controlPlaneFailedMessage says which control-plane node failed, why,
+// and what to do.
+func controlPlaneFailedMessage(s *scope, w waves) string {
+	failed := failedList(s, w.controlPlane, maxStatusNodes)
+	failures := make([]string, 0, len(failed))
+	for _, f := range failed {
+		failures = append(failures, fmt.Sprintf("%s (%s: %s)", f.Name, f.Reason, f.Message))
+	}
+	return truncate(fmt.Sprintf("halted: control-plane node %s failed; nothing new starts, control plane or workers. "+
+		"The other control-plane nodes were not touched while it was in flight, so etcd keeps its quorum and their API servers serve. "+
+		"Read the node's upgrade Job logs and its kubelet's journal, repair the node (kubeadm keeps a backup of the static pod "+
+		"manifests and etcd under /etc/kubernetes/tmp), then retry it by removing its %s label or by changing the spec",
+		strings.Join(failures, ", "), upgradev1alpha1.NodeStateLabel), 2*maxStatusMessage)
+}
+
 // setStalledStatus writes the status of a pass that a pre-flight check
 // stopped: nothing was touched, and only a human can unblock it.
 func setStalledStatus(cu *upgradev1alpha1.ClusterUpgrade, s *scope, b *blocker) {
-	cu.Status.TotalNodes = int32(len(s.nodes))
+	cu.Status.TotalNodes = int32(len(s.nodes) - len(s.controlPlane))
 	cu.Status.NextWindowOpens = nil
 	phase := cu.Status.Phase
 	if phase == "" || phase == upgradev1alpha1.PhaseSucceeded {
@@ -117,8 +194,8 @@ func setStalledStatus(cu *upgradev1alpha1.ClusterUpgrade, s *scope, b *blocker) 
 // setHeldStatus writes the status of a pass in which b held every new
 // start: the counts as they are, and Stalled with b's reason, or, for a
 // transient b that is retried by itself, Reconciling with its message.
-func setHeldStatus(cu *upgradev1alpha1.ClusterUpgrade, s *scope, p plan.Plan, b *blocker) {
-	setProgressStatus(cu, s, p, s.now)
+func setHeldStatus(cu *upgradev1alpha1.ClusterUpgrade, s *scope, w waves, b *blocker) {
+	setProgressStatus(cu, s, w, s.now)
 	if !b.transient {
 		setStalled(cu, cu.Status.Phase, b.reason, b.message)
 		return
@@ -195,12 +272,13 @@ func failedList(s *scope, p plan.Plan, limit int) []upgradev1alpha1.NodeFailure 
 	return out
 }
 
-// unavailableNodes names the selected nodes that are unavailable, in plan order.
-func unavailableNodes(s *scope) []string {
+// unavailableNodes names the nodes of one wave (the control plane's, or
+// the others') that are unavailable, in plan order.
+func unavailableNodes(s *scope, controlPlane bool) []string {
 	var out []string
 	for _, name := range s.order {
 		n := s.nodes[name]
-		if s.planNode(n).Unavailable() {
+		if s.controlPlane[name] == controlPlane && s.planNode(n).Unavailable() {
 			out = append(out, name)
 		}
 	}

@@ -33,14 +33,19 @@ func statusScope(n int, message string) (*scope, plan.Plan) {
 	return s, p
 }
 
+// workersOnly is the waves of a ClusterUpgrade without spec.controlPlane.
+func workersOnly(p plan.Plan) waves {
+	return waves{controlPlane: plan.Compute(plan.Input{}), workers: p}
+}
+
 func TestStatusSetsStartedAtWhenACrashLostIt(t *testing.T) {
 	s, p := statusScope(1, "evicting its pods")
-	setProgressStatus(s.cu, s, p, s.now)
+	setProgressStatus(s.cu, s, workersOnly(p), s.now)
 	if s.cu.Status.StartedAt == nil || !s.cu.Status.StartedAt.Time.Equal(s.now) {
 		t.Fatalf("startedAt = %v with a node in flight, want %v", s.cu.Status.StartedAt, s.now)
 	}
 	started := s.cu.Status.StartedAt.DeepCopy()
-	setProgressStatus(s.cu, s, p, s.now.Add(time.Hour))
+	setProgressStatus(s.cu, s, workersOnly(p), s.now.Add(time.Hour))
 	if !s.cu.Status.StartedAt.Equal(started) {
 		t.Fatal("startedAt moved once set")
 	}
@@ -48,7 +53,7 @@ func TestStatusSetsStartedAtWhenACrashLostIt(t *testing.T) {
 
 func TestStatusListsEveryNodeInFlightWithinBounds(t *testing.T) {
 	s, p := statusScope(3, "drain: "+strings.Repeat("x", 2000))
-	setProgressStatus(s.cu, s, p, s.now)
+	setProgressStatus(s.cu, s, workersOnly(p), s.now)
 	if got := len(s.cu.Status.InProgress); got != 3 {
 		t.Fatalf("inProgress lists %d nodes, want all 3 in flight", got)
 	}
@@ -58,7 +63,7 @@ func TestStatusListsEveryNodeInFlightWithinBounds(t *testing.T) {
 	// Thousands of nodes at maxUnavailable 100%: the list stops at
 	// maxStatusNodes, the count stays exact.
 	s, p = statusScope(2*maxStatusNodes, "evicting its pods")
-	setProgressStatus(s.cu, s, p, s.now)
+	setProgressStatus(s.cu, s, workersOnly(p), s.now)
 	if got := len(s.cu.Status.InProgress); got != maxStatusNodes || s.cu.Status.UpgradingNodes != 2*maxStatusNodes {
 		t.Fatalf("inProgress %d entries (want %d), upgradingNodes %d (want %d)", got, maxStatusNodes, s.cu.Status.UpgradingNodes, 2*maxStatusNodes)
 	}

@@ -32,8 +32,7 @@ func (r *ClusterUpgradeReconciler) clusterUpgradesForNode(ctx context.Context, o
 	var reqs []reconcile.Request
 	for i := range all.Items {
 		cu := &all.Items[i]
-		sel, err := cu.Selector()
-		if cu.Name == holder || (err == nil && sel.Matches(labels.Set(n.Labels))) {
+		if cu.Name == holder || cu.Selects(labels.Set(n.Labels)) {
 			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(cu)})
 		}
 	}

@@ -48,6 +48,11 @@ var (
 	// versionFails makes the reconciler's reads of the API server's
 	// version fail while it is set, as a transient error would.
 	versionFails atomic.Bool
+	// serverVersionOverride, while set, is the version the API server
+	// reports to the reconciler (an API server not yet upgraded).
+	serverVersionOverride atomic.Pointer[string]
+	// cpChecks are the reconciler's control-plane checks (see fakeChecks).
+	cpChecks = &fakeChecks{}
 	// wrapClient, when set before a manager starts, wraps the client the
 	// reconciler reads and writes through (a test's delayed cache).
 	wrapClient func(client.Client) client.Client
@@ -83,6 +88,9 @@ func startManagerWith(allowedImages string) func() {
 		if versionFails.Load() {
 			return "", errors.New("the server is currently unable to handle the request (get version)")
 		}
+		if v := serverVersionOverride.Load(); v != nil {
+			return *v, nil
+		}
 		return discoveryVersion()
 	}
 	c := mgr.GetClient()
@@ -90,15 +98,16 @@ func startManagerWith(allowedImages string) func() {
 		c = wrapClient(c)
 	}
 	Expect((&ClusterUpgradeReconciler{
-		Client:            c,
-		JobNamespace:      jobNamespace,
-		Drainer:           &drain.Drainer{Client: clientset},
-		ServerVersion:     serverVersion,
-		Recorder:          mgr.GetEventRecorder("nodewave"),
-		Clock:             suiteClock,
-		DrainPollInterval: 300 * time.Millisecond,
-		AllowedImages:     policy,
-		AllowedSecrets:    suiteAllowedSecrets,
+		Client:             c,
+		JobNamespace:       jobNamespace,
+		Drainer:            &drain.Drainer{Client: clientset},
+		ServerVersion:      serverVersion,
+		Recorder:           mgr.GetEventRecorder("nodewave"),
+		Clock:              suiteClock,
+		DrainPollInterval:  300 * time.Millisecond,
+		AllowedImages:      policy,
+		AllowedSecrets:     suiteAllowedSecrets,
+		ControlPlaneChecks: cpChecks,
 	}).SetupWithManager(mgr)).To(Succeed())
 
 	ctx, cancel := context.WithCancel(context.Background())

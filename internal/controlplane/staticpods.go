@@ -46,6 +46,8 @@ var versionedComponents = []string{KubeAPIServer, KubeControllerManager, KubeSch
 //     exactly target, as kubeadm writes it: registry.k8s.io/kube-apiserver:v1.37.2,
 //     with or without a digest after it.
 //
+// With target "" (before the node's upgrade) any image will do.
+//
 // It returns nil when all holds, or an error that names the node and says,
 // for each pod in the order of their names, what is wrong, such as
 // "cp-1: kube-apiserver-cp-1 runs registry.k8s.io/kube-apiserver:v1.36.3, not v1.37.2".
@@ -63,6 +65,9 @@ func StaticPods(pods []corev1.Pod, node, target string) error {
 			continue
 		}
 		found[component] = true
+		if tag == "" {
+			continue // before the upgrade: any version will do
+		}
 		if msg := wrongImage(p, component, tag); msg != "" {
 			problems = append(problems, msg)
 		}

@@ -199,3 +199,16 @@ func TestStaticPodsVersionWithBuildMetadata(t *testing.T) {
 		t.Errorf("StaticPods(%s) on images tagged v1.37.2: nil, want an error", v)
 	}
 }
+
+// Before a node's upgrade (target ""), its static pods must run, at any
+// version; one that is not Ready still fails it.
+func TestStaticPodsBeforeTheUpgrade(t *testing.T) {
+	pods := controlPlane("cp-1", "v1.36.3")
+	if err := StaticPods(pods, "cp-1", ""); err != nil {
+		t.Errorf("StaticPods before the upgrade on v1.36.3 pods: %v, want nil", err)
+	}
+	pods = with(pods, "kube-scheduler-cp-1", notReady)
+	if err := StaticPods(pods, "cp-1", ""); err == nil || !strings.Contains(err.Error(), "kube-scheduler-cp-1") {
+		t.Errorf("StaticPods before the upgrade with kube-scheduler not Ready: %v, want an error naming it", err)
+	}
+}

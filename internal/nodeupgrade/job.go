@@ -25,6 +25,10 @@ const (
 	// EnvNodeName holds the name of the node being upgraded, which is also
 	// the node the Job's pod runs on.
 	EnvNodeName = "NODEWAVE_NODE_NAME"
+	// EnvControlPlaneRole is set only in the Job of a control-plane node
+	// (spec.controlPlane): "first" on the first one upgraded, which runs
+	// kubeadm upgrade apply, "other" on the rest (kubeadm upgrade node).
+	EnvControlPlaneRole = "NODEWAVE_CONTROL_PLANE_ROLE"
 )
 
 // BuildJob returns the Job that upgrades nodeName to target for cu, in namespace.
@@ -66,6 +70,13 @@ const (
 // or namespace is empty, and when the node or ClusterUpgrade name is not a
 // valid label value (longer than 63 characters).
 func BuildJob(cu *upgradev1alpha1.ClusterUpgrade, nodeName, target, namespace string) (*batchv1.Job, error) {
+	return BuildControlPlaneJob(cu, nodeName, target, namespace, "")
+}
+
+// BuildControlPlaneJob is BuildJob for a control-plane node: its
+// containers also get EnvControlPlaneRole=role, unless role is "" (then it
+// is BuildJob's Job exactly).
+func BuildControlPlaneJob(cu *upgradev1alpha1.ClusterUpgrade, nodeName, target, namespace, role string) (*batchv1.Job, error) {
 	if err := checkArgs(cu, nodeName, target, namespace); err != nil {
 		return nil, err
 	}
@@ -94,6 +105,9 @@ func BuildJob(cu *upgradev1alpha1.ClusterUpgrade, nodeName, target, namespace st
 	env := []corev1.EnvVar{
 		{Name: EnvTargetVersion, Value: target},
 		{Name: EnvNodeName, Value: nodeName},
+	}
+	if role != "" {
+		env = append(env, corev1.EnvVar{Name: EnvControlPlaneRole, Value: role})
 	}
 	for i := range pod.InitContainers {
 		pod.InitContainers[i].Env = withEnv(pod.InitContainers[i].Env, env)

@@ -177,6 +177,31 @@ func TestBuildJobEnv(t *testing.T) {
 	}
 }
 
+// A control-plane node's Job also says its role, in every container, after
+// the other variables; a worker's (role "") is BuildJob's exactly.
+func TestBuildControlPlaneJobEnv(t *testing.T) {
+	cu := newCU()
+	worker, err := BuildControlPlaneJob(cu, testNode, testTarget, testNamespace, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := mustBuild(t, cu); !equality.Semantic.DeepEqual(worker, want) {
+		t.Fatalf("a worker's Job differs from BuildJob's:\n%+v\n%+v", worker, want)
+	}
+	for _, role := range []string{"first", "other"} {
+		job, err := BuildControlPlaneJob(cu, testNode, testTarget, testNamespace, role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec := job.Spec.Template.Spec
+		for _, c := range append(append([]corev1.Container{}, spec.InitContainers...), spec.Containers...) {
+			if len(c.Env) < 3 || c.Env[2] != (corev1.EnvVar{Name: EnvControlPlaneRole, Value: role}) {
+				t.Errorf("role %s: container %s env = %+v, want %s=%s third", role, c.Name, c.Env, EnvControlPlaneRole, role)
+			}
+		}
+	}
+}
+
 // TestBuildJobDoesNotTouchCU checks that BuildJob leaves the ClusterUpgrade
 // as it was, and that the Job shares no memory with it.
 func TestBuildJobDoesNotTouchCU(t *testing.T) {

@@ -230,3 +230,28 @@ func VerifyStep(f VerifyFacts) Decision {
 	}
 	return Decision{Outcome: Wait, Message: fmt.Sprintf("Ready at the target; soaking for %s more", left.Round(time.Second)), RequeueAfter: left}
 }
+
+// ReasonControlPlaneChecks: a control-plane node's checks (its static
+// pods, its API server, etcd's quorum) did not pass within upgrade.timeout.
+const ReasonControlPlaneChecks = "ControlPlaneChecksFailed"
+
+// ControlPlaneCheckInterval is how often the checks of a control-plane
+// node that has not passed them yet are made again.
+const ControlPlaneCheckInterval = 10 * time.Second
+
+// ChecksStep decides the end of a control-plane node's verifying step,
+// once its soak is over: problem is what its checks found ("" when they
+// passed). It advances when they passed, fails the node once the upgrade's
+// deadline has passed, and otherwise checks again soon.
+func ChecksStep(problem string, deadline, now time.Time) Decision {
+	if problem == "" {
+		return Decision{Outcome: Advance}
+	}
+	left := deadline.Sub(now)
+	if left <= 0 {
+		return Decision{Outcome: Fail, Reason: ReasonControlPlaneChecks,
+			Message: "the control plane's checks did not pass within upgrade.timeout: " + problem}
+	}
+	return Decision{Outcome: Wait, Message: "soaked; waiting for the control plane's checks: " + problem,
+		RequeueAfter: min(left, ControlPlaneCheckInterval)}
+}

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -136,5 +137,34 @@ func TestDrainStep(t *testing.T) {
 	}
 	if (DrainFacts{Since: t0, Timeout: timeout, Now: deadline}).Forcing() {
 		t.Error("forcing without ForceDelete")
+	}
+}
+
+func TestChecksStep(t *testing.T) {
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name     string
+		problem  string
+		deadline time.Time
+		want     Outcome
+		requeue  time.Duration
+	}{
+		{"passed", "", now.Add(-time.Hour), Advance, 0},
+		{"failing, time left", "etcd: 2 of 3 members healthy", now.Add(time.Minute), Wait, ControlPlaneCheckInterval},
+		{"failing, little time left", "etcd: no leader", now.Add(3 * time.Second), Wait, 3 * time.Second},
+		{"failing past the deadline", "cp-1: kube-apiserver-cp-1 runs v1.36.3", now, Fail, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := ChecksStep(tc.problem, tc.deadline, now)
+			if d.Outcome != tc.want || d.RequeueAfter != tc.requeue {
+				t.Fatalf("ChecksStep = %+v, want %s after %s", d, tc.want, tc.requeue)
+			}
+			if tc.problem != "" && !strings.Contains(d.Message, tc.problem) {
+				t.Errorf("message %q does not say what failed (%q)", d.Message, tc.problem)
+			}
+			if d.Outcome == Fail && d.Reason != ReasonControlPlaneChecks {
+				t.Errorf("reason %q, want %q", d.Reason, ReasonControlPlaneChecks)
+			}
+		})
 	}
 }

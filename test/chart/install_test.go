@@ -300,10 +300,19 @@ func withShortName(t *testing.T, c *chart.Chart, shortName string) *chart.Chart 
 
 // checkManagerAccess asks the API server's authorizer whether the manager's
 // ServiceAccount, with the RBAC the chart installed, may do a few things it
-// needs, and may not create Jobs outside its namespace.
+// needs, and may not create Jobs outside its namespace nor exec into pods
+// outside kube-system.
 func checkManagerAccess(t *testing.T, k8s client.Client, user string) {
 	t.Helper()
 	checkAccess(t, k8s, user, []accessCase{
+		// etcdctl in kubeadm's etcd pods (spec.controlPlane), and nowhere else.
+		{authorizationv1.ResourceAttributes{Verb: "create", Resource: "pods", Subresource: "exec", Namespace: "kube-system"}, true},
+		{authorizationv1.ResourceAttributes{Verb: "get", Resource: "pods", Subresource: "exec", Namespace: "kube-system"}, true},
+		{authorizationv1.ResourceAttributes{Verb: "create", Resource: "pods", Subresource: "exec", Namespace: "nodewave-system"}, false},
+		{authorizationv1.ResourceAttributes{Verb: "create", Resource: "pods", Subresource: "exec", Namespace: "default"}, false},
+		{authorizationv1.ResourceAttributes{Verb: "create", Resource: "pods", Subresource: "exec"}, false}, // every namespace
+		{authorizationv1.ResourceAttributes{Verb: "create", Resource: "pods", Subresource: "attach", Namespace: "kube-system"}, false},
+		{authorizationv1.ResourceAttributes{Verb: "create", Resource: "pods", Namespace: "kube-system"}, false},
 		{authorizationv1.ResourceAttributes{Verb: "patch", Resource: "nodes"}, true},
 		{authorizationv1.ResourceAttributes{Verb: "create", Resource: "pods", Subresource: "eviction", Namespace: "default"}, true},
 		{authorizationv1.ResourceAttributes{Verb: "update", Group: "upgrade.nodewave.io", Resource: "clusterupgrades", Subresource: "status"}, true},

@@ -17,6 +17,7 @@ func TestLint(t *testing.T) {
 			"namespace":            map[string]any{"create": true},
 			"crd":                  map[string]any{"enable": false},
 			"rbacHelpers":          map[string]any{"enable": false},
+			"controlPlaneChecks":   map[string]any{"enabled": false},
 			"leaderElection":       map[string]any{"enable": false},
 			"metrics":              map[string]any{"secure": false},
 			"jobNamespace":         "node-upgrades",

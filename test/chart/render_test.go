@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -86,8 +88,49 @@ func render(t *testing.T, release, namespace string, values map[string]any) *ren
 // kustomizeDefault builds config/default as `kubectl kustomize` does.
 func kustomizeDefault(t *testing.T) []*unstructured.Unstructured {
 	t.Helper()
+	return kustomizeBuild(t, filesys.MakeFsOnDisk(), filepath.Join(repoRoot(), "config", "default"))
+}
+
+// kustomizeDefaultUncommented builds config/default as a user does who
+// uncommented the given lines of config/default/kustomization.yaml (each
+// "#" + line there), such as the components: lines of
+// config/no-control-plane-checks. The edit is made in memory.
+func kustomizeDefaultUncommented(t *testing.T, lines ...string) []*unstructured.Unstructured {
+	t.Helper()
+	mem := filesys.MakeFsInMemory()
+	root := filepath.Join(repoRoot(), "config")
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		if rel == filepath.Join("default", "kustomization.yaml") {
+			text := string(b)
+			for _, line := range lines {
+				if !strings.Contains(text, "\n#"+line+"\n") {
+					t.Fatalf("config/default/kustomization.yaml has no line %q to uncomment", "#"+line)
+				}
+				text = strings.Replace(text, "\n#"+line+"\n", "\n"+line+"\n", 1)
+			}
+			b = []byte(text)
+		}
+		return mem.WriteFile(filepath.Join("/config", rel), b)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kustomizeBuild(t, mem, "/config/default")
+}
+
+// kustomizeBuild runs kustomize on dir of fsys.
+func kustomizeBuild(t *testing.T, fsys filesys.FileSystem, dir string) []*unstructured.Unstructured {
+	t.Helper()
 	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
-	resources, err := k.Run(filesys.MakeFsOnDisk(), filepath.Join(repoRoot(), "config", "default"))
+	resources, err := k.Run(fsys, dir)
 	if err != nil {
 		t.Fatalf("kustomize build config/default: %v", err)
 	}
@@ -166,6 +209,19 @@ func (r *rendered) find(kind, name string) *unstructured.Unstructured {
 			return o
 		}
 	}
+	return nil
+}
+
+// mustFindIn returns the rendered object of that kind, namespace and name,
+// failing the test when there is none.
+func (r *rendered) mustFindIn(t *testing.T, kind, namespace, name string) *unstructured.Unstructured {
+	t.Helper()
+	for _, o := range r.objects {
+		if o.GetKind() == kind && o.GetNamespace() == namespace && o.GetName() == name {
+			return o
+		}
+	}
+	t.Fatalf("no %s %s/%s rendered; rendered: %s", kind, namespace, name, r.keys())
 	return nil
 }
 

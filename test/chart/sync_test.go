@@ -1,9 +1,11 @@
 package chart
 
 import (
+	"maps"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // TestChartInstallsWhatKustomizeInstalls renders the chart with its
@@ -16,19 +18,36 @@ import (
 // scheduling), the metrics Service and the Namespace. The chart may add
 // labels (Helm's, and app.kubernetes.io/instance to its selectors) and
 // annotations, but not drop or change config/default's.
+//
+// The same holds with the control-plane checks' kube-system Role and
+// RoleBinding left out: the chart's controlPlaneChecks.enabled=false
+// against config/default with its config/no-control-plane-checks
+// component enabled.
 func TestChartInstallsWhatKustomizeInstalls(t *testing.T) {
-	want := index(t, kustomizeDefault(t))
+	withChecks := index(t, kustomizeDefault(t))
+	withoutChecks := index(t, kustomizeDefaultUncommented(t, "components:", "- ../no-control-plane-checks"))
 	for _, tc := range []struct {
-		release, namespace string
-		naming             naming
+		name, release, namespace string
+		naming                   naming
+		values                   map[string]any
+		want                     map[key]*unstructured.Unstructured
 	}{
 		// The README's command: names and namespace as config/default's.
-		{release: "nodewave", namespace: "nodewave-system", naming: naming{fullname: "nodewave", namespace: "nodewave-system"}},
+		{name: "nodewave", release: "nodewave", namespace: "nodewave-system",
+			naming: naming{fullname: "nodewave", namespace: "nodewave-system"}, want: withChecks},
 		// Another release and namespace: every name follows the release.
-		{release: "staging", namespace: "ops", naming: naming{fullname: "staging-nodewave", namespace: "ops"}},
+		{name: "staging", release: "staging", namespace: "ops",
+			naming: naming{fullname: "staging-nodewave", namespace: "ops"}, want: withChecks},
+		// Without the control-plane checks' pods/exec in kube-system.
+		{name: "no control-plane checks", release: "nodewave", namespace: "nodewave-system",
+			naming: naming{fullname: "nodewave", namespace: "nodewave-system"},
+			values: map[string]any{"controlPlaneChecks": map[string]any{"enabled": false}}, want: withoutChecks},
 	} {
-		t.Run(tc.release, func(t *testing.T) {
-			r := render(t, tc.release, tc.namespace, map[string]any{"namespace": map[string]any{"create": true}})
+		t.Run(tc.name, func(t *testing.T) {
+			want := tc.want
+			values := map[string]any{"namespace": map[string]any{"create": true}}
+			maps.Copy(values, tc.values)
+			r := render(t, tc.release, tc.namespace, values)
 			got := index(t, nil)
 			for _, o := range r.objects {
 				mapped := tc.naming.toKustomize(o)

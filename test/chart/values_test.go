@@ -78,6 +78,10 @@ func TestValues(t *testing.T) {
 			// --create-namespace makes the namespace: the chart must not.
 			wantAbsent(t, r, "Namespace", "nodewave-system")
 			wantUpgradeServiceAccount(t, r, "nodewave-system", nil)
+			wantControlPlaneExec(t, r, "nodewave", "nodewave-system")
+			if !strings.Contains(r.notes, "The manager may exec into any pod of kube-system") {
+				t.Errorf("NOTES do not say the manager may exec into kube-system's pods:\n%s", r.notes)
+			}
 			crd := r.mustFind(t, "CustomResourceDefinition", "clusterupgrades.upgrade.nodewave.io")
 			if got := crd.GetAnnotations()["helm.sh/resource-policy"]; got != "keep" {
 				t.Errorf("CRD helm.sh/resource-policy %q, want keep", got)
@@ -160,20 +164,20 @@ func TestValues(t *testing.T) {
 				"--allowed-upgrade-images=registry.example.com/infra/kubelet-upgrader,registry.example.com/vendor/*",
 				"--allowed-upgrade-secrets=apt-proxy,upgrader-pull",
 				"--kube-api-qps=100", "--zap-log-level=debug")...)
-			// The Job Role and its binding follow the Jobs; the rest stays.
-			role := r.mustFind(t, "Role", "nodewave-manager-role")
-			binding := r.mustFind(t, "RoleBinding", "nodewave-manager-rolebinding")
-			for _, o := range []*unstructured.Unstructured{role, binding} {
-				if o.GetNamespace() != "node-upgrades" {
-					t.Errorf("%s %s in namespace %q, want node-upgrades", o.GetKind(), o.GetName(), o.GetNamespace())
-				}
-			}
+			// The Job Role and its binding follow the Jobs (the
+			// control-plane checks' stay in kube-system); the rest stays.
+			wantNamespaces(t, r, "nodewave-manager-role", "node-upgrades", "kube-system")
+			wantNamespaces(t, r, "nodewave-manager-rolebinding", "node-upgrades", "kube-system")
+			r.mustFindIn(t, "Role", "node-upgrades", "nodewave-manager-role")
+			binding := r.mustFindIn(t, "RoleBinding", "node-upgrades", "nodewave-manager-rolebinding")
 			subjects, _, _ := unstructured.NestedSlice(binding.Object, "subjects")
 			if ns := subjects[0].(map[string]any)["namespace"]; ns != "nodewave-system" {
 				t.Errorf("RoleBinding subject in namespace %v, want the manager's, nodewave-system", ns)
 			}
 			// The upgrade Jobs' ServiceAccount lives where they run.
 			wantUpgradeServiceAccount(t, r, "node-upgrades", nil)
+			// The control-plane checks' Role stays in kube-system.
+			wantControlPlaneExec(t, r, "nodewave", "nodewave-system")
 			if o := r.mustFind(t, "Role", "nodewave-leader-election-role"); o.GetNamespace() != "nodewave-system" {
 				t.Errorf("leader election Role in %q, want the release namespace", o.GetNamespace())
 			}
@@ -194,6 +198,10 @@ func TestValues(t *testing.T) {
 			}
 			wantArgs(t, r, defaultArgs...)
 		},
+	}, {
+		name:   "control-plane checks off",
+		values: map[string]any{"controlPlaneChecks": map[string]any{"enabled": false}},
+		check:  wantNoControlPlaneExec,
 	}, {
 		name:   "leader election off",
 		values: map[string]any{"leaderElection": map[string]any{"enable": false}},
@@ -276,6 +284,7 @@ func TestValues(t *testing.T) {
 			}
 			r.mustFind(t, "ServiceAccount", "upgrader-controller-manager")
 			r.mustFind(t, "ClusterRole", "upgrader-manager-role")
+			wantControlPlaneExec(t, r, "upgrader", "nodewave-system")
 		},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -310,6 +319,61 @@ func wantUpgradeServiceAccount(t *testing.T, r *rendered, namespace string, pull
 	}
 }
 
+// wantNamespaces fails unless the namespaced objects named name are in
+// namespaces, one each.
+func wantNamespaces(t *testing.T, r *rendered, name string, namespaces ...string) {
+	t.Helper()
+	var got []string
+	for _, o := range r.objects {
+		if o.GetName() == name && o.GetNamespace() != "" {
+			got = append(got, o.GetNamespace())
+		}
+	}
+	if diff := cmp.Diff(namespaces, got, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+		t.Errorf("namespaces of the objects named %s (-want +got):\n%s", name, diff)
+	}
+}
+
+// wantNoControlPlaneExec checks the chart rendered with
+// controlPlaneChecks.enabled=false: nothing in kube-system, no role
+// granting pods/exec, no word of it in the NOTES, and the rest of the
+// manager's RBAC as with the defaults.
+func wantNoControlPlaneExec(t *testing.T, r *rendered) {
+	t.Helper()
+	if got := execGrants(r.objects); len(got) != 0 {
+		t.Errorf("pods/exec granted with controlPlaneChecks.enabled=false: %v", got)
+	}
+	for _, o := range r.objects {
+		if o.GetNamespace() == "kube-system" {
+			t.Errorf("%s rendered with controlPlaneChecks.enabled=false", keyOf(o))
+		}
+	}
+	if strings.Contains(r.notes, "kube-system") {
+		t.Errorf("NOTES mention kube-system with controlPlaneChecks.enabled=false:\n%s", r.notes)
+	}
+	r.mustFind(t, "ClusterRole", "nodewave-manager-role")
+	r.mustFindIn(t, "Role", "nodewave-system", "nodewave-manager-role")
+	r.mustFindIn(t, "RoleBinding", "nodewave-system", "nodewave-manager-rolebinding")
+	wantArgs(t, r, defaultArgs...)
+}
+
+// wantControlPlaneExec fails unless the chart renders the control-plane
+// checks' Role, <fullname>-manager-role, in kube-system with exactly get
+// and create on pods/exec, bound there to the manager's ServiceAccount
+// (<fullname>-controller-manager in namespace, the release's), and unless
+// no other role grants pods/exec.
+func wantControlPlaneExec(t *testing.T, r *rendered, fullname, namespace string) {
+	t.Helper()
+	role := r.mustFindIn(t, "Role", "kube-system", fullname+"-manager-role")
+	rules, _, _ := unstructured.NestedSlice(role.Object, "rules")
+	if diff := cmp.Diff([]any{"/pods/exec create", "/pods/exec get"}, permissions(rules)); diff != "" {
+		t.Errorf("Role kube-system/%s grants (-want +got):\n%s", role.GetName(), diff)
+	}
+	for _, p := range execOnlyInKubeSystem(r.objects, namespace, fullname+"-controller-manager") {
+		t.Error(p)
+	}
+}
+
 // dnsLabel is a Kubernetes name that is valid for every kind (RFC 1123
 // label, which is also what a Service's name must be, less a leading digit).
 var dnsLabel = regexp.MustCompile(`^[a-z]([-a-z0-9]*[a-z0-9])?$`)
@@ -329,10 +393,13 @@ func TestLongReleaseNameGivesValidNames(t *testing.T) {
 		if o.GetKind() != "CustomResourceDefinition" && (len(name) > 63 || !dnsLabel.MatchString(name)) {
 			t.Errorf("%s: name %q (%d characters) is not a valid DNS label", keyOf(o), name, len(name))
 		}
-		if other, ok := seen[o.GetKind()+"/"+name]; ok {
+		// The same name in two namespaces is fine (the manager's Roles in
+		// the Job namespace and in kube-system are both <prefix>-manager-role).
+		id := o.GetKind() + "/" + o.GetNamespace() + "/" + name
+		if other, ok := seen[id]; ok {
 			t.Errorf("%s and %s share a name", other, keyOf(o))
 		}
-		seen[o.GetKind()+"/"+name] = keyOf(o).String()
+		seen[id] = keyOf(o).String()
 	}
 }
 
@@ -359,6 +426,10 @@ func TestBadValuesAreRefused(t *testing.T) {
 		{map[string]any{"leaderElection": map[string]any{"leaseDuration": "15"}}, "/leaderElection/leaseDuration"},
 		{map[string]any{"manager": map[string]any{"image": map[string]any{"pullPolicy": "Sometimes"}}}, "/manager/image/pullPolicy"},
 		{map[string]any{"manager": map[string]any{"extraArgs": []any{"kube-api-qps=100"}}}, "/manager/extraArgs/0"},
+		{map[string]any{"controlPlaneChecks": map[string]any{"enable": false}}, "additional properties 'enable' not allowed"},
+		{map[string]any{"controlPlaneChecks": map[string]any{"enabled": "false"}}, "/controlPlaneChecks/enabled"},
+		// The Job Role and the kube-system Role would share a name there.
+		{map[string]any{"jobNamespace": "kube-system"}, "jobNamespace: the upgrade Jobs (jobNamespace, else the release namespace) cannot run in kube-system"},
 		// Two active managers would each spend the whole budget.
 		{map[string]any{"manager": map[string]any{"replicas": 2}, "leaderElection": map[string]any{"enable": false}},
 			"manager.replicas: more than one replica needs leaderElection.enable=true"},

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -65,6 +66,9 @@ var _ = Describe("security of the installed manager", func() {
 			{verb: "patch", group: "upgrade.nodewave.io", resource: "clusterupgrades", subresource: "status"},
 			{verb: "create", group: "events.k8s.io", resource: "events", namespace: "default"},
 			{verb: "update", group: "coordination.k8s.io", resource: "leases", namespace: jobNamespace},
+			// etcdctl in kubeadm's etcd pods, for spec.controlPlane's quorum check.
+			{verb: "create", resource: "pods", subresource: "exec", namespace: "kube-system"},
+			{verb: "get", resource: "pods", subresource: "exec", namespace: "kube-system"},
 		}
 		refused := []access{
 			{verb: "get", resource: "secrets", namespace: jobNamespace},
@@ -74,7 +78,14 @@ var _ = Describe("security of the installed manager", func() {
 			{verb: "create", group: "batch", resource: "jobs", namespace: "default"},
 			{verb: "create", group: "batch", resource: "jobs", namespace: "kube-system"},
 			{verb: "create", resource: "pods", namespace: jobNamespace},
+			// pods/exec in kube-system only.
 			{verb: "create", resource: "pods", subresource: "exec", namespace: "workloads"},
+			{verb: "get", resource: "pods", subresource: "exec", namespace: "workloads"},
+			{verb: "create", resource: "pods", subresource: "exec", namespace: jobNamespace},
+			{verb: "create", resource: "pods", subresource: "exec", namespace: "default"},
+			{verb: "create", resource: "pods", subresource: "exec"}, // in every namespace
+			{verb: "create", resource: "pods", subresource: "attach", namespace: "kube-system"},
+			{verb: "create", resource: "pods", namespace: "kube-system"},
 			{verb: "patch", resource: "pods", namespace: "workloads"},
 			{verb: "delete", resource: "nodes"}, {verb: "update", resource: "nodes"}, {verb: "create", resource: "nodes"},
 			{verb: "patch", resource: "nodes", subresource: "status"},
@@ -97,32 +108,28 @@ var _ = Describe("security of the installed manager", func() {
 			Expect(allowed(ctx, a)).To(BeFalse(), "the manager may %s", a)
 		}
 
-		By("no role bound to it uses a wildcard")
-		bindings := &rbacv1.ClusterRoleBindingList{}
-		Expect(admin.List(ctx, bindings)).To(Succeed())
-		roleBindings := &rbacv1.RoleBindingList{}
-		Expect(admin.List(ctx, roleBindings, client.InNamespace(jobNamespace))).To(Succeed())
-		var rules []rbacv1.PolicyRule
-		for _, b := range bindings.Items {
-			if boundToManager(b.Subjects) {
-				role := &rbacv1.ClusterRole{}
-				Expect(admin.Get(ctx, client.ObjectKey{Name: b.RoleRef.Name}, role)).To(Succeed())
-				rules = append(rules, role.Rules...)
+		By("no role bound to it uses a wildcard, and only a Role of kube-system grants pods/exec")
+		bound := managerRoles(ctx)
+		Expect(bound).NotTo(BeEmpty())
+		for _, b := range bound {
+			for _, r := range b.rules {
+				for _, field := range [][]string{r.APIGroups, r.Resources, r.Verbs} {
+					Expect(field).NotTo(ContainElement("*"), "%s: rule %+v", b.role, r)
+				}
 			}
 		}
-		for _, b := range roleBindings.Items {
-			if boundToManager(b.Subjects) {
-				role := &rbacv1.Role{}
-				Expect(admin.Get(ctx, client.ObjectKey{Namespace: jobNamespace, Name: b.RoleRef.Name}, role)).To(Succeed())
-				rules = append(rules, role.Rules...)
+		Expect(execGrants(bound)).To(ConsistOf("Role kube-system/nodewave-manager-role"),
+			"the roles bound to the manager that grant pods/exec")
+
+		By("the check of pods/exec can fail: the ClusterRole with pods/exec added is refused")
+		withExec := slices.Clone(bound)
+		for i, b := range withExec {
+			if b.role == "ClusterRole nodewave-manager-role" {
+				withExec[i].rules = append(slices.Clone(b.rules),
+					rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods/exec"}, Verbs: []string{"create"}})
 			}
 		}
-		Expect(rules).NotTo(BeEmpty())
-		for _, r := range rules {
-			for _, field := range [][]string{r.APIGroups, r.Resources, r.Verbs} {
-				Expect(field).NotTo(ContainElement("*"), "rule %+v", r)
-			}
-		}
+		Expect(execGrants(withExec)).To(ContainElement("ClusterRole nodewave-manager-role"))
 	})
 
 	It("ships a manager Deployment that Pod Security 'restricted' admits", func(ctx SpecContext) {
@@ -168,6 +175,65 @@ var _ = Describe("security of the installed manager", func() {
 		Expect(err.Error()).To(ContainSubstring("violates PodSecurity \"restricted"))
 	})
 })
+
+// boundRole is a Role or ClusterRole bound to the manager's ServiceAccount,
+// as "Kind [namespace/]name", with its rules.
+type boundRole struct {
+	role  string
+	rules []rbacv1.PolicyRule
+}
+
+// managerRoles reads every role bound to the manager's ServiceAccount: by
+// a ClusterRoleBinding, or by a RoleBinding in any namespace (kube-system's
+// included).
+func managerRoles(ctx context.Context) []boundRole {
+	var out []boundRole
+	bindings := &rbacv1.ClusterRoleBindingList{}
+	Expect(admin.List(ctx, bindings)).To(Succeed())
+	for _, b := range bindings.Items {
+		if boundToManager(b.Subjects) {
+			role := &rbacv1.ClusterRole{}
+			Expect(admin.Get(ctx, client.ObjectKey{Name: b.RoleRef.Name}, role)).To(Succeed())
+			out = append(out, boundRole{"ClusterRole " + role.Name, role.Rules})
+		}
+	}
+	roleBindings := &rbacv1.RoleBindingList{}
+	Expect(admin.List(ctx, roleBindings)).To(Succeed())
+	for _, b := range roleBindings.Items {
+		if !boundToManager(b.Subjects) {
+			continue
+		}
+		if b.RoleRef.Kind == "ClusterRole" {
+			role := &rbacv1.ClusterRole{}
+			Expect(admin.Get(ctx, client.ObjectKey{Name: b.RoleRef.Name}, role)).To(Succeed())
+			out = append(out, boundRole{"ClusterRole " + role.Name + " in " + b.Namespace, role.Rules})
+			continue
+		}
+		role := &rbacv1.Role{}
+		Expect(admin.Get(ctx, client.ObjectKey{Namespace: b.Namespace, Name: b.RoleRef.Name}, role)).To(Succeed())
+		out = append(out, boundRole{"Role " + role.Namespace + "/" + role.Name, role.Rules})
+	}
+	return out
+}
+
+// execGrants lists the roles that grant pods/exec (any verb, wildcards
+// included).
+func execGrants(roles []boundRole) []string {
+	var out []string
+	for _, b := range roles {
+		for _, r := range b.rules {
+			core := slices.Contains(r.APIGroups, "") || slices.Contains(r.APIGroups, "*")
+			exec := slices.ContainsFunc(r.Resources, func(res string) bool {
+				return res == "pods/exec" || res == "pods/*" || res == "*" || res == "*/exec"
+			})
+			if core && exec && len(r.Verbs) > 0 {
+				out = append(out, b.role)
+				break
+			}
+		}
+	}
+	return out
+}
 
 func boundToManager(subjects []rbacv1.Subject) bool {
 	for _, s := range subjects {
