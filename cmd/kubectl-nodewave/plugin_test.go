@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -371,6 +372,92 @@ spec:
 		It("refuses a NAME and -f together, and neither", func() {
 			Expect(plugin("plan").stderr).To(ContainSubstring("plan takes one ClusterUpgrade: a NAME, or -f FILE"))
 			Expect(plugin("plan", "workers", "-f", "x.yaml").stderr).To(ContainSubstring("plan takes a NAME or -f FILE, not both"))
+		})
+
+		// Last, as it adds nodes that the specs above do not expect: a pool
+		// "edge" of three control-plane nodes and four workers, at the API
+		// server's version (v1.37.2), upgraded to v1.38.0 with
+		// spec.controlPlane. Its nodes are removed after it.
+		Describe("with spec.controlPlane", Ordered, func() {
+			BeforeAll(func(ctx SpecContext) {
+				edge := func(n *corev1.Node) { n.Labels["pool"] = "edge" }
+				controlPlane := func(n *corev1.Node) { n.Labels[upgradev1alpha1.ControlPlaneLabel] = "" }
+				names := make([]string, 0, 7)
+				for i, zone := range []string{"zone-e", "zone-d", "zone-f"} {
+					names = append(names, []string{"edge-cp-2", "edge-cp-1", "edge-cp-3"}[i])
+					worker(ctx, names[i], zone, "v1.37.2", edge, controlPlane)
+				}
+				for i, zone := range []string{"zone-d", "zone-e", "zone-d", "zone-e"} {
+					names = append(names, fmt.Sprintf("edge-%d", i+1))
+					worker(ctx, names[len(names)-1], zone, "v1.37.2", edge)
+				}
+				DeferCleanup(func(ctx SpecContext) {
+					for _, name := range names {
+						Expect(env.Client.Delete(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}})).To(Succeed())
+					}
+				})
+			})
+
+			It("foresees the control plane first, one node a wave, then the workers by the strategy over the workers alone", func() {
+				r := plugin("plan", "-f", filepath.Join("testdata", "clusterupgrade-control-plane.yaml"))
+				Expect(r.code).To(Equal(0), r.stderr)
+				Expect(r.stderr).To(BeEmpty())
+				expectGolden("plan-control-plane.golden", r.stdout)
+			})
+
+			It("lists each control-plane node once, in a control-plane wave, though both selectors select it", func() {
+				r := plugin("plan", "-f", filepath.Join("testdata", "clusterupgrade-control-plane.yaml"), "-o", "json")
+				Expect(r.code).To(Equal(0), r.stderr)
+				var got struct {
+					MaxUnavailable int `json:"maxUnavailable"`
+					Selected       int `json:"selected"`
+					ControlPlane   struct {
+						Selected int `json:"selected"`
+						Waves    int `json:"waves"`
+					} `json:"controlPlane"`
+					Waves []struct {
+						ControlPlane bool     `json:"controlPlane"`
+						Nodes        []string `json:"nodes"`
+					} `json:"waves"`
+					Findings []struct{ Severity, Kind string }
+				}
+				Expect(json.Unmarshal([]byte(r.stdout), &got)).To(Succeed())
+				Expect(got.Selected).To(Equal(4), "the workers")
+				Expect(got.MaxUnavailable).To(Equal(2), "50% of the four workers")
+				Expect(got.ControlPlane.Selected).To(Equal(3))
+				Expect(got.ControlPlane.Waves).To(Equal(3))
+				waves := make([]string, 0, len(got.Waves))
+				for _, w := range got.Waves {
+					waves = append(waves, fmt.Sprintf("%v %s", w.ControlPlane, strings.Join(w.Nodes, ",")))
+				}
+				Expect(waves).To(Equal([]string{
+					"true edge-cp-1", "true edge-cp-2", "true edge-cp-3",
+					"false edge-1,edge-3", "false edge-2,edge-4",
+				}))
+				// The target is newer than the API server (v1.37.2): a note, as
+				// the control plane goes first. The one blocker is the applied
+				// ClusterUpgrade "workers", which selects the edge workers too.
+				findings := make([]string, 0, len(got.Findings))
+				for _, f := range got.Findings {
+					findings = append(findings, f.Severity+" "+f.Kind)
+				}
+				Expect(findings).To(Equal([]string{"Blocker Conflict", "Note VersionSkew", "Note Capacity", "Note Capacity"}))
+			})
+
+			It("blocks when spec.controlPlane.nodeSelector matches no node", func() {
+				r := plugin("plan", "-f", writeFile("no-control-plane.yaml", `apiVersion: upgrade.nodewave.io/v1alpha1
+kind: ClusterUpgrade
+metadata: {name: no-control-plane}
+spec:
+  targetVersion: v1.38.0
+  nodeSelector: {matchLabels: {pool: edge}}
+  controlPlane:
+    nodeSelector: {matchLabels: {pool: none}}
+  upgrade: {type: External}
+`), "--fail-on-blockers")
+				Expect(r.code).To(Equal(cli.ExitBlockers))
+				Expect(r.stdout).To(ContainSubstring(`ClusterUpgrade no-control-plane: spec.controlPlane.nodeSelector matches no node (selector "pool=none")`))
+			})
 		})
 	})
 })

@@ -52,7 +52,9 @@ type ResourceCheck struct {
 
 // capacity checks, for cpu and memory, the worst wave: the maxUnavailable
 // nodes to drain whose pods to move request the most, against the free
-// allocatable of every other selected node that stays schedulable.
+// allocatable of every other selected node that stays schedulable. With
+// spec.controlPlane it is the workers' check: drained are workers, and
+// the control-plane nodes (tainted as a rule) are not counted as room.
 func (w *world) capacity(drained []string) Capacity {
 	c := Capacity{WaveSize: min(w.maxUnavailable, len(drained))}
 	if c.WaveSize == 0 {
@@ -87,6 +89,9 @@ func (w *world) checkResource(res corev1.ResourceName, drained []string, size in
 		check.Moving.Add(moving[name])
 	}
 	for _, n := range w.planNodes {
+		if w.controlPlane[n.Name] {
+			continue
+		}
 		if inWave[n.Name] {
 			check.Wave = append(check.Wave, n.Name)
 			continue

@@ -13,6 +13,12 @@
 // finishes, and what the drain would do with each pod comes from
 // drainpolicy.Judge, which the drain itself applies.
 //
+// With spec.controlPlane it plays the controller's two waves: the
+// control-plane nodes first, one at a time, a failure of any halting
+// everything; then the workers by spec.strategy, their budget taken of the
+// workers alone, once every control-plane node is at the target. A target
+// newer than the API server is then a note, not a blocker.
+//
 // A wave is the set of nodes that start together when every node of the
 // wave before it has finished. The real upgrade is rolling: a slot refills
 // as soon as its node finishes, so after the first wave the real starts

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	resourcehelper "k8s.io/component-helpers/resource"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
@@ -64,6 +65,10 @@ const (
 	KindCordoned = "Cordoned"
 	// KindHeldByOther: nodes another ClusterUpgrade has in flight.
 	KindHeldByOther = "HeldByOther"
+	// KindWaitingForControlPlane: with spec.controlPlane, the control-plane
+	// wave never finishes, so the other nodes never start
+	// (WaitingForControlPlane).
+	KindWaitingForControlPlane = "WaitingForControlPlane"
 )
 
 // Finding is one thing the forecast foresees.
@@ -87,10 +92,35 @@ type Finding struct {
 type Wave struct {
 	// Number counts the waves from 1.
 	Number int `json:"number"`
+	// ControlPlane marks a wave of the control plane (spec.controlPlane):
+	// one node, before every wave of the other nodes.
+	ControlPlane bool `json:"controlPlane,omitempty"`
 	// Nodes are the nodes that start, in plan order.
 	Nodes []string `json:"nodes"`
 	// Zones are the zones of Nodes, in plan order ("" for no zone).
 	Zones []string `json:"zones"`
+}
+
+// ControlPlane is the control-plane part of a forecast, with
+// spec.controlPlane: its nodes go first, one at a time, and the other
+// nodes (the workers) start once every one of them is at the target.
+type ControlPlane struct {
+	// Selected is how many nodes spec.controlPlane.nodeSelector selects
+	// (a node both selectors select is one of them).
+	Selected int `json:"selected"`
+	// Pending, InFlight, Upgraded, Failed and Skipped count them by where
+	// they stand now, as the planner classes them.
+	Pending  int `json:"pending"`
+	InFlight int `json:"inFlight"`
+	Upgraded int `json:"upgraded"`
+	Failed   int `json:"failed"`
+	Skipped  int `json:"skipped"`
+	// InFlightNodes are the control-plane nodes in flight now, in plan
+	// order.
+	InFlightNodes []string `json:"inFlightNodes,omitempty"`
+	// Waves is how many of the forecast's waves (counted in TotalWaves)
+	// are the control plane's: the first ones, one node each.
+	Waves int `json:"waves"`
 }
 
 // Forecast is what Compute foresees.
@@ -102,29 +132,40 @@ type Forecast struct {
 	// Strategy is spec.strategy.type (Sequential when empty).
 	Strategy upgradev1alpha1.StrategyType `json:"strategy"`
 	// MaxUnavailable is the resolved budget: how many selected nodes may be
-	// unavailable at once.
+	// unavailable at once. With spec.controlPlane it is the workers'
+	// budget, resolved over the workers only.
 	MaxUnavailable int `json:"maxUnavailable"`
-	// Selected is how many nodes the ClusterUpgrade selects.
+	// Selected is how many nodes the ClusterUpgrade selects; with
+	// spec.controlPlane, how many workers: the nodes of spec.nodeSelector
+	// that are not control-plane nodes (ControlPlane counts those).
 	Selected int `json:"selected"`
 	// Pending, InFlight, Upgraded, Failed and Skipped count the selected
-	// nodes by where they stand now, as the planner classes them.
+	// nodes (the workers, with spec.controlPlane) by where they stand now,
+	// as the planner classes them.
 	Pending  int `json:"pending"`
 	InFlight int `json:"inFlight"`
 	Upgraded int `json:"upgraded"`
 	Failed   int `json:"failed"`
 	Skipped  int `json:"skipped"`
-	// InFlightNodes are the nodes in flight now, in plan order; they finish
-	// before the first wave's nodes do.
+	// InFlightNodes are the nodes (workers, with spec.controlPlane) in
+	// flight now, in plan order; they finish before the first wave's nodes
+	// do.
 	InFlightNodes []string `json:"inFlightNodes,omitempty"`
-	// Waves are the first waves (all of them unless Input.Waves limits it).
+	// ControlPlane is the control-plane wave's counts, with
+	// spec.controlPlane; nil without it.
+	ControlPlane *ControlPlane `json:"controlPlane,omitempty"`
+	// Waves are the first waves (all of them unless Input.Waves limits it):
+	// with spec.controlPlane, the control plane's first, one node each.
 	Waves []Wave `json:"waves"`
 	// TotalWaves is how many waves it takes to start every node that can
 	// start.
 	TotalWaves int `json:"totalWaves"`
-	// NeverStarted are the pending nodes no wave starts (NotReady, or the
-	// budget is held by nodes that are not in flight), in plan order.
+	// NeverStarted are the pending nodes no wave starts (NotReady, the
+	// budget is held by nodes that are not in flight, or the control-plane
+	// wave never finishes), in plan order, the control plane's first.
 	NeverStarted []string `json:"neverStarted,omitempty"`
-	// Capacity is the room check for the pods of the largest wave.
+	// Capacity is the room check for the pods of the largest wave of the
+	// workers (all the selected nodes, without spec.controlPlane).
 	Capacity Capacity `json:"capacity"`
 	// Findings are the blockers first, then the notes.
 	Findings []Finding `json:"findings"`
@@ -145,6 +186,12 @@ func (f Forecast) Blockers() int {
 // returns an error, naming the field, only when the spec cannot be read
 // (a target that is not a version, a selector or maxUnavailable that does
 // not parse); everything else is a finding.
+//
+// With spec.controlPlane it plays the controller's two waves: the
+// control-plane nodes (ControlPlaneSelector; a node both selectors select
+// is one of them) one at a time, with no failure allowed; then the other
+// nodes, the workers, by spec.strategy over the workers only, once every
+// control-plane node is at the target.
 func Compute(in Input) (Forecast, error) {
 	cu := in.ClusterUpgrade
 	target, err := version.Parse(cu.Spec.TargetVersion)
@@ -154,19 +201,31 @@ func Compute(in Input) (Forecast, error) {
 	if _, err := cu.Selector(); err != nil {
 		return Forecast{}, fmt.Errorf("spec.nodeSelector: %w", err)
 	}
-	maxUnavailable, err := plan.MaxUnavailable(cu.Spec.Strategy, len(in.Nodes))
+	cpSelector, err := cu.ControlPlaneSelector()
+	if err != nil {
+		return Forecast{}, fmt.Errorf("spec.controlPlane.nodeSelector: %w", err)
+	}
+	controlPlane := map[string]bool{}
+	for i := range in.Nodes {
+		if cpSelector != nil && cpSelector.Matches(labels.Set(in.Nodes[i].Labels)) {
+			controlPlane[in.Nodes[i].Name] = true
+		}
+	}
+	workers := len(in.Nodes) - len(controlPlane)
+	maxUnavailable, err := plan.MaxUnavailable(cu.Spec.Strategy, workers)
 	if err != nil {
 		return Forecast{}, fmt.Errorf("spec.%w", err)
 	}
-	w := newWorld(in, target, maxUnavailable)
+	w := newWorld(in, target, maxUnavailable, controlPlane)
 
-	now := plan.Compute(w.planInput(cu.Spec.Paused))
+	cpNow := plan.Compute(w.planInput(true, cu.Spec.Paused))
+	now := plan.Compute(w.planInput(false, cu.Spec.Paused))
 	f := Forecast{
 		Name:           cu.Name,
 		TargetVersion:  cu.Spec.TargetVersion,
 		Strategy:       cmp.Or(cu.Spec.Strategy.Type, upgradev1alpha1.SequentialStrategy),
 		MaxUnavailable: maxUnavailable,
-		Selected:       len(in.Nodes),
+		Selected:       workers,
 		Pending:        now.Pending,
 		InFlight:       now.InFlight,
 		Upgraded:       now.Upgraded,
@@ -174,16 +233,23 @@ func Compute(in Input) (Forecast, error) {
 		Skipped:        now.Skipped,
 		InFlightNodes:  now.InFlightNodes,
 	}
-	sim := simulate(w.planInput(false), w.wasUnschedulable, in.Waves)
-	f.Waves, f.TotalWaves, f.NeverStarted = sim.waves, sim.total, sim.neverStarted
-	drained := w.toDrain(sim.started)
-	f.Capacity = w.capacity(drained)
+	sims := w.simulate(in.Waves)
+	if w.hasControlPlane() {
+		f.ControlPlane = &ControlPlane{Selected: len(controlPlane),
+			Pending: cpNow.Pending, InFlight: cpNow.InFlight, Upgraded: cpNow.Upgraded, Failed: cpNow.Failed, Skipped: cpNow.Skipped,
+			InFlightNodes: cpNow.InFlightNodes, Waves: sims.controlPlane.total}
+	}
+	f.Waves = slices.Concat(sims.controlPlane.waves, sims.workers.waves)
+	f.TotalWaves = sims.controlPlane.total + sims.workers.total
+	f.NeverStarted = slices.Concat(sims.controlPlane.neverStarted, sims.workers.neverStarted)
+	drained := w.toDrain(slices.Concat(sims.controlPlane.started, sims.workers.started))
+	f.Capacity = w.capacity(w.ofWave(false, drained))
 
 	found := slices.Concat(
-		w.preflight(in, now),
+		w.preflight(in, cpNow, now),
 		w.budgetFindings(pdbIndex(in.PodDisruptionBudgets), drained),
 		w.podFindings(drained),
-		w.nodeFindings(sim),
+		w.nodeFindings(sims),
 		f.Capacity.findings(),
 	)
 	slices.SortStableFunc(found, func(a, b Finding) int {
@@ -205,9 +271,12 @@ type world struct {
 	cu             *upgradev1alpha1.ClusterUpgrade
 	target         version.Version
 	maxUnavailable int
-	// nodes by name; planNodes in plan order.
-	nodes     map[string]*corev1.Node
-	planNodes []plan.Node
+	// nodes by name; planNodes in plan order, the control-plane nodes
+	// first (as the controller orders them); controlPlane names the
+	// control-plane nodes.
+	nodes        map[string]*corev1.Node
+	planNodes    []plan.Node
+	controlPlane map[string]bool
 	// pods by node name, each judged as the drain would.
 	pods map[string][]judgedPod
 }
@@ -223,17 +292,21 @@ type judgedPod struct {
 	requests corev1.ResourceList
 }
 
-func newWorld(in Input, target version.Version, maxUnavailable int) *world {
+func newWorld(in Input, target version.Version, maxUnavailable int, controlPlane map[string]bool) *world {
 	cu := in.ClusterUpgrade
-	w := &world{cu: cu, target: target, maxUnavailable: maxUnavailable,
+	w := &world{cu: cu, target: target, maxUnavailable: maxUnavailable, controlPlane: controlPlane,
 		nodes: map[string]*corev1.Node{}, pods: map[string][]judgedPod{}}
-	pn := make([]plan.Node, 0, len(in.Nodes))
+	var cpNodes, workerNodes []plan.Node
 	for i := range in.Nodes {
 		n := &in.Nodes[i]
 		w.nodes[n.Name] = n
-		pn = append(pn, nodeview.PlanNode(n, cu.Name, target))
+		if controlPlane[n.Name] {
+			cpNodes = append(cpNodes, nodeview.PlanNode(n, cu.Name, target))
+		} else {
+			workerNodes = append(workerNodes, nodeview.PlanNode(n, cu.Name, target))
+		}
 	}
-	w.planNodes = plan.Order(pn)
+	w.planNodes = slices.Concat(plan.Order(cpNodes), plan.Order(workerNodes))
 
 	daemonSets := map[string]bool{}
 	for _, ds := range in.DaemonSets {
@@ -259,10 +332,37 @@ func newWorld(in Input, target version.Version, maxUnavailable int) *world {
 	return w
 }
 
-// planInput is the planner's input for the world as it is now.
-func (w *world) planInput(paused bool) plan.Input {
-	return plan.Input{Nodes: w.planNodes, MaxUnavailable: w.maxUnavailable,
-		MaxFailedNodes: int(w.cu.Spec.MaxFailedNodes), Paused: paused}
+// hasControlPlane reports whether the ClusterUpgrade upgrades a control
+// plane (spec.controlPlane is set), whether or not it selects a node.
+func (w *world) hasControlPlane() bool { return w.cu.Spec.ControlPlane != nil }
+
+// planInput is the planner's input for one wave of the world as it is
+// now, as the controller makes it: the control-plane nodes (controlPlane
+// true) one at a time, the first failure halting them; the others by
+// spec.strategy and spec.maxFailedNodes.
+func (w *world) planInput(controlPlane, paused bool) plan.Input {
+	in := plan.Input{MaxUnavailable: w.maxUnavailable, MaxFailedNodes: int(w.cu.Spec.MaxFailedNodes), Paused: paused}
+	if controlPlane {
+		in.MaxUnavailable, in.MaxFailedNodes = 1, 0
+	}
+	for _, n := range w.planNodes {
+		if w.controlPlane[n.Name] == controlPlane {
+			in.Nodes = append(in.Nodes, n)
+		}
+	}
+	return in
+}
+
+// ofWave is the names among names that are control-plane nodes
+// (controlPlane true), or that are not, in their order.
+func (w *world) ofWave(controlPlane bool, names []string) []string {
+	var out []string
+	for _, name := range names {
+		if w.controlPlane[name] == controlPlane {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // wasUnschedulable reports whether a node stays cordoned once upgraded:

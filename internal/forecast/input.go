@@ -15,7 +15,9 @@ type Input struct {
 	// ClusterUpgrade is the object to forecast, applied or not (read from a
 	// file). One that is not applied has no creation timestamp.
 	ClusterUpgrade *upgradev1alpha1.ClusterUpgrade
-	// Nodes are the nodes the ClusterUpgrade selects (see Selector).
+	// Nodes are the nodes the ClusterUpgrade selects (see Selector) and,
+	// with spec.controlPlane, its control-plane nodes (see
+	// ControlPlaneSelector), each once.
 	Nodes []corev1.Node
 	// Pods are the pods bound to those nodes.
 	Pods []corev1.Pod

@@ -21,6 +21,56 @@ type simulation struct {
 	// halted: more nodes have failed than maxFailedNodes allows, so
 	// nothing starts.
 	halted bool
+	// passes is how many passes of the planner it took until nothing was
+	// in flight and nothing more started.
+	passes int
+}
+
+// finished reports whether every pending node started and nothing
+// halted: with spec.controlPlane, the workers start after such a
+// control-plane wave.
+func (s simulation) finished() bool { return !s.halted && len(s.neverStarted) == 0 }
+
+// simOptions shape one wave's simulation.
+type simOptions struct {
+	// first is how many waves come before these: they are numbered from
+	// first+1.
+	first int
+	// limit bounds the number of the last wave kept (0: all).
+	limit int
+	// heldFor is how many passes hold every new start before the planner
+	// may start any (the workers waiting for the control plane); -1
+	// holds them all.
+	heldFor int
+	// controlPlane marks the waves as the control plane's.
+	controlPlane bool
+}
+
+// waves are the simulations of the two waves of a ClusterUpgrade: the
+// control plane's (empty without spec.controlPlane) and the workers'.
+type waves struct {
+	controlPlane, workers simulation
+}
+
+// simulate plays both waves as the controller does, pass for pass: the
+// control-plane nodes one at a time; the workers held on every pass until
+// the control-plane wave is done (every control-plane node at the target
+// and none failed), and on every pass if it never is. Nodes the workers
+// have in flight go on meanwhile. limit bounds how many waves are kept,
+// of both (0: all).
+func (w *world) simulate(limit int) waves {
+	var s waves
+	heldFor := 0
+	if w.hasControlPlane() {
+		s.controlPlane = simulate(w.planInput(true, false), w.wasUnschedulable, simOptions{limit: limit, controlPlane: true})
+		heldFor = s.controlPlane.passes
+		if !s.controlPlane.finished() {
+			heldFor = -1
+		}
+	}
+	s.workers = simulate(w.planInput(false, false), w.wasUnschedulable,
+		simOptions{first: s.controlPlane.total, limit: limit, heldFor: heldFor})
+	return s
 }
 
 // simulate plays the upgrade with the planner itself: each pass is
@@ -31,8 +81,11 @@ type simulation struct {
 // only if an admin had cordoned it). The nodes a pass starts are one
 // wave. It stops when nothing is in flight and nothing starts: every node
 // is done, or what is left cannot start. Pause is ignored: the waves are
-// what happens once the upgrade runs. limit bounds how many waves are
-// kept (0: all); the simulation always runs to the end.
+// what happens once the upgrade runs. opts.limit bounds how many waves
+// are kept; the simulation always runs to the end. The first
+// opts.heldFor passes (every pass for -1) start nothing, as a pre-flight
+// hold would: the nodes in flight finish and those of other
+// ClusterUpgrades are released meanwhile.
 //
 // So that a Sequential upgrade of thousands of nodes does not cost
 // thousands of passes over every node, each pass shows the planner only
@@ -44,7 +97,7 @@ type simulation struct {
 // checks the waves against passes over the whole world.
 //
 // wasUnschedulable says whether a node stays cordoned once upgraded.
-func simulate(in plan.Input, wasUnschedulable func(name string) bool, limit int) simulation {
+func simulate(in plan.Input, wasUnschedulable func(name string) bool, opts simOptions) simulation {
 	var s simulation
 	in.Paused = false
 	nodes := plan.Order(in.Nodes)
@@ -60,7 +113,8 @@ func simulate(in plan.Input, wasUnschedulable func(name string) bool, limit int)
 	}
 	window := max(in.MaxUnavailable, 0)
 	var buf []plan.Node // this pass's input; never the caller's slice
-	for {
+	for pass := 0; ; pass++ {
+		in.Held = opts.heldFor < 0 || pass < opts.heldFor
 		head := queue[:min(window, len(queue))]
 		buf = buf[:0]
 		for _, n := range others {
@@ -85,9 +139,10 @@ func simulate(in plan.Input, wasUnschedulable func(name string) bool, limit int)
 				released = true
 			}
 		}
-		if len(p.Start) == 0 && p.InFlight == 0 && !released {
+		if len(p.Start) == 0 && p.InFlight == 0 && !released && pass >= opts.heldFor {
 			break
 		}
+		s.passes++
 		byName := make(map[string]*plan.Node, len(others)+len(head))
 		inHead := make(map[string]bool, len(head))
 		for _, n := range others {
@@ -102,8 +157,10 @@ func simulate(in plan.Input, wasUnschedulable func(name string) bool, limit int)
 		}
 		if len(p.Start) > 0 {
 			s.total++
-			if limit == 0 || len(s.waves) < limit {
-				s.waves = append(s.waves, wave(s.total, p.Start, byName))
+			if opts.limit == 0 || opts.first+s.total <= opts.limit {
+				wv := wave(opts.first+s.total, p.Start, byName)
+				wv.ControlPlane = opts.controlPlane
+				s.waves = append(s.waves, wv)
 			}
 			s.started = append(s.started, p.Start...)
 			fromQueue := 0

@@ -88,14 +88,45 @@ func (g *gatherer) selectedNodes(ctx context.Context, cu *upgradev1alpha1.Cluste
 	return nodes.Items, nil
 }
 
+// forecastNodes lists the nodes a forecast of cu needs: the nodes cu
+// selects, and, with spec.controlPlane, its control-plane nodes; each
+// once, whichever selectors select it.
+func (g *gatherer) forecastNodes(ctx context.Context, cu *upgradev1alpha1.ClusterUpgrade) ([]corev1.Node, error) {
+	nodes, err := g.selectedNodes(ctx, cu)
+	if err != nil {
+		return nil, err
+	}
+	sel, err := cu.ControlPlaneSelector()
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("spec.controlPlane.nodeSelector: %w", err)
+	case sel == nil:
+		return nodes, nil
+	}
+	controlPlane := &corev1.NodeList{}
+	if err := g.c.List(ctx, controlPlane, client.MatchingLabelsSelector{Selector: sel}); err != nil {
+		return nil, fmt.Errorf("listing the control-plane nodes: %w", err)
+	}
+	seen := make(map[string]bool, len(nodes))
+	for i := range nodes {
+		seen[nodes[i].Name] = true
+	}
+	for _, n := range controlPlane.Items {
+		if !seen[n.Name] {
+			nodes = append(nodes, n)
+		}
+	}
+	return nodes, nil
+}
+
 // forecastInput reads the world a forecast of cu needs: the selected
-// nodes, their pods (see PodLists), the
+// nodes (the control-plane nodes included), their pods (see PodLists), the
 // PodDisruptionBudgets, the DaemonSets (their names only), the
 // ClusterUpgrades and the API server's version.
 func (g *gatherer) forecastInput(ctx context.Context, cu *upgradev1alpha1.ClusterUpgrade) (forecast.Input, error) {
 	in := forecast.Input{ClusterUpgrade: cu}
 	var err error
-	if in.Nodes, err = g.selectedNodes(ctx, cu); err != nil {
+	if in.Nodes, err = g.forecastNodes(ctx, cu); err != nil {
 		return in, err
 	}
 	if in.Pods, err = g.podsOn(ctx, in.Nodes); err != nil {
