@@ -14,13 +14,13 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 	"github.com/nodewave/nodewave/internal/nodeupgrade"
-	"github.com/nodewave/nodewave/internal/nodeview"
 	"github.com/nodewave/nodewave/test/nodeagent"
+	"github.com/nodewave/nodewave/test/wavewatch"
 )
 
 // fakeChecks stands in for internal/controlplane.Checker, which needs
@@ -104,78 +104,14 @@ func (f *fakeChecks) of(node string) []checkCall {
 	return out
 }
 
-// waveMonitor watches a pool's nodes and records what the control-plane
-// wave promises: never two control-plane nodes out at once, and no worker
-// touched while a control-plane node is below the target.
-type waveMonitor struct {
-	mu           sync.Mutex
-	maxCPOut     int
-	violations   []string
-	upgradedAt   map[string]time.Time // when each node was first labelled upgraded
-	firstTouched map[string]time.Time // when each node was first given a state
-}
-
-func watchWaves(ctx context.Context, pool string) *waveMonitor {
-	m := &waveMonitor{upgradedAt: map[string]time.Time{}, firstTouched: map[string]time.Time{}}
-	ctx, stop := context.WithCancel(ctx)
-	DeferCleanup(stop)
-	w, err := clientset.CoreV1().Nodes().Watch(ctx, metav1.ListOptions{LabelSelector: poolLabel + "=" + pool})
+// watchWaves tracks pool's waves (see test/wavewatch) until the spec ends.
+func watchWaves(ctx context.Context, pool string) *wavewatch.Tracker {
+	nodes := labels.SelectorFromSet(labels.Set{poolLabel: pool})
+	cp := labels.SelectorFromSet(labels.Set{poolLabel: pool, upgradev1alpha1.ControlPlaneLabel: ""})
+	t, err := wavewatch.Start(ctx, clientset, nodes, cp)
 	Expect(err).NotTo(HaveOccurred())
-	nodes := map[string]*corev1.Node{}
-	go func() {
-		defer GinkgoRecover()
-		defer w.Stop()
-		for ev := range w.ResultChan() {
-			n, ok := ev.Object.(*corev1.Node)
-			if !ok || ev.Type == watch.Deleted {
-				continue
-			}
-			nodes[n.Name] = n
-			m.observe(nodes)
-		}
-	}()
-	return m
-}
-
-func (m *waveMonitor) observe(nodes map[string]*corev1.Node) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	cpOut, cpBehind := 0, []string{}
-	for name, n := range nodes {
-		state := n.Labels[upgradev1alpha1.NodeStateLabel]
-		if state != "" && m.firstTouched[name].IsZero() {
-			m.firstTouched[name] = time.Now()
-		}
-		if state == string(upgradev1alpha1.NodeUpgraded) && m.upgradedAt[name].IsZero() {
-			m.upgradedAt[name] = time.Now()
-		}
-		if _, cp := n.Labels[upgradev1alpha1.ControlPlaneLabel]; !cp {
-			continue
-		}
-		if n.Spec.Unschedulable || !nodeview.Ready(n) {
-			cpOut++
-		}
-		if n.Status.NodeInfo.KubeletVersion != targetVersion || state != string(upgradev1alpha1.NodeUpgraded) {
-			cpBehind = append(cpBehind, name)
-		}
-	}
-	m.maxCPOut = max(m.maxCPOut, cpOut)
-	if len(cpBehind) == 0 {
-		return
-	}
-	for name, n := range nodes {
-		if _, cp := n.Labels[upgradev1alpha1.ControlPlaneLabel]; !cp && n.Labels[upgradev1alpha1.NodeStateLabel] != "" {
-			slices.Sort(cpBehind)
-			m.violations = append(m.violations, fmt.Sprintf("worker %s is %s while control-plane nodes %v are not upgraded",
-				name, n.Labels[upgradev1alpha1.NodeStateLabel], cpBehind))
-		}
-	}
-}
-
-func (m *waveMonitor) report() (maxCPOut int, violations []string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.maxCPOut, slices.Clone(m.violations)
+	DeferCleanup(t.Stop)
+	return t
 }
 
 // makeControlPlane creates count Ready control-plane nodes of pool at
@@ -255,12 +191,12 @@ var _ = Describe("Control-plane upgrades", func() {
 		Expect(c.Status).To(Equal(metav1.ConditionTrue))
 
 		By("never having two control-plane nodes out, nor a worker started before the control plane was done")
-		maxCPOut, violations := mon.report()
-		Expect(violations).To(BeEmpty())
-		Expect(maxCPOut).To(Equal(1))
+		report := mon.Report()
+		Expect(report.Early).To(BeEmpty())
+		Expect(report.MaxControlPlaneOut).To(Equal(1))
 		Expect(budget.max()).To(Equal(2), "half of the 4 workers at once; the control plane is not in their budget")
 		for i := 1; i < len(cps); i++ {
-			Expect(mon.firstTouched[cps[i]]).To(BeTemporally(">=", mon.upgradedAt[cps[i-1]]),
+			Expect(report.Started[cps[i]]).To(BeTemporally(">=", report.Upgraded[cps[i-1]]),
 				"%s started before %s was upgraded", cps[i], cps[i-1])
 		}
 
