@@ -177,9 +177,9 @@ test-real: ## End-to-end tier on real nodes (root): real kubelets, containerd an
 	E2E_TIER=real go test -count=1 -timeout 30m ./test/e2e/... -ginkgo.label-filter=real $(GINKGO_ARGS)
 
 .PHONY: test-kubeadm
-test-kubeadm: ## End-to-end tier on a cluster kubeadm made (root): the kubeadm sample run unchanged but for its image, the manager deployed from config/default; not part of make test (docs/kubeadm.md).
+test-kubeadm: ## End-to-end tier on a cluster kubeadm made (root): the whole-cluster kubeadm sample (control plane, then workers) run unchanged but for its image, the manager deployed from config/default; not part of make test (docs/kubeadm.md).
 	$(TOOLCHAIN) kubeadm >/dev/null
-	E2E_TIER=kubeadm go test -count=1 -timeout 40m ./test/e2e/... -ginkgo.label-filter=kubeadm $(GINKGO_ARGS)
+	E2E_TIER=kubeadm go test -count=1 -timeout 60m ./test/e2e/... -ginkgo.label-filter=kubeadm $(GINKGO_ARGS)
 
 ##@ Benchmarks (not part of test)
 

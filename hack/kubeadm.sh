@@ -17,6 +17,9 @@
 #   hack/kubeadm.sh load TAR...  import image tarballs into every machine
 #   hack/kubeadm.sh kubectl ARGS...  kubectl as the cluster's admin, through the
 #                                load balancer
+#   hack/kubeadm.sh etcdctl ARGS...  etcdctl against the control-plane machines'
+#                                etcd members, from this host (not through the
+#                                API server)
 #   hack/kubeadm.sh env          print KUBECONFIG (the admin's, through the
 #                                load balancer) and PACKAGES_URL
 #   hack/kubeadm.sh repo         build the package repository (cached .debs)
@@ -281,7 +284,12 @@ wait_booted() {
 }
 
 # loadbalancer starts HAProxy on the control-plane endpoint, checking each
-# API server's /readyz, as kubeadm's high-availability guide does.
+# API server's /readyz, as kubeadm's high-availability guide does, and
+# closing the connections to one marked down (on-marked-down
+# shutdown-sessions): without it, kubelets whose connection went through an
+# API server that a control-plane upgrade was restarting kept it, failed to
+# renew their leases for over 40 s, and were marked NotReady, their pods
+# with them (docs/kubeadm.md).
 loadbalancer() {
   local cfg="$RIG_DIR/haproxy.cfg" i
   {
@@ -301,7 +309,7 @@ backend control-plane
   option httpchk GET /readyz
   http-check expect status 200
   balance roundrobin
-  default-server inter 1s fall 2 rise 2 check check-ssl verify none
+  default-server inter 1s fall 2 rise 2 check check-ssl verify none on-marked-down shutdown-sessions
 CFG
     for ((i = 0; i < KUBEADM_CONTROL_PLANES; i++)); do
       echo "  server cp-$i $(machine_addr "$i"):6443"
@@ -400,6 +408,17 @@ kube_proxy() {
 
 kubectl_() { "$(bin_dir "$KUBEADM_UPGRADE_VERSION")/kubectl" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
 
+# etcdctl_ runs the rig's etcdctl on this host against every control-plane
+# machine's etcd, with the health-check client certificate kubeadm made on
+# cp-0: it does not go through the API server, so it answers while that
+# does not.
+etcdctl_() {
+  local pki="$RIG_DIR/cp-0/root/etc/kubernetes/pki/etcd" endpoints=() i
+  for ((i = 0; i < KUBEADM_CONTROL_PLANES; i++)); do endpoints+=("https://$(machine_addr "$i"):2379"); done
+  "$cache/etcd-$ETCD_VERSION/etcdctl" --endpoints="$(IFS=,; echo "${endpoints[*]}")" --cacert="$pki/ca.crt" \
+    --cert="$pki/healthcheck-client.crt" --key="$pki/healthcheck-client.key" "$@"
+}
+
 up() {
   [[ $EUID -eq 0 ]] || die "the kubeadm rig needs root"
   host_packages "${HOST_PACKAGES[@]}"
@@ -407,6 +426,7 @@ up() {
   "$here/toolchain.sh" kubeadm >/dev/null
   mkdir -p "$RIG_DIR"
   images >/dev/null
+  host_inotify
   machines_network
   repo
   loadbalancer
@@ -467,8 +487,9 @@ case "${1:-}" in
   exec) shift; name=${1:?machine}; shift; machine_exec "$name" "$@" ;;
   load) shift; machines_load "$@" ;;
   kubectl) shift; kubectl_ "$@" ;;
+  etcdctl) shift; etcdctl_ "$@" ;;
   env) echo "KUBECONFIG=$KUBECONFIG_FILE PACKAGES_URL=$PACKAGES_URL" ;;
   repo) mkdir -p "$RIG_DIR"; repo ;;
   images) images ;;
-  *) echo "usage: $0 up|down|exec NODE CMD...|load TAR...|kubectl ARGS...|env|repo|images" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|exec NODE CMD...|load TAR...|kubectl ARGS...|etcdctl ARGS...|env|repo|images" >&2; exit 2 ;;
 esac

@@ -79,6 +79,17 @@ busybox_image() {
   "$tool" -tag "$tag" -o "$out" -cmd /bin/sh /tmp=+1777 /bin/busybox=/bin/busybox "${links[@]}"
 }
 
+# host_inotify raises the host's inotify instances per user to at least
+# 1024 (the default is 128): each machine's systemd, containerd and kubelet
+# take several, and a kubelet that gets none exits ("inotify_init: too
+# many open files"), as worker-2 of a 7-machine kubeadm rig did beside the
+# simulated cluster. It never lowers a higher setting; kind asks the same
+# of its users.
+host_inotify() {
+  local f=/proc/sys/fs/inotify/max_user_instances
+  if (($(cat "$f") < 1024)); then echo 1024 >"$f"; fi
+}
+
 # machines_network makes the bridge every machine hangs off.
 machines_network() {
   if ! ip link show "$BRIDGE" >/dev/null 2>&1; then

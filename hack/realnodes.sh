@@ -197,6 +197,7 @@ up() {
   local base; base=$(rootfs)
   "$here/toolchain.sh" realnodes >/dev/null
   images >/dev/null
+  host_inotify
   machines_network
   releases
   local i name root

@@ -1,19 +1,20 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/yaml"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
-	"github.com/nodewave/nodewave/internal/nodeview"
+	"github.com/nodewave/nodewave/test/wavewatch"
 )
 
 // The kubeadm tier (make test-kubeadm) runs on a cluster kubeadm made
@@ -21,7 +22,7 @@ import (
 // stacked etcd and kubeadmWorkers workers, at kubeadmFrom, the packages of
 // both versions in the rig's apt repositories.
 const (
-	kubeadmWorkers          = 3
+	kubeadmWorkers          = 4
 	kubeadmFrom, kubeadmTo  = "v1.36.3", "v1.37.2"
 	kubeadmControlPlanes    = 3
 	kubeadmPackageVersionTo = "1.37.2-1.1"
@@ -32,17 +33,19 @@ const (
 var kubeadmEnv = []string{fmt.Sprintf("KUBEADM_CONTROL_PLANES=%d", kubeadmControlPlanes),
 	fmt.Sprintf("KUBEADM_WORKERS=%d", kubeadmWorkers)}
 
-// kubeadmSample is config/samples' kubeadm ClusterUpgrade as shipped but
-// for its image: docker.io/library/busybox:1.37 cannot be pulled here, and
-// the Job needs of its image only chroot and a shell; the rig's busybox
-// (Debian's 1.35) is known on the machines as docker.io/library/busybox:1.35.
-// The repository host the sample must reach is the machines' own apt
-// source, which the rig sets, so nothing else changes.
+// kubeadmSample is config/samples' whole-cluster kubeadm ClusterUpgrade
+// as shipped but for its image: docker.io/library/busybox:1.37 cannot be
+// pulled here, and the Job needs of its image only chroot and a shell; the
+// rig's busybox (Debian's 1.35) is known on the machines as
+// docker.io/library/busybox:1.35. The repository host the sample must
+// reach is the machines' own apt source, which the rig sets, so nothing
+// else changes. Its Job is the workers sample's (a test holds them equal).
 func kubeadmSample(name string) *upgradev1alpha1.ClusterUpgrade {
-	data, err := os.ReadFile(filepath.Join(root, "config", "samples", "upgrade_v1alpha1_clusterupgrade_sequential.yaml"))
+	data, err := os.ReadFile(filepath.Join(root, "config", "samples", "upgrade_v1alpha1_clusterupgrade_cluster.yaml"))
 	Expect(err).NotTo(HaveOccurred())
 	cu := &upgradev1alpha1.ClusterUpgrade{}
 	Expect(yaml.UnmarshalStrict(data, cu)).To(Succeed())
+	Expect(cu.Spec.ControlPlane).NotTo(BeNil(), "the sample upgrades the control plane")
 	cu.Name = name
 	containers := cu.Spec.Upgrade.Job.Template.Spec.Containers
 	Expect(containers).To(HaveLen(1))
@@ -51,50 +54,13 @@ func kubeadmSample(name string) *upgradev1alpha1.ClusterUpgrade {
 	return cu
 }
 
-// upgradeControlPlaneByHand does what an admin does before nodewave
-// upgrades the workers today (nodewave refuses a kubelet newer than its
-// API server): kubeadm's procedure on each control-plane machine, kubeadm
-// from the target's repository, `kubeadm upgrade apply` on the first and
-// `kubeadm upgrade node` on the others, one at a time. The control-plane
-// machines' kubelets stay at kubeadmFrom.
-//
-// The monitor does not hold the workloads' budgets meanwhile: the first
-// run of this tier saw kube-controller-manager mark every node NotReady
-// for a moment while cp-1's static pods were replaced, and so their pods
-// NotReady, with no ClusterUpgrade there (see docs/kubeadm.md). It holds
-// them again once every node is Ready and every workload back.
-func upgradeControlPlaneByHand(ctx context.Context) {
-	for _, pdb := range []string{"workloads/real-echo", "workloads/real-web"} {
-		monitor.exemptPDB(pdb, true)
-		defer monitor.exemptPDB(pdb, false)
-	}
-	defer expectRealWorkloadsRunning(ctx)
-	defer Eventually(func(g Gomega) {
-		for _, n := range append(rigNodeNames(), "cp-0", "cp-1", "cp-2") {
-			g.Expect(nodeview.Ready(getNode(ctx, g, n))).To(BeTrue(), "%s is not Ready", n)
-		}
-	}).WithTimeout(3 * time.Minute).Should(Succeed())
-	version := strings.TrimPrefix(kubeadmTo, "v")
+// controlPlaneNames are the kubeadm rig's control-plane machines.
+func controlPlaneNames() []string {
+	names := make([]string, 0, kubeadmControlPlanes)
 	for i := range kubeadmControlPlanes {
-		n := fmt.Sprintf("cp-%d", i)
-		By("upgrading the control plane on " + n + " with kubeadm, by hand")
-		inNode(n, "sh", "-ec", fmt.Sprintf(`sed -i -E "s#/v1\.[0-9]+/#/v%s/#g" /etc/apt/sources.list.d/kubernetes.list
-apt-mark unhold kubeadm >/dev/null
-apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubeadm=%s >/dev/null 2>&1
-apt-mark hold kubeadm >/dev/null`, version[:strings.LastIndex(version, ".")], kubeadmPackageVersionTo))
-		// This machine's cgroup v1 needs kubeadm told, as the sample does.
-		if i == 0 {
-			inNode(n, "kubeadm", "upgrade", "apply", kubeadmTo, "-y", "--ignore-preflight-errors=SystemVerification")
-		} else {
-			inNode(n, "kubeadm", "upgrade", "node", "--ignore-preflight-errors=SystemVerification")
-		}
+		names = append(names, fmt.Sprintf("cp-%d", i))
 	}
-	Eventually(func(g Gomega) {
-		v, err := clientset.Discovery().ServerVersion()
-		g.Expect(err).NotTo(HaveOccurred())
-		g.Expect(v.GitVersion).To(Equal(kubeadmTo))
-	}).Should(Succeed())
+	return names
 }
 
 // kubeletPID is the main process of the kubelet's systemd unit on node.
@@ -120,63 +86,135 @@ var _ = Describe("nodewave on a cluster kubeadm made", Ordered, Label("kubeadm")
 		if !kubeadmTier {
 			Skip("the kubeadm tier runs with make test-kubeadm (E2E_TIER=kubeadm)")
 		}
-		for _, n := range rigNodeNames() {
+		for _, n := range append(controlPlaneNames(), rigNodeNames()...) {
 			Expect(kubeletVersion(n)).To(Equal("Kubernetes " + kubeadmFrom))
 			Expect(packages(n)).To(HaveKeyWithValue("kubeadm", strings.TrimPrefix(kubeadmFrom, "v")+"-1.1 hold"))
 		}
 		realWorkloads(ctx)
-		upgradeControlPlaneByHand(ctx)
 	})
 	AfterEach(func(ctx SpecContext) {
 		violations, _, _ := monitor.report()
 		Expect(violations).To(BeEmpty())
 	})
 
-	It("upgrades the workers with the shipped kubeadm sample, apt and kubeadm upgrade node (Sequential)", func(ctx SpecContext) {
+	It("upgrades the whole cluster with the shipped kubeadm sample: the control plane one node at a time, then the workers 50% at once", func(ctx SpecContext) {
 		before := realWorkloadPods(ctx, Default)
 		Expect(before).NotTo(BeEmpty())
+		all := append(controlPlaneNames(), rigNodeNames()...)
 		pids := map[string]string{}
-		for _, n := range rigNodeNames() {
+		for _, n := range all {
 			pids[n] = kubeletPID(n)
 		}
-		started := time.Now()
-		cu := kubeadmSample("kubeadm-workers")
-		startUpgrade(ctx, cu, 1)
-		expectRealUpgrade(ctx, cu.Name, kubeadmTo, before)
-		took := time.Since(started)
+		api := startAPIProbe(ctx)
+		etcd := startEtcdProbe(ctx, kubeadmControlPlanes)
+		waves, err := wavewatch.Start(ctx, clientset, labels.Everything(),
+			labels.SelectorFromSet(labels.Set{upgradev1alpha1.ControlPlaneLabel: ""}))
+		Expect(err).NotTo(HaveOccurred())
+		defer waves.Stop()
 
-		By("checking on each worker what the sample's steps leave behind")
-		for _, n := range rigNodeNames() {
+		started := time.Now()
+		cu := kubeadmSample("kubeadm-cluster")
+		startUpgrade(ctx, cu, kubeadmWorkers/2)
+		By("waiting for the control plane, then the workers")
+		Eventually(func(g Gomega) {
+			c := getCU(ctx, g, cu.Name)
+			g.Expect(c.Status.ControlPlane).NotTo(BeNil())
+			g.Expect(c.Status.ControlPlane.UpgradedNodes).To(BeEquivalentTo(kubeadmControlPlanes), "status %+v", c.Status)
+		}).WithTimeout(30 * time.Minute).WithPolling(time.Second).Should(Succeed())
+		cpDone := time.Now()
+		Eventually(func(g Gomega) {
+			g.Expect(getCU(ctx, g, cu.Name).Status.Phase).To(Equal(upgradev1alpha1.PhaseSucceeded))
+		}).WithTimeout(realUpgradeTimeout).WithPolling(time.Second).Should(Succeed())
+		took := time.Since(started)
+		api.finish()
+		etcd.finish()
+
+		By("reporting what the probes measured, before judging it")
+		probes, failed, longest := api.gaps(started, cpDone)
+		allProbes, allFailed, allLongest := api.gaps(started, time.Now())
+		AddReportEntry("API /readyz through the load balancer", fmt.Sprintf(
+			"control-plane wave: %d probes, %d failed, longest gap %s; whole upgrade: %d probes, %d failed, longest gap %s",
+			probes, failed, longest, allProbes, allFailed, allLongest))
+		etcd.mu.Lock()
+		etcdSamples, etcdLost, etcdProblems := etcd.samples, etcd.lost, slices.Clone(etcd.problems)
+		etcdSummary := fmt.Sprintf("%d etcd samples, %d with every member healthy and one leader, %d without quorum, %d unreadable, "+
+			"fewest healthy %d of %d, %d leader changes", etcd.samples, etcd.full, etcd.lost, etcd.unreadable, etcd.minHealthy,
+			kubeadmControlPlanes, etcd.leaders)
+		etcd.mu.Unlock()
+		AddReportEntry("etcd", etcdSummary+"; "+strings.Join(etcdProblems, "; "))
+		seen := waves.Report()
+		nodeStarted, upgraded, maxCPOut, early := seen.Started, seen.Upgraded, seen.MaxControlPlaneOut, seen.Early
+		cpTimes := make([]string, 0, kubeadmControlPlanes)
+		for _, n := range controlPlaneNames() {
+			cpTimes = append(cpTimes, fmt.Sprintf("%s %s", n, upgraded[n].Sub(nodeStarted[n]).Round(time.Second)))
+		}
+		AddReportEntry("times", fmt.Sprintf("control-plane nodes (first state to upgraded): %s; control-plane wave %s; makespan %s",
+			strings.Join(cpTimes, ", "), cpDone.Sub(started).Round(time.Second), took.Round(time.Second)))
+
+		By("checking the API server answered through the control plane's wave")
+		Expect(probes).To(BeNumerically(">", 60), "the probe ran")
+		Expect(longest).To(BeNumerically("<", 30*time.Second), "the API server was unavailable for %s", longest)
+
+		By("checking etcd kept its quorum throughout")
+		Expect(etcdSamples).To(BeNumerically(">", 20), "the etcd probe ran")
+		Expect(etcdLost).To(BeZero(), "etcd lost its quorum: %v", etcdProblems)
+
+		By("checking the waves: one control-plane node at a time, in order, before any worker")
+		Expect(early).To(BeEmpty(), "workers started before the control plane was done")
+		Expect(maxCPOut).To(Equal(1), "control-plane nodes out of service at once")
+		for i, n := range controlPlaneNames() {
+			Expect(nodeStarted).To(HaveKey(n))
+			Expect(upgraded).To(HaveKey(n))
+			if i > 0 {
+				Expect(nodeStarted[n]).To(BeTemporally(">=", upgraded[controlPlaneNames()[i-1]]), "%s started before the one before it was upgraded", n)
+			}
+		}
+		expectRealUpgrade(ctx, cu.Name, kubeadmTo, before)
+
+		By("checking on every machine what the sample's steps leave behind")
+		for _, n := range all {
 			Expect(packages(n)).To(Equal(map[string]string{
 				"kubeadm": kubeadmPackageVersionTo + " hold", "kubelet": kubeadmPackageVersionTo + " hold",
 				"kubectl": kubeadmPackageVersionTo + " hold"}), "dpkg on %s", n)
 			Expect(inNode(n, "cat", "/etc/apt/sources.list.d/kubernetes.list")).To(ContainSubstring("/core:/stable:/v1.37/deb/ /"), n)
-			// kubeadm upgrade node backs up the kubelet's configuration before
-			// writing the cluster's into /var/lib/kubelet/config.yaml.
-			Expect(inNode(n, "sh", "-c", "ls -d /etc/kubernetes/tmp/kubeadm-kubelet-config-*")).NotTo(BeEmpty(), "kubeadm upgrade node ran on %s", n)
-			Expect(inNode(n, "sh", "-c", fmt.Sprintf("test $(stat -c %%Y /var/lib/kubelet/config.yaml) -ge %d && echo written",
-				started.Unix()))).To(Equal("written"), "the kubelet's configuration on %s", n)
+			Expect(kubeletVersion(n)).To(Equal("Kubernetes "+kubeadmTo), "the kubelet running on %s", n)
 			Expect(kubeletPID(n)).NotTo(Equal(pids[n]), "the kubelet on %s was not restarted", n)
 			Expect(inNode(n, "systemctl", "is-active", "kubelet")).To(Equal("active"), n)
+			// kubeadm upgrade apply and node back up the kubelet's
+			// configuration before writing the cluster's.
+			Expect(inNode(n, "sh", "-c", "ls -d /etc/kubernetes/tmp/kubeadm-kubelet-config-*")).NotTo(BeEmpty(), "kubeadm upgraded %s", n)
 		}
-		By("checking the control plane was left alone")
-		starts := monitor.startsBy(cu.Name)
-		for i := range kubeadmControlPlanes {
-			n := fmt.Sprintf("cp-%d", i)
-			Expect(starts).NotTo(HaveKey(n))
-			Expect(kubeletVersion(n)).To(Equal("Kubernetes "+kubeadmFrom), n)
+		for _, n := range controlPlaneNames() {
+			for _, c := range []string{"kube-apiserver", "kube-controller-manager", "kube-scheduler"} {
+				Expect(inNode(n, "grep", "-o", "image: .*"+c+":.*", "/etc/kubernetes/manifests/"+c+".yaml")).To(HaveSuffix(":"+kubeadmTo), "%s on %s", c, n)
+			}
 		}
+		v, err := clientset.Discovery().ServerVersion()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(v.GitVersion).To(Equal(kubeadmTo))
+		final := getCU(ctx, Default, cu.Name)
+		Expect(final.Status.ControlPlane).To(Equal(&upgradev1alpha1.ControlPlaneStatus{
+			TotalNodes: kubeadmControlPlanes, UpgradedNodes: kubeadmControlPlanes}))
+		Expect(final.Status.TotalNodes).To(BeEquivalentTo(kubeadmWorkers))
+
 		_, peak, _ := monitor.report()
-		finishScenario(ctx, getCU(ctx, Default, cu.Name))
+		finishScenario(ctx, final)
 		record(faultRecord{
-			Fault: "the kubeadm sample on a cluster kubeadm made",
-			Injected: fmt.Sprintf("config/samples' kubeadm ClusterUpgrade (Sequential, the image aside) on %d workers joined by kubeadm %s, "+
-				"packages from the rig's apt repositories", kubeadmWorkers, kubeadmFrom),
-			Expected: "each worker: kubeadm, kubelet and kubectl upgraded with apt and held, kubeadm upgrade node run, the kubelet restarted by systemd at the target",
-			Observed: fmt.Sprintf("%d/%d workers at %s (dpkg %s, held; the running kubelet's binary), each started once, one Job each, Complete; "+
-				"%d workload pods evicted and replaced; at most %d node out; control plane untouched; %s",
-				kubeadmWorkers, kubeadmWorkers, kubeadmTo, kubeadmPackageVersionTo, len(before), peak, took.Round(time.Second)),
-			Invariants: standardInvariants + "; one start and one Job per node; running kubelet's version read from its binary",
+			Fault: "the whole kubeadm cluster: control plane, then workers",
+			Injected: fmt.Sprintf("config/samples' whole-cluster ClusterUpgrade (spec.controlPlane, Concurrent 50%%, the image aside) on %d control-plane "+
+				"machines with stacked etcd and %d workers made by kubeadm %s, packages from the rig's apt repositories",
+				kubeadmControlPlanes, kubeadmWorkers, kubeadmFrom),
+			Expected: "the control plane one node at a time (kubeadm upgrade apply on the first, node on the others), each checked before the next; " +
+				"then the workers 2 at once; the API server answering and etcd keeping quorum throughout",
+			Observed: fmt.Sprintf("%d/%d nodes at %s (dpkg %s, held; the running kubelet's binary); control plane %s (wave %s); API /readyz: "+
+				"%d of %d probes failed in the control-plane wave, longest gap %s; %s; %d workload pods evicted and replaced; at most %d workers out; makespan %s",
+				len(all), len(all), kubeadmTo, kubeadmPackageVersionTo, strings.Join(cpTimes, ", "), cpDone.Sub(started).Round(time.Second),
+				failed, probes, longest.Round(time.Second), etcdSummary, len(before), peak, took.Round(time.Second)),
+			// The control plane is this scenario's to touch: the monitor
+			// allows it for a ClusterUpgrade whose spec.controlPlane selects it.
+			Invariants: strings.Replace(standardInvariants, "control plane untouched", "control plane touched by its own wave only", 1) +
+				"; one control-plane node out at a time, none before the one before it is upgraded; no worker before the control plane; " +
+				"one start and one Job per worker; running kubelet's version read from its binary",
 		})
 	})
 })

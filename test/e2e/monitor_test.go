@@ -95,7 +95,10 @@ type cuVersion struct {
 	Stalled, StalledMessage string
 	// Selector is nil when spec.nodeSelector does not parse.
 	Selector labels.Selector
-	Strategy upgradev1alpha1.UpgradeStrategy
+	// ControlPlane selects its control-plane nodes; nil without
+	// spec.controlPlane (or when it does not parse).
+	ControlPlane labels.Selector
+	Strategy     upgradev1alpha1.UpgradeStrategy
 	// Seen is when the monitor saw this version.
 	Seen time.Time
 }
@@ -279,7 +282,7 @@ func (m *invariantMonitor) nodeLocked(n *corev1.Node) string {
 		m.adminCordons = append(m.adminCordons, fmt.Sprintf("%s (%q under %s)", n.Name, state, by))
 	}
 	m.states[n.Name], m.holders[n.Name] = state, by
-	if _, cp := n.Labels[upgradev1alpha1.ControlPlaneLabel]; cp && (state != "" || n.Spec.Unschedulable) {
+	if _, cp := n.Labels[upgradev1alpha1.ControlPlaneLabel]; cp && (state != "" || n.Spec.Unschedulable) && !m.upgradesControlPlane(by, n) {
 		m.violate("control-plane node %s was touched (state %q, unschedulable %v)", n.Name, state, n.Spec.Unschedulable)
 	}
 	// Only nodewave's cordons can break a budget: a node that goes NotReady
@@ -296,7 +299,7 @@ func (m *invariantMonitor) nodeLocked(n *corev1.Node) string {
 		nodes = append(nodes, node)
 	}
 	versions := m.specsActedOn(by, nil)
-	within, best := judge(nodes, by, versions)
+	within, best := judge(nodes, n, by, versions)
 	if len(versions) > 0 {
 		st := m.atStarts[by]
 		if st == nil {
@@ -341,14 +344,18 @@ type selection struct {
 // monitor accepts a cordon that is within the budget under any spec from
 // the generation the ClusterUpgrade's status last observed to its current
 // one, and nothing older.
-func judge(nodes []*corev1.Node, cu string, versions []cuVersion) (bool, selection) {
+func judge(nodes []*corev1.Node, taken *corev1.Node, cu string, versions []cuVersion) (bool, selection) {
 	var best selection
 	for i, v := range versions {
 		s := selection{}
+		// A ClusterUpgrade with spec.controlPlane takes its control-plane
+		// nodes one at a time, apart from the others' budget.
+		controlPlane := v.ControlPlane != nil && v.ControlPlane.Matches(labels.Set(taken.Labels))
 		for _, n := range nodes {
-			selected := v.Selector != nil && v.Selector.Matches(labels.Set(n.Labels))
+			isCP := v.ControlPlane != nil && v.ControlPlane.Matches(labels.Set(n.Labels))
+			selected := isCP || (v.Selector != nil && v.Selector.Matches(labels.Set(n.Labels)))
 			holds := holder(n) == cu && held(n.Labels[upgradev1alpha1.NodeStateLabel])
-			if !selected && !holds {
+			if (!selected && !holds) || (selected && isCP != controlPlane) {
 				continue
 			}
 			s.nodes++
@@ -363,6 +370,9 @@ func judge(nodes []*corev1.Node, cu string, versions []cuVersion) (bool, selecti
 			}
 		}
 		s.budget, s.selectedBudget = budgetOf(v.Strategy, s.nodes), budgetOf(v.Strategy, s.selected)
+		if controlPlane {
+			s.budget, s.selectedBudget = 1, 1
+		}
 		if i == 0 || s.unavailable-s.budget < best.unavailable-best.budget {
 			best = s
 		}
@@ -452,10 +462,21 @@ func (m *invariantMonitor) confirm(n *corev1.Node, cu string) {
 	for i := range list.Items {
 		nodes[i] = &list.Items[i]
 	}
-	if within, s := judge(nodes, cu, m.specsActedOn(cu, at)); !within {
+	if within, s := judge(nodes, n, cu, m.specsActedOn(cu, at)); !within {
 		m.violate("%s cordoned %s with %d of its %d nodes unavailable (%d held outside its selector), maxUnavailable %d",
 			cu, n.Name, s.unavailable, s.nodes, s.heldOutside, s.budget)
 	}
+}
+
+// upgradesControlPlane reports whether the ClusterUpgrade named cu, as
+// last seen, upgrades n as a control-plane node (spec.controlPlane).
+func (m *invariantMonitor) upgradesControlPlane(cu string, n *corev1.Node) bool {
+	history := m.cus[cu]
+	if cu == "" || len(history) == 0 {
+		return false
+	}
+	sel := history[len(history)-1].ControlPlane
+	return sel != nil && sel.Matches(labels.Set(n.Labels))
 }
 
 func unavailable(n *corev1.Node) bool { return n.Spec.Unschedulable || !ready(n) }
@@ -502,6 +523,9 @@ func versionOf(cu *upgradev1alpha1.ClusterUpgrade) cuVersion {
 	}
 	if sel, err := cu.Selector(); err == nil {
 		v.Selector = sel
+	}
+	if sel, err := cu.ControlPlaneSelector(); err == nil {
+		v.ControlPlane = sel
 	}
 	return v
 }

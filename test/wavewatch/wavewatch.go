@@ -18,8 +18,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 	"github.com/nodewave/nodewave/internal/nodeview"
@@ -32,6 +33,7 @@ type Tracker struct {
 	done         chan struct{}
 
 	mu                sync.Mutex
+	seen              map[string]*corev1.Node
 	started, upgraded map[string]time.Time
 	maxCPOut          int
 	early             []string
@@ -51,33 +53,40 @@ type Report struct {
 }
 
 // Start watches the nodes that nodes selects (labels.Everything() for all)
-// until Stop; controlPlane selects the control-plane nodes among them.
+// until Stop; controlPlane selects the control-plane nodes among them. It
+// watches through an informer, which lists and watches again whenever its
+// watch ends, as it does each time the API server it reached goes away
+// during a control-plane upgrade.
 func Start(ctx context.Context, cs kubernetes.Interface, nodes, controlPlane labels.Selector) (*Tracker, error) {
 	t := &Tracker{controlPlane: controlPlane, started: map[string]time.Time{}, upgraded: map[string]time.Time{},
-		done: make(chan struct{})}
+		done: make(chan struct{}), seen: map[string]*corev1.Node{}}
 	ctx, t.stop = context.WithCancel(ctx)
-	w, err := cs.CoreV1().Nodes().Watch(ctx, metav1.ListOptions{LabelSelector: nodes.String()})
-	if err != nil {
+	factory := informers.NewSharedInformerFactoryWithOptions(cs, 0,
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = nodes.String() }))
+	inf := factory.Core().V1().Nodes().Informer()
+	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { t.observe(obj.(*corev1.Node), false) },
+		UpdateFunc: func(_, obj any) { t.observe(obj.(*corev1.Node), false) },
+		DeleteFunc: func(obj any) {
+			if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+				obj = tomb.Obj
+			}
+			if n, ok := obj.(*corev1.Node); ok {
+				t.observe(n, true)
+			}
+		},
+	}); err != nil {
 		t.stop()
 		return nil, err
 	}
 	go func() {
 		defer close(t.done)
-		defer w.Stop()
-		seen := map[string]*corev1.Node{}
-		for ev := range w.ResultChan() {
-			n, ok := ev.Object.(*corev1.Node)
-			if !ok {
-				continue
-			}
-			if ev.Type == watch.Deleted {
-				delete(seen, n.Name)
-				continue
-			}
-			seen[n.Name] = n
-			t.observe(seen)
-		}
+		inf.Run(ctx.Done())
 	}()
+	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+		t.Stop()
+		return nil, fmt.Errorf("the node informer did not sync")
+	}
 	return t, nil
 }
 
@@ -87,10 +96,16 @@ func (t *Tracker) Stop() {
 	<-t.done
 }
 
-// observe judges the nodes as they stand after one event.
-func (t *Tracker) observe(nodes map[string]*corev1.Node) {
+// observe judges the nodes as they stand after one event, about n.
+func (t *Tracker) observe(n *corev1.Node, deleted bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if deleted {
+		delete(t.seen, n.Name)
+		return
+	}
+	t.seen[n.Name] = n
+	nodes := t.seen
 	now := time.Now()
 	cpOut := 0
 	var behind []string
