@@ -37,6 +37,7 @@ import (
 	"github.com/nodewave/nodewave/internal/drain"
 	"github.com/nodewave/nodewave/internal/metrics"
 	"github.com/nodewave/nodewave/internal/nodeupgrade"
+	"github.com/nodewave/nodewave/internal/plan"
 )
 
 // DefaultDrainPollInterval is how often a node that is draining is looked
@@ -213,8 +214,8 @@ func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1a
 		return ctrl.Result{}, err
 	}
 	requeue = minRequeue(requeue, d)
-	w.controlPlane = w.controlPlane.After(s.ofWave(true, started), s.ofWave(true, refused))
-	w.workers = w.workers.After(s.ofWave(false, started), s.ofWave(false, refused))
+	w.controlPlane = w.controlPlane.After(plan.OfWave(started, true, s.isControlPlane), plan.OfWave(refused, true, s.isControlPlane))
+	w.workers = w.workers.After(plan.OfWave(started, false, s.isControlPlane), plan.OfWave(refused, false, s.isControlPlane))
 
 	hold := s.holds.start
 	if hold == nil && w.controlPlaneDone() && w.workers.Pending > 0 {

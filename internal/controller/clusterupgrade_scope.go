@@ -151,10 +151,10 @@ func (s *scope) planNode(n *corev1.Node) plan.Node {
 }
 
 // planInput is the planner's input for one wave from the nodes as they
-// are now: the control-plane nodes (controlPlane true) go one at a time
-// and the first failure halts them; the others go by spec.strategy and
-// spec.maxFailedNodes. held adds a hold of the wave's own to the
-// pre-flight checks' (the workers wait for the control plane).
+// are now (plan.WaveInput): the control-plane nodes (controlPlane true)
+// go one at a time and the first failure halts them; the others go by
+// spec.strategy and spec.maxFailedNodes. held adds a hold of the wave's
+// own to the pre-flight checks' (the workers wait for the control plane).
 func (s *scope) planInput(controlPlane, held bool) plan.Input {
 	in := plan.Input{
 		MaxUnavailable: s.maxUnavailable,
@@ -163,28 +163,16 @@ func (s *scope) planInput(controlPlane, held bool) plan.Input {
 		Closed:         s.windowClosed(),
 		Held:           s.holds.start != nil || held,
 	}
-	if controlPlane {
-		in.MaxUnavailable, in.MaxFailedNodes = 1, 0
-	}
+	nodes := make([]plan.Node, 0, len(s.order))
 	for _, name := range s.order {
-		if s.controlPlane[name] == controlPlane {
-			in.Nodes = append(in.Nodes, s.planNode(s.nodes[name]))
-		}
+		nodes = append(nodes, s.planNode(s.nodes[name]))
 	}
-	return in
+	return plan.WaveInput(in, nodes, controlPlane, s.isControlPlane)
 }
 
-// ofWave is the names among names that are control-plane nodes
-// (controlPlane true), or that are not.
-func (s *scope) ofWave(controlPlane bool, names []string) []string {
-	var out []string
-	for _, name := range names {
-		if s.controlPlane[name] == controlPlane {
-			out = append(out, name)
-		}
-	}
-	return out
-}
+// isControlPlane reports whether the node named name is one of the
+// ClusterUpgrade's control-plane nodes.
+func (s *scope) isControlPlane(name string) bool { return s.controlPlane[name] }
 
 // selects reports whether the spec selects n, as a worker or as a
 // control-plane node (the nodes of s that it does not select are the ones

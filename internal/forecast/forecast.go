@@ -243,7 +243,7 @@ func Compute(in Input) (Forecast, error) {
 	f.TotalWaves = sims.controlPlane.total + sims.workers.total
 	f.NeverStarted = slices.Concat(sims.controlPlane.neverStarted, sims.workers.neverStarted)
 	drained := w.toDrain(slices.Concat(sims.controlPlane.started, sims.workers.started))
-	f.Capacity = w.capacity(w.ofWave(false, drained))
+	f.Capacity = w.capacity(plan.OfWave(drained, false, w.isControlPlane))
 
 	found := slices.Concat(
 		w.preflight(in, cpNow, now),
@@ -337,33 +337,17 @@ func newWorld(in Input, target version.Version, maxUnavailable int, controlPlane
 func (w *world) hasControlPlane() bool { return w.cu.Spec.ControlPlane != nil }
 
 // planInput is the planner's input for one wave of the world as it is
-// now, as the controller makes it: the control-plane nodes (controlPlane
-// true) one at a time, the first failure halting them; the others by
-// spec.strategy and spec.maxFailedNodes.
+// now, as the controller makes it (plan.WaveInput): the control-plane
+// nodes (controlPlane true) one at a time, the first failure halting
+// them; the others by spec.strategy and spec.maxFailedNodes.
 func (w *world) planInput(controlPlane, paused bool) plan.Input {
 	in := plan.Input{MaxUnavailable: w.maxUnavailable, MaxFailedNodes: int(w.cu.Spec.MaxFailedNodes), Paused: paused}
-	if controlPlane {
-		in.MaxUnavailable, in.MaxFailedNodes = 1, 0
-	}
-	for _, n := range w.planNodes {
-		if w.controlPlane[n.Name] == controlPlane {
-			in.Nodes = append(in.Nodes, n)
-		}
-	}
-	return in
+	return plan.WaveInput(in, w.planNodes, controlPlane, w.isControlPlane)
 }
 
-// ofWave is the names among names that are control-plane nodes
-// (controlPlane true), or that are not, in their order.
-func (w *world) ofWave(controlPlane bool, names []string) []string {
-	var out []string
-	for _, name := range names {
-		if w.controlPlane[name] == controlPlane {
-			out = append(out, name)
-		}
-	}
-	return out
-}
+// isControlPlane reports whether the node named name is a control-plane
+// node of the ClusterUpgrade.
+func (w *world) isControlPlane(name string) bool { return w.controlPlane[name] }
 
 // wasUnschedulable reports whether a node stays cordoned once upgraded:
 // an admin had cordoned it before a ClusterUpgrade took it. For a node

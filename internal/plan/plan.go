@@ -148,3 +148,33 @@ func (p Plan) After(started, refused []string) Plan {
 	p.Done = p.Pending == 0 && p.InFlight == 0
 	return p
 }
+
+// WaveInput is in for one wave of a ClusterUpgrade with spec.controlPlane:
+// the nodes of nodes that are control-plane nodes (controlPlane true) or
+// that are not, by isControlPlane. The control plane's wave goes one node
+// at a time and its first failure halts it, whatever in's budget and
+// maxFailedNodes say; the other wave keeps them.
+func WaveInput(in Input, nodes []Node, controlPlane bool, isControlPlane func(name string) bool) Input {
+	if controlPlane {
+		in.MaxUnavailable, in.MaxFailedNodes = 1, 0
+	}
+	in.Nodes = nil
+	for _, n := range nodes {
+		if isControlPlane(n.Name) == controlPlane {
+			in.Nodes = append(in.Nodes, n)
+		}
+	}
+	return in
+}
+
+// OfWave is the names among names that are control-plane nodes
+// (controlPlane true) or that are not, by isControlPlane, in their order.
+func OfWave(names []string, controlPlane bool, isControlPlane func(name string) bool) []string {
+	var out []string
+	for _, name := range names {
+		if isControlPlane(name) == controlPlane {
+			out = append(out, name)
+		}
+	}
+	return out
+}

@@ -220,3 +220,42 @@ func TestComputeNeverStartsANodeOnItsWayOut(t *testing.T) {
 		t.Fatalf("plan = %+v: want b started and a counted, never started", p)
 	}
 }
+
+// The control plane's wave goes one node at a time and halts on its first
+// failure, whatever the workers' budget says; each wave holds its own
+// nodes only, in their order.
+func TestWaveInput(t *testing.T) {
+	cp := map[string]bool{"cp-1": true, "cp-0": true}
+	isCP := func(name string) bool { return cp[name] }
+	nodes := []Node{{Name: "w-1"}, {Name: "cp-1"}, {Name: "w-0"}, {Name: "cp-0"}}
+	in := Input{MaxUnavailable: 5, MaxFailedNodes: 3, Paused: true, Held: true}
+
+	got := WaveInput(in, nodes, true, isCP)
+	if got.MaxUnavailable != 1 || got.MaxFailedNodes != 0 || !got.Paused || !got.Held {
+		t.Errorf("control-plane wave input %+v: want MaxUnavailable 1, MaxFailedNodes 0, the rest kept", got)
+	}
+	if names := nodeNames(got.Nodes); !slices.Equal(names, []string{"cp-1", "cp-0"}) {
+		t.Errorf("control-plane wave nodes %v, want [cp-1 cp-0]", names)
+	}
+	got = WaveInput(in, nodes, false, isCP)
+	if got.MaxUnavailable != 5 || got.MaxFailedNodes != 3 {
+		t.Errorf("workers' wave input %+v: want the budget and maxFailedNodes kept", got)
+	}
+	if names := nodeNames(got.Nodes); !slices.Equal(names, []string{"w-1", "w-0"}) {
+		t.Errorf("workers' wave nodes %v, want [w-1 w-0]", names)
+	}
+	if got := OfWave([]string{"w-1", "cp-0", "w-0"}, true, isCP); !slices.Equal(got, []string{"cp-0"}) {
+		t.Errorf("OfWave(control plane) = %v, want [cp-0]", got)
+	}
+	if got := OfWave([]string{"w-1", "cp-0", "w-0"}, false, isCP); !slices.Equal(got, []string{"w-1", "w-0"}) {
+		t.Errorf("OfWave(workers) = %v, want [w-1 w-0]", got)
+	}
+}
+
+func nodeNames(nodes []Node) []string {
+	names := make([]string, len(nodes))
+	for i, n := range nodes {
+		names[i] = n.Name
+	}
+	return names
+}
