@@ -136,7 +136,7 @@ func checkControlPlaneSelector(s *scope) *blocker {
 	case s.cpSelectorErr != nil:
 		return &blocker{reason: upgradev1alpha1.ReasonInvalidSpec,
 			message: fmt.Sprintf("spec.controlPlane.nodeSelector is not a valid label selector: %v", s.cpSelectorErr)}
-	case s.cpSelector != nil && s.cpSelected == 0:
+	case s.cpSelector != nil && len(s.controlPlane) == 0:
 		return &blocker{reason: upgradev1alpha1.ReasonNoNodes,
 			message: fmt.Sprintf("spec.controlPlane.nodeSelector matches no node (selector %q); nothing starts, workers included, "+
 				"until it selects the control-plane nodes", s.cpSelector.String())}

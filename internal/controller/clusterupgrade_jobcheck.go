@@ -134,7 +134,7 @@ func (r *ClusterUpgradeReconciler) dryRunJob(ctx context.Context, s *scope, node
 		return b, nil
 	}
 	var message string
-	job, err := nodeupgrade.BuildControlPlaneJob(s.cu, node, s.cu.Spec.TargetVersion, r.JobNamespace, controlPlaneRole(s, node))
+	job, err := r.buildJob(s, node, s.cu.Spec.TargetVersion)
 	if err != nil {
 		message = fmt.Sprintf("cannot build the upgrade Job of node %s from spec.upgrade.job: %v", node, err)
 	} else {

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 
+	batchv1 "k8s.io/api/batch/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -16,7 +17,7 @@ func (r *ClusterUpgradeReconciler) ensureJob(ctx context.Context, s *scope, node
 	if !jobMode(s.cu) {
 		return nil
 	}
-	job, err := nodeupgrade.BuildControlPlaneJob(s.cu, node, target, r.JobNamespace, controlPlaneRole(s, node))
+	job, err := r.buildJob(s, node, target)
 	if err != nil {
 		return &jobRejectedError{err: err}
 	}
@@ -37,6 +38,12 @@ func (r *ClusterUpgradeReconciler) ensureJob(ctx context.Context, s *scope, node
 	default:
 		return err
 	}
+}
+
+// buildJob builds the upgrade Job of node for target, with its
+// control-plane role when it is a control-plane node.
+func (r *ClusterUpgradeReconciler) buildJob(s *scope, node, target string) (*batchv1.Job, error) {
+	return nodeupgrade.BuildControlPlaneJob(s.cu, node, target, r.JobNamespace, controlPlaneRole(s, node))
 }
 
 // deleteJob deletes one of this ClusterUpgrade's Jobs with its pods, if it exists.

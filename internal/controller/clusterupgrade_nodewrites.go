@@ -106,7 +106,7 @@ func (w *nodeWrites) overlay(cached *corev1.Node) *corev1.Node {
 // cannot be built fails untouched. It reports whether the node started.
 func (r *ClusterUpgradeReconciler) startNode(ctx context.Context, s *scope, n *corev1.Node) (bool, error) {
 	if jobMode(s.cu) {
-		if _, err := nodeupgrade.BuildControlPlaneJob(s.cu, n.Name, s.cu.Spec.TargetVersion, r.JobNamespace, controlPlaneRole(s, n.Name)); err != nil {
+		if _, err := r.buildJob(s, n.Name, s.cu.Spec.TargetVersion); err != nil {
 			return false, r.refuseNode(ctx, s, n, plan.ReasonJobNotBuildable,
 				fmt.Sprintf("its upgrade Job cannot be built, so it was not cordoned: %v", err))
 		}

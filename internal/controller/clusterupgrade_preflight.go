@@ -105,7 +105,7 @@ func (r *ClusterUpgradeReconciler) preflight(ctx context.Context, s *scope) *blo
 		}
 		s.holds.holdStart(b)
 	}
-	if s.selectorErr == nil && s.selected == 0 && s.cpSelected == 0 {
+	if s.selectorErr == nil && s.selected == 0 && len(s.controlPlane) == 0 {
 		b := &blocker{reason: upgradev1alpha1.ReasonNoNodes,
 			message: fmt.Sprintf("spec.nodeSelector matches no node (selector %q)", s.selector.String())}
 		if len(s.nodes) == 0 {

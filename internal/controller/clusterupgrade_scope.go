@@ -37,8 +37,7 @@ type scope struct {
 	// the ones it holds (in flight or failed) that the selectors no longer
 	// select; order is their plan order, the control-plane nodes first.
 	// controlPlane names the control-plane nodes (those cpSelector
-	// selects); selected counts the other selected ones, cpSelected the
-	// selected control-plane ones.
+	// selects); selected counts the other selected ones.
 	//
 	// They are read-only views of the cache's Nodes (listed without a
 	// deep copy), or of the pass's own writes the cache has not shown yet
@@ -50,7 +49,6 @@ type scope struct {
 	order        []string
 	controlPlane map[string]bool
 	selected     int
-	cpSelected   int
 	// mu guards jobs and messages, which the nodes in flight, advanced
 	// concurrently, read and write.
 	mu sync.Mutex
@@ -115,17 +113,15 @@ func (r *ClusterUpgradeReconciler) observe(ctx context.Context, cu *upgradev1alp
 		}
 		s.nodes[n.Name] = n
 		pnode := plan.Node{Name: n.Name, Zone: n.Labels[upgradev1alpha1.ZoneLabel]}
-		switch {
-		case isCP:
-			s.cpSelected++
+		if isCP {
 			s.controlPlane[n.Name] = true
 			cpNodes = append(cpNodes, pnode)
-		case isSelected:
-			s.selected++
-			workerNodes = append(workerNodes, pnode)
-		default:
-			workerNodes = append(workerNodes, pnode) // held, selected by neither any more
+			continue
 		}
+		if isSelected {
+			s.selected++
+		}
+		workerNodes = append(workerNodes, pnode) // or held, selected by neither any more
 	}
 	for _, n := range append(plan.Order(cpNodes), plan.Order(workerNodes)...) {
 		s.order = append(s.order, n.Name)
