@@ -55,13 +55,7 @@ func kubeadmSample(name string) *upgradev1alpha1.ClusterUpgrade {
 }
 
 // controlPlaneNames are the kubeadm rig's control-plane machines.
-func controlPlaneNames() []string {
-	names := make([]string, 0, kubeadmControlPlanes)
-	for i := range kubeadmControlPlanes {
-		names = append(names, fmt.Sprintf("cp-%d", i))
-	}
-	return names
-}
+func controlPlaneNames() []string { return numbered("cp-%d", kubeadmControlPlanes) }
 
 // kubeletPID is the main process of the kubelet's systemd unit on node.
 func kubeletPID(node string) string {

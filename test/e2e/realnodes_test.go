@@ -53,13 +53,17 @@ const managerImage = "ghcr.io/nodewave/nodewave:e2e"
 // rigNodeNames are the real nodes the tier upgrades: real-0 ... beside
 // kwok's nodes, or the kubeadm rig's workers.
 func rigNodeNames() []string {
-	prefix, count := "real-%d", realNodes
 	if kubeadmTier {
-		prefix, count = "worker-%d", kubeadmWorkers
+		return numbered("worker-%d", kubeadmWorkers)
 	}
+	return numbered("real-%d", realNodes)
+}
+
+// numbered is count names made from format and 0, 1, ….
+func numbered(format string, count int) []string {
 	names := make([]string, 0, count)
 	for i := range count {
-		names = append(names, fmt.Sprintf(prefix, i))
+		names = append(names, fmt.Sprintf(format, i))
 	}
 	return names
 }
