@@ -62,3 +62,18 @@ func TestHandoffs(t *testing.T) {
 		t.Fatalf("p99 = %s", p)
 	}
 }
+
+func TestDisruptionSummary(t *testing.T) {
+	replicas := map[string]int{"a": 10, "b": 4, "empty": 0}
+	ended := map[string]int{"a": 10, "b": 6, "gone": 3}
+	s := disruptionSummary(replicas, ended)
+	if s.Pods != 14 || s.Ended != 16 || s.Workloads != 2 || s.WorkloadsOverOnePerPod != 1 {
+		t.Fatalf("summary %+v, want 14 pods, 16 ended, 2 workloads, 1 over one per pod", s)
+	}
+	if got, want := s.PerPod, 16.0/14; got != want {
+		t.Errorf("per pod %v, want %v", got, want)
+	}
+	if s.PerWorkloadMean != 1.25 || s.PerWorkloadMax != 1.5 {
+		t.Errorf("per workload mean %v, max %v; want 1.25, 1.5", s.PerWorkloadMean, s.PerWorkloadMax)
+	}
+}

@@ -70,9 +70,15 @@ type result struct {
 	RequestsPerNode        map[string]float64 // by HTTP method, evictions apart
 	RequestsPerNodeTotal   float64
 	EvictionsPerNode       float64
-	Reconciles             float64
-	ReconcileP99           time.Duration
-	Plot                   string
+	// EvictedPerPod is the accepted evictions (nodewave_evictions_total
+	// with result evicted) over the workloads' pods at the start.
+	EvictedPerPod float64
+	// Disruptions counts, from a watch of the pods, how often each
+	// workload's pods were ended during the upgrade.
+	Disruptions  disruptionStats
+	Reconciles   float64
+	ReconcileP99 time.Duration
+	Plot         string
 }
 
 func main() {
@@ -221,6 +227,7 @@ func run(ctx context.Context, o options) (*result, error) {
 	defer func() { _ = manager.Process.Kill(); _ = manager.Wait() }()
 
 	rec := record(ctx, cs)
+	pods := watchDisruptions(ctx, cs)
 	agent := &nodeagent.Agent{Client: c, MinDelay: o.minDelay, MaxDelay: o.maxDelay, Seed: o.seed, Interval: 100 * time.Millisecond}
 	go agent.Run(ctx)
 
@@ -242,6 +249,7 @@ func run(ctx context.Context, o options) (*result, error) {
 	}
 	log.Printf("upgrading %d nodes, %s", o.nodes, strategy)
 	tl := o.startTimeline(ctx)
+	pods.start()
 	if err := c.Create(ctx, cu); err != nil {
 		return nil, err
 	}
@@ -287,7 +295,10 @@ func run(ctx context.Context, o options) (*result, error) {
 		PeakRSSMiB: float64(rss) / (1 << 20), CPU: cpu,
 		RequestsPerNode: map[string]float64{}, EvictionsPerNode: metrics.Evictions / float64(o.nodes),
 		Reconciles: metrics.Reconciles, ReconcileP99: metrics.ReconcileP99,
-		Plot: o.name + ".png"}
+		Disruptions: pods.stats(), Plot: o.name + ".png"}
+	if res.Disruptions.Pods > 0 {
+		res.EvictedPerPod = metrics.Evicted / float64(res.Disruptions.Pods)
+	}
 	for method, n := range metrics.Requests {
 		if method == "POST" {
 			n -= metrics.Evictions
@@ -365,6 +376,10 @@ func summary(r *result) string {
 	fmt.Fprintf(&b, "  handoff p50 %s, p99 %s\n", r.HandoffP50.Round(time.Millisecond), r.HandoffP99.Round(time.Millisecond))
 	fmt.Fprintf(&b, "  manager peak RSS %.1f MiB, CPU %s\n", r.PeakRSSMiB, r.CPU.Round(10*time.Millisecond))
 	fmt.Fprintf(&b, "  API requests per node %.1f %v (evictions apart: %.1f per node)\n", r.RequestsPerNodeTotal, rounded(r.RequestsPerNode), r.EvictionsPerNode)
+	d := r.Disruptions
+	fmt.Fprintf(&b, "  evictions per pod %.3f accepted (%d of %d workload pods ended, %.3f per pod);"+
+		" per workload mean %.3f, worst %.3f, %d of %d over one per pod\n", r.EvictedPerPod,
+		d.Ended, d.Pods, d.PerPod, d.PerWorkloadMean, d.PerWorkloadMax, d.WorkloadsOverOnePerPod, d.Workloads)
 	fmt.Fprintf(&b, "  reconciles %.0f, p99 %s; plot %s\n", r.Reconciles, r.ReconcileP99, r.Plot)
 	return b.String()
 }

@@ -16,6 +16,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	nwmetrics "github.com/nodewave/nodewave/internal/metrics"
 )
 
 // planOrder numbers spans in nodewave's plan order: zone, then name.
@@ -36,6 +38,8 @@ type managerMetrics struct {
 	// Evictions counts eviction requests (nodewave_evictions_total, every
 	// result but deletions).
 	Evictions float64
+	// Evicted counts the accepted evictions (result evicted).
+	Evicted float64
 	// Reconciles is controller_runtime_reconcile_total; ReconcileP99 is
 	// estimated from controller_runtime_reconcile_time_seconds' buckets.
 	Reconciles   float64
@@ -65,7 +69,12 @@ func scrape(url string) (managerMetrics, error) {
 	}
 	if f := families["nodewave_evictions_total"]; f != nil {
 		for _, metric := range f.GetMetric() {
-			if label(metric, "result") != "deleted" {
+			switch label(metric, "result") {
+			case nwmetrics.EvictionDeleted:
+			case nwmetrics.EvictionEvicted:
+				m.Evicted += metric.GetCounter().GetValue()
+				fallthrough
+			default:
 				m.Evictions += metric.GetCounter().GetValue()
 			}
 		}
