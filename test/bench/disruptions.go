@@ -23,8 +23,6 @@ type disruptions struct {
 	mu sync.Mutex
 	// started is true from start on; before it nothing is counted.
 	started bool
-	// replicas is each workload's pod count when start was called.
-	replicas map[string]int
 	// ended counts each workload's pods that began to terminate.
 	ended map[string]int
 	// seen holds the pods already counted.
@@ -34,7 +32,7 @@ type disruptions struct {
 }
 
 func watchDisruptions(ctx context.Context, cs kubernetes.Interface) *disruptions {
-	d := &disruptions{replicas: map[string]int{}, ended: map[string]int{}, seen: map[types.UID]bool{},
+	d := &disruptions{ended: map[string]int{}, seen: map[types.UID]bool{},
 		live: map[string]map[types.UID]bool{}}
 	factory := informers.NewSharedInformerFactory(cs, 0)
 	inf := factory.Core().V1().Pods().Informer()
@@ -87,19 +85,16 @@ func (d *disruptions) pod(p *corev1.Pod, deleted bool) {
 	}
 }
 
-// start takes each workload's size and begins counting.
+// start begins counting.
 func (d *disruptions) start() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for w, pods := range d.live {
-		d.replicas[w] = len(pods)
-	}
 	d.started = true
 }
 
 // disruptionStats is what the bench reports of the workloads' disruption.
 type disruptionStats struct {
-	// Pods is the workloads' pods at the start; Ended how many pods
+	// Pods is the workloads' pods at the end; Ended how many pods
 	// (replacements included) terminated during the upgrade.
 	Pods, Ended int
 	// PerPod is Ended over Pods: 1 means each pod was evicted once.
@@ -113,10 +108,17 @@ type disruptionStats struct {
 	WorkloadsOverOnePerPod int
 }
 
+// stats sums up, once the upgrade is done: each workload's replicas are
+// its live pods then (every eviction replaced), not at the start, when the
+// simulated cluster may still be creating some.
 func (d *disruptions) stats() disruptionStats {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return disruptionSummary(d.replicas, d.ended)
+	replicas := map[string]int{}
+	for w, pods := range d.live {
+		replicas[w] = len(pods)
+	}
+	return disruptionSummary(replicas, d.ended)
 }
 
 // disruptionSummary sums up the ended pods of each workload against its

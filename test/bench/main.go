@@ -71,7 +71,7 @@ type result struct {
 	RequestsPerNodeTotal   float64
 	EvictionsPerNode       float64
 	// EvictedPerPod is the accepted evictions (nodewave_evictions_total
-	// with result evicted) over the workloads' pods at the start.
+	// with result evicted) over the workloads' pods.
 	EvictedPerPod float64
 	// Disruptions counts, from a watch of the pods, how often each
 	// workload's pods were ended during the upgrade.
