@@ -47,6 +47,15 @@ const (
 	// zone, then by name.
 	ZoneLabel = "topology.kubernetes.io/zone"
 
+	// PendingTaintKey is the key of the PreferNoSchedule taint nodewave
+	// puts on each node a ClusterUpgrade will upgrade but has not started
+	// (its value is the ClusterUpgrade's name), so the scheduler prefers
+	// other nodes for the pods the drains evict: a pod is then evicted
+	// once, not again from each pending node it lands on. It comes off
+	// when the node is upgraded, skipped, let go of, or the ClusterUpgrade
+	// is deleted. nodewave never adds or removes any other taint.
+	PendingTaintKey = "upgrade.nodewave.io/pending"
+
 	// Finalizer holds a ClusterUpgrade until it has released its nodes.
 	Finalizer = "upgrade.nodewave.io/finalizer"
 

@@ -214,6 +214,13 @@ func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1a
 		return ctrl.Result{}, err
 	}
 	requeue = minRequeue(requeue, d)
+	more, err := r.syncPendingTaints(ctx, s)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if more {
+		requeue = minRequeue(requeue, taintRequeue)
+	}
 	w.controlPlane = w.controlPlane.After(plan.OfWave(started, true, s.isControlPlane), plan.OfWave(refused, true, s.isControlPlane))
 	w.workers = w.workers.After(plan.OfWave(started, false, s.isControlPlane), plan.OfWave(refused, false, s.isControlPlane))
 

@@ -25,8 +25,9 @@ var nodewaveAnnotations = []string{
 
 // reconcileDelete releases every node the ClusterUpgrade holds: it
 // uncordons the ones nodewave cordoned (failed ones stay cordoned, for a
-// human to look at), removes nodewave's label and annotations, deletes the
-// upgrade Jobs, and then lets the object go.
+// human to look at), removes nodewave's label and annotations and its
+// pending taint from every node, deletes the upgrade Jobs, and then lets
+// the object go.
 func (r *ClusterUpgradeReconciler) reconcileDelete(ctx context.Context, cu *upgradev1alpha1.ClusterUpgrade) error {
 	if !controllerutil.ContainsFinalizer(cu, upgradev1alpha1.Finalizer) {
 		return nil
@@ -40,10 +41,12 @@ func (r *ClusterUpgradeReconciler) reconcileDelete(ctx context.Context, cu *upgr
 	}
 	for i := range nodes.Items {
 		n := &nodes.Items[i]
-		if n.Annotations[upgradev1alpha1.ClusterUpgradeAnnotation] != cu.Name {
-			continue
+		if n.Annotations[upgradev1alpha1.ClusterUpgradeAnnotation] == cu.Name {
+			if err := r.releaseNode(ctx, s, n); err != nil {
+				return err
+			}
 		}
-		if err := r.releaseNode(ctx, s, n); err != nil {
+		if err := r.removePendingTaint(ctx, s, n); err != nil {
 			return err
 		}
 	}

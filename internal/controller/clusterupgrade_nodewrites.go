@@ -39,9 +39,13 @@ func heldByIndex(obj client.Object) []string {
 	return []string{holder}
 }
 
-// IndexNodes registers the Node index a pass lists held nodes by.
+// IndexNodes registers the Node indexes a pass lists held and tainted
+// nodes by.
 func IndexNodes(ctx context.Context, indexer client.FieldIndexer) error {
-	return indexer.IndexField(ctx, &corev1.Node{}, heldByField, heldByIndex)
+	if err := indexer.IndexField(ctx, &corev1.Node{}, heldByField, heldByIndex); err != nil {
+		return err
+	}
+	return indexer.IndexField(ctx, &corev1.Node{}, pendingTaintField, pendingTaintIndex)
 }
 
 // nodeWrites remembers the Nodes nodewave wrote until the cache shows them,

@@ -1,0 +1,137 @@
+package controller
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+	"github.com/nodewave/nodewave/test/nodeagent"
+)
+
+var _ = Describe("The pending taint", func() {
+	foreign := corev1.Taint{Key: "example.com/dedicated", Value: "gpu", Effect: corev1.TaintEffectNoSchedule}
+
+	It("is on each pending node until it is upgraded, and no one else's taint is touched", func(ctx SpecContext) {
+		nodes := makeNodes(ctx, "ptaint", 3)
+		addTaint(ctx, nodes[2], foreign)
+		kubelet.set(nodes[0], nodeagent.Behaviour{Delay: time.Hour})
+		createCU(ctx, newCU("ptaint", "ptaint"))
+		expectState(ctx, nodes[0], upgradev1alpha1.NodeUpgrading)
+		for _, n := range nodes[1:] {
+			expectPendingTaint(ctx, n, "ptaint")
+		}
+		Expect(pendingTaintOf(getNode(ctx, nodes[0]))).To(BeNil(), "the node started first was tainted")
+		Expect(getNode(ctx, nodes[2]).Spec.Taints).To(ContainElement(foreign))
+
+		kubelet.set(nodes[0], nodeagent.Behaviour{Delay: 100 * time.Millisecond})
+		expectSucceeded(ctx, "ptaint", nodes)
+		for _, n := range nodes {
+			Expect(pendingTaintOf(getNode(ctx, n))).To(BeNil(), "%s kept the pending taint after its upgrade", n)
+		}
+		Expect(getNode(ctx, nodes[2]).Spec.Taints).To(ContainElement(foreign), "someone else's taint was lost")
+	})
+
+	It("comes off a node the selector lets go of, and off every node when the ClusterUpgrade is deleted", func(ctx SpecContext) {
+		nodes := makeNodes(ctx, "pgone", 3)
+		kubelet.set(nodes[0], nodeagent.Behaviour{Delay: time.Hour})
+		cu := newCU("pgone", "pgone")
+		createCU(ctx, cu)
+		expectState(ctx, nodes[0], upgradev1alpha1.NodeUpgrading)
+		expectPendingTaint(ctx, nodes[1], "pgone")
+		expectPendingTaint(ctx, nodes[2], "pgone")
+
+		By("moving a pending node out of the pool")
+		Eventually(func() error {
+			n := getNode(ctx, nodes[2])
+			base := n.DeepCopy()
+			n.Labels[poolLabel] = "elsewhere"
+			return env.Client.Patch(ctx, n, client.MergeFrom(base))
+		}).Should(Succeed())
+		Eventually(func() *corev1.Taint { return pendingTaintOf(getNode(ctx, nodes[2])) }).Should(BeNil())
+
+		By("deleting the ClusterUpgrade")
+		Expect(env.Client.Delete(ctx, cu)).To(Succeed())
+		Eventually(func() *corev1.Taint { return pendingTaintOf(getNode(ctx, nodes[1])) }).Should(BeNil())
+		kubelet.set(nodes[0], nodeagent.Behaviour{Delay: 100 * time.Millisecond})
+	})
+
+	It("is not put on while the ClusterUpgrade is paused", func(ctx SpecContext) {
+		nodes := makeNodes(ctx, "ppaused", 2)
+		cu := newCU("ppaused", "ppaused")
+		cu.Spec.Paused = true
+		createCU(ctx, cu)
+		Eventually(func() string { return string(getCU(ctx, "ppaused").Status.Phase) }).ShouldNot(BeEmpty())
+		Consistently(func() *corev1.Taint { return pendingTaintOf(getNode(ctx, nodes[1])) }).
+			WithTimeout(2 * time.Second).Should(BeNil())
+
+		kubelet.set(nodes[0], nodeagent.Behaviour{Delay: time.Hour})
+		Eventually(func() error {
+			cur := getCU(ctx, "ppaused")
+			base := cur.DeepCopy()
+			cur.Spec.Paused = false
+			return env.Client.Patch(ctx, cur, client.MergeFrom(base))
+		}).Should(Succeed())
+		expectPendingTaint(ctx, nodes[1], "ppaused")
+		kubelet.set(nodes[0], nodeagent.Behaviour{Delay: 100 * time.Millisecond})
+		expectSucceeded(ctx, "ppaused", nodes)
+		Expect(pendingTaintOf(getNode(ctx, nodes[1]))).To(BeNil())
+	})
+
+	It("is refused, not written over, when the node's taints changed since they were read", func(ctx SpecContext) {
+		nodes := makeNodes(ctx, "pstale", 1)
+		stale := getNode(ctx, nodes[0])
+		addTaint(ctx, nodes[0], foreign)
+		r := &ClusterUpgradeReconciler{Client: env.Client}
+		s := &scope{cu: newCU("pstale", "pstale"), now: time.Now()}
+		Expect(r.addPendingTaint(ctx, s, stale)).NotTo(Succeed())
+		Expect(getNode(ctx, nodes[0]).Spec.Taints).To(ContainElement(foreign))
+		Expect(pendingTaintOf(getNode(ctx, nodes[0]))).To(BeNil())
+
+		fresh := getNode(ctx, nodes[0])
+		others := slices.Clone(fresh.Spec.Taints) // the API server's not-ready taint, and the foreign one
+		Expect(r.addPendingTaint(ctx, s, fresh)).To(Succeed())
+		Expect(getNode(ctx, nodes[0]).Spec.Taints).To(ConsistOf(append(others,
+			corev1.Taint{Key: upgradev1alpha1.PendingTaintKey, Value: "pstale", Effect: corev1.TaintEffectPreferNoSchedule})))
+		Expect(r.removePendingTaint(ctx, s, fresh)).To(Succeed())
+		Expect(getNode(ctx, nodes[0]).Spec.Taints).To(ConsistOf(others))
+
+		By("a node with no taints at all: the test is of an absent list, and the last taint's removal removes the list")
+		Eventually(func() error {
+			n := getNode(ctx, nodes[0])
+			base := n.DeepCopy()
+			n.Spec.Taints = nil
+			return env.Client.Patch(ctx, n, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
+		}).Should(Succeed())
+		bare := getNode(ctx, nodes[0])
+		Expect(bare.Spec.Taints).To(BeEmpty())
+		Expect(r.addPendingTaint(ctx, s, bare)).To(Succeed())
+		Expect(getNode(ctx, nodes[0]).Spec.Taints).To(HaveLen(1))
+		Expect(r.removePendingTaint(ctx, s, bare)).To(Succeed())
+		Expect(getNode(ctx, nodes[0]).Spec.Taints).To(BeEmpty())
+		Expect(r.addPendingTaint(ctx, s, stale)).NotTo(Succeed(), "a list that is gone on the server was not tested")
+	})
+})
+
+// expectPendingTaint waits for node to carry cu's pending taint.
+func expectPendingTaint(ctx context.Context, node, cu string) {
+	GinkgoHelper()
+	Eventually(func() *corev1.Taint { return pendingTaintOf(getNode(ctx, node)) }).
+		Should(HaveField("Value", cu), "node %s has no pending taint of %s", node, cu)
+}
+
+// addTaint adds taint to node, as another controller would.
+func addTaint(ctx context.Context, node string, taint corev1.Taint) {
+	GinkgoHelper()
+	Eventually(func() error {
+		n := getNode(ctx, node)
+		base := n.DeepCopy()
+		n.Spec.Taints = append(n.Spec.Taints, taint)
+		return env.Client.Patch(ctx, n, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
+	}).Should(Succeed())
+}
