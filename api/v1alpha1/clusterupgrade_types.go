@@ -213,6 +213,44 @@ type UpgradeStrategy struct {
 	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 1 : self.matches('^(100|[1-9][0-9]?)%$')",message="maxUnavailable must be an integer of at least 1 or a percentage from 1% to 100%"
 	// +kubebuilder:validation:XValidation:rule="type(self) != int || self <= 2147483647",message="maxUnavailable must fit in 32 bits: at most 2147483647"
 	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty"`
+
+	// canary, when set, upgrades a first wave of the worker nodes alone
+	// (at most maxUnavailable at a time), then holds the rest until every
+	// canary node is upgraded and has soaked for canary.soakDuration, and,
+	// with canary.pause, until a person sets pause to false. A canary node
+	// that fails holds the rest whatever maxFailedNodes says. The
+	// control-plane nodes (spec.controlPlane) are not part of it: they go
+	// one at a time before any worker anyway.
+	// +optional
+	Canary *CanarySpec `json:"canary,omitempty"`
+}
+
+// CanarySpec is the first wave of an upgrade, which goes alone.
+type CanarySpec struct {
+	// nodes is the size of the canary wave: a count of worker nodes (at
+	// least 1) or a percentage of the selected worker nodes ("1%" to
+	// "100%", rounded up, so never less than one node).
+	// +required
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 1 : self.matches('^(100|[1-9][0-9]?)%$')",message="nodes must be an integer of at least 1 or a percentage from 1% to 100%"
+	// +kubebuilder:validation:XValidation:rule="type(self) != int || self <= 2147483647",message="nodes must fit in 32 bits: at most 2147483647"
+	Nodes intstr.IntOrString `json:"nodes"`
+
+	// soakDuration is how long the rest wait after the last canary node is
+	// upgraded, as a Go duration (each node's own health.soakDuration
+	// comes first). Default 10m.
+	// +optional
+	// +kubebuilder:default="10m"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') && duration(self) >= duration('0s')",message="soakDuration must be a duration of zero or more such as 0s, 30s or 10m"
+	SoakDuration *metav1.Duration `json:"soakDuration,omitempty"`
+
+	// pause, when true, holds the rest after the canary's soak until it is
+	// set to false: a look at the canary nodes before going on. While the
+	// canary runs and soaks, setting it changes nothing else.
+	// +optional
+	Pause bool `json:"pause,omitempty"`
 }
 
 // DrainSpec says how pods are moved off a node. Pods are evicted through the

@@ -72,6 +72,18 @@ const (
 	// ReasonWaitingForControlPlane: the nodes of spec.nodeSelector wait
 	// for every control-plane node to be at the target.
 	ReasonWaitingForControlPlane = "WaitingForControlPlane"
+	// ReasonCanaryRunning: the canary's nodes (spec.strategy.canary) are
+	// being upgraded; the rest wait for them.
+	ReasonCanaryRunning = "CanaryRunning"
+	// ReasonCanarySoaking: every canary node is upgraded; the rest wait
+	// for the canary's soakDuration to end.
+	ReasonCanarySoaking = "CanarySoaking"
+	// ReasonCanaryPaused: the canary soaked and spec.strategy.canary.pause
+	// holds the rest until it is set to false (phase Paused).
+	ReasonCanaryPaused = "CanaryPaused"
+	// ReasonCanaryFailed: a canary node failed; nothing more starts,
+	// whatever maxFailedNodes says, until it is retried.
+	ReasonCanaryFailed = "CanaryFailed"
 	// ReasonJobRejected: the API server refused the upgrade Job built from
 	// spec.upgrade.job.template.
 	ReasonJobRejected = "JobRejected"

@@ -18,6 +18,9 @@ const (
 	DefaultUpgradeTimeout = 30 * time.Minute
 	// DefaultSoakDuration is spec.health.soakDuration's default.
 	DefaultSoakDuration = 30 * time.Second
+	// DefaultCanarySoakDuration is spec.strategy.canary.soakDuration's
+	// default.
+	DefaultCanarySoakDuration = 10 * time.Minute
 )
 
 // DrainTimeout is spec.drain.timeout, or its default.
@@ -33,6 +36,15 @@ func (s *ClusterUpgradeSpec) UpgradeTimeout() time.Duration {
 // SoakDuration is spec.health.soakDuration, or its default.
 func (s *ClusterUpgradeSpec) SoakDuration() time.Duration {
 	return durationOr(s.Health.SoakDuration, DefaultSoakDuration)
+}
+
+// CanarySoakDuration is spec.strategy.canary.soakDuration, or its
+// default; 0 without a canary.
+func (s *ClusterUpgradeSpec) CanarySoakDuration() time.Duration {
+	if s.Strategy.Canary == nil {
+		return 0
+	}
+	return durationOr(s.Strategy.Canary.SoakDuration, DefaultCanarySoakDuration)
 }
 
 // durationOr is d, or def when d is unset.

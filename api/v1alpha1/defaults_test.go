@@ -14,38 +14,23 @@ func TestDefaultsMatchTheMarkers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	marker := func(field string) time.Duration {
-		t.Helper()
-		re := regexp.MustCompile(`(?s)\+kubebuilder:default="([^"]+)"\n(?:\s*//[^\n]*\n)*?\s*` + field + ` `)
-		m := re.FindSubmatch(src)
-		if m == nil {
-			t.Fatalf("no default marker for %s", field)
-		}
-		d, err := time.ParseDuration(string(m[1]))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
+	// Fields that share a name: their markers come in the file's order.
 	for _, tc := range []struct {
-		field string
-		got   time.Duration
+		field    string
+		defaults []time.Duration
 	}{
-		{"SoakDuration", DefaultSoakDuration},
+		{"Timeout", []time.Duration{DefaultDrainTimeout, DefaultUpgradeTimeout}},
+		{"SoakDuration", []time.Duration{DefaultCanarySoakDuration, DefaultSoakDuration}},
 	} {
-		if want := marker(tc.field); tc.got != want {
-			t.Errorf("%s: Go default %s, marker %s", tc.field, tc.got, want)
+		re := regexp.MustCompile(`\+kubebuilder:default="([^"]+)"\n(?:\s*//[^\n]*\n)*?\s*` + tc.field + ` \*metav1.Duration`)
+		ms := re.FindAllSubmatch(src, -1)
+		if len(ms) != len(tc.defaults) {
+			t.Fatalf("%s: want %d default markers, found %d", tc.field, len(tc.defaults), len(ms))
 		}
-	}
-	// The two timeouts share a field name: their markers come in order.
-	re := regexp.MustCompile(`\+kubebuilder:default="([^"]+)"\n(?:\s*//[^\n]*\n)*?\s*Timeout \*metav1.Duration`)
-	ms := re.FindAllSubmatch(src, -1)
-	if len(ms) != 2 {
-		t.Fatalf("want the drain and upgrade timeout markers, found %d", len(ms))
-	}
-	for i, want := range []time.Duration{DefaultDrainTimeout, DefaultUpgradeTimeout} {
-		if got, _ := time.ParseDuration(string(ms[i][1])); got != want {
-			t.Errorf("timeout %d: marker %s, Go default %s", i, got, want)
+		for i, want := range tc.defaults {
+			if got, _ := time.ParseDuration(string(ms[i][1])); got != want {
+				t.Errorf("%s %d: marker %s, Go default %s", tc.field, i, got, want)
+			}
 		}
 	}
 }

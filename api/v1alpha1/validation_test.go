@@ -66,6 +66,7 @@ const (
 	badMaxUnavail = "maxUnavailable must be an integer of at least 1 or a percentage from 1% to 100%"
 	bigMaxUnavail = "maxUnavailable must fit in 32 bits: at most 2147483647"
 	badTimeout    = "timeout must be a positive duration such as 30s, 10m or 1h30m"
+	badCanary     = "nodes must be an integer of at least 1 or a percentage from 1% to 100%"
 	badSoak       = "soakDuration must be a duration of zero or more such as 0s, 30s or 5m"
 	badOperator   = "nodeSelector.matchExpressions[].operator must be In, NotIn, Exists or DoesNotExist"
 	badValues     = "nodeSelector.matchExpressions[].values must be non-empty for In and NotIn, and empty for Exists and DoesNotExist"
@@ -138,6 +139,11 @@ func withJob(job map[string]any) func(*unstructured.Unstructured) {
 //	                              Concurrent, forbidden otherwise (CEL): refused 0, -1, 2^31, 1.5,
 //	                              0%, 101%, 1000%, "ten", "10", 12.5%, 05%, Sequential, default,
 //	                              missing; accepted 1, 1%, 100%, 5000, 2^31-1
+//	strategy.canary.nodes         required; int >= 1 and <= 2^31-1, or "1%".."100%" (CEL):
+//	                              refused absent, 0, 2^31, 0%, 101%, "two"; accepted 1, 1%, 100%
+//	strategy.canary.soakDuration  as health.soakDuration: refused negative, words; accepted 0s
+//	strategy.canary.pause         boolean: refused a string; accepted true
+//	strategy.canary (unknown)     refused
 //	strategy (unknown field)      refused
 //	maxFailedNodes                int32, minimum 0: refused -1, 2^31, a string; accepted 0, 10, 2^31-1
 //	paused                        boolean: refused a string; accepted true
@@ -272,6 +278,22 @@ var _ = Describe("ClusterUpgrade admission", func() {
 		Entry("Concurrent without maxUnavailable", set("strategy.type", concurrent),
 			"spec.strategy.maxUnavailable", "Required value: maxUnavailable is required when strategy.type is Concurrent"),
 		Entry("unknown field in strategy", set("strategy.batchSize", int64(3)), `"spec.strategy.batchSize"`, unknownField),
+		Entry("canary without nodes", set("strategy.canary", map[string]any{"pause": true}),
+			"spec.strategy.canary.nodes: Required value", ""),
+		Entry("canary of 0 nodes", set("strategy.canary.nodes", int64(0)), "spec.strategy.canary.nodes: Invalid value", badCanary),
+		Entry("canary of 2^31 nodes", set("strategy.canary.nodes", int64(2147483648)),
+			"spec.strategy.canary.nodes: Invalid value", "nodes must fit in 32 bits: at most 2147483647"),
+		Entry("canary of 0%", set("strategy.canary.nodes", "0%"), "spec.strategy.canary.nodes: Invalid value", badCanary),
+		Entry("canary of 101%", set("strategy.canary.nodes", "101%"), "spec.strategy.canary.nodes: Invalid value", badCanary),
+		Entry("canary of \"two\" nodes", set("strategy.canary.nodes", "two"), "spec.strategy.canary.nodes: Invalid value", badCanary),
+		Entry("negative canary soak", both(set("strategy.canary.nodes", int64(1)), set("strategy.canary.soakDuration", "-1m")),
+			"spec.strategy.canary.soakDuration: Invalid value", "soakDuration must be a duration of zero or more such as 0s, 30s or 10m"),
+		Entry("canary soak in words", both(set("strategy.canary.nodes", int64(1)), set("strategy.canary.soakDuration", "an hour")),
+			"spec.strategy.canary.soakDuration: Invalid value", "soakDuration must be a duration of zero or more"),
+		Entry("canary pause as a string", both(set("strategy.canary.nodes", int64(1)), set("strategy.canary.pause", "yes")),
+			"spec.strategy.canary.pause", "must be of type boolean"),
+		Entry("unknown field in canary", both(set("strategy.canary.nodes", int64(1)), set("strategy.canary.wave", int64(1))),
+			`"spec.strategy.canary.wave"`, unknownField),
 
 		// maxFailedNodes and paused
 		Entry("negative maxFailedNodes", set("maxFailedNodes", int64(-1)),
@@ -403,6 +425,10 @@ var _ = Describe("ClusterUpgrade admission", func() {
 		Entry("maxUnavailable 100%", concurrentWith("100%")),
 		Entry("maxUnavailable 5000", concurrentWith(int64(5000))),
 		Entry("maxUnavailable 2^31-1", concurrentWith(int64(2147483647))),
+		Entry("canary of 1 node", set("strategy.canary.nodes", int64(1))),
+		Entry("canary of 1%", set("strategy.canary.nodes", "1%")),
+		Entry("canary of 100% with a soak of 0s, paused", set("strategy.canary", map[string]any{"nodes": "100%", "soakDuration": "0s", "pause": true})),
+		Entry("canary of 2 nodes on Concurrent", both(concurrentWith("10%"), set("strategy.canary.nodes", int64(2)))),
 		Entry("maxFailedNodes 0", set("maxFailedNodes", int64(0))),
 		Entry("maxFailedNodes 10", set("maxFailedNodes", int64(10))),
 		Entry("maxFailedNodes 2^31-1", set("maxFailedNodes", int64(2147483647))),

@@ -238,6 +238,9 @@ func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1a
 	if w.checks != nil {
 		requeue = minRequeue(requeue, w.checks.requeueAfter)
 	}
+	if c := w.workers.Canary; c.Hold == plan.CanarySoaking {
+		requeue = minRequeue(requeue, c.Until.Sub(s.now))
+	}
 	all := w.all()
 	recordNodeMetrics(s, all)
 	return ctrl.Result{RequeueAfter: minRequeue(requeue, s.windowRequeue(all))}, nil

@@ -151,6 +151,7 @@ func (s *scope) planNode(n *corev1.Node) plan.Node {
 // go one at a time and the first failure halts them; the others go by
 // spec.strategy and spec.maxFailedNodes. held adds a hold of the wave's
 // own to the pre-flight checks' (the workers wait for the control plane).
+// The workers' wave carries spec.strategy.canary.
 func (s *scope) planInput(controlPlane, held bool) plan.Input {
 	in := plan.Input{
 		MaxUnavailable: s.maxUnavailable,
@@ -158,6 +159,14 @@ func (s *scope) planInput(controlPlane, held bool) plan.Input {
 		Paused:         s.cu.Spec.Paused,
 		Closed:         s.windowClosed(),
 		Held:           s.holds.start != nil || held,
+		Now:            s.now,
+	}
+	if c := s.cu.Spec.Strategy.Canary; c != nil && !controlPlane {
+		if size, err := plan.CanarySize(c, len(s.nodes)-len(s.controlPlane)); err == nil {
+			in.Canary = &plan.Canary{Size: size, Soak: s.cu.Spec.CanarySoakDuration(), Pause: c.Pause}
+		} else {
+			in.Canary = &plan.Canary{Size: 1, Soak: s.cu.Spec.CanarySoakDuration(), Pause: c.Pause} // admission refuses it: the smallest canary
+		}
 	}
 	nodes := make([]plan.Node, 0, len(s.order))
 	for _, name := range s.order {

@@ -108,13 +108,16 @@ type budgetMonitor struct {
 	maxUnavailable int
 	cordons        map[string]int
 	everTouched    map[string]bool
+	firstTouched   map[string]time.Time // when the node was first seen with a state
+	upgradedAt     map[string]time.Time // when it was first seen upgraded
 	events         int
 	stop           context.CancelFunc
 }
 
 // watchBudget starts a monitor on pool's nodes; stop it with m.stop.
 func watchBudget(ctx context.Context, cs kubernetes.Interface, pool string) *budgetMonitor {
-	m := &budgetMonitor{unavailable: map[string]bool{}, cordons: map[string]int{}, everTouched: map[string]bool{}}
+	m := &budgetMonitor{unavailable: map[string]bool{}, cordons: map[string]int{}, everTouched: map[string]bool{},
+		firstTouched: map[string]time.Time{}, upgradedAt: map[string]time.Time{}}
 	ctx, m.stop = context.WithCancel(ctx)
 	DeferCleanup(m.stop)
 	w, err := cs.CoreV1().Nodes().Watch(ctx, metav1.ListOptions{LabelSelector: poolLabel + "=" + pool, AllowWatchBookmarks: false})
@@ -137,8 +140,12 @@ func watchBudget(ctx context.Context, cs kubernetes.Interface, pool string) *bud
 				if state == string(upgradev1alpha1.NodeCordoned) && states[n.Name] != state {
 					m.cordons[n.Name]++
 				}
-				if state != "" {
+				if state != "" && !m.everTouched[n.Name] {
 					m.everTouched[n.Name] = true
+					m.firstTouched[n.Name] = time.Now()
+				}
+				if _, seen := m.upgradedAt[n.Name]; state == string(upgradev1alpha1.NodeUpgraded) && !seen {
+					m.upgradedAt[n.Name] = time.Now()
 				}
 				states[n.Name] = state
 			}
@@ -172,6 +179,14 @@ func (m *budgetMonitor) touched(node string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.everTouched[node]
+}
+
+// times returns when the monitor first saw node touched and upgraded
+// (zero when it did not).
+func (m *budgetMonitor) times(node string) (touched, upgraded time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.firstTouched[node], m.upgradedAt[node]
 }
 
 // newCU returns a ClusterUpgrade of pool's nodes in External mode with a

@@ -6,6 +6,8 @@
 package nodeview
 
 import (
+	"time"
+
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
@@ -35,6 +37,9 @@ func PlanNode(n *corev1.Node, cuName string, target version.Version) plan.Node {
 		Ready:         Ready(n),
 		AtTarget:      parsed && version.AtTarget(kubelet, target),
 		Newer:         parsed && kubelet.NewerThan(target),
+	}
+	if since, err := time.Parse(time.RFC3339, n.Annotations[upgradev1alpha1.StateSinceAnnotation]); err == nil {
+		pn.Since = since
 	}
 	switch holder := HeldBy(n); {
 	case holder != "" && holder != cuName:

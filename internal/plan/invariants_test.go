@@ -136,7 +136,8 @@ func checkStart(t testing.TB, in Input, p Plan, w planWorld) []bool {
 // fit in the budget, and what Blocked says.
 func checkNoIdleSlot(t testing.TB, in Input, p Plan, w planWorld, started []bool) {
 	t.Helper()
-	if !p.Halted && !in.Paused && !in.Closed {
+	canaryFull := p.Canary.Hold != "" || (p.Canary.Active && p.Canary.Limit >= 0 && len(p.Start) >= p.Canary.Limit)
+	if !p.Halted && !in.Paused && !in.Closed && !canaryFull {
 		for i, n := range w.ordered {
 			if w.classes[i] != ClassPending || !n.Ready || started[i] {
 				continue
@@ -150,7 +151,7 @@ func checkNoIdleSlot(t testing.TB, in Input, p Plan, w planWorld, started []bool
 			}
 		}
 	}
-	wantBlocked := !p.Halted && !in.Paused && !in.Closed && p.Pending > 0 && p.InFlight == 0 && len(p.Start) == 0
+	wantBlocked := !p.Halted && !in.Paused && !in.Closed && p.Canary.Hold == "" && p.Pending > 0 && p.InFlight == 0 && len(p.Start) == 0
 	if p.Blocked != wantBlocked {
 		t.Fatalf("Blocked = %v, want %v: %+v", p.Blocked, wantBlocked, p)
 	}

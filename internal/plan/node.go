@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"time"
+
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 )
 
@@ -40,6 +42,9 @@ type Node struct {
 	AtTarget bool
 	// Newer is the kubelet reporting a version newer than the target.
 	Newer bool
+	// Since is when the node entered its state (its
+	// upgrade.nodewave.io/state-since), zero when unknown.
+	Since time.Time
 }
 
 // Reached reports whether the kubelet is at or past the target: a node in

@@ -3,6 +3,7 @@ package plan
 import (
 	"cmp"
 	"slices"
+	"time"
 )
 
 // Input is everything the planner needs for one pass.
@@ -22,6 +23,11 @@ type Input struct {
 	// Held is a pre-flight check holding every new start (a conflict, a
 	// version skew, a refused Job template): nothing new starts.
 	Held bool
+	// Canary is spec.strategy.canary, resolved; nil without one (and for
+	// the control plane's wave).
+	Canary *Canary
+	// Now is the pass's time, for the canary's soak.
+	Now time.Time
 }
 
 // Plan is the planner's answer for one pass.
@@ -51,6 +57,9 @@ type Plan struct {
 	Halted bool
 	// Done is true when no node is pending or in flight.
 	Done bool
+	// Canary is where the canary stands (see CanaryStep); its zero value
+	// without one.
+	Canary CanaryGate
 	// Blocked is true when nodes are pending but nothing is in flight and
 	// nothing can start, and only a human can change that: every pending
 	// node is NotReady, or nodes that are not in flight (failed, cordoned
@@ -76,7 +85,8 @@ func Order(nodes []Node) []Node {
 // (the controller advances each through its step); a freed slot is refilled
 // in the same pass. A pending node starts only when it is Ready and no
 // other ClusterUpgrade holds it, nothing halts, pauses or holds the
-// upgrade, its maintenance window is open, and both counts stay within the
+// upgrade, its maintenance window is open, the canary (if any) lets it,
+// and both counts stay within the
 // budget: the nodes in flight (every start takes a slot, whatever the node
 // was before) and the nodes unavailable (a node that is already
 // unavailable, cordoned by an admin or by a retry, adds none; while the
@@ -115,10 +125,16 @@ func Compute(in Input) Plan {
 	p.Halted = p.Failed > in.MaxFailedNodes
 	p.Done = p.Pending == 0 && p.InFlight == 0
 	p.UnavailableAfter = p.Unavailable
-	if p.Halted || in.Paused || in.Closed || in.Held {
+	if in.Canary != nil {
+		p.Canary = CanaryStep(*in.Canary, nodes, in.Now)
+	}
+	if p.Halted || in.Paused || in.Closed || in.Held || p.Canary.Hold != "" {
 		return p
 	}
 	for _, n := range pending {
+		if p.Canary.Active && p.Canary.Limit >= 0 && len(p.Start) >= p.Canary.Limit {
+			break // the canary's nodes go alone
+		}
 		if !n.Startable() || p.InFlight+len(p.Start) >= in.MaxUnavailable {
 			continue
 		}

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 )
@@ -29,6 +30,10 @@ type simConfig struct {
 	// windowOpen and windowClosed, when set, give the maintenance window:
 	// open for windowOpen passes, then closed for windowClosed, and again.
 	windowOpen, windowClosed int
+	// canary, when set, is the canary: its invariant (the rest start only
+	// once every canary node is upgraded and soaked, and not while it
+	// pauses) is checked on every pass; a pass is a second of Now.
+	canary *Canary
 	// wantDone: no failure can block this configuration, so every run
 	// must end with every node upgraded or skipped, unless nodes an admin
 	// cordoned hold the whole budget (they count against it, by design).
@@ -145,7 +150,7 @@ func (s *sim) advance(n *simNode) {
 		}
 	case upgradev1alpha1.NodeVerifying:
 		if n.Ready {
-			n.State, n.Unschedulable = upgradev1alpha1.NodeUpgraded, n.wasUnschedulable
+			n.State, n.Unschedulable, n.Since = upgradev1alpha1.NodeUpgraded, n.wasUnschedulable, s.now()
 		}
 	}
 }
@@ -188,6 +193,7 @@ func (s *sim) pass(in Input) Plan {
 		n.State, n.Unschedulable = upgradev1alpha1.NodeCordoned, true
 		s.order = append(s.order, name)
 	}
+	s.checkCanary(in, p.Start)
 	after := s.unavailable()
 	if after > in.MaxUnavailable && after > before {
 		s.t.Fatalf("pass %d: budget broken: %d unavailable after starting %v (max %d, %d before)",
@@ -199,8 +205,10 @@ func (s *sim) pass(in Input) Plan {
 	if p.Halted && len(p.Start) > 0 {
 		s.t.Fatalf("pass %d: started nodes while halted", s.passes)
 	}
-	// Rolling, not batches: while a Ready, schedulable node waits, no slot is idle.
-	if !p.Halted && !in.Paused && !in.Closed && after < in.MaxUnavailable {
+	// Rolling, not batches: while a Ready, schedulable node waits, no slot
+	// is idle (unless the canary holds it).
+	canaryFull := p.Canary.Hold != "" || (p.Canary.Active && p.Canary.Limit >= 0 && len(p.Start) >= p.Canary.Limit)
+	if !p.Halted && !in.Paused && !in.Closed && !canaryFull && after < in.MaxUnavailable {
 		for _, n := range s.nodes {
 			if Classify(n.Node) == ClassPending && n.Ready && !n.Unschedulable && (s.unselected == nil || !s.unselected(n.Name)) {
 				s.t.Fatalf("pass %d: %s waits with %d of %d slots used", s.passes, n.Name, after, in.MaxUnavailable)
@@ -208,6 +216,38 @@ func (s *sim) pass(in Input) Plan {
 		}
 	}
 	return p
+}
+
+// now is the simulated time: a second per pass.
+func (s *sim) now() time.Time { return time.Unix(int64(s.passes), 0) }
+
+// checkCanary fails the run when nodes beyond the canary started before
+// every canary node was upgraded and had soaked, or while it paused.
+func (s *sim) checkCanary(in Input, started []string) {
+	c := s.cfg.canary
+	if c == nil || len(started) == 0 || len(s.order) <= c.Size {
+		return
+	}
+	before := len(s.order) - len(started) // the starts of earlier passes
+	if before > c.Size {
+		return // the rest had begun already
+	}
+	var last time.Time
+	for _, name := range s.order[:c.Size] {
+		n := s.byName[name]
+		if n.State != upgradev1alpha1.NodeUpgraded {
+			s.t.Fatalf("pass %d: %v started beyond the canary while canary node %s is %s", s.passes, started, name, n.State)
+		}
+		if n.Since.After(last) {
+			last = n.Since
+		}
+	}
+	if in.Now.Before(last.Add(c.Soak)) {
+		s.t.Fatalf("pass %d: %v started beyond the canary at %s, before its soak ended at %s", s.passes, started, in.Now, last.Add(c.Soak))
+	}
+	if c.Pause {
+		s.t.Fatalf("pass %d: %v started beyond the canary while it pauses", s.passes, started)
+	}
 }
 
 // windowClosed reports whether the maintenance window is closed on the
@@ -220,14 +260,21 @@ func (s *sim) windowClosed() bool {
 // run plays passes until the planner says done or halted with nothing in
 // flight, and fails if that takes unreasonably long.
 func (s *sim) run() Plan {
-	in := Input{MaxUnavailable: s.cfg.maxUnavailable, MaxFailedNodes: s.cfg.maxFailed}
+	in := Input{MaxUnavailable: s.cfg.maxUnavailable, MaxFailedNodes: s.cfg.maxFailed, Canary: s.cfg.canary}
 	limit := 200 + 40*len(s.nodes)
+	if s.cfg.canary != nil {
+		limit += int(s.cfg.canary.Soak / time.Second)
+	}
 	for range limit {
 		s.worldTick()
 		in.Closed = s.windowClosed()
+		in.Now = s.now()
 		p := s.pass(in)
 		if p.Done || (p.Halted && p.InFlight == 0) {
 			return p
+		}
+		if (p.Canary.Hold == CanaryFailed || p.Canary.Hold == CanaryPaused) && p.InFlight == 0 {
+			return p // for a person now
 		}
 		if p.Blocked && !s.outage() {
 			// Nothing is in flight, nothing can start, and no outage will
@@ -254,6 +301,11 @@ func TestSimulationKeepsTheBudgetAndConverges(t *testing.T) {
 		// Maintenance windows shorter and longer than a node's upgrade.
 		{nodes: 50, zones: 3, maxUnavailable: 5, outageRate: 0.01, windowOpen: 2, windowClosed: 9, wantDone: true},
 		{nodes: 60, zones: 2, maxUnavailable: 6, failRate: 0.05, maxFailed: 3, adminCordonRate: 0.02, windowOpen: 12, windowClosed: 30},
+		// A canary: its nodes alone, then a soak; with failures, a failed
+		// canary node holds the rest.
+		{nodes: 50, zones: 3, maxUnavailable: 5, outageRate: 0.01, canary: &Canary{Size: 3, Soak: 10 * time.Second}, wantDone: true},
+		{nodes: 30, zones: 3, maxUnavailable: 2, canary: &Canary{Size: 5, Soak: 2 * time.Second}, adminCordonRate: 0.05, wantDone: true},
+		{nodes: 40, zones: 2, maxUnavailable: 4, failRate: 0.1, maxFailed: 3, canary: &Canary{Size: 4, Soak: 5 * time.Second}},
 	}
 	for ci, cfg := range configs {
 		seeds := 40
@@ -292,6 +344,12 @@ func TestSimulationKeepsTheBudgetAndConverges(t *testing.T) {
 				}
 				if p.Blocked {
 					return // checked in run: the budget is held by nodes out of service
+				}
+				if p.Canary.Hold == CanaryFailed {
+					if len(s.order) > cfg.canary.Size {
+						t.Fatalf("the canary failed, yet %d nodes started", len(s.order))
+					}
+					return
 				}
 				for _, n := range s.nodes {
 					c := Classify(n.Node)
@@ -363,4 +421,47 @@ func TestSimulationWindowClosingMidFlightFinishesInFlightAndStartsNothing(t *tes
 			t.Fatalf("seed %d: nothing started when the window opened again: %+v", seed, p)
 		}
 	}
+}
+
+func TestSimulationCanaryPausesAfterItsSoak(t *testing.T) {
+	for seed := range 20 {
+		c := &Canary{Size: 3, Soak: 4 * time.Second, Pause: true}
+		s := newSim(t, uint64(seed), simConfig{nodes: 40, zones: 3, maxUnavailable: 5, canary: c})
+		p := s.run()
+		if p.Canary.Hold != CanaryPaused {
+			t.Fatalf("seed %d: ended %+v, want the canary paused", seed, p.Canary)
+		}
+		if len(s.order) != c.Size || !slices.Equal(p.Canary.Nodes, nodeList(Order(s.nodesNamed(s.order))).names()) {
+			t.Fatalf("seed %d: started %v, canary %v; want the %d canary nodes alone", seed, s.order, p.Canary.Nodes, c.Size)
+		}
+		if soaked := p.Canary.Upgraded.Add(c.Soak); s.now().Before(soaked) {
+			t.Fatalf("seed %d: paused at %s, before the soak ended at %s", seed, s.now(), soaked)
+		}
+
+		// Unpaused: the rest go, and the upgrade finishes.
+		c.Pause = false
+		if p = s.run(); !p.Done {
+			t.Fatalf("seed %d: after the pause, ended %+v", seed, p)
+		}
+	}
+}
+
+// nodesNamed is the planner's view of the named nodes.
+func (s *sim) nodesNamed(names []string) nodeList {
+	out := make(nodeList, 0, len(names))
+	for _, name := range names {
+		out = append(out, s.byName[name].Node)
+	}
+	return out
+}
+
+// nodeList is nodes with their names at hand.
+type nodeList []Node
+
+func (l nodeList) names() []string {
+	out := make([]string, 0, len(l))
+	for _, n := range l {
+		out = append(out, n.Name)
+	}
+	return out
 }
