@@ -492,9 +492,9 @@ var _ = Describe("ClusterUpgrade admission", func() {
 		}
 
 		files, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "config", "samples", "upgrade_*.yaml"))
-		It("has a sample for every strategy and upgrade type, one with a maintenance window, the binary Job and the whole cluster", func() {
+		It("has a sample for every strategy and upgrade type, one with a maintenance window, the binary Job, the whole cluster and a canary", func() {
 			Expect(err).NotTo(HaveOccurred())
-			Expect(files).To(HaveLen(7))
+			Expect(files).To(HaveLen(8))
 		})
 
 		It("runs the same kubeadm Job on the whole cluster as on the workers", func() {

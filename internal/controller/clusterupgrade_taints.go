@@ -53,11 +53,13 @@ const taintsPerPass = 128
 const taintRequeue = 50 * time.Millisecond
 
 // syncPendingTaints puts the pending taint on the nodes plan.PendingTaint
-// wants it on and takes it off the others, the nodes that will start last
+// wants it on (adding only while nothing holds the upgrade's starts: not
+// paused, its window open, no pre-flight hold such as a Conflict) and
+// takes it off the others, the nodes that will start last
 // first (their pods must not receive evicted ones first). It reports
 // whether writes are left for the next pass.
 func (r *ClusterUpgradeReconciler) syncPendingTaints(ctx context.Context, s *scope) (bool, error) {
-	adding := !s.cu.Spec.Paused && !s.windowClosed()
+	adding := !s.cu.Spec.Paused && !s.windowClosed() && s.holds.start == nil
 	var todo []*corev1.Node
 	var on []bool
 	for _, name := range slices.Backward(s.order) {

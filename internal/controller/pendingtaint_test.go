@@ -83,6 +83,19 @@ var _ = Describe("The pending taint", func() {
 		Expect(pendingTaintOf(getNode(ctx, nodes[1]))).To(BeNil())
 	})
 
+	It("is not put on by a ClusterUpgrade a pre-flight check holds (a Conflict)", func(ctx SpecContext) {
+		nodes := makeNodes(ctx, "pconflict", 2)
+		older := newCU("pconflict-a", "pconflict")
+		older.Spec.Paused = true
+		createCU(ctx, older)
+		Eventually(func() string { return readyReason(ctx, "pconflict-a") }).Should(Equal(upgradev1alpha1.ReasonPaused))
+		createCU(ctx, newCU("pconflict-b", "pconflict"))
+		Eventually(func() string { return readyReason(ctx, "pconflict-b") }).Should(Equal(upgradev1alpha1.ReasonConflict))
+		Consistently(func() []*corev1.Taint {
+			return []*corev1.Taint{pendingTaintOf(getNode(ctx, nodes[0])), pendingTaintOf(getNode(ctx, nodes[1]))}
+		}).WithTimeout(2*time.Second).Should(HaveEach(BeNil()), "a held or paused ClusterUpgrade tainted its nodes")
+	})
+
 	It("is refused, not written over, when the node's taints changed since they were read", func(ctx SpecContext) {
 		nodes := makeNodes(ctx, "pstale", 1)
 		stale := getNode(ctx, nodes[0])

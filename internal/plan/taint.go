@@ -18,12 +18,12 @@ const (
 
 // PendingTaint decides a node's pending taint: on for a node the
 // ClusterUpgrade selects and will start (pending, held by no other) when
-// it may start nodes at all (adding is true: not paused, its window
-// open); off once the node is upgraded or skipped, when the selector no
-// longer selects it, or when another ClusterUpgrade holds it. A pause or
-// a closed window adds nothing and removes nothing: the taint is a
-// scheduling preference, and taking it off every pending node only to put
-// it back costs two writes per node.
+// it may start nodes at all (adding is true: not paused, its window open,
+// no pre-flight check holding its starts); off once the node is upgraded
+// or skipped, when the selector no longer selects it, or when another
+// ClusterUpgrade holds it. A pause, a closed window or a hold adds nothing
+// and removes nothing: the taint is a scheduling preference, and taking it
+// off every pending node only to put it back costs two writes per node.
 func PendingTaint(n Node, selected, adding bool) TaintWant {
 	if !selected || n.HeldElsewhere != "" {
 		return TaintOff
