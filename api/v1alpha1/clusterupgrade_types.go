@@ -124,6 +124,15 @@ type ClusterUpgradeSpec struct {
 	// +optional
 	ControlPlane *ControlPlaneSpec `json:"controlPlane,omitempty"`
 
+	// priority, when set, orders the nodes by a number each carries in a
+	// label or an annotation: lower first, ties by zone then name. A node
+	// without it has priority 0; a value that is not an integer stalls the
+	// upgrade (InvalidPriority) until it is fixed. "The database primary's
+	// node last" is priority 100 on that node; "rack by rack" is the rack's
+	// number on each node.
+	// +optional
+	Priority *PrioritySpec `json:"priority,omitempty"`
+
 	// window is a recurring maintenance window: nodes start only inside it.
 	// Outside it nothing new is cordoned, while nodes already in flight are
 	// carried through to upgraded rather than left cordoned half-way;
@@ -223,6 +232,64 @@ type UpgradeStrategy struct {
 	// one at a time before any worker anyway.
 	// +optional
 	Canary *CanarySpec `json:"canary,omitempty"`
+
+	// zones caps the upgrade per failure domain: how many nodes of one
+	// zone may be unavailable at once, and whether zones go one at a time.
+	// Zones are the values of zones.topologyKey (default
+	// topology.kubernetes.io/zone); nodes without that label are a zone of
+	// their own.
+	// +optional
+	Zones *ZoneStrategy `json:"zones,omitempty"`
+}
+
+// PrioritySpec names where each node's priority is written: a label or an
+// annotation, exactly one.
+// +kubebuilder:validation:XValidation:rule="has(self.label) != has(self.annotation)",message="priority needs exactly one of label and annotation"
+type PrioritySpec struct {
+	// label is the key of a node label whose value is the node's
+	// priority, an integer.
+	// +optional
+	// +kubebuilder:validation:MaxLength=317
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$')",message="label must be a label key such as example.com/upgrade-priority"
+	Label string `json:"label,omitempty"`
+
+	// annotation is the key of a node annotation whose value is the
+	// node's priority, an integer.
+	// +optional
+	// +kubebuilder:validation:MaxLength=317
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$')",message="annotation must be an annotation key such as example.com/upgrade-priority"
+	Annotation string `json:"annotation,omitempty"`
+}
+
+// ZoneStrategy shapes an upgrade by failure domain.
+// +kubebuilder:validation:XValidation:rule="has(self.maxUnavailable) || (has(self.oneAtATime) && self.oneAtATime)",message="zones needs maxUnavailable, oneAtATime: true, or both"
+type ZoneStrategy struct {
+	// topologyKey is the node label whose value names a node's zone.
+	// Default topology.kubernetes.io/zone. The plan goes zone by zone in
+	// the order of these values.
+	// +optional
+	// +kubebuilder:default="topology.kubernetes.io/zone"
+	// +kubebuilder:validation:MaxLength=317
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$')",message="topologyKey must be a label key such as topology.kubernetes.io/zone"
+	TopologyKey string `json:"topologyKey,omitempty"`
+
+	// maxUnavailable is how many nodes of one zone may be unavailable at
+	// once (the maxUnavailablePerZone of other tools), on top of
+	// strategy.maxUnavailable: a count (at least 1) or a percentage of
+	// the zone's selected nodes ("1%" to "100%", rounded down but never
+	// below one node).
+	// +optional
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 1 : self.matches('^(100|[1-9][0-9]?)%$')",message="maxUnavailable must be an integer of at least 1 or a percentage from 1% to 100%"
+	// +kubebuilder:validation:XValidation:rule="type(self) != int || self <= 2147483647",message="maxUnavailable must fit in 32 bits: at most 2147483647"
+	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty"`
+
+	// oneAtATime, when true, upgrades one zone at a time: no node of the
+	// next zone starts while a node of another is in flight, and a zone is
+	// left only when none of its nodes can start any more (upgraded,
+	// failed, skipped, or NotReady). Zones go in plan order.
+	// +optional
+	OneAtATime bool `json:"oneAtATime,omitempty"`
 }
 
 // CanarySpec is the first wave of an upgrade, which goes alone.

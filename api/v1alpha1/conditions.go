@@ -84,6 +84,9 @@ const (
 	// ReasonCanaryFailed: a canary node failed; nothing more starts,
 	// whatever maxFailedNodes says, until it is retried.
 	ReasonCanaryFailed = "CanaryFailed"
+	// ReasonInvalidPriority: a selected node's priority label or
+	// annotation (spec.priority) is not an integer.
+	ReasonInvalidPriority = "InvalidPriority"
 	// ReasonJobRejected: the API server refused the upgrade Job built from
 	// spec.upgrade.job.template.
 	ReasonJobRejected = "JobRejected"

@@ -144,6 +144,13 @@ func withJob(job map[string]any) func(*unstructured.Unstructured) {
 //	strategy.canary.soakDuration  as health.soakDuration: refused negative, words; accepted 0s
 //	strategy.canary.pause         boolean: refused a string; accepted true
 //	strategy.canary (unknown)     refused
+//	strategy.zones                needs maxUnavailable or oneAtATime true (CEL): refused {} and
+//	                              oneAtATime false alone; unknown fields refused
+//	strategy.zones.topologyKey    default topology.kubernetes.io/zone; a label key (CEL): refused
+//	                              a space, a trailing /; accepted a prefixed key
+//	strategy.zones.maxUnavailable as strategy.maxUnavailable: refused 0, 101%; accepted 1, 34%
+//	priority                      exactly one of label and annotation (CEL): refused none, both;
+//	                              keys as label keys (CEL): refused a space; accepted each
 //	strategy (unknown field)      refused
 //	maxFailedNodes                int32, minimum 0: refused -1, 2^31, a string; accepted 0, 10, 2^31-1
 //	paused                        boolean: refused a string; accepted true
@@ -278,6 +285,26 @@ var _ = Describe("ClusterUpgrade admission", func() {
 		Entry("Concurrent without maxUnavailable", set("strategy.type", concurrent),
 			"spec.strategy.maxUnavailable", "Required value: maxUnavailable is required when strategy.type is Concurrent"),
 		Entry("unknown field in strategy", set("strategy.batchSize", int64(3)), `"spec.strategy.batchSize"`, unknownField),
+		Entry("zones with nothing to do", set("strategy.zones", map[string]any{}),
+			"spec.strategy.zones", "zones needs maxUnavailable, oneAtATime: true, or both"),
+		Entry("zones with oneAtATime false alone", set("strategy.zones", map[string]any{"oneAtATime": false}),
+			"spec.strategy.zones", "zones needs maxUnavailable, oneAtATime: true, or both"),
+		Entry("zones maxUnavailable 0", set("strategy.zones.maxUnavailable", int64(0)),
+			"spec.strategy.zones.maxUnavailable: Invalid value", badMaxUnavail),
+		Entry("zones maxUnavailable 101%", set("strategy.zones.maxUnavailable", "101%"),
+			"spec.strategy.zones.maxUnavailable: Invalid value", badMaxUnavail),
+		Entry("zones topologyKey with a space", both(set("strategy.zones.oneAtATime", true), set("strategy.zones.topologyKey", "my zone")),
+			"spec.strategy.zones.topologyKey: Invalid value", "topologyKey must be a label key"),
+		Entry("zones topologyKey ending in /", both(set("strategy.zones.oneAtATime", true), set("strategy.zones.topologyKey", "example.com/")),
+			"spec.strategy.zones.topologyKey: Invalid value", "topologyKey must be a label key"),
+		Entry("unknown field in zones", both(set("strategy.zones.oneAtATime", true), set("strategy.zones.order", "a")),
+			`"spec.strategy.zones.order"`, unknownField),
+		Entry("priority with neither label nor annotation", set("priority", map[string]any{}),
+			"spec.priority", "priority needs exactly one of label and annotation"),
+		Entry("priority with both", set("priority", map[string]any{"label": "a", "annotation": "b"}),
+			"spec.priority", "priority needs exactly one of label and annotation"),
+		Entry("priority label with a space", set("priority.label", "rack number"),
+			"spec.priority.label: Invalid value", "label must be a label key"),
 		Entry("canary without nodes", set("strategy.canary", map[string]any{"pause": true}),
 			"spec.strategy.canary.nodes: Required value", ""),
 		Entry("canary of 0 nodes", set("strategy.canary.nodes", int64(0)), "spec.strategy.canary.nodes: Invalid value", badCanary),
@@ -426,6 +453,11 @@ var _ = Describe("ClusterUpgrade admission", func() {
 		Entry("maxUnavailable 5000", concurrentWith(int64(5000))),
 		Entry("maxUnavailable 2^31-1", concurrentWith(int64(2147483647))),
 		Entry("canary of 1 node", set("strategy.canary.nodes", int64(1))),
+		Entry("zones maxUnavailable 1", set("strategy.zones.maxUnavailable", int64(1))),
+		Entry("zones maxUnavailable 34% one at a time, a prefixed key", set("strategy.zones",
+			map[string]any{"maxUnavailable": "34%", "oneAtATime": true, "topologyKey": "example.com/rack"})),
+		Entry("priority by label", set("priority.label", "example.com/upgrade-priority")),
+		Entry("priority by annotation", set("priority.annotation", "upgrade-priority")),
 		Entry("canary of 1%", set("strategy.canary.nodes", "1%")),
 		Entry("canary of 100% with a soak of 0s, paused", set("strategy.canary", map[string]any{"nodes": "100%", "soakDuration": "0s", "pause": true})),
 		Entry("canary of 2 nodes on Concurrent", both(concurrentWith("10%"), set("strategy.canary.nodes", int64(2)))),

@@ -138,8 +138,9 @@ func checkNoIdleSlot(t testing.TB, in Input, p Plan, w planWorld, started []bool
 	t.Helper()
 	canaryFull := p.Canary.Hold != "" || (p.Canary.Active && p.Canary.Limit >= 0 && len(p.Start) >= p.Canary.Limit)
 	if !p.Halted && !in.Paused && !in.Closed && !canaryFull {
+		zones := countZones(w.ordered, started)
 		for i, n := range w.ordered {
-			if w.classes[i] != ClassPending || !n.Ready || started[i] {
+			if w.classes[i] != ClassPending || !n.Ready || started[i] || !zones.admits(in.Zones, n) {
 				continue
 			}
 			cost := 1
@@ -173,4 +174,25 @@ func checkOrderIndependent(t testing.TB, in Input, p Plan) {
 	if !slices.Equal(reversed, saved) {
 		t.Fatalf("Compute modified its input")
 	}
+}
+
+// countZones counts nodes per zone, the started ones as in flight and
+// unavailable.
+func countZones(nodes []Node, started []bool) zoneCounts {
+	out := zoneCounts{}
+	for i, n := range nodes {
+		c := out[n.Zone]
+		if c == nil {
+			c = &zoneCount{}
+			out[n.Zone] = c
+		}
+		c.total++
+		if n.Unavailable() || started[i] {
+			c.unavailable++
+		}
+		if Classify(n) == ClassInFlight || started[i] {
+			c.inFlight++
+		}
+	}
+	return out
 }

@@ -11,8 +11,11 @@ import (
 type Node struct {
 	// Name is the node's name.
 	Name string
-	// Zone is the node's topology.kubernetes.io/zone label, "" when absent.
+	// Zone is the node's zone: its spec.strategy.zones.topologyKey label
+	// (topology.kubernetes.io/zone by default), "" when absent.
 	Zone string
+	// Priority is the node's spec.priority value, 0 without one.
+	Priority int
 	// State is the node's upgrade.nodewave.io/state label under this
 	// ClusterUpgrade, "" when absent or when another ClusterUpgrade holds
 	// the node.

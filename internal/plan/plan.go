@@ -28,6 +28,8 @@ type Input struct {
 	Canary *Canary
 	// Now is the pass's time, for the canary's soak.
 	Now time.Time
+	// Zones is spec.strategy.zones; nil without it.
+	Zones *Zones
 }
 
 // Plan is the planner's answer for one pass.
@@ -60,6 +62,9 @@ type Plan struct {
 	// Canary is where the canary stands (see CanaryStep); its zero value
 	// without one.
 	Canary CanaryGate
+	// ZonesErr is Zones.MaxUnavailable not resolving (admission refuses
+	// such a value): nothing starts.
+	ZonesErr error
 	// Blocked is true when nodes are pending but nothing is in flight and
 	// nothing can start, and only a human can change that: every pending
 	// node is NotReady, or nodes that are not in flight (failed, cordoned
@@ -70,13 +75,14 @@ type Plan struct {
 	Blocked bool
 }
 
-// Order sorts nodes into the documented, deterministic plan order: zone by
-// zone (nodes without a zone first), then by name. The same world always
-// gives the same order, so a restarted manager resumes the same plan.
+// Order sorts nodes into the documented, deterministic plan order: by
+// priority (lower first; 0 without spec.priority), then zone by zone
+// (nodes without a zone first), then by name. The same world always gives
+// the same order, so a restarted manager resumes the same plan.
 func Order(nodes []Node) []Node {
 	sorted := slices.Clone(nodes)
 	slices.SortStableFunc(sorted, func(a, b Node) int {
-		return cmp.Or(cmp.Compare(a.Zone, b.Zone), cmp.Compare(a.Name, b.Name))
+		return cmp.Or(cmp.Compare(a.Priority, b.Priority), cmp.Compare(a.Zone, b.Zone), cmp.Compare(a.Name, b.Name))
 	})
 	return sorted
 }
@@ -131,6 +137,11 @@ func Compute(in Input) Plan {
 	if p.Halted || in.Paused || in.Closed || in.Held || p.Canary.Hold != "" {
 		return p
 	}
+	zones, err := newZoneBudget(in.Zones, nodes)
+	if err != nil {
+		p.ZonesErr = err
+		return p
+	}
 	for _, n := range pending {
 		if p.Canary.Active && p.Canary.Limit >= 0 && len(p.Start) >= p.Canary.Limit {
 			break // the canary's nodes go alone
@@ -142,9 +153,10 @@ func Compute(in Input) Plan {
 		if n.Unavailable() {
 			cost = 0
 		}
-		if p.UnavailableAfter+cost > in.MaxUnavailable {
+		if p.UnavailableAfter+cost > in.MaxUnavailable || !zones.admits(n, cost) {
 			continue
 		}
+		zones.start(n, cost)
 		p.UnavailableAfter += cost
 		p.Start = append(p.Start, n.Name)
 	}

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/intstr"
+
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 )
 
@@ -34,6 +36,9 @@ type simConfig struct {
 	// once every canary node is upgraded and soaked, and not while it
 	// pauses) is checked on every pass; a pass is a second of Now.
 	canary *Canary
+	// zoneRules, when set, is spec.strategy.zones: the per-zone budget and
+	// the one-zone-at-a-time rule are checked on every pass.
+	zoneRules *Zones
 	// wantDone: no failure can block this configuration, so every run
 	// must end with every node upgraded or skipped, unless nodes an admin
 	// cordoned hold the whole budget (they count against it, by design).
@@ -165,6 +170,7 @@ func (s *sim) pass(in Input) Plan {
 		}
 	}
 	before := s.unavailable()
+	zonesBefore := s.zoneCounts()
 	see := s.view
 	if s.see != nil {
 		see = s.see
@@ -194,6 +200,7 @@ func (s *sim) pass(in Input) Plan {
 		s.order = append(s.order, name)
 	}
 	s.checkCanary(in, p.Start)
+	s.checkZones(in, p.Start, zonesBefore)
 	after := s.unavailable()
 	if after > in.MaxUnavailable && after > before {
 		s.t.Fatalf("pass %d: budget broken: %d unavailable after starting %v (max %d, %d before)",
@@ -209,8 +216,10 @@ func (s *sim) pass(in Input) Plan {
 	// is idle (unless the canary holds it).
 	canaryFull := p.Canary.Hold != "" || (p.Canary.Active && p.Canary.Limit >= 0 && len(p.Start) >= p.Canary.Limit)
 	if !p.Halted && !in.Paused && !in.Closed && !canaryFull && after < in.MaxUnavailable {
+		zonesAfter := s.zoneCounts()
 		for _, n := range s.nodes {
-			if Classify(n.Node) == ClassPending && n.Ready && !n.Unschedulable && (s.unselected == nil || !s.unselected(n.Name)) {
+			if Classify(n.Node) == ClassPending && n.Ready && !n.Unschedulable && (s.unselected == nil || !s.unselected(n.Name)) &&
+				zonesAfter.admits(s.cfg.zoneRules, n.Node) {
 				s.t.Fatalf("pass %d: %s waits with %d of %d slots used", s.passes, n.Name, after, in.MaxUnavailable)
 			}
 		}
@@ -250,6 +259,87 @@ func (s *sim) checkCanary(in Input, started []string) {
 	}
 }
 
+// zoneCount is the world's nodes of one zone: all, unavailable, in flight.
+type zoneCount struct{ total, unavailable, inFlight int }
+
+// zoneCounts counts the world's nodes per zone.
+type zoneCounts map[string]*zoneCount
+
+func (s *sim) zoneCounts() zoneCounts {
+	nodes := make([]Node, len(s.nodes))
+	for i, n := range s.nodes {
+		nodes[i] = n.Node
+	}
+	return countZones(nodes, make([]bool, len(nodes)))
+}
+
+// zoneCap is the budget of a zone of total nodes, as the spec says it.
+func zoneCap(z *Zones, total int) int {
+	if z == nil || z.MaxUnavailable == nil {
+		return total + 1
+	}
+	v, _ := MaxUnavailable(upgradev1alpha1.UpgradeStrategy{Type: upgradev1alpha1.ConcurrentStrategy, MaxUnavailable: z.MaxUnavailable}, total)
+	return v
+}
+
+// admits reports whether the zones' rules leave room for n to start now.
+func (c zoneCounts) admits(z *Zones, n Node) bool {
+	if z == nil {
+		return true
+	}
+	zc := c[n.Zone]
+	cost := 1
+	if n.Unavailable() {
+		cost = 0
+	}
+	if zc.inFlight >= zoneCap(z, zc.total) || zc.unavailable+cost > zoneCap(z, zc.total) {
+		return false
+	}
+	if z.OneAtATime {
+		for zone, other := range c {
+			if zone != n.Zone && other.inFlight > 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// zoneWouldAdmit reports whether a pending Ready node's zone has room
+// for it.
+func (s *sim) zoneWouldAdmit() bool {
+	counts := s.zoneCounts()
+	for _, n := range s.nodes {
+		if Classify(n.Node) == ClassPending && n.Ready && counts.admits(s.cfg.zoneRules, n.Node) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkZones fails the run when a pass's starts took a zone over its
+// budget, or, one zone at a time, put nodes of two zones in flight.
+func (s *sim) checkZones(in Input, started []string, before zoneCounts) {
+	z := s.cfg.zoneRules
+	if z == nil || len(started) == 0 {
+		return
+	}
+	after := s.zoneCounts()
+	busy := 0
+	for zone, c := range after {
+		if c.inFlight > 0 {
+			busy++
+		}
+		limit := zoneCap(z, c.total)
+		if b := before[zone]; c.unavailable > limit && c.unavailable > b.unavailable {
+			s.t.Fatalf("pass %d: starting %v took zone %q to %d unavailable, over its %d", s.passes, started, zone, c.unavailable, limit)
+		}
+	}
+	if z.OneAtATime && busy > 1 {
+		s.t.Fatalf("pass %d: starting %v put nodes of %d zones in flight, one at a time", s.passes, started, busy)
+	}
+}
+
 // windowClosed reports whether the maintenance window is closed on the
 // coming pass (s.passes passes have been played).
 func (s *sim) windowClosed() bool {
@@ -260,7 +350,7 @@ func (s *sim) windowClosed() bool {
 // run plays passes until the planner says done or halted with nothing in
 // flight, and fails if that takes unreasonably long.
 func (s *sim) run() Plan {
-	in := Input{MaxUnavailable: s.cfg.maxUnavailable, MaxFailedNodes: s.cfg.maxFailed, Canary: s.cfg.canary}
+	in := Input{MaxUnavailable: s.cfg.maxUnavailable, MaxFailedNodes: s.cfg.maxFailed, Canary: s.cfg.canary, Zones: s.cfg.zoneRules}
 	limit := 200 + 40*len(s.nodes)
 	if s.cfg.canary != nil {
 		limit += int(s.cfg.canary.Soak / time.Second)
@@ -278,8 +368,9 @@ func (s *sim) run() Plan {
 		}
 		if p.Blocked && !s.outage() {
 			// Nothing is in flight, nothing can start, and no outage will
-			// end: the nodes out of service must be holding the whole budget.
-			if s.unavailable() < in.MaxUnavailable && len(p.NotReadyPending) < p.Pending {
+			// end: the nodes out of service must be holding the whole budget,
+			// or the budget of every zone with a node to start.
+			if s.unavailable() < in.MaxUnavailable && len(p.NotReadyPending) < p.Pending && s.zoneWouldAdmit() {
 				s.t.Fatalf("pass %d: blocked with %d of %d slots used", s.passes, s.unavailable(), in.MaxUnavailable)
 			}
 			return p
@@ -306,6 +397,11 @@ func TestSimulationKeepsTheBudgetAndConverges(t *testing.T) {
 		{nodes: 50, zones: 3, maxUnavailable: 5, outageRate: 0.01, canary: &Canary{Size: 3, Soak: 10 * time.Second}, wantDone: true},
 		{nodes: 30, zones: 3, maxUnavailable: 2, canary: &Canary{Size: 5, Soak: 2 * time.Second}, adminCordonRate: 0.05, wantDone: true},
 		{nodes: 40, zones: 2, maxUnavailable: 4, failRate: 0.1, maxFailed: 3, canary: &Canary{Size: 4, Soak: 5 * time.Second}},
+		// Zones: a budget per zone, one zone at a time, both.
+		{nodes: 60, zones: 3, maxUnavailable: 9, outageRate: 0.01, adminCordonRate: 0.03, zoneRules: &Zones{MaxUnavailable: ptrTo(intstr.FromInt32(2))}, wantDone: true},
+		{nodes: 60, zones: 3, maxUnavailable: 6, failRate: 0.03, maxFailed: 5, zoneRules: &Zones{MaxUnavailable: ptrTo(intstr.FromString("10%"))}},
+		{nodes: 45, zones: 3, maxUnavailable: 5, outageRate: 0.01, zoneRules: &Zones{OneAtATime: true}, wantDone: true},
+		{nodes: 45, zones: 3, maxUnavailable: 8, outageRate: 0.01, zoneRules: &Zones{OneAtATime: true, MaxUnavailable: ptrTo(intstr.FromString("20%"))}, canary: &Canary{Size: 2}, wantDone: true},
 	}
 	for ci, cfg := range configs {
 		seeds := 40
@@ -323,8 +419,8 @@ func TestSimulationKeepsTheBudgetAndConverges(t *testing.T) {
 							held++
 						}
 					}
-					if !p.Blocked || held < cfg.maxUnavailable {
-						t.Fatalf("did not finish, and admin cordons hold only %d of %d slots: %+v", held, cfg.maxUnavailable, p)
+					if !p.Blocked || (held < cfg.maxUnavailable && s.zoneWouldAdmit()) {
+						t.Fatalf("did not finish, and admin cordons hold only %d of %d slots (and no zone's budget): %+v", held, cfg.maxUnavailable, p)
 					}
 				}
 				failed := 0
@@ -465,3 +561,5 @@ func (l nodeList) names() []string {
 	}
 	return out
 }
+
+func ptrTo[T any](v T) *T { return &v }
