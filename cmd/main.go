@@ -50,6 +50,7 @@ func main() {
 		apiQPS         float64
 		apiBurst       int
 		pprofAddr      string
+		noPendingTaint bool
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0",
 		"Address the metrics endpoint binds to, e.g. :8443 (HTTPS) or :8080 (HTTP); 0 disables it.")
@@ -88,6 +89,9 @@ func main() {
 	flag.IntVar(&apiBurst, "kube-api-burst", 100, "Burst above --kube-api-qps the manager may make.")
 	flag.StringVar(&pprofAddr, "pprof-bind-address", "",
 		"Address to serve Go's pprof profiles on (plain HTTP, no authentication: bind it to loopback), e.g. 127.0.0.1:6060. Empty disables it.")
+	flag.BoolVar(&noPendingTaint, "no-pending-taint", false,
+		"Do not put the PreferNoSchedule taint upgrade.nodewave.io/pending on the nodes still to go (on by default: it keeps evicted pods off them). "+
+			"Taints already on are still removed.")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -171,6 +175,7 @@ func main() {
 		Recorder:       mgr.GetEventRecorder("nodewave"),
 		AllowedImages:  imagePolicy,
 		AllowedSecrets: secretPolicy,
+		NoPendingTaint: noPendingTaint,
 		// The checks of control-plane nodes (spec.controlPlane) read
 		// kube-system's pods uncached and exec etcdctl in an etcd pod.
 		ControlPlaneChecks: &controlplane.Checker{Config: cfg, Client: clientset},

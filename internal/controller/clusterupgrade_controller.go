@@ -73,6 +73,9 @@ type ClusterUpgradeReconciler struct {
 	// upgrade Job's template may use (the --allowed-upgrade-secrets
 	// flag); the zero value allows none.
 	AllowedSecrets nodeupgrade.CredentialPolicy
+	// NoPendingTaint turns off the pending taint (the --no-pending-taint
+	// flag): none is added; the ones on are still removed.
+	NoPendingTaint bool
 
 	// dryRuns remembers the Job dry run of each ClusterUpgrade's spec.
 	dryRuns dryRunMemo

@@ -59,7 +59,7 @@ const taintRequeue = 50 * time.Millisecond
 // first (their pods must not receive evicted ones first). It reports
 // whether writes are left for the next pass.
 func (r *ClusterUpgradeReconciler) syncPendingTaints(ctx context.Context, s *scope) (bool, error) {
-	adding := !s.cu.Spec.Paused && !s.windowClosed() && s.holds.start == nil
+	adding := !s.cu.Spec.Paused && !s.windowClosed() && s.holds.start == nil && !r.NoPendingTaint
 	var todo []*corev1.Node
 	var on []bool
 	for _, name := range slices.Backward(s.order) {

@@ -142,9 +142,17 @@ func Compute(in Input) Plan {
 		p.ZonesErr = err
 		return p
 	}
+	p.start(in, pending, zones)
+	p.Blocked = p.Pending > 0 && p.InFlight == 0 && len(p.Start) == 0 && !elsewhereInFlight
+	return p
+}
+
+// start fills Start from pending, in plan order: each node that is
+// startable and fits the canary, the budget (both counts) and its zone's.
+func (p *Plan) start(in Input, pending []Node, zones *zoneBudget) {
 	for _, n := range pending {
 		if p.Canary.Active && p.Canary.Limit >= 0 && len(p.Start) >= p.Canary.Limit {
-			break // the canary's nodes go alone
+			return // the canary's nodes go alone
 		}
 		if !n.Startable() || p.InFlight+len(p.Start) >= in.MaxUnavailable {
 			continue
@@ -160,8 +168,6 @@ func Compute(in Input) Plan {
 		p.UnavailableAfter += cost
 		p.Start = append(p.Start, n.Name)
 	}
-	p.Blocked = p.Pending > 0 && p.InFlight == 0 && len(p.Start) == 0 && !elsewhereInFlight
-	return p
 }
 
 // After is the plan's counts once the pass has acted on it: started are

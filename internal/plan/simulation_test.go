@@ -200,7 +200,7 @@ func (s *sim) pass(in Input) Plan {
 		s.order = append(s.order, name)
 	}
 	s.checkCanary(in, p.Start)
-	s.checkZones(in, p.Start, zonesBefore)
+	s.checkZones(p.Start, zonesBefore)
 	after := s.unavailable()
 	if after > in.MaxUnavailable && after > before {
 		s.t.Fatalf("pass %d: budget broken: %d unavailable after starting %v (max %d, %d before)",
@@ -212,8 +212,15 @@ func (s *sim) pass(in Input) Plan {
 	if p.Halted && len(p.Start) > 0 {
 		s.t.Fatalf("pass %d: started nodes while halted", s.passes)
 	}
-	// Rolling, not batches: while a Ready, schedulable node waits, no slot
-	// is idle (unless the canary holds it).
+	s.checkNoIdleSlot(in, p, after)
+	return p
+}
+
+// checkNoIdleSlot fails the run when, after a pass's starts, a Ready,
+// schedulable pending node waits while a slot is free (rolling, not
+// batches), unless the pass was halted, paused, closed, the canary holds
+// the rest, or its zone has no room.
+func (s *sim) checkNoIdleSlot(in Input, p Plan, after int) {
 	canaryFull := p.Canary.Hold != "" || (p.Canary.Active && p.Canary.Limit >= 0 && len(p.Start) >= p.Canary.Limit)
 	if !p.Halted && !in.Paused && !in.Closed && !canaryFull && after < in.MaxUnavailable {
 		zonesAfter := s.zoneCounts()
@@ -224,7 +231,6 @@ func (s *sim) pass(in Input) Plan {
 			}
 		}
 	}
-	return p
 }
 
 // now is the simulated time: a second per pass.
@@ -319,7 +325,7 @@ func (s *sim) zoneWouldAdmit() bool {
 
 // checkZones fails the run when a pass's starts took a zone over its
 // budget, or, one zone at a time, put nodes of two zones in flight.
-func (s *sim) checkZones(in Input, started []string, before zoneCounts) {
+func (s *sim) checkZones(started []string, before zoneCounts) {
 	z := s.cfg.zoneRules
 	if z == nil || len(started) == 0 {
 		return

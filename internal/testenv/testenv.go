@@ -57,6 +57,10 @@ func Start() (*Env, error) {
 	}
 	cfg, err := env.Start()
 	if err != nil {
+		// envtest starts etcd and kube-apiserver before it installs the
+		// CRDs, and leaves them running when that fails (a CRD the API
+		// server refuses): stop them, or they outlive the test.
+		_ = env.Stop()
 		return nil, err
 	}
 	c, err := client.New(cfg, client.Options{Scheme: scheme})

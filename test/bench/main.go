@@ -52,6 +52,12 @@ type options struct {
 	simName            string
 	scrapeEvery        time.Duration
 	metricsPlot        string
+	// noPendingTaint runs the manager with --no-pending-taint (the
+	// evictions per pod without the taint, on the same commit).
+	noPendingTaint bool
+	// zoneMaxUnavailable and oneZone set spec.strategy.zones.
+	zoneMaxUnavailable string
+	oneZone            bool
 }
 
 // result is one run's figures, written as JSON next to the plot.
@@ -103,6 +109,9 @@ func main() {
 	flag.StringVar(&o.simName, "sim-name", "", "name of the simulated cluster (default nodewave-bench-NODES)")
 	flag.DurationVar(&o.scrapeEvery, "scrape-every", 0,
 		"also scrape the manager's /metrics this often during the upgrade and plot nodes by state, step durations and evictions over time (0: off)")
+	flag.BoolVar(&o.noPendingTaint, "no-pending-taint", false, "run the manager with --no-pending-taint")
+	flag.StringVar(&o.zoneMaxUnavailable, "zone-max-unavailable", "", "spec.strategy.zones.maxUnavailable (empty: none)")
+	flag.BoolVar(&o.oneZone, "one-zone-at-a-time", false, "spec.strategy.zones.oneAtATime")
 	flag.StringVar(&o.metricsPlot, "metrics-plot", "", "where -scrape-every writes its plot (default OUT/NAME-metrics.png)")
 	flag.Parse()
 	if o.pods == 0 {
@@ -114,6 +123,15 @@ func main() {
 			strategy = "concurrent-" + strings.TrimSuffix(o.maxUnavailable, "%") + "pc"
 		}
 		o.name = fmt.Sprintf("%dnodes-%dpods-%s", o.nodes, o.pods, strategy)
+		if o.zoneMaxUnavailable != "" {
+			o.name += "-zone" + strings.TrimSuffix(o.zoneMaxUnavailable, "%") + "pc"
+		}
+		if o.oneZone {
+			o.name += "-one-zone"
+		}
+		if o.noPendingTaint {
+			o.name += "-no-pending-taint"
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
@@ -220,6 +238,9 @@ func run(ctx context.Context, o options) (*result, error) {
 		"--leader-elect=false", "--health-probe-bind-address=0", "--metrics-secure=false",
 		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", o.metricsPort), "--pprof-bind-address="+pprofAddr,
 		fmt.Sprintf("--kube-api-qps=%d", o.managerQPS), fmt.Sprintf("--kube-api-burst=%d", 2*o.managerQPS))
+	if o.noPendingTaint {
+		manager.Args = append(manager.Args, "--no-pending-taint")
+	}
 	manager.Stdout, manager.Stderr = logFile, logFile
 	if err := manager.Start(); err != nil {
 		return nil, err
@@ -231,22 +252,7 @@ func run(ctx context.Context, o options) (*result, error) {
 	agent := &nodeagent.Agent{Client: c, MinDelay: o.minDelay, MaxDelay: o.maxDelay, Seed: o.seed, Interval: 100 * time.Millisecond}
 	go agent.Run(ctx)
 
-	cu := &upgradev1alpha1.ClusterUpgrade{
-		ObjectMeta: metav1.ObjectMeta{Name: "bench"},
-		Spec: upgradev1alpha1.ClusterUpgradeSpec{
-			TargetVersion: "v1.37.2",
-			NodeSelector:  &metav1.LabelSelector{MatchLabels: map[string]string{"pool": "general"}},
-			Upgrade:       upgradev1alpha1.NodeUpgradeSpec{Type: upgradev1alpha1.ExternalUpgrade},
-			Health:        upgradev1alpha1.HealthSpec{SoakDuration: &metav1.Duration{}},
-			Drain:         upgradev1alpha1.DrainSpec{Timeout: &metav1.Duration{Duration: o.drainTimeout}},
-		},
-	}
-	strategy := "Sequential"
-	if o.maxUnavailable != "" {
-		v := intstr.Parse(o.maxUnavailable)
-		cu.Spec.Strategy = upgradev1alpha1.UpgradeStrategy{Type: upgradev1alpha1.ConcurrentStrategy, MaxUnavailable: &v}
-		strategy = "Concurrent " + o.maxUnavailable
-	}
+	cu, strategy := o.clusterUpgrade()
 	log.Printf("upgrading %d nodes, %s", o.nodes, strategy)
 	tl := o.startTimeline(ctx)
 	pods.start()
@@ -311,6 +317,43 @@ func run(ctx context.Context, o options) (*result, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// clusterUpgrade is the ClusterUpgrade the run applies, and its strategy
+// in words.
+func (o options) clusterUpgrade() (*upgradev1alpha1.ClusterUpgrade, string) {
+	cu := &upgradev1alpha1.ClusterUpgrade{
+		ObjectMeta: metav1.ObjectMeta{Name: "bench"},
+		Spec: upgradev1alpha1.ClusterUpgradeSpec{
+			TargetVersion: "v1.37.2",
+			NodeSelector:  &metav1.LabelSelector{MatchLabels: map[string]string{"pool": "general"}},
+			Upgrade:       upgradev1alpha1.NodeUpgradeSpec{Type: upgradev1alpha1.ExternalUpgrade},
+			Health:        upgradev1alpha1.HealthSpec{SoakDuration: &metav1.Duration{}},
+			Drain:         upgradev1alpha1.DrainSpec{Timeout: &metav1.Duration{Duration: o.drainTimeout}},
+		},
+	}
+	strategy := "Sequential"
+	if o.maxUnavailable != "" {
+		v := intstr.Parse(o.maxUnavailable)
+		cu.Spec.Strategy = upgradev1alpha1.UpgradeStrategy{Type: upgradev1alpha1.ConcurrentStrategy, MaxUnavailable: &v}
+		strategy = "Concurrent " + o.maxUnavailable
+	}
+	if o.zoneMaxUnavailable != "" || o.oneZone {
+		cu.Spec.Strategy.Zones = &upgradev1alpha1.ZoneStrategy{OneAtATime: o.oneZone}
+		strategy += ", zones"
+		if o.zoneMaxUnavailable != "" {
+			v := intstr.Parse(o.zoneMaxUnavailable)
+			cu.Spec.Strategy.Zones.MaxUnavailable = &v
+			strategy += " at most " + o.zoneMaxUnavailable + " each"
+		}
+		if o.oneZone {
+			strategy += " one at a time"
+		}
+	}
+	if o.noPendingTaint {
+		strategy += ", no pending taint"
+	}
+	return cu, strategy
 }
 
 // simCluster is the simulated cluster's name.
