@@ -459,6 +459,94 @@ spec:
 				Expect(r.stdout).To(ContainSubstring(`ClusterUpgrade no-control-plane: spec.controlPlane.nodeSelector matches no node (selector "pool=none")`))
 			})
 		})
+
+		// Last too, as it adds nodes: a pool "blue" of six workers in three
+		// zones at v1.36.3, upgraded to v1.37.2 half at a time after a
+		// canary (spec.strategy.canary). Its nodes are removed after it.
+		Describe("with spec.strategy.canary", Ordered, func() {
+			BeforeAll(func(ctx SpecContext) {
+				blue := func(n *corev1.Node) { n.Labels["pool"] = "blue" }
+				names := make([]string, 0, 6)
+				for i, zone := range []string{"zone-d", "zone-e", "zone-f", "zone-d", "zone-e", "zone-f"} {
+					names = append(names, fmt.Sprintf("blue-%d", i+1))
+					worker(ctx, names[i], zone, "v1.36.3", blue)
+				}
+				DeferCleanup(func(ctx SpecContext) {
+					for _, name := range names {
+						Expect(env.Client.Delete(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}})).To(Succeed())
+					}
+				})
+			})
+
+			It("foresees the canary's wave alone, then a row for its soak and one for its pause before the rest", func() {
+				r := plugin("plan", "-f", filepath.Join("testdata", "clusterupgrade-canary.yaml"))
+				Expect(r.code).To(Equal(0), r.stderr)
+				Expect(r.stderr).To(BeEmpty())
+				expectGolden("plan-canary.golden", r.stdout)
+			})
+
+			It("marks the canary's waves and the holds the next one waits for in JSON", func() {
+				r := plugin("plan", "-f", filepath.Join("testdata", "clusterupgrade-canary.yaml"), "-o", "json")
+				Expect(r.code).To(Equal(0), r.stderr)
+				var got struct {
+					MaxUnavailable int `json:"maxUnavailable"`
+					Canary         struct {
+						Size         int    `json:"size"`
+						SoakDuration string `json:"soakDuration"`
+						Pause        bool   `json:"pause"`
+						Waves        int    `json:"waves"`
+					} `json:"canary"`
+					Waves []struct {
+						Canary   bool     `json:"canary"`
+						WaitsFor []string `json:"waitsFor"`
+						Nodes    []string `json:"nodes"`
+					} `json:"waves"`
+					Findings []struct{ Severity, Kind string }
+				}
+				Expect(json.Unmarshal([]byte(r.stdout), &got)).To(Succeed())
+				Expect(got.MaxUnavailable).To(Equal(3), "50% of six")
+				Expect(got.Canary.Size).To(Equal(2), "25% of six, rounded up")
+				Expect(got.Canary.SoakDuration).To(Equal("30m0s"))
+				Expect(got.Canary.Pause).To(BeTrue())
+				Expect(got.Canary.Waves).To(Equal(1))
+				waves := make([]string, 0, len(got.Waves))
+				for _, w := range got.Waves {
+					waves = append(waves, fmt.Sprintf("%v %v %s", w.Canary, w.WaitsFor, strings.Join(w.Nodes, ",")))
+				}
+				Expect(waves).To(Equal([]string{
+					"true [] blue-1,blue-4",
+					"false [CanarySoaking CanaryPaused] blue-2,blue-5,blue-3",
+					"false [] blue-6",
+				}))
+				findings := make([]string, 0, len(got.Findings))
+				for _, f := range got.Findings {
+					findings = append(findings, f.Severity+" "+f.Kind)
+				}
+				// The one blocker is the applied ClusterUpgrade "workers",
+				// which selects the blue workers too.
+				Expect(findings).To(Equal([]string{"Blocker Conflict", "Note CanaryPaused", "Note Capacity", "Note Capacity"}))
+			})
+
+			It("forecasts as the planner what the API's default soak is for a canary without one", func() {
+				r := plugin("plan", "-f", writeFile("canary-default.yaml", `apiVersion: upgrade.nodewave.io/v1alpha1
+kind: ClusterUpgrade
+metadata: {name: blue-default}
+spec:
+  targetVersion: v1.37.2
+  nodeSelector: {matchLabels: {pool: blue}}
+  strategy:
+    type: Sequential
+    canary: {nodes: 1}
+  upgrade: {type: External}
+`))
+				Expect(r.code).To(Equal(0), r.stderr)
+				Expect(r.stdout).To(ContainSubstring("Canary (spec.strategy.canary): the first 1 of the 6 selected nodes goes alone; " +
+					"the rest start once every canary node is upgraded and has soaked 10m0s\n"))
+				Expect(r.stdout).To(ContainSubstring("1      canary   1       zone-d   blue-1\n" +
+					"-      soak     -       -        the rest wait 10m0s once every canary node is upgraded (CanarySoaking)\n" +
+					"2      worker   1       zone-d   blue-4\n"))
+			})
+		})
 	})
 })
 

@@ -161,12 +161,8 @@ func (s *scope) planInput(controlPlane, held bool) plan.Input {
 		Held:           s.holds.start != nil || held,
 		Now:            s.now,
 	}
-	if c := s.cu.Spec.Strategy.Canary; c != nil && !controlPlane {
-		if size, err := plan.CanarySize(c, len(s.nodes)-len(s.controlPlane)); err == nil {
-			in.Canary = &plan.Canary{Size: size, Soak: s.cu.Spec.CanarySoakDuration(), Pause: c.Pause}
-		} else {
-			in.Canary = &plan.Canary{Size: 1, Soak: s.cu.Spec.CanarySoakDuration(), Pause: c.Pause} // admission refuses it: the smallest canary
-		}
+	if !controlPlane {
+		in.Canary = plan.CanaryOf(s.cu.Spec.Strategy.Canary, s.cu.Spec.CanarySoakDuration(), len(s.nodes)-len(s.controlPlane))
 	}
 	nodes := make([]plan.Node, 0, len(s.order))
 	for _, name := range s.order {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -281,7 +282,10 @@ func TestControlPlaneSelectorErrorNamesTheField(t *testing.T) {
 // worlds with spec.controlPlane against the controller's two plans,
 // replayed pass for pass as it makes them: the control plane's (one at a
 // time, no failure allowed) and the workers' (held until the control
-// plane is done), each pass's starts being the next wave.
+// plane is done), each pass's starts being the next wave. Each world is
+// checked again with a random spec.strategy.canary, which the workers'
+// plan carries: its waves marked canary, and the holds of its soak and
+// pause, waited out in the replay, on the next wave of the workers.
 func TestControlPlaneWavesFollowTheController(t *testing.T) {
 	for seed := range 300 {
 		rng := rand.New(rand.NewPCG(uint64(seed), 14))
@@ -303,40 +307,51 @@ func TestControlPlaneWavesFollowTheController(t *testing.T) {
 				n.Status.Conditions[0].Status = corev1.ConditionTrue
 			}
 		}
-		f := mustCompute(t, Input{ClusterUpgrade: cu, Nodes: nodes})
-		if f.ControlPlane == nil {
-			t.Fatalf("seed %d: no control plane in the forecast", seed)
-		}
-		replayed := replayController(t, seed, cu, nodes, f)
-		if len(replayed) != len(f.Waves) || len(replayed) != f.TotalWaves {
-			t.Fatalf("seed %d: %d waves (%d in all), the controller starts %d: %v", seed, len(f.Waves), f.TotalWaves, len(replayed), replayed)
-		}
-		cpWaves := 0
-		for i, w := range f.Waves {
-			if w.Number != replayed[i].Number || w.ControlPlane != replayed[i].ControlPlane || !equal(w.Nodes, replayed[i].Nodes) {
-				t.Fatalf("seed %d: wave %+v, the controller starts %+v", seed, w, replayed[i])
-			}
-			if w.ControlPlane {
-				cpWaves++
-				if len(w.Nodes) != 1 || i+1 != cpWaves {
-					t.Fatalf("seed %d: control-plane wave %+v is not one node before every worker wave", seed, w)
-				}
-			}
-		}
-		if f.ControlPlane.Waves != cpWaves {
-			t.Fatalf("seed %d: ControlPlane.Waves %d, want %d", seed, f.ControlPlane.Waves, cpWaves)
-		}
+		checkControlPlaneWaves(t, fmt.Sprintf("seed %d", seed), cu, nodes, time.Time{})
+		randomCanary(rand.New(rand.NewPCG(uint64(seed), 22)), cu, nodes)
+		checkControlPlaneWaves(t, fmt.Sprintf("seed %d with a canary", seed), cu, nodes, t0)
 	}
 }
 
-// replayController plays the controller's passes on the world: the plans
-// of both waves, each pass's starts the next wave, until nothing is in
-// flight and nothing starts.
-func replayController(t *testing.T, seed int, cu *upgradev1alpha1.ClusterUpgrade, nodes []corev1.Node, f Forecast) []Wave {
+// checkControlPlaneWaves checks one world with spec.controlPlane (see
+// TestControlPlaneWavesFollowTheController), forecast at now.
+func checkControlPlaneWaves(t *testing.T, seed string, cu *upgradev1alpha1.ClusterUpgrade, nodes []corev1.Node, now time.Time) {
+	t.Helper()
+	f := mustCompute(t, Input{ClusterUpgrade: cu, Nodes: nodes, Now: now})
+	if f.ControlPlane == nil {
+		t.Fatalf("%s: no control plane in the forecast", seed)
+	}
+	replayed := replayController(t, seed, cu, nodes, f, now)
+	if len(replayed) != len(f.Waves) || len(replayed) != f.TotalWaves {
+		t.Fatalf("%s: %d waves (%d in all), the controller starts %d: %v", seed, len(f.Waves), f.TotalWaves, len(replayed), replayed)
+	}
+	cpWaves := 0
+	for i, w := range f.Waves {
+		if !reflect.DeepEqual(w, replayed[i]) {
+			t.Fatalf("%s: wave %+v, the controller starts %+v", seed, w, replayed[i])
+		}
+		if w.ControlPlane {
+			cpWaves++
+			if len(w.Nodes) != 1 || i+1 != cpWaves {
+				t.Fatalf("%s: control-plane wave %+v is not one node before every worker wave", seed, w)
+			}
+		}
+	}
+	if f.ControlPlane.Waves != cpWaves {
+		t.Fatalf("%s: ControlPlane.Waves %d, want %d", seed, f.ControlPlane.Waves, cpWaves)
+	}
+}
+
+// replayController plays the controller's passes on the world from now:
+// the plans of both waves, each pass's starts the next wave, until nothing
+// is in flight and nothing starts. The workers' plan carries the canary:
+// when its soak holds them, time passes until it ends; when its pause
+// does, a person sets it to false; the workers' next wave waits for these.
+func replayController(t *testing.T, seed string, cu *upgradev1alpha1.ClusterUpgrade, nodes []corev1.Node, f Forecast, now time.Time) []Wave {
 	t.Helper()
 	tv := version.MustParse(target)
 	cpIn := plan.Input{MaxUnavailable: 1}
-	wkIn := plan.Input{MaxUnavailable: f.MaxUnavailable, MaxFailedNodes: int(cu.Spec.MaxFailedNodes)}
+	wkIn := plan.Input{MaxUnavailable: f.MaxUnavailable, MaxFailedNodes: int(cu.Spec.MaxFailedNodes), Now: now}
 	raw := map[string]corev1.Node{}
 	for i := range nodes {
 		raw[nodes[i].Name] = nodes[i]
@@ -348,37 +363,63 @@ func replayController(t *testing.T, seed int, cu *upgradev1alpha1.ClusterUpgrade
 		}
 	}
 	if f.ControlPlane.Selected != len(cpIn.Nodes) || f.Selected != len(wkIn.Nodes) {
-		t.Fatalf("seed %d: %d control-plane nodes and %d workers; want %d and %d",
+		t.Fatalf("%s: %d control-plane nodes and %d workers; want %d and %d",
 			seed, f.ControlPlane.Selected, f.Selected, len(cpIn.Nodes), len(wkIn.Nodes))
 	}
+	wkIn.Canary = plan.CanaryOf(cu.Spec.Strategy.Canary, cu.Spec.CanarySoakDuration(), len(wkIn.Nodes))
+	checkCanaryNow(t, seed, cu, f, plan.Compute(wkIn))
 	var replayed []Wave
+	var holds []string
 	for range 200 {
 		cp := plan.Compute(cpIn)
 		wkIn.Held = !cp.Done || cp.Failed > 0
 		wk := plan.Compute(wkIn)
 		if len(cp.Start) > 0 && len(wk.Start) > 0 {
-			t.Fatalf("seed %d: control-plane nodes %v and workers %v start together", seed, cp.Start, wk.Start)
+			t.Fatalf("%s: control-plane nodes %v and workers %v start together", seed, cp.Start, wk.Start)
 		}
 		if len(cp.Start) > 0 {
-			replayed = append(replayed, Wave{Number: len(replayed) + 1, ControlPlane: true, Nodes: cp.Start})
+			replayed = append(replayed, Wave{Number: len(replayed) + 1, ControlPlane: true, Nodes: cp.Start, Zones: zonesOf(cp.Start, raw)})
 		}
 		if len(wk.Start) > 0 {
-			replayed = append(replayed, Wave{Number: len(replayed) + 1, Nodes: wk.Start})
+			replayed = append(replayed, Wave{Number: len(replayed) + 1, Nodes: wk.Start, Zones: zonesOf(wk.Start, raw),
+				Canary: wk.Canary.Active && wk.Canary.Limit > 0, WaitsFor: holds})
+			holds = nil
 		}
-		released := finishPass(cpIn.Nodes, cp, raw)
-		released = finishPass(wkIn.Nodes, wk, raw) || released
-		if len(cp.Start)+len(wk.Start)+cp.InFlight+wk.InFlight == 0 && !released {
+		waited := false
+		switch wk.Canary.Hold {
+		case plan.CanarySoaking:
+			wkIn.Now, waited = wk.Canary.Until, true
+			holds = append(holds, wk.Canary.Hold)
+		case plan.CanaryPaused:
+			wkIn.Canary.Pause, waited = false, true
+			holds = append(holds, wk.Canary.Hold)
+		}
+		released := finishPass(cpIn.Nodes, cp, raw, now)
+		released = finishPass(wkIn.Nodes, wk, raw, wkIn.Now) || released
+		if len(cp.Start)+len(wk.Start)+cp.InFlight+wk.InFlight == 0 && !released && !waited {
 			break
 		}
 	}
 	return replayed
 }
 
+// zonesOf are the zones of the nodes named, in their order, each run of
+// one zone once.
+func zonesOf(names []string, raw map[string]corev1.Node) []string {
+	var out []string
+	for _, name := range names {
+		if z := raw[name].Labels[upgradev1alpha1.ZoneLabel]; len(out) == 0 || out[len(out)-1] != z {
+			out = append(out, z)
+		}
+	}
+	return out
+}
+
 // finishPass plays the end of one pass of one wave: its nodes in flight
 // and started finish (cordoned again only if an admin had cordoned them),
-// and its nodes another ClusterUpgrade has in flight are released. It
-// reports whether any was released.
-func finishPass(nodes []plan.Node, p plan.Plan, raw map[string]corev1.Node) bool {
+// and its nodes another ClusterUpgrade has in flight are released. The
+// nodes finish at at. It reports whether any was released.
+func finishPass(nodes []plan.Node, p plan.Plan, raw map[string]corev1.Node, at time.Time) bool {
 	done := map[string]bool{}
 	for _, name := range append(p.InFlightNodes, p.Start...) {
 		done[name] = true
@@ -394,6 +435,7 @@ func finishPass(nodes []plan.Node, p plan.Plan, raw map[string]corev1.Node) bool
 				stays = wasCordoned
 			}
 			n.State, n.AtTarget, n.Newer, n.Ready, n.Unschedulable = upgradev1alpha1.NodeUpgraded, true, false, true, stays
+			n.Since = at
 		case plan.InFlight(n.HeldElsewhere):
 			n.HeldElsewhere, n.Ready, n.Unschedulable = "", true, wasCordoned
 			released = true

@@ -19,6 +19,15 @@
 // workers alone, once every control-plane node is at the target. A target
 // newer than the API server is then a note, not a blocker.
 //
+// With spec.strategy.canary the workers' planner input carries the canary
+// as the controller builds it (plan.CanaryOf), so the planner's own gate
+// makes the workers' first waves the canary's. The forecast knows no real
+// durations: when the gate holds the rest for the canary's soak, the
+// simulation's clock moves to the soak's end; when canary.pause holds
+// them, it plays that a person sets it to false; the next wave records
+// these holds (Wave.WaitsFor), and the waves after a pause are what
+// happens once it is lifted.
+//
 // A wave is the set of nodes that start together when every node of the
 // wave before it has finished. The real upgrade is rolling: a slot refills
 // as soon as its node finishes, so after the first wave the real starts

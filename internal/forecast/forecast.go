@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	resourcehelper "k8s.io/component-helpers/resource"
 
@@ -69,6 +71,12 @@ const (
 	// wave never finishes, so the other nodes never start
 	// (WaitingForControlPlane).
 	KindWaitingForControlPlane = "WaitingForControlPlane"
+	// KindCanaryFailed: a canary node (spec.strategy.canary) failed, so the
+	// rest never start, whatever maxFailedNodes says (CanaryFailed).
+	KindCanaryFailed = "CanaryFailed"
+	// KindCanaryPaused: spec.strategy.canary.pause holds the rest after the
+	// canary's soak (CanaryPaused).
+	KindCanaryPaused = "CanaryPaused"
 )
 
 // Finding is one thing the forecast foresees.
@@ -95,6 +103,16 @@ type Wave struct {
 	// ControlPlane marks a wave of the control plane (spec.controlPlane):
 	// one node, before every wave of the other nodes.
 	ControlPlane bool `json:"controlPlane,omitempty"`
+	// Canary marks a wave of the canary (spec.strategy.canary): the first
+	// workers, which go alone.
+	Canary bool `json:"canary,omitempty"`
+	// WaitsFor are the canary's holds this wave waits out before it
+	// starts, as the controller's reasons: CanarySoaking (every canary
+	// node upgraded, then canary.soakDuration) and CanaryPaused (until
+	// spec.strategy.canary.pause is false). The forecast knows no real
+	// times, so a soak is a hold between two waves, and the waves after a
+	// pause are what happens once it is set to false.
+	WaitsFor []string `json:"waitsFor,omitempty"`
 	// Nodes are the nodes that start, in plan order.
 	Nodes []string `json:"nodes"`
 	// Zones are the zones of Nodes, in plan order ("" for no zone).
@@ -120,6 +138,37 @@ type ControlPlane struct {
 	InFlightNodes []string `json:"inFlightNodes,omitempty"`
 	// Waves is how many of the forecast's waves (counted in TotalWaves)
 	// are the control plane's: the first ones, one node each.
+	Waves int `json:"waves"`
+}
+
+// Canary is the canary part of a forecast, with spec.strategy.canary: the
+// first Size workers go alone; the rest wait until every one of them is
+// upgraded and has soaked for SoakDuration, and, with Pause, for a person.
+type Canary struct {
+	// Size is canary.nodes resolved against the workers (a percentage
+	// rounded up, never below one).
+	Size int `json:"size"`
+	// SoakDuration is canary.soakDuration, or its default.
+	SoakDuration metav1.Duration `json:"soakDuration"`
+	// Pause is canary.pause.
+	Pause bool `json:"pause"`
+	// Hold is what holds the rest now, as the controller reports it (the
+	// Ready condition's reason): CanaryRunning, CanarySoaking,
+	// CanaryPaused or CanaryFailed; empty when nodes may start.
+	Hold string `json:"hold,omitempty"`
+	// Done is true once more nodes than Size have started: the rest have
+	// begun and the canary holds nothing any more.
+	Done bool `json:"done,omitempty"`
+	// Nodes are the canary's nodes started already (in flight, upgraded or
+	// failed by this ClusterUpgrade), in plan order, while it is not done.
+	Nodes []string `json:"nodes,omitempty"`
+	// LastUpgraded is when the last canary node was upgraded, and
+	// SoakUntil when the canary's soak ends, once every canary node is
+	// upgraded (and its state-since annotation says when).
+	LastUpgraded *time.Time `json:"lastUpgraded,omitempty"`
+	SoakUntil    *time.Time `json:"soakUntil,omitempty"`
+	// Waves is how many of the forecast's waves (counted in TotalWaves)
+	// are the canary's: the first waves of the workers.
 	Waves int `json:"waves"`
 }
 
@@ -154,6 +203,9 @@ type Forecast struct {
 	// ControlPlane is the control-plane wave's counts, with
 	// spec.controlPlane; nil without it.
 	ControlPlane *ControlPlane `json:"controlPlane,omitempty"`
+	// Canary is the canary's forecast, with spec.strategy.canary; nil
+	// without it.
+	Canary *Canary `json:"canary,omitempty"`
 	// Waves are the first waves (all of them unless Input.Waves limits it):
 	// with spec.controlPlane, the control plane's first, one node each.
 	Waves []Wave `json:"waves"`
@@ -192,6 +244,10 @@ func (f Forecast) Blockers() int {
 // is one of them) one at a time, with no failure allowed; then the other
 // nodes, the workers, by spec.strategy over the workers only, once every
 // control-plane node is at the target.
+//
+// With spec.strategy.canary the workers' first waves are the canary's,
+// up to its size; the next wave waits for the canary's soak and, with
+// canary.pause, for a person, as the controller's planner says.
 func Compute(in Input) (Forecast, error) {
 	cu := in.ClusterUpgrade
 	target, err := version.Parse(cu.Spec.TargetVersion)
@@ -217,6 +273,7 @@ func Compute(in Input) (Forecast, error) {
 		return Forecast{}, fmt.Errorf("spec.%w", err)
 	}
 	w := newWorld(in, target, maxUnavailable, controlPlane)
+	w.canary = plan.CanaryOf(cu.Spec.Strategy.Canary, cu.Spec.CanarySoakDuration(), workers)
 
 	cpNow := plan.Compute(w.planInput(true, cu.Spec.Paused))
 	now := plan.Compute(w.planInput(false, cu.Spec.Paused))
@@ -239,6 +296,7 @@ func Compute(in Input) (Forecast, error) {
 			Pending: cpNow.Pending, InFlight: cpNow.InFlight, Upgraded: cpNow.Upgraded, Failed: cpNow.Failed, Skipped: cpNow.Skipped,
 			InFlightNodes: cpNow.InFlightNodes, Waves: sims.controlPlane.total}
 	}
+	f.Canary = w.canaryForecast(now.Canary, sims.workers)
 	f.Waves = slices.Concat(sims.controlPlane.waves, sims.workers.waves)
 	f.TotalWaves = sims.controlPlane.total + sims.workers.total
 	f.NeverStarted = slices.Concat(sims.controlPlane.neverStarted, sims.workers.neverStarted)
@@ -279,6 +337,10 @@ type world struct {
 	controlPlane map[string]bool
 	// pods by node name, each judged as the drain would.
 	pods map[string][]judgedPod
+	// canary is spec.strategy.canary resolved for the workers' wave; nil
+	// without one. now is the time the canary's soak is judged at.
+	canary *plan.Canary
+	now    time.Time
 }
 
 // judgedPod is a pod, what the drain would do with it, and what it
@@ -295,7 +357,7 @@ type judgedPod struct {
 func newWorld(in Input, target version.Version, maxUnavailable int, controlPlane map[string]bool) *world {
 	cu := in.ClusterUpgrade
 	w := &world{cu: cu, target: target, maxUnavailable: maxUnavailable, controlPlane: controlPlane,
-		nodes: map[string]*corev1.Node{}, pods: map[string][]judgedPod{}}
+		nodes: map[string]*corev1.Node{}, pods: map[string][]judgedPod{}, now: in.Now}
 	var cpNodes, workerNodes []plan.Node
 	for i := range in.Nodes {
 		n := &in.Nodes[i]
@@ -339,10 +401,31 @@ func (w *world) hasControlPlane() bool { return w.cu.Spec.ControlPlane != nil }
 // planInput is the planner's input for one wave of the world as it is
 // now, as the controller makes it (plan.WaveInput): the control-plane
 // nodes (controlPlane true) one at a time, the first failure halting
-// them; the others by spec.strategy and spec.maxFailedNodes.
+// them; the others by spec.strategy and spec.maxFailedNodes, with
+// spec.strategy.canary.
 func (w *world) planInput(controlPlane, paused bool) plan.Input {
-	in := plan.Input{MaxUnavailable: w.maxUnavailable, MaxFailedNodes: int(w.cu.Spec.MaxFailedNodes), Paused: paused}
+	in := plan.Input{MaxUnavailable: w.maxUnavailable, MaxFailedNodes: int(w.cu.Spec.MaxFailedNodes), Paused: paused, Now: w.now}
+	if !controlPlane && w.canary != nil {
+		c := *w.canary
+		in.Canary = &c
+	}
 	return plan.WaveInput(in, w.planNodes, controlPlane, w.isControlPlane)
+}
+
+// canaryForecast is the canary's part of the forecast: gate is where it
+// stands now, workers the simulation of the workers' wave. Nil without a
+// canary.
+func (w *world) canaryForecast(gate plan.CanaryGate, workers simulation) *Canary {
+	if w.canary == nil {
+		return nil
+	}
+	c := &Canary{Size: w.canary.Size, SoakDuration: metav1.Duration{Duration: w.canary.Soak}, Pause: w.canary.Pause,
+		Hold: gate.Hold, Done: !gate.Active, Nodes: gate.Nodes, Waves: workers.canaryWaves}
+	if !gate.Upgraded.IsZero() && !gate.Until.IsZero() {
+		upgraded, until := gate.Upgraded, gate.Until
+		c.LastUpgraded, c.SoakUntil = &upgraded, &until
+	}
+	return c
 }
 
 // isControlPlane reports whether the node named name is a control-plane

@@ -93,8 +93,8 @@ func (w *world) nodeFindings(sims waves) []Finding {
 // roomlessFindings says why Ready pending nodes never start, wave by wave
 // (index 1 the control plane's, 0 the workers'): unavailable nodes that
 // are not in flight (holders) hold the wave's whole budget, or, for the
-// workers, the control-plane wave never finishes. A halted wave has its
-// own finding.
+// workers, the control-plane wave never finishes. A halted wave, and the
+// workers held by a failed canary node, have their own finding.
 func (w *world) roomlessFindings(sims waves, roomless, holders [2][]string) []Finding {
 	var out []Finding
 	if cp := roomless[1]; len(cp) > 0 && !sims.controlPlane.halted {
@@ -103,7 +103,7 @@ func (w *world) roomlessFindings(sims waves, roomless, holders [2][]string) []Fi
 				"or cordoned by someone else: %s) hold %s: %s", names(holders[1]), w.slot(true), names(cp))})
 	}
 	switch workers := roomless[0]; {
-	case len(workers) == 0 || sims.workers.halted:
+	case len(workers) == 0 || sims.workers.halted || sims.workers.canaryFailed:
 	case w.hasControlPlane() && !sims.controlPlane.finished():
 		out = append(out, Finding{Severity: Blocker, Kind: KindWaitingForControlPlane, Nodes: workers,
 			Subject: fmt.Sprintf("workers that wait for the control plane (%d)", len(workers)),

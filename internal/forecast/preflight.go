@@ -17,7 +17,8 @@ import (
 // upgrade: no node selected (or, with spec.controlPlane, no control-plane
 // node), a target newer than the API server, an older unfinished
 // ClusterUpgrade on the same nodes, too many failures already, a
-// maintenance window that cannot be read or is closed now, spec.paused.
+// maintenance window that cannot be read or is closed now, spec.paused,
+// a failed canary node, spec.strategy.canary.pause.
 // cpNow and now are the planner's answers now for the control-plane wave
 // and the workers'.
 func (w *world) preflight(in Input, cpNow, now plan.Plan) []Finding {
@@ -55,6 +56,7 @@ func (w *world) preflight(in Input, cpNow, now plan.Plan) []Finding {
 				"(remove their %s label) or the spec changes: %s",
 				count(now.Failed, "node"), cu.Spec.MaxFailedNodes, upgradev1alpha1.NodeStateLabel, names(now.FailedNodes))})
 	}
+	out = append(out, w.canaryFindings(now)...)
 	out = append(out, w.maintenanceWindow(in.Now, cpNow.Pending+now.Pending, cpNow.Halted || now.Halted)...)
 	if cu.Spec.Paused {
 		out = append(out, Finding{Severity: Note, Kind: KindPaused, Subject: subject,
@@ -144,4 +146,32 @@ func (w *world) maintenanceWindow(now time.Time, pending int, halted bool) []Fin
 	}
 	return []Finding{{Severity: Note, Kind: KindWindow, Subject: subject, Message: fmt.Sprintf(
 		"spec.window is closed now: nothing new starts until it opens at %s (nodes in flight finish)", win.NextOpen(now).Format(time.RFC3339))}}
+}
+
+// canaryFindings foresees what spec.strategy.canary holds: a canary node
+// that failed holds the rest whatever maxFailedNodes says (the controller
+// stalls, CanaryFailed; a halt, which it reports first, has its own
+// finding), and canary.pause holds them after the soak until a person
+// sets it to false. now is the planner's answer now for the workers.
+func (w *world) canaryFindings(now plan.Plan) []Finding {
+	if w.canary == nil || !now.Canary.Active {
+		return nil
+	}
+	subject := "ClusterUpgrade " + w.cu.Name
+	switch {
+	case now.Canary.Hold == plan.CanaryFailed && !now.Halted && now.Pending > 0:
+		return []Finding{{Severity: Blocker, Kind: KindCanaryFailed, Subject: subject, Nodes: now.FailedNodes,
+			Message: fmt.Sprintf("canary %s failed (spec.strategy.canary): the rest do not start, whatever spec.maxFailedNodes says "+
+				"(phase Failed, reason CanaryFailed), until it is repaired and retried (remove its %s label) or the spec changes: %s",
+				count(now.Failed, "node"), upgradev1alpha1.NodeStateLabel, names(now.FailedNodes))}}
+	case w.canary.Pause && now.Pending > 0:
+		msg := "spec.strategy.canary.pause is true: once every canary node is upgraded and has soaked, the rest wait " +
+			"(phase Paused, reason CanaryPaused) until it is set to false; the waves after the pause are what happens then"
+		if now.Canary.Hold == plan.CanaryPaused {
+			msg = "spec.strategy.canary.pause is true and the canary has soaked: the rest wait now (phase Paused, reason CanaryPaused) " +
+				"until it is set to false; the waves are what happens then"
+		}
+		return []Finding{{Severity: Note, Kind: KindCanaryPaused, Subject: subject, Message: msg}}
+	}
+	return nil
 }

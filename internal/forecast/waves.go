@@ -2,6 +2,7 @@ package forecast
 
 import (
 	"slices"
+	"time"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 	"github.com/nodewave/nodewave/internal/plan"
@@ -21,6 +22,12 @@ type simulation struct {
 	// halted: more nodes have failed than maxFailedNodes allows, so
 	// nothing starts.
 	halted bool
+	// canaryFailed: a canary node failed, so nothing more starts,
+	// whatever maxFailedNodes says (CanaryFailed).
+	canaryFailed bool
+	// canaryWaves is how many of the waves (kept or not) are the
+	// canary's.
+	canaryWaves int
 	// passes is how many passes of the planner it took until nothing was
 	// in flight and nothing more started.
 	passes int
@@ -87,19 +94,33 @@ func (w *world) simulate(limit int) waves {
 // hold would: the nodes in flight finish and those of other
 // ClusterUpgrades are released meanwhile.
 //
+// With a canary (in.Canary), the planner's own gate limits the first
+// waves to the canary's nodes. The simulation keeps a clock, in.Now at
+// first: a node finishes at the clock of the pass that finished it, and a
+// pass that the canary's soak holds (CanarySoaking) moves the clock to the
+// soak's end, so the next pass goes on; a pass that canary.pause holds
+// (CanaryPaused) plays that a person sets it to false. The next wave
+// carries these holds (Wave.WaitsFor). A failed canary node stops it
+// (canaryFailed), as a halt does.
+//
 // So that a Sequential upgrade of thousands of nodes does not cost
 // thousands of passes over every node, each pass shows the planner only
 // the nodes that can change its answer: every node that is unavailable,
 // in flight or failed, and the first maxUnavailable pending nodes that are
 // available, in plan order (the planner starts available nodes in plan
 // order, one slot each, so no later one could start in this pass). Nodes
-// that are done and available only add to a count. TestWavesFollowThePlanner
+// that are done and available only add to a count. While the canary
+// gates the upgrade, the nodes this ClusterUpgrade has upgraded are shown
+// too (the gate counts them); once more nodes than the canary's size have
+// started, the gate holds nothing on any later pass (nodes only ever
+// start), so the planner is asked without it. TestWavesFollowThePlanner
 // checks the waves against passes over the whole world.
 //
 // wasUnschedulable says whether a node stays cordoned once upgraded.
 func simulate(in plan.Input, wasUnschedulable func(name string) bool, opts simOptions) simulation {
 	var s simulation
 	in.Paused = false
+	cc := newCanaryClock(in)
 	nodes := plan.Order(in.Nodes)
 	var queue, others []*plan.Node // queue: pending and available, in plan order
 	for i := range nodes {
@@ -107,7 +128,7 @@ func simulate(in plan.Input, wasUnschedulable func(name string) bool, opts simOp
 		switch {
 		case plan.Classify(*n) == plan.ClassPending && !n.Unavailable():
 			queue = append(queue, n)
-		case matters(*n):
+		case cc.shown(*n):
 			others = append(others, n)
 		}
 	}
@@ -123,12 +144,13 @@ func simulate(in plan.Input, wasUnschedulable func(name string) bool, opts simOp
 		for _, n := range head {
 			buf = append(buf, *n)
 		}
-		in.Nodes = buf
+		in.Nodes, in.Canary, in.Now = buf, cc.canary, cc.now
 		p := plan.Compute(in)
-		if p.Halted {
-			s.halted = true
+		if p.Halted || p.Canary.Hold == plan.CanaryFailed {
+			s.halted, s.canaryFailed = p.Halted, !p.Halted
 			break
 		}
+		waited, canaryWave := cc.judge(p.Canary)
 		// The nodes another ClusterUpgrade has in flight are done with by
 		// the next pass: released, cordoned only if an admin had cordoned
 		// them, and pending here.
@@ -139,7 +161,7 @@ func simulate(in plan.Input, wasUnschedulable func(name string) bool, opts simOp
 				released = true
 			}
 		}
-		if len(p.Start) == 0 && p.InFlight == 0 && !released && pass >= opts.heldFor {
+		if len(p.Start) == 0 && p.InFlight == 0 && !released && !waited && pass >= opts.heldFor {
 			break
 		}
 		s.passes++
@@ -153,26 +175,23 @@ func simulate(in plan.Input, wasUnschedulable func(name string) bool, opts simOp
 			inHead[n.Name] = true
 		}
 		for _, name := range p.InFlightNodes {
-			finish(byName[name], wasUnschedulable(name))
+			finish(byName[name], wasUnschedulable(name), cc.now)
 		}
 		if len(p.Start) > 0 {
-			s.total++
-			if opts.limit == 0 || opts.first+s.total <= opts.limit {
-				wv := wave(opts.first+s.total, p.Start, byName)
-				wv.ControlPlane = opts.controlPlane
-				s.waves = append(s.waves, wv)
-			}
-			s.started = append(s.started, p.Start...)
+			s.record(p.Start, byName, opts, canaryWave, cc.takeHolds())
 			fromQueue := 0
 			for _, name := range p.Start {
 				if inHead[name] {
 					fromQueue++
+					if cc.canary != nil {
+						others = append(others, byName[name]) // the canary's gate counts it
+					}
 				}
-				finish(byName[name], wasUnschedulable(name))
+				finish(byName[name], wasUnschedulable(name), cc.now)
 			}
 			queue = queue[fromQueue:] // the planner starts them in order: a prefix
 		}
-		others = slices.DeleteFunc(others, func(n *plan.Node) bool { return !matters(*n) })
+		others = slices.DeleteFunc(others, func(n *plan.Node) bool { return !cc.shown(*n) })
 	}
 	for _, n := range nodes {
 		if plan.Classify(n) == plan.ClassPending {
@@ -180,6 +199,80 @@ func simulate(in plan.Input, wasUnschedulable func(name string) bool, opts simOp
 		}
 	}
 	return s
+}
+
+// record counts the wave of the nodes started in a pass, and keeps it
+// unless opts.limit says otherwise: a wave of the canary (canaryWave) or
+// not, that waits out holds first.
+func (s *simulation) record(started []string, byName map[string]*plan.Node, opts simOptions, canaryWave bool, holds []string) {
+	s.total++
+	if canaryWave {
+		s.canaryWaves++
+	}
+	if opts.limit == 0 || opts.first+s.total <= opts.limit {
+		wv := wave(opts.first+s.total, started, byName)
+		wv.ControlPlane, wv.Canary, wv.WaitsFor = opts.controlPlane, canaryWave, holds
+		s.waves = append(s.waves, wv)
+	}
+	s.started = append(s.started, started...)
+}
+
+// canaryClock is the canary's part of a simulation: the canary while it
+// gates the upgrade, the simulation's time, and the canary's holds the
+// next wave waits out.
+type canaryClock struct {
+	// canary is the planner's input; nil without one, and once the rest
+	// have begun.
+	canary *plan.Canary
+	// now is the simulation's time: in.Now at first.
+	now   time.Time
+	holds []string
+}
+
+// newCanaryClock starts the canary's part of a simulation of in, with a
+// copy of its canary.
+func newCanaryClock(in plan.Input) *canaryClock {
+	cc := &canaryClock{now: in.Now}
+	if in.Canary != nil {
+		c := *in.Canary
+		cc.canary = &c
+	}
+	return cc
+}
+
+// shown reports whether the planner must be shown n, a node that is not a
+// pending, available one: it matters, or the canary's gate counts it.
+func (cc *canaryClock) shown(n plan.Node) bool {
+	return matters(n) || (cc.canary != nil && canaryCounts(n))
+}
+
+// judge reads the canary's gate g of a pass. A soak holding the rest
+// (CanarySoaking) moves the clock to its end; a pause (CanaryPaused) is
+// lifted, as a person would; each is a hold the next wave waits out, and
+// waited reports either, so that the simulation goes on. canaryWave
+// reports whether the nodes the pass starts are the canary's. Once the
+// rest have begun, the canary is dropped.
+func (cc *canaryClock) judge(g plan.CanaryGate) (waited, canaryWave bool) {
+	switch g.Hold {
+	case plan.CanarySoaking:
+		cc.now, waited = g.Until, true
+		cc.holds = append(cc.holds, plan.CanarySoaking)
+	case plan.CanaryPaused:
+		cc.canary.Pause, waited = false, true
+		cc.holds = append(cc.holds, plan.CanaryPaused)
+	}
+	if cc.canary != nil && !g.Active {
+		cc.canary = nil // the rest have begun
+	}
+	return waited, g.Active && g.Limit > 0
+}
+
+// takeHolds returns the holds recorded since the last wave, for the wave
+// that starts now.
+func (cc *canaryClock) takeHolds() []string {
+	holds := cc.holds
+	cc.holds = nil
+	return holds
 }
 
 // matters reports whether a node that is not a pending, available one
@@ -190,12 +283,20 @@ func matters(n plan.Node) bool {
 	return n.Unavailable() || c == plan.ClassInFlight || c == plan.ClassFailed || c == plan.ClassPending
 }
 
-// finish makes n a node that has been upgraded: at the target, Ready, and
-// cordoned only if it was before nodewave took it.
-func finish(n *plan.Node, wasUnschedulable bool) {
+// canaryCounts reports whether the canary's gate counts a node that is
+// neither pending nor in flight nor failed: one this ClusterUpgrade has
+// upgraded (plan.CanaryStep).
+func canaryCounts(n plan.Node) bool {
+	return plan.Classify(n) == plan.ClassUpgraded && n.State == upgradev1alpha1.NodeUpgraded
+}
+
+// finish makes n a node that has been upgraded, at time at: at the
+// target, Ready, and cordoned only if it was before nodewave took it.
+func finish(n *plan.Node, wasUnschedulable bool, at time.Time) {
 	n.State = upgradev1alpha1.NodeUpgraded
 	n.AtTarget, n.Newer, n.Ready = true, false, true
 	n.Unschedulable = wasUnschedulable
+	n.Since = at
 }
 
 // wave is wave number of the nodes started, with their zones.

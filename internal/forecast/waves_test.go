@@ -6,8 +6,10 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
@@ -146,37 +148,144 @@ func TestWaves(t *testing.T) {
 }
 
 // TestWavesFollowThePlanner checks the waves against the planner itself
-// on random worlds: the first wave is exactly what plan.Compute starts
-// now; replaying the waves one after another (each finishing before the
-// next), every wave is exactly what plan.Compute over the whole world
-// starts then; every pending node is either in a wave, once, or never
+// on random worlds, each also with a random spec.strategy.canary: the
+// first wave is exactly what plan.Compute starts now; replaying the waves
+// one after another (each finishing before the next, the canary's soak
+// waited out and its pause lifted when the planner holds for them), every
+// wave is exactly what plan.Compute over the whole world starts then,
+// marked canary and waiting for the canary's holds exactly when the
+// planner says so; every pending node is either in a wave, once, or never
 // started; and the input is left as it was.
 func TestWavesFollowThePlanner(t *testing.T) {
+	seen := map[string]int{}
 	for seed := range 300 {
 		cu, nodes := randomWorld(rand.New(rand.NewPCG(uint64(seed), 7)))
-		before := make([]corev1.Node, len(nodes))
-		for i := range nodes {
-			nodes[i].DeepCopyInto(&before[i])
+		checkWavesFollowThePlanner(t, fmt.Sprintf("seed %d", seed), cu, nodes, time.Time{})
+		randomCanary(rand.New(rand.NewPCG(uint64(seed), 21)), cu, nodes)
+		f := checkWavesFollowThePlanner(t, fmt.Sprintf("seed %d with a canary", seed), cu, nodes, t0)
+		if f.Canary.Waves > 0 {
+			seen["a canary wave"]++
 		}
-		f := mustCompute(t, Input{ClusterUpgrade: cu, Nodes: nodes})
-		if !reflect.DeepEqual(before, nodes) {
-			t.Fatalf("seed %d: Compute modified its input", seed)
-		}
-		tv := version.MustParse(target)
-		in := plan.Input{MaxUnavailable: f.MaxUnavailable, MaxFailedNodes: int(cu.Spec.MaxFailedNodes)}
-		for i := range nodes {
-			in.Nodes = append(in.Nodes, nodeview.PlanNode(&nodes[i], cu.Name, tv))
-		}
-		if now := plan.Compute(in); now.Halted {
-			if len(f.Waves) != 0 {
-				t.Fatalf("seed %d: halted, yet waves %v", seed, waveNodes(f))
+		for _, w := range f.Waves {
+			for _, hold := range w.WaitsFor {
+				seen[hold]++
 			}
+		}
+		seen["now "+f.Canary.Hold]++
+	}
+	// What the random canaries cover, at the least.
+	for what, least := range map[string]int{"a canary wave": 80, plan.CanarySoaking: 40, plan.CanaryPaused: 15,
+		"now " + plan.CanaryRunning: 3, "now " + plan.CanaryFailed: 10} {
+		if seen[what] < least {
+			t.Errorf("only %d of 300 random canaries have %s (want %d at least): the worlds hardly test it", seen[what], what, least)
+		}
+	}
+}
+
+// checkWavesFollowThePlanner checks one world (see TestWavesFollowThePlanner),
+// forecast at now, and returns its forecast.
+func checkWavesFollowThePlanner(t *testing.T, seed string, cu *upgradev1alpha1.ClusterUpgrade, nodes []corev1.Node, now time.Time) Forecast {
+	t.Helper()
+	before := make([]corev1.Node, len(nodes))
+	for i := range nodes {
+		nodes[i].DeepCopyInto(&before[i])
+	}
+	f := mustCompute(t, Input{ClusterUpgrade: cu, Nodes: nodes, Now: now})
+	if !reflect.DeepEqual(before, nodes) {
+		t.Fatalf("%s: Compute modified its input", seed)
+	}
+	tv := version.MustParse(target)
+	in := plan.Input{MaxUnavailable: f.MaxUnavailable, MaxFailedNodes: int(cu.Spec.MaxFailedNodes), Now: now,
+		Canary: plan.CanaryOf(cu.Spec.Strategy.Canary, cu.Spec.CanarySoakDuration(), len(nodes))}
+	for i := range nodes {
+		in.Nodes = append(in.Nodes, nodeview.PlanNode(&nodes[i], cu.Name, tv))
+	}
+	checkCanaryNow(t, seed, cu, f, plan.Compute(in))
+	if now := plan.Compute(in); now.Halted || now.Canary.Hold == plan.CanaryFailed {
+		if len(f.Waves) != 0 {
+			t.Fatalf("%s: halted (%s), yet waves %v", seed, now.Canary.Hold, waveNodes(f))
+		}
+		return f
+	}
+	checkEachPendingNodeOnce(t, seed, f, in)
+	replayWaves(t, seed, f, in, nodes)
+	if again := mustCompute(t, Input{ClusterUpgrade: cu, Nodes: reversed(nodes), Now: now}); !reflect.DeepEqual(f.Waves, again.Waves) {
+		t.Fatalf("%s: the waves depend on the order of the nodes", seed)
+	}
+	return f
+}
+
+// checkCanaryNow checks Forecast.Canary against the planner's answer now:
+// nil without a canary; otherwise its size, and where the gate stands.
+func checkCanaryNow(t *testing.T, seed string, cu *upgradev1alpha1.ClusterUpgrade, f Forecast, now plan.Plan) {
+	t.Helper()
+	c := cu.Spec.Strategy.Canary
+	if c == nil {
+		if f.Canary != nil {
+			t.Fatalf("%s: canary %+v without spec.strategy.canary", seed, f.Canary)
+		}
+		return
+	}
+	size, err := plan.CanarySize(c, f.Selected)
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch {
+	case f.Canary == nil:
+		t.Fatalf("%s: no canary in the forecast", seed)
+	case f.Canary.Size != size || f.Canary.Pause != c.Pause || f.Canary.SoakDuration.Duration != cu.Spec.CanarySoakDuration():
+		t.Fatalf("%s: canary %+v, want size %d of %d, pause %v, soak %s", seed, f.Canary, size, f.Selected, c.Pause, cu.Spec.CanarySoakDuration())
+	case f.Canary.Hold != now.Canary.Hold || f.Canary.Done != !now.Canary.Active || !equal(f.Canary.Nodes, now.Canary.Nodes):
+		t.Fatalf("%s: canary %+v now, the planner's gate is %+v", seed, f.Canary, now.Canary)
+	}
+	canaryWaves, workerWaves := 0, 0
+	for _, w := range f.Waves {
+		if w.ControlPlane {
 			continue
 		}
-		checkEachPendingNodeOnce(t, seed, f, in)
-		replayWaves(t, seed, f, in, nodes)
-		if !reflect.DeepEqual(waveNodes(f), waveNodes(mustCompute(t, Input{ClusterUpgrade: cu, Nodes: reversed(nodes)}))) {
-			t.Fatalf("seed %d: the waves depend on the order of the nodes", seed)
+		workerWaves++
+		if w.Canary {
+			canaryWaves++
+			if workerWaves != canaryWaves {
+				t.Fatalf("%s: canary wave %d after a wave of the rest", seed, w.Number)
+			}
+		}
+	}
+	if canaryWaves != f.Canary.Waves {
+		t.Fatalf("%s: %d canary waves, Canary.Waves %d", seed, canaryWaves, f.Canary.Waves)
+	}
+}
+
+// randomCanary gives cu a random spec.strategy.canary (a count or a
+// percentage, a soak of the default, none or some minutes, pause or not)
+// and each node of a nodewave state a random state-since up to 40 minutes
+// before t0. In half the worlds this ClusterUpgrade has not begun (its
+// states are removed) and most other nodes are Ready and uncordoned, so
+// that the canary runs from the start.
+func randomCanary(rng *rand.Rand, cu *upgradev1alpha1.ClusterUpgrade, nodes []corev1.Node) {
+	c := &upgradev1alpha1.CanarySpec{Nodes: intstr.FromInt32(int32(1 + rng.IntN(5))), Pause: rng.IntN(3) == 0}
+	if rng.IntN(2) == 0 {
+		c.Nodes = intstr.FromString(fmt.Sprintf("%d%%", 1+rng.IntN(60)))
+	}
+	if soak := []time.Duration{-1, 0, 5 * time.Minute, 30 * time.Minute}[rng.IntN(4)]; soak >= 0 {
+		c.SoakDuration = &metav1.Duration{Duration: soak}
+	}
+	cu.Spec.Strategy.Canary = c
+	fresh := rng.IntN(2) == 0
+	for i := range nodes {
+		n := &nodes[i]
+		if fresh && n.Annotations[upgradev1alpha1.ClusterUpgradeAnnotation] == cu.Name {
+			delete(n.Labels, upgradev1alpha1.NodeStateLabel)
+			delete(n.Annotations, upgradev1alpha1.ClusterUpgradeAnnotation)
+			n.Spec.Unschedulable = n.Annotations[upgradev1alpha1.WasUnschedulableAnnotation] == "true"
+		}
+		if _, ok := n.Labels[upgradev1alpha1.NodeStateLabel]; fresh && !ok && rng.IntN(4) != 0 {
+			n.Status.Conditions[0].Status = corev1.ConditionTrue
+			n.Spec.Unschedulable = false
+			delete(n.Annotations, upgradev1alpha1.WasUnschedulableAnnotation)
+		}
+		if _, ok := n.Labels[upgradev1alpha1.NodeStateLabel]; ok && rng.IntN(6) != 0 {
+			n.Annotations[upgradev1alpha1.StateSinceAnnotation] = t0.Add(-time.Duration(rng.IntN(40)) * time.Minute).Format(time.RFC3339)
 		}
 	}
 }
@@ -225,7 +334,7 @@ func randomWorld(rng *rand.Rand) (*upgradev1alpha1.ClusterUpgrade, []corev1.Node
 
 // checkEachPendingNodeOnce checks that every pending node is in exactly
 // one wave or never started, and no other node is in either.
-func checkEachPendingNodeOnce(t *testing.T, seed int, f Forecast, in plan.Input) {
+func checkEachPendingNodeOnce(t *testing.T, seed string, f Forecast, in plan.Input) {
 	t.Helper()
 	seen := map[string]int{}
 	for _, w := range f.Waves {
@@ -242,16 +351,24 @@ func checkEachPendingNodeOnce(t *testing.T, seed int, f Forecast, in plan.Input)
 			want = 1
 		}
 		if seen[n.Name] != want {
-			t.Fatalf("seed %d: %s (%s) appears %d times in the waves and never-started, want %d", seed, n.Name, plan.Classify(n), seen[n.Name], want)
+			t.Fatalf("%s: %s (%s) appears %d times in the waves and never-started, want %d", seed, n.Name, plan.Classify(n), seen[n.Name], want)
 		}
 	}
 }
 
 // replayWaves plays the waves on the whole world with the planner: each
 // pass must start exactly the next wave; then everything in flight and
-// the wave finish, cordoned again only if an admin had cordoned them.
-func replayWaves(t *testing.T, seed int, f Forecast, in plan.Input, nodes []corev1.Node) {
+// the wave finish, at in.Now, cordoned again only if an admin had
+// cordoned them. When the canary's soak holds the planner, time passes
+// until it ends; when canary.pause does, a person sets it to false: the
+// next wave must wait for exactly these, and be marked canary exactly
+// when the planner starts it under the canary's limit.
+func replayWaves(t *testing.T, seed string, f Forecast, in plan.Input, nodes []corev1.Node) {
 	t.Helper()
+	if in.Canary != nil {
+		c := *in.Canary
+		in.Canary = &c
+	}
 	index := map[string]int{}
 	for i, n := range in.Nodes {
 		index[n.Name] = i
@@ -264,6 +381,7 @@ func replayWaves(t *testing.T, seed int, f Forecast, in plan.Input, nodes []core
 				stays = raw.Annotations[upgradev1alpha1.WasUnschedulableAnnotation] == "true"
 			}
 			n.State, n.AtTarget, n.Newer, n.Ready, n.Unschedulable = upgradev1alpha1.NodeUpgraded, true, false, true, stays
+			n.Since = in.Now
 		}
 	}
 	// release: the nodes another ClusterUpgrade has in flight are done
@@ -281,18 +399,37 @@ func replayWaves(t *testing.T, seed int, f Forecast, in plan.Input, nodes []core
 	}
 	for _, w := range f.Waves {
 		p := plan.Compute(in)
-		for len(p.Start) == 0 && (p.InFlight > 0 || len(p.HeldElsewhere) > 0) {
-			finish(p.InFlightNodes)
-			if !release() && p.InFlight == 0 {
-				break
+		var holds []string
+	wait:
+		for len(p.Start) == 0 {
+			switch {
+			case p.Canary.Hold == plan.CanarySoaking:
+				in.Now = p.Canary.Until
+				holds = append(holds, p.Canary.Hold)
+			case p.Canary.Hold == plan.CanaryPaused:
+				in.Canary.Pause = false
+				holds = append(holds, p.Canary.Hold)
+			case p.InFlight > 0 || len(p.HeldElsewhere) > 0:
+				finish(p.InFlightNodes)
+				if !release() && p.InFlight == 0 {
+					break wait
+				}
+			default:
+				break wait
 			}
 			p = plan.Compute(in)
 		}
 		if !equal(p.Start, w.Nodes) {
-			t.Fatalf("seed %d: wave %d is %v, the planner starts %v", seed, w.Number, w.Nodes, p.Start)
+			t.Fatalf("%s: wave %d is %v, the planner starts %v", seed, w.Number, w.Nodes, p.Start)
 		}
 		if len(w.Nodes) > f.MaxUnavailable {
-			t.Fatalf("seed %d: wave %d has %d nodes, more than maxUnavailable %d", seed, w.Number, len(w.Nodes), f.MaxUnavailable)
+			t.Fatalf("%s: wave %d has %d nodes, more than maxUnavailable %d", seed, w.Number, len(w.Nodes), f.MaxUnavailable)
+		}
+		if canary := p.Canary.Active && p.Canary.Limit > 0; w.Canary != canary || !equal(w.WaitsFor, holds) {
+			t.Fatalf("%s: wave %d is canary %v waiting for %v; the planner's gate %+v after %v", seed, w.Number, w.Canary, w.WaitsFor, p.Canary, holds)
+		}
+		if w.Canary && len(p.Canary.Nodes)+len(w.Nodes) > f.Canary.Size {
+			t.Fatalf("%s: canary wave %d starts %v after %v, more than the canary's %d nodes", seed, w.Number, w.Nodes, p.Canary.Nodes, f.Canary.Size)
 		}
 		finish(append(p.InFlightNodes, p.Start...))
 		release()

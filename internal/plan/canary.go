@@ -63,6 +63,24 @@ func CanarySize(c *upgradev1alpha1.CanarySpec, total int) (int, error) {
 	return max(n, 1), nil
 }
 
+// CanaryOf resolves spec.strategy.canary for the planner: nil without one
+// (spec nil); otherwise its size against the selected worker nodes (see
+// CanarySize), soak (the spec's canary.soakDuration or its default, as
+// ClusterUpgradeSpec.CanarySoakDuration gives it) and pause. A size that
+// cannot be read, which admission refuses, is the smallest canary, one
+// node. The controller and the plugin's forecast both build the workers'
+// plan.Input.Canary with it.
+func CanaryOf(spec *upgradev1alpha1.CanarySpec, soak time.Duration, workers int) *Canary {
+	if spec == nil {
+		return nil
+	}
+	size, err := CanarySize(spec, workers)
+	if err != nil {
+		size = 1
+	}
+	return &Canary{Size: size, Soak: soak, Pause: spec.Pause}
+}
+
 // CanaryStep judges the canary from the nodes as they are: the canary is
 // the nodes this ClusterUpgrade started under its current target, the
 // first c.Size of them. Nothing is remembered: a retargeted upgrade (its

@@ -70,3 +70,28 @@ func TestCanaryStep(t *testing.T) {
 		}
 	}
 }
+
+func TestCanaryOf(t *testing.T) {
+	if c := CanaryOf(nil, time.Minute, 10); c != nil {
+		t.Fatalf("CanaryOf(nil) = %+v, want nil", c)
+	}
+	for _, tc := range []struct {
+		name    string
+		spec    upgradev1alpha1.CanarySpec
+		soak    time.Duration
+		workers int
+		want    Canary
+	}{
+		{"a count", upgradev1alpha1.CanarySpec{Nodes: intstr.FromInt32(2)}, 10 * time.Minute, 10,
+			Canary{Size: 2, Soak: 10 * time.Minute}},
+		{"a percentage of the workers, rounded up, with pause", upgradev1alpha1.CanarySpec{Nodes: intstr.FromString("25%"), Pause: true}, 0, 6,
+			Canary{Size: 2, Pause: true}},
+		{"one that cannot be read (admission refuses it): the smallest canary", upgradev1alpha1.CanarySpec{Nodes: intstr.FromString("many")}, time.Hour, 10,
+			Canary{Size: 1, Soak: time.Hour}},
+	} {
+		got := CanaryOf(&tc.spec, tc.soak, tc.workers)
+		if got == nil || *got != tc.want {
+			t.Errorf("%s: CanaryOf = %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -27,6 +27,8 @@ var allowed = map[string]string{
 	"kubectl nodewave plan workers":                                       "output of the plugin's envtest suite (cmd/kubectl-nodewave, testdata/plan.golden), which runs `plan workers` in-process",
 	"cat testdata/clusterupgrade-control-plane.yaml":                      "shows cmd/kubectl-nodewave/testdata/clusterupgrade-control-plane.yaml, the file the plugin's envtest suite forecasts",
 	"kubectl nodewave plan -f testdata/clusterupgrade-control-plane.yaml": "output of the plugin's envtest suite (cmd/kubectl-nodewave, testdata/plan-control-plane.golden), which runs this `plan -f` in-process",
+	"cat testdata/clusterupgrade-canary.yaml":                             "shows cmd/kubectl-nodewave/testdata/clusterupgrade-canary.yaml, the file the plugin's envtest suite forecasts",
+	"kubectl nodewave plan -f testdata/clusterupgrade-canary.yaml":        "output of the plugin's envtest suite (cmd/kubectl-nodewave, testdata/plan-canary.golden), which runs this `plan -f` in-process",
 	"echo $?": "a shell built-in printing the previous command's status; the e2e suite checks the status of `plan --fail-on-blockers` itself",
 	// Tools and edits of the reader's checkout.
 	"hack/toolchain.sh envtest":   "make test-integration and make test-chart run it",

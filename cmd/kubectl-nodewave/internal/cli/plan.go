@@ -33,6 +33,8 @@ func newPlanCommand(o Options, flags *genericclioptions.ConfigFlags) *cobra.Comm
 			"now: PodDisruptionBudgets that allow no disruption, pods the drain options keep, NotReady nodes, nodes\n" +
 			"already at or past the target, too little CPU or memory for the evicted pods, version skew, conflicts.\n" +
 			"With spec.controlPlane, the control-plane nodes' waves come first, one node each, then the workers'.\n" +
+			"With spec.strategy.canary, the workers' first waves are the canary's, and a row for its soak and one for its\n" +
+			"pause come before the rest.\n" +
 			"NAME is an applied ClusterUpgrade; -f reads one that is not applied yet (or a change to one that is).\n" +
 			"Blockers are warnings: the exit code is 0 unless plan fails, or --fail-on-blockers finds any (exit code 2).",
 		Example: "  kubectl nodewave plan workers-v1.37.2\n" +

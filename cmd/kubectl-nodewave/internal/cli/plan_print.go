@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 	"github.com/nodewave/nodewave/internal/forecast"
@@ -38,6 +39,12 @@ func printPlan(w io.Writer, f forecast.Forecast, source string, wide bool) error
 		fmt.Fprintf(&b, "Nodes now: %d pending, %d in flight, %d upgraded, %d failed, %d skipped\n",
 			f.Pending, f.InFlight, f.Upgraded, f.Failed, f.Skipped)
 		b.WriteString("Order: zone by zone (nodes without a zone first), then by name\n")
+	}
+	if c := f.Canary; c != nil {
+		b.WriteString(canaryLine(f, c))
+		if now := canaryNow(c, wide); now != "" && f.Pending > 0 {
+			fmt.Fprintf(&b, "Canary now: %s\n", now)
+		}
 	}
 	if len(inFlight) > 0 {
 		fmt.Fprintf(&b, "In flight now: %s (wave 1 takes the slots they leave free, or starts when they finish)\n",
@@ -88,9 +95,58 @@ func budgetLine(f forecast.Forecast) string {
 	return fmt.Sprintf("Concurrent: up to %d of %d %s %s unavailable at once", f.MaxUnavailable, f.Selected, what, plural(f.Selected, "node"))
 }
 
+// canaryLine says what spec.strategy.canary does: its size, alone, then
+// the holds before the rest.
+func canaryLine(f forecast.Forecast, c *forecast.Canary) string {
+	what := "selected"
+	if f.ControlPlane != nil {
+		what = "worker"
+	}
+	goes := "go"
+	if c.Size == 1 {
+		goes = "goes"
+	}
+	line := fmt.Sprintf("Canary (spec.strategy.canary): the first %d of the %d %s %s %s alone; "+
+		"the rest start once every canary node is upgraded and has soaked %s",
+		c.Size, f.Selected, what, plural(f.Selected, "node"), goes, c.SoakDuration.Duration)
+	if c.Pause {
+		line += ", and spec.strategy.canary.pause is false"
+	}
+	return line + "\n"
+}
+
+// canaryNow says where the canary stands now, once it has begun; "" before.
+// printPlan prints it only while nodes are pending: with none left, the
+// canary holds nothing.
+func canaryNow(c *forecast.Canary, wide bool) string {
+	nodes := nameList(c.Nodes, wide)
+	switch {
+	case c.Done:
+		return "done: the rest have begun"
+	case c.Hold == upgradev1alpha1.ReasonCanaryRunning:
+		return fmt.Sprintf("running (CanaryRunning): %s started, not every one upgraded yet; the rest wait for them", nodes)
+	case c.Hold == upgradev1alpha1.ReasonCanarySoaking && c.SoakUntil != nil:
+		return fmt.Sprintf("soaking (CanarySoaking): %s upgraded, the last at %s; the rest start after its soak, at %s",
+			nodes, c.LastUpgraded.Format(time.RFC3339), c.SoakUntil.Format(time.RFC3339))
+	case c.Hold == upgradev1alpha1.ReasonCanarySoaking:
+		return fmt.Sprintf("soaking (CanarySoaking): %s upgraded; the rest start after its soak", nodes)
+	case c.Hold == upgradev1alpha1.ReasonCanaryPaused:
+		return fmt.Sprintf("paused (CanaryPaused): %s upgraded and soaked; the rest wait for spec.strategy.canary.pause: false", nodes)
+	case c.Hold == upgradev1alpha1.ReasonCanaryFailed:
+		return fmt.Sprintf("failed (CanaryFailed): a canary node failed (%s started); the rest do not start (see the blockers)", nodes)
+	case len(c.Nodes) == 0:
+		return ""
+	case c.SoakUntil != nil:
+		return fmt.Sprintf("upgraded and soaked: %s; the rest start now", nodes)
+	}
+	return fmt.Sprintf("%d of %d started: %s; the canary's first wave starts the rest of it", len(c.Nodes), c.Size, nodes)
+}
+
 // printWaves writes the waves as a table and says how many there are.
-// With spec.controlPlane a ROLE column tells the control plane's waves
-// from the workers'.
+// With spec.controlPlane or spec.strategy.canary a ROLE column tells the
+// control plane's waves and the canary's from the workers', and with a
+// canary a row for each of its holds (soak, pause) comes before the wave
+// that waits it out.
 func printWaves(w io.Writer, f forecast.Forecast, wide bool) error {
 	cp := f.ControlPlane
 	if f.TotalWaves == 0 {
@@ -108,18 +164,29 @@ func printWaves(w io.Writer, f forecast.Forecast, wide bool) error {
 		_, err := io.WriteString(w, msg)
 		return err
 	}
+	role := cp != nil || f.Canary != nil
 	rows := []string{"WAVE\tNODES\tZONES\tNAMES"}
-	if cp != nil {
+	if role {
 		rows[0] = "WAVE\tROLE\tNODES\tZONES\tNAMES"
 	}
 	for _, wave := range f.Waves {
+		for _, hold := range wave.WaitsFor {
+			rows = append(rows, holdRow(f.Canary, hold))
+		}
 		zones := make([]string, len(wave.Zones))
 		for i, z := range wave.Zones {
 			zones[i] = dash(z)
 		}
 		number := strconv.Itoa(wave.Number)
-		if cp != nil {
-			number += "\t" + map[bool]string{true: "control-plane", false: "worker"}[wave.ControlPlane]
+		if role {
+			switch {
+			case wave.ControlPlane:
+				number += "\tcontrol-plane"
+			case wave.Canary:
+				number += "\tcanary"
+			default:
+				number += "\tworker"
+			}
 		}
 		rows = append(rows, fmt.Sprintf("%s\t%d\t%s\t%s", number, len(wave.Nodes), strings.Join(zones, ","), nameList(wave.Nodes, wide)))
 	}
@@ -144,6 +211,25 @@ func printWaves(w io.Writer, f forecast.Forecast, wide bool) error {
 	}
 	_, err := fmt.Fprintf(w, "%s; the workers' waves start once every control-plane node is at the target.\n", which)
 	return err
+}
+
+// holdRow is the table row of one of the canary's holds (a Wave.WaitsFor
+// reason) before the wave that waits it out: no wave, its kind in ROLE,
+// what it waits for under NAMES.
+func holdRow(c *forecast.Canary, hold string) string {
+	kind, what, then := "hold", "the rest wait", ""
+	switch hold {
+	case upgradev1alpha1.ReasonCanarySoaking:
+		kind = "soak"
+		what = fmt.Sprintf("the rest wait %s once every canary node is upgraded", c.SoakDuration.Duration)
+		if c.Hold == upgradev1alpha1.ReasonCanarySoaking && c.SoakUntil != nil {
+			what = fmt.Sprintf("the rest wait for the canary's soak, until %s", c.SoakUntil.Format(time.RFC3339))
+		}
+	case upgradev1alpha1.ReasonCanaryPaused:
+		kind = "pause"
+		what, then = "the rest wait for spec.strategy.canary.pause: false", "; the waves below are what happens then"
+	}
+	return fmt.Sprintf("-\t%s\t-\t-\t%s (%s)%s", kind, what, hold, then)
 }
 
 // nameList joins names, at most namesPerWave of them unless wide.

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 	"github.com/nodewave/nodewave/internal/forecast"
@@ -115,5 +118,85 @@ func TestPrintPlanWithoutControlPlaneHasNoRole(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "Sequential: 1 of 2 selected nodes at a time\nNodes now: 2 pending,") {
 		t.Errorf("the header changed:\n%s", out.String())
+	}
+}
+
+func TestPrintPlanShowsTheCanary(t *testing.T) {
+	f := forecast.Forecast{Name: "workers", TargetVersion: "v1.37.2", Strategy: upgradev1alpha1.ConcurrentStrategy,
+		MaxUnavailable: 3, Selected: 6, Pending: 6, TotalWaves: 3,
+		Canary: &forecast.Canary{Size: 2, SoakDuration: metav1.Duration{Duration: 30 * time.Minute}, Pause: true, Waves: 1},
+		Waves: []forecast.Wave{
+			{Number: 1, Canary: true, Nodes: []string{"a-1", "a-2"}, Zones: []string{"zone-a"}},
+			{Number: 2, Nodes: []string{"a-3", "b-1", "b-2"}, Zones: []string{"zone-a", "zone-b"},
+				WaitsFor: []string{upgradev1alpha1.ReasonCanarySoaking, upgradev1alpha1.ReasonCanaryPaused}},
+			{Number: 3, Nodes: []string{"c-1"}, Zones: []string{"zone-c"}},
+		}}
+	var out bytes.Buffer
+	if err := printPlan(&out, f, "", false); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"Order: zone by zone (nodes without a zone first), then by name\n" +
+			"Canary (spec.strategy.canary): the first 2 of the 6 selected nodes go alone; the rest start once every canary node " +
+			"is upgraded and has soaked 30m0s, and spec.strategy.canary.pause is false\n\n",
+		"WAVE   ROLE     NODES   ZONES           NAMES\n" +
+			"1      canary   2       zone-a          a-1, a-2\n" +
+			"-      soak     -       -               the rest wait 30m0s once every canary node is upgraded (CanarySoaking)\n" +
+			"-      pause    -       -               the rest wait for spec.strategy.canary.pause: false (CanaryPaused); the waves below are what happens then\n" +
+			"2      worker   3       zone-a,zone-b   a-3, b-1, b-2\n" +
+			"3      worker   1       zone-c          c-1\n" +
+			"3 waves in all.",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "Canary now") {
+		t.Errorf("a canary not begun has no \"Canary now\" line:\n%s", out.String())
+	}
+}
+
+func TestPrintPlanSaysWhereTheCanaryStands(t *testing.T) {
+	last, until := time.Date(2026, 11, 26, 11, 50, 0, 0, time.UTC), time.Date(2026, 11, 26, 12, 20, 0, 0, time.UTC)
+	soak := metav1.Duration{Duration: 30 * time.Minute}
+	for _, tc := range []struct {
+		name string
+		c    forecast.Canary
+		want []string
+	}{
+		{"running", forecast.Canary{Size: 2, SoakDuration: soak, Hold: upgradev1alpha1.ReasonCanaryRunning, Nodes: []string{"a-1", "a-2"}},
+			[]string{"Canary now: running (CanaryRunning): a-1, a-2 started, not every one upgraded yet; the rest wait for them\n",
+				"-      soak     -       -        the rest wait 30m0s once every canary node is upgraded (CanarySoaking)\n"}},
+		{"soaking", forecast.Canary{Size: 2, SoakDuration: soak, Hold: upgradev1alpha1.ReasonCanarySoaking, Nodes: []string{"a-1", "a-2"},
+			LastUpgraded: &last, SoakUntil: &until},
+			[]string{"Canary now: soaking (CanarySoaking): a-1, a-2 upgraded, the last at 2026-11-26T11:50:00Z; the rest start after its soak, at 2026-11-26T12:20:00Z\n",
+				"-      soak     -       -        the rest wait for the canary's soak, until 2026-11-26T12:20:00Z (CanarySoaking)\n"}},
+		{"paused", forecast.Canary{Size: 2, SoakDuration: soak, Pause: true, Hold: upgradev1alpha1.ReasonCanaryPaused, Nodes: []string{"a-1", "a-2"},
+			LastUpgraded: &last, SoakUntil: &until},
+			[]string{"Canary now: paused (CanaryPaused): a-1, a-2 upgraded and soaked; the rest wait for spec.strategy.canary.pause: false\n"}},
+		{"half started", forecast.Canary{Size: 2, SoakDuration: soak, Nodes: []string{"a-1"}},
+			[]string{"Canary now: 1 of 2 started: a-1; the canary's first wave starts the rest of it\n"}},
+		{"soaked", forecast.Canary{Size: 2, SoakDuration: soak, Nodes: []string{"a-1", "a-2"}, LastUpgraded: &last, SoakUntil: &until},
+			[]string{"Canary now: upgraded and soaked: a-1, a-2; the rest start now\n"}},
+		{"done", forecast.Canary{Size: 1, SoakDuration: soak, Done: true},
+			[]string{"Canary (spec.strategy.canary): the first 1 of the 6 selected nodes goes alone; the rest start once every canary node is upgraded and has soaked 30m0s\n" +
+				"Canary now: done: the rest have begun\n"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := forecast.Forecast{Strategy: upgradev1alpha1.ConcurrentStrategy, MaxUnavailable: 3, Selected: 6, Pending: 4, TotalWaves: 1,
+				Canary: &tc.c, Waves: []forecast.Wave{{Number: 1, Nodes: []string{"b-1"}, Zones: []string{"zone-b"}}}}
+			if tc.c.Hold == upgradev1alpha1.ReasonCanaryRunning || tc.c.Hold == upgradev1alpha1.ReasonCanarySoaking {
+				f.Waves[0].WaitsFor = []string{upgradev1alpha1.ReasonCanarySoaking}
+			}
+			var out bytes.Buffer
+			if err := printPlan(&out, f, "", false); err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("output lacks %q:\n%s", want, out.String())
+				}
+			}
+		})
 	}
 }
