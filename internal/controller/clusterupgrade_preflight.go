@@ -131,6 +131,9 @@ func (r *ClusterUpgradeReconciler) preflight(ctx context.Context, s *scope) *blo
 	if b := checkWindow(s); b != nil {
 		s.holds.holdStart(b)
 	}
+	if b := checkPriorities(s); b != nil {
+		s.holds.holdStart(b)
+	}
 	if b := r.checkConflict(ctx, s); b != nil {
 		s.holds.holdStart(b)
 	}

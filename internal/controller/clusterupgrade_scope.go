@@ -112,7 +112,8 @@ func (r *ClusterUpgradeReconciler) observe(ctx context.Context, cu *upgradev1alp
 			continue // a node it let go of, or one whose newer labels the cache lags behind
 		}
 		s.nodes[n.Name] = n
-		pnode := plan.Node{Name: n.Name, Zone: n.Labels[upgradev1alpha1.ZoneLabel]}
+		pnode := plan.Node{Name: n.Name, Zone: nodeview.Zone(n, cu)}
+		pnode.Priority, _ = nodeview.Priority(n, cu) // an error holds the upgrade: checkPriorities
 		if isCP {
 			s.controlPlane[n.Name] = true
 			cpNodes = append(cpNodes, pnode)
@@ -143,7 +144,7 @@ func (r *ClusterUpgradeReconciler) observe(ctx context.Context, cu *upgradev1alp
 
 // planNode is what the planner needs to know of a node.
 func (s *scope) planNode(n *corev1.Node) plan.Node {
-	return nodeview.PlanNode(n, s.cu.Name, s.target)
+	return nodeview.PlanNode(n, s.cu, s.target)
 }
 
 // planInput is the planner's input for one wave from the nodes as they
@@ -151,7 +152,7 @@ func (s *scope) planNode(n *corev1.Node) plan.Node {
 // go one at a time and the first failure halts them; the others go by
 // spec.strategy and spec.maxFailedNodes. held adds a hold of the wave's
 // own to the pre-flight checks' (the workers wait for the control plane).
-// The workers' wave carries spec.strategy.canary.
+// The workers' wave carries spec.strategy.canary and .zones.
 func (s *scope) planInput(controlPlane, held bool) plan.Input {
 	in := plan.Input{
 		MaxUnavailable: s.maxUnavailable,
@@ -163,6 +164,7 @@ func (s *scope) planInput(controlPlane, held bool) plan.Input {
 	}
 	if !controlPlane {
 		in.Canary = plan.CanaryOf(s.cu.Spec.Strategy.Canary, s.cu.Spec.CanarySoakDuration(), len(s.nodes)-len(s.controlPlane))
+		in.Zones = plan.ZonesOf(s.cu.Spec.Strategy.Zones)
 	}
 	nodes := make([]plan.Node, 0, len(s.order))
 	for _, name := range s.order {

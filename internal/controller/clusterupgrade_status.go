@@ -76,35 +76,19 @@ func setProgressStatus(cu *upgradev1alpha1.ClusterUpgrade, s *scope, w waves, no
 			msg += "; the nodes in flight are being finished"
 		}
 		setCondition(cu, upgradev1alpha1.ConditionReady, metav1.ConditionFalse, upgradev1alpha1.ReasonPaused, msg)
-	case p.Canary.Hold == plan.CanaryFailed:
-		setStalled(cu, upgradev1alpha1.PhaseFailed, upgradev1alpha1.ReasonCanaryFailed, fmt.Sprintf(
-			"halted: canary node %s failed, so the rest do not start (whatever maxFailedNodes says); %s. "+
-				"Fix the cause, then retry by removing the nodes' %s label or by changing the spec",
-			strings.Join(p.FailedNodes, ", "), summary, upgradev1alpha1.NodeStateLabel))
-	case p.Canary.Hold == plan.CanaryPaused:
-		st.Phase = upgradev1alpha1.PhasePaused
-		meta.RemoveStatusCondition(&st.Conditions, upgradev1alpha1.ConditionReconciling)
-		meta.RemoveStatusCondition(&st.Conditions, upgradev1alpha1.ConditionStalled)
-		setCondition(cu, upgradev1alpha1.ConditionReady, metav1.ConditionFalse, upgradev1alpha1.ReasonCanaryPaused, fmt.Sprintf(
-			"paused after the canary: %s upgraded (the last at %s) and soaked; %s. Set spec.strategy.canary.pause to false to upgrade the rest",
-			listSome(p.Canary.Nodes), formatTime(p.Canary.Upgraded), summary))
 	case p.Canary.Hold != "" && !all.Done:
-		st.Phase = upgradev1alpha1.PhaseProgressing
-		meta.RemoveStatusCondition(&st.Conditions, upgradev1alpha1.ConditionStalled)
-		msg := fmt.Sprintf("%s; the rest wait for the canary (%s) to be upgraded", summary, listSome(p.Canary.Nodes))
-		if p.Canary.Hold == plan.CanarySoaking {
-			msg = fmt.Sprintf("%s; the canary (%s) is upgraded (the last at %s); the rest start after its soak, at %s",
-				summary, listSome(p.Canary.Nodes), formatTime(p.Canary.Upgraded), formatTime(p.Canary.Until))
-		}
-		setCondition(cu, upgradev1alpha1.ConditionReconciling, metav1.ConditionTrue, p.Canary.Hold, msg)
-		setCondition(cu, upgradev1alpha1.ConditionReady, metav1.ConditionFalse, p.Canary.Hold, msg)
+		setCanaryStatus(cu, p, summary)
 	case blocking.Blocked && len(blocking.NotReadyPending) == blocking.Pending:
 		setStalled(cu, upgradev1alpha1.PhaseProgressing, upgradev1alpha1.ReasonNodesNotReady, fmt.Sprintf(
 			"%s; every pending node is NotReady (%s), and NotReady nodes are never started", summary, listSome(blocking.NotReadyPending)))
 	case blocking.Blocked:
+		uses := fmt.Sprintf("the whole maxUnavailable of %d", budget)
+		if z := cu.Spec.Strategy.Zones; z != nil && z.MaxUnavailable != nil && w.controlPlane.Done {
+			uses += fmt.Sprintf(", or the whole budget (strategy.zones.maxUnavailable %s) of each zone with a node to start", z.MaxUnavailable.String())
+		}
 		setStalled(cu, upgradev1alpha1.PhaseProgressing, upgradev1alpha1.ReasonBudgetExhausted, fmt.Sprintf(
-			"%s; %d selected nodes are unavailable and none is in flight (%s), which uses the whole maxUnavailable of %d, so nothing can start",
-			summary, blocking.Unavailable, listSome(blockingNodes), budget))
+			"%s; %d selected nodes are unavailable and none is in flight (%s), which uses %s, so nothing can start",
+			summary, blocking.Unavailable, listSome(blockingNodes), uses))
 	default:
 		st.Phase = upgradev1alpha1.PhaseProgressing
 		if all.InFlight == 0 && all.Upgraded == 0 && st.StartedAt == nil {
@@ -122,6 +106,38 @@ func setProgressStatus(cu *upgradev1alpha1.ClusterUpgrade, s *scope, w waves, no
 		st.CompletedAt = nil
 	}
 	st.ObservedGeneration = cu.Generation
+}
+
+// setCanaryStatus writes the phase and conditions while the canary
+// (spec.strategy.canary) holds the rest: Failed and Stalled when a canary
+// node failed, Paused when canary.pause holds them after the soak, and
+// Progressing while the canary runs or soaks.
+func setCanaryStatus(cu *upgradev1alpha1.ClusterUpgrade, p plan.Plan, summary string) {
+	st := &cu.Status
+	switch p.Canary.Hold {
+	case plan.CanaryFailed:
+		setStalled(cu, upgradev1alpha1.PhaseFailed, upgradev1alpha1.ReasonCanaryFailed, fmt.Sprintf(
+			"halted: canary node %s failed, so the rest do not start (whatever maxFailedNodes says); %s. "+
+				"Fix the cause, then retry by removing the nodes' %s label or by changing the spec",
+			strings.Join(p.FailedNodes, ", "), summary, upgradev1alpha1.NodeStateLabel))
+	case plan.CanaryPaused:
+		st.Phase = upgradev1alpha1.PhasePaused
+		meta.RemoveStatusCondition(&st.Conditions, upgradev1alpha1.ConditionReconciling)
+		meta.RemoveStatusCondition(&st.Conditions, upgradev1alpha1.ConditionStalled)
+		setCondition(cu, upgradev1alpha1.ConditionReady, metav1.ConditionFalse, upgradev1alpha1.ReasonCanaryPaused, fmt.Sprintf(
+			"paused after the canary: %s upgraded (the last at %s) and soaked; %s. Set spec.strategy.canary.pause to false to upgrade the rest",
+			listSome(p.Canary.Nodes), formatTime(p.Canary.Upgraded), summary))
+	default:
+		st.Phase = upgradev1alpha1.PhaseProgressing
+		meta.RemoveStatusCondition(&st.Conditions, upgradev1alpha1.ConditionStalled)
+		msg := fmt.Sprintf("%s; the rest wait for the canary (%s) to be upgraded", summary, listSome(p.Canary.Nodes))
+		if p.Canary.Hold == plan.CanarySoaking {
+			msg = fmt.Sprintf("%s; the canary (%s) is upgraded (the last at %s); the rest start after its soak, at %s",
+				summary, listSome(p.Canary.Nodes), formatTime(p.Canary.Upgraded), formatTime(p.Canary.Until))
+		}
+		setCondition(cu, upgradev1alpha1.ConditionReconciling, metav1.ConditionTrue, p.Canary.Hold, msg)
+		setCondition(cu, upgradev1alpha1.ConditionReady, metav1.ConditionFalse, p.Canary.Hold, msg)
+	}
 }
 
 // progressSummary says where both waves stand and what they wait for, in

@@ -108,6 +108,8 @@ type budgetMonitor struct {
 	maxUnavailable int
 	cordons        map[string]int
 	everTouched    map[string]bool
+	zoneMax        int                  // the most unavailable nodes of one zone at once
+	zonesMax       int                  // the most zones with an unavailable node at once
 	firstTouched   map[string]time.Time // when the node was first seen with a state
 	upgradedAt     map[string]time.Time // when it was first seen upgraded
 	events         int
@@ -122,7 +124,7 @@ func watchBudget(ctx context.Context, cs kubernetes.Interface, pool string) *bud
 	DeferCleanup(m.stop)
 	w, err := cs.CoreV1().Nodes().Watch(ctx, metav1.ListOptions{LabelSelector: poolLabel + "=" + pool, AllowWatchBookmarks: false})
 	Expect(err).NotTo(HaveOccurred())
-	states := map[string]string{}
+	states, zones := map[string]string{}, map[string]string{}
 	go func() {
 		defer GinkgoRecover()
 		defer w.Stop()
@@ -149,13 +151,21 @@ func watchBudget(ctx context.Context, cs kubernetes.Interface, pool string) *bud
 				}
 				states[n.Name] = state
 			}
-			count := 0
-			for _, u := range m.unavailable {
+			if ev.Type != watch.Deleted {
+				zones[n.Name] = n.Labels[upgradev1alpha1.ZoneLabel]
+			}
+			count, byZone := 0, map[string]int{}
+			for name, u := range m.unavailable {
 				if u {
 					count++
+					byZone[zones[name]]++
 				}
 			}
 			m.maxUnavailable = max(m.maxUnavailable, count)
+			m.zonesMax = max(m.zonesMax, len(byZone))
+			for _, c := range byZone {
+				m.zoneMax = max(m.zoneMax, c)
+			}
 			m.events++
 			m.mu.Unlock()
 		}
@@ -179,6 +189,14 @@ func (m *budgetMonitor) touched(node string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.everTouched[node]
+}
+
+// zoneMaxima returns the most unavailable nodes of one zone at once, and
+// the most zones with an unavailable node at once.
+func (m *budgetMonitor) zoneMaxima() (perZone, zones int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.zoneMax, m.zonesMax
 }
 
 // times returns when the monitor first saw node touched and upgraded

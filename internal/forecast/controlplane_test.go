@@ -355,7 +355,7 @@ func replayController(t *testing.T, seed string, cu *upgradev1alpha1.ClusterUpgr
 	raw := map[string]corev1.Node{}
 	for i := range nodes {
 		raw[nodes[i].Name] = nodes[i]
-		pn := nodeview.PlanNode(&nodes[i], cu.Name, tv)
+		pn := nodeview.PlanNode(&nodes[i], cu, tv)
 		if _, ok := nodes[i].Labels[upgradev1alpha1.ControlPlaneLabel]; ok {
 			cpIn.Nodes = append(cpIn.Nodes, pn)
 		} else {

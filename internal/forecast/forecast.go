@@ -363,9 +363,9 @@ func newWorld(in Input, target version.Version, maxUnavailable int, controlPlane
 		n := &in.Nodes[i]
 		w.nodes[n.Name] = n
 		if controlPlane[n.Name] {
-			cpNodes = append(cpNodes, nodeview.PlanNode(n, cu.Name, target))
+			cpNodes = append(cpNodes, nodeview.PlanNode(n, cu, target))
 		} else {
-			workerNodes = append(workerNodes, nodeview.PlanNode(n, cu.Name, target))
+			workerNodes = append(workerNodes, nodeview.PlanNode(n, cu, target))
 		}
 	}
 	w.planNodes = slices.Concat(plan.Order(cpNodes), plan.Order(workerNodes))
@@ -402,12 +402,15 @@ func (w *world) hasControlPlane() bool { return w.cu.Spec.ControlPlane != nil }
 // now, as the controller makes it (plan.WaveInput): the control-plane
 // nodes (controlPlane true) one at a time, the first failure halting
 // them; the others by spec.strategy and spec.maxFailedNodes, with
-// spec.strategy.canary.
+// spec.strategy.canary and .zones.
 func (w *world) planInput(controlPlane, paused bool) plan.Input {
 	in := plan.Input{MaxUnavailable: w.maxUnavailable, MaxFailedNodes: int(w.cu.Spec.MaxFailedNodes), Paused: paused, Now: w.now}
 	if !controlPlane && w.canary != nil {
 		c := *w.canary
 		in.Canary = &c
+	}
+	if !controlPlane {
+		in.Zones = plan.ZonesOf(w.cu.Spec.Strategy.Zones)
 	}
 	return plan.WaveInput(in, w.planNodes, controlPlane, w.isControlPlane)
 }

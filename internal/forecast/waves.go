@@ -122,17 +122,25 @@ func simulate(in plan.Input, wasUnschedulable func(name string) bool, opts simOp
 	in.Paused = false
 	cc := newCanaryClock(in)
 	nodes := plan.Order(in.Nodes)
+	// With spec.strategy.zones the planner may pass over a pending node
+	// whose zone is full for a later one, and resolves each zone's budget
+	// over all its nodes: it is shown the whole world on every pass.
+	whole := in.Zones != nil
+	shown := func(n plan.Node) bool { return whole || cc.shown(n) }
 	var queue, others []*plan.Node // queue: pending and available, in plan order
 	for i := range nodes {
 		n := &nodes[i]
 		switch {
 		case plan.Classify(*n) == plan.ClassPending && !n.Unavailable():
 			queue = append(queue, n)
-		case cc.shown(*n):
+		case shown(*n):
 			others = append(others, n)
 		}
 	}
 	window := max(in.MaxUnavailable, 0)
+	if whole {
+		window = len(queue)
+	}
 	var buf []plan.Node // this pass's input; never the caller's slice
 	for pass := 0; ; pass++ {
 		in.Held = opts.heldFor < 0 || pass < opts.heldFor
@@ -179,19 +187,21 @@ func simulate(in plan.Input, wasUnschedulable func(name string) bool, opts simOp
 		}
 		if len(p.Start) > 0 {
 			s.record(p.Start, byName, opts, canaryWave, cc.takeHolds())
-			fromQueue := 0
+			started := map[string]bool{}
 			for _, name := range p.Start {
 				if inHead[name] {
-					fromQueue++
-					if cc.canary != nil {
-						others = append(others, byName[name]) // the canary's gate counts it
+					started[name] = true
+					if cc.canary != nil || whole {
+						others = append(others, byName[name]) // the canary's gate, or the zones, count it
 					}
 				}
 				finish(byName[name], wasUnschedulable(name), cc.now)
 			}
-			queue = queue[fromQueue:] // the planner starts them in order: a prefix
+			// Without zones the planner starts them in order, a prefix of
+			// the queue; with zones, any of it.
+			queue = slices.DeleteFunc(queue, func(n *plan.Node) bool { return started[n.Name] })
 		}
-		others = slices.DeleteFunc(others, func(n *plan.Node) bool { return !cc.shown(*n) })
+		others = slices.DeleteFunc(others, func(n *plan.Node) bool { return !shown(*n) })
 	}
 	for _, n := range nodes {
 		if plan.Classify(n) == plan.ClassPending {

@@ -172,10 +172,18 @@ func TestWavesFollowThePlanner(t *testing.T) {
 			}
 		}
 		seen["now "+f.Canary.Hold]++
+
+		// The same world shaped by zones (a budget per zone, one at a
+		// time) and a priority on some nodes: the forecast then shows
+		// the planner the whole world on every pass.
+		randomZones(rand.New(rand.NewPCG(uint64(seed), 33)), cu, nodes)
+		if f := checkWavesFollowThePlanner(t, fmt.Sprintf("seed %d with zones and priorities", seed), cu, nodes, t0); len(f.Waves) > 1 {
+			seen["zones, several waves"]++
+		}
 	}
 	// What the random canaries cover, at the least.
 	for what, least := range map[string]int{"a canary wave": 80, plan.CanarySoaking: 40, plan.CanaryPaused: 15,
-		"now " + plan.CanaryRunning: 3, "now " + plan.CanaryFailed: 10} {
+		"now " + plan.CanaryRunning: 3, "now " + plan.CanaryFailed: 10, "zones, several waves": 100} {
 		if seen[what] < least {
 			t.Errorf("only %d of 300 random canaries have %s (want %d at least): the worlds hardly test it", seen[what], what, least)
 		}
@@ -196,9 +204,10 @@ func checkWavesFollowThePlanner(t *testing.T, seed string, cu *upgradev1alpha1.C
 	}
 	tv := version.MustParse(target)
 	in := plan.Input{MaxUnavailable: f.MaxUnavailable, MaxFailedNodes: int(cu.Spec.MaxFailedNodes), Now: now,
-		Canary: plan.CanaryOf(cu.Spec.Strategy.Canary, cu.Spec.CanarySoakDuration(), len(nodes))}
+		Canary: plan.CanaryOf(cu.Spec.Strategy.Canary, cu.Spec.CanarySoakDuration(), len(nodes)),
+		Zones:  plan.ZonesOf(cu.Spec.Strategy.Zones)}
 	for i := range nodes {
-		in.Nodes = append(in.Nodes, nodeview.PlanNode(&nodes[i], cu.Name, tv))
+		in.Nodes = append(in.Nodes, nodeview.PlanNode(&nodes[i], cu, tv))
 	}
 	checkCanaryNow(t, seed, cu, f, plan.Compute(in))
 	if now := plan.Compute(in); now.Halted || now.Canary.Hold == plan.CanaryFailed {
@@ -262,6 +271,26 @@ func checkCanaryNow(t *testing.T, seed string, cu *upgradev1alpha1.ClusterUpgrad
 // before t0. In half the worlds this ClusterUpgrade has not begun (its
 // states are removed) and most other nodes are Ready and uncordoned, so
 // that the canary runs from the start.
+// randomZones gives cu a random spec.strategy.zones, and a priority label
+// to a random share of the nodes (some without it).
+func randomZones(rng *rand.Rand, cu *upgradev1alpha1.ClusterUpgrade, nodes []corev1.Node) {
+	z := &upgradev1alpha1.ZoneStrategy{OneAtATime: rng.IntN(2) == 0}
+	if !z.OneAtATime || rng.IntN(2) == 0 {
+		v := intstr.FromInt32(int32(1 + rng.IntN(3)))
+		if rng.IntN(2) == 0 {
+			v = intstr.FromString(fmt.Sprintf("%d%%", 10+rng.IntN(60)))
+		}
+		z.MaxUnavailable = &v
+	}
+	cu.Spec.Strategy.Zones = z
+	cu.Spec.Priority = &upgradev1alpha1.PrioritySpec{Label: "example.com/priority"}
+	for i := range nodes {
+		if rng.IntN(3) == 0 {
+			nodes[i].Labels["example.com/priority"] = fmt.Sprint(rng.IntN(5) - 2)
+		}
+	}
+}
+
 func randomCanary(rng *rand.Rand, cu *upgradev1alpha1.ClusterUpgrade, nodes []corev1.Node) {
 	c := &upgradev1alpha1.CanarySpec{Nodes: intstr.FromInt32(int32(1 + rng.IntN(5))), Pause: rng.IntN(3) == 0}
 	if rng.IntN(2) == 0 {

@@ -20,17 +20,20 @@ import (
 )
 
 // PlanNode is what the planner knows of node n within the ClusterUpgrade
-// named cuName, whose target is target: the facts the controller gives it.
-// A node that another ClusterUpgrade holds (in flight or failed) has no
-// state here, only HeldElsewhere: this one never starts it, and the budget
-// counts it while it is out.
-func PlanNode(n *corev1.Node, cuName string, target version.Version) plan.Node {
+// cu, whose target is target: the facts the controller gives it, its zone
+// (see Zone) and its priority (see Priority; 0 when it is not an integer,
+// which the controller holds the upgrade for). A node that another
+// ClusterUpgrade holds (in flight or failed) has no state here, only
+// HeldElsewhere: this one never starts it, and the budget counts it while
+// it is out.
+func PlanNode(n *corev1.Node, cu *upgradev1alpha1.ClusterUpgrade, target version.Version) plan.Node {
+	cuName := cu.Name
 	state := upgradev1alpha1.NodeState(n.Labels[upgradev1alpha1.NodeStateLabel])
 	kubelet, err := version.Parse(n.Status.NodeInfo.KubeletVersion)
 	parsed := err == nil
 	pn := plan.Node{
 		Name:          n.Name,
-		Zone:          n.Labels[upgradev1alpha1.ZoneLabel],
+		Zone:          Zone(n, cu),
 		State:         state,
 		Unschedulable: OutOfScheduling(n),
 		Leaving:       Leaving(n),
@@ -38,6 +41,7 @@ func PlanNode(n *corev1.Node, cuName string, target version.Version) plan.Node {
 		AtTarget:      parsed && version.AtTarget(kubelet, target),
 		Newer:         parsed && kubelet.NewerThan(target),
 	}
+	pn.Priority, _ = Priority(n, cu)
 	if since, err := time.Parse(time.RFC3339, n.Annotations[upgradev1alpha1.StateSinceAnnotation]); err == nil {
 		pn.Since = since
 	}

@@ -34,7 +34,7 @@ func TestPlanNode(t *testing.T) {
 		{"newer than the target", "", "", "v1.38.0", corev1.ConditionTrue, "", true, false, true},
 		{"unparsable kubelet version", "", "", "garbage", corev1.ConditionUnknown, "", false, false, false},
 	} {
-		got := PlanNode(node(tc.holder, tc.state, tc.kubelet, tc.ready), "cu", target)
+		got := PlanNode(node(tc.holder, tc.state, tc.kubelet, tc.ready), cuNamed("cu"), target)
 		if got.State != tc.wantState || got.Ready != tc.wantReady || got.AtTarget != tc.atTarget || got.Newer != tc.newer ||
 			got.Zone != "zone-a" || got.Unschedulable != (tc.state != "") {
 			t.Errorf("%s: %+v", tc.name, got)
@@ -68,7 +68,7 @@ func TestPlanNodeHolds(t *testing.T) {
 		{"ours, state removed and uncordoned: not a retry", node("cu", "", false), "", false, false},
 		{"ours, upgraded", node("cu", "upgraded", false), "", false, false},
 	} {
-		got := PlanNode(tc.n, "cu", target)
+		got := PlanNode(tc.n, cuNamed("cu"), target)
 		if got.HeldElsewhere != tc.wantElsewhere || got.Retried != tc.wantRetried || Holds(tc.n, "cu") != tc.holds {
 			t.Errorf("%s: %+v, holds %v", tc.name, got, Holds(tc.n, "cu"))
 		}
@@ -93,4 +93,11 @@ func TestOutOfScheduling(t *testing.T) {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
 	}
+}
+
+// cuNamed is a ClusterUpgrade of that name with an empty spec.
+func cuNamed(name string) *upgradev1alpha1.ClusterUpgrade {
+	cu := &upgradev1alpha1.ClusterUpgrade{}
+	cu.Name = name
+	return cu
 }

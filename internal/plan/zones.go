@@ -17,6 +17,14 @@ type Zones struct {
 	OneAtATime bool
 }
 
+// ZonesOf is spec.strategy.zones for the planner, nil without it.
+func ZonesOf(z *upgradev1alpha1.ZoneStrategy) *Zones {
+	if z == nil {
+		return nil
+	}
+	return &Zones{MaxUnavailable: z.MaxUnavailable, OneAtATime: z.OneAtATime}
+}
+
 // zoneBudget is one pass's accounting per zone.
 type zoneBudget struct {
 	limits      *Zones

@@ -96,7 +96,7 @@ func buildStatus(cu *upgradev1alpha1.ClusterUpgrade, nodes []corev1.Node) (statu
 	var pn []plan.Node
 	for i := range nodes {
 		byName[nodes[i].Name] = &nodes[i]
-		pn = append(pn, nodeview.PlanNode(&nodes[i], cu.Name, target))
+		pn = append(pn, nodeview.PlanNode(&nodes[i], cu, target))
 	}
 	for _, p := range plan.Order(pn) {
 		n := byName[p.Name]
