@@ -262,3 +262,22 @@ func TestCanaryFindings(t *testing.T) {
 }
 
 func ptrTo(t time.Time) *time.Time { return &t }
+
+func TestOrderWords(t *testing.T) {
+	one := intstr.FromInt32(1)
+	for _, tc := range []struct {
+		spec upgradev1alpha1.ClusterUpgradeSpec
+		want string
+	}{
+		{upgradev1alpha1.ClusterUpgradeSpec{}, DefaultOrder},
+		{upgradev1alpha1.ClusterUpgradeSpec{Strategy: upgradev1alpha1.UpgradeStrategy{Zones: &upgradev1alpha1.ZoneStrategy{
+			TopologyKey: "example.com/rack", MaxUnavailable: &one, OneAtATime: true}}},
+			"zone by zone (zones by example.com/rack; at most 1 unavailable per zone; one zone at a time; nodes without a zone first), then by name"},
+		{upgradev1alpha1.ClusterUpgradeSpec{Priority: &upgradev1alpha1.PrioritySpec{Annotation: "prio"}},
+			"by priority (annotation prio, lower first; 0 without it), then " + DefaultOrder},
+	} {
+		if got := orderWords(&upgradev1alpha1.ClusterUpgrade{Spec: tc.spec}); got != tc.want {
+			t.Errorf("orderWords(%+v)\n got %q\nwant %q", tc.spec, got, tc.want)
+		}
+	}
+}

@@ -176,6 +176,10 @@ type Canary struct {
 type Forecast struct {
 	// Name is the ClusterUpgrade's name.
 	Name string `json:"name"`
+	// Order says, in words, the order the nodes go in (spec.priority,
+	// spec.strategy.zones): "zone by zone (nodes without a zone first),
+	// then by name" without either.
+	Order string `json:"order"`
 	// TargetVersion is spec.targetVersion.
 	TargetVersion string `json:"targetVersion"`
 	// Strategy is spec.strategy.type (Sequential when empty).
@@ -279,6 +283,7 @@ func Compute(in Input) (Forecast, error) {
 	now := plan.Compute(w.planInput(false, cu.Spec.Paused))
 	f := Forecast{
 		Name:           cu.Name,
+		Order:          orderWords(cu),
 		TargetVersion:  cu.Spec.TargetVersion,
 		Strategy:       cmp.Or(cu.Spec.Strategy.Type, upgradev1alpha1.SequentialStrategy),
 		MaxUnavailable: maxUnavailable,
@@ -485,4 +490,36 @@ func count(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// DefaultOrder is the plan order in words without spec.priority and
+// spec.strategy.zones.
+const DefaultOrder = "zone by zone (nodes without a zone first), then by name"
+
+// orderWords says the plan order in words: by priority (spec.priority),
+// then zone by zone (spec.strategy.zones: its key, its budget per zone,
+// one at a time), then by name.
+func orderWords(cu *upgradev1alpha1.ClusterUpgrade) string {
+	words := DefaultOrder
+	if z := cu.Spec.Strategy.Zones; z != nil {
+		var rules []string
+		if z.TopologyKey != "" && z.TopologyKey != upgradev1alpha1.ZoneLabel {
+			rules = append(rules, "zones by "+z.TopologyKey)
+		}
+		if z.MaxUnavailable != nil {
+			rules = append(rules, "at most "+z.MaxUnavailable.String()+" unavailable per zone")
+		}
+		if z.OneAtATime {
+			rules = append(rules, "one zone at a time")
+		}
+		words = "zone by zone (" + strings.Join(rules, "; ") + "; nodes without a zone first), then by name"
+	}
+	if p := cu.Spec.Priority; p != nil {
+		where := "label " + p.Label
+		if p.Label == "" {
+			where = "annotation " + p.Annotation
+		}
+		words = "by priority (" + where + ", lower first; 0 without it), then " + words
+	}
+	return words
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
@@ -26,6 +27,7 @@ func printPlan(w io.Writer, f forecast.Forecast, source string, wide bool) error
 	}
 	fmt.Fprintf(&b, "%s: target %s, %s\n", header, f.TargetVersion, budgetLine(f))
 	inFlight := f.InFlightNodes
+	order := cmp.Or(f.Order, forecast.DefaultOrder)
 	if cp := f.ControlPlane; cp != nil {
 		fmt.Fprintf(&b, "Control plane first (spec.controlPlane): %d %s, one at a time; the workers start once every one is at the target\n",
 			cp.Selected, plural(cp.Selected, "node"))
@@ -33,12 +35,12 @@ func printPlan(w io.Writer, f forecast.Forecast, source string, wide bool) error
 			cp.Pending, cp.InFlight, cp.Upgraded, cp.Failed, cp.Skipped)
 		fmt.Fprintf(&b, "Worker nodes now: %d pending, %d in flight, %d upgraded, %d failed, %d skipped\n",
 			f.Pending, f.InFlight, f.Upgraded, f.Failed, f.Skipped)
-		b.WriteString("Order: the control-plane nodes, then the workers; each zone by zone (nodes without a zone first), then by name\n")
+		fmt.Fprintf(&b, "Order: the control-plane nodes, then the workers; each %s\n", order)
 		inFlight = append(slices.Clone(cp.InFlightNodes), inFlight...)
 	} else {
 		fmt.Fprintf(&b, "Nodes now: %d pending, %d in flight, %d upgraded, %d failed, %d skipped\n",
 			f.Pending, f.InFlight, f.Upgraded, f.Failed, f.Skipped)
-		b.WriteString("Order: zone by zone (nodes without a zone first), then by name\n")
+		fmt.Fprintf(&b, "Order: %s\n", order)
 	}
 	if c := f.Canary; c != nil {
 		b.WriteString(canaryLine(f, c))
