@@ -524,9 +524,9 @@ var _ = Describe("ClusterUpgrade admission", func() {
 		}
 
 		files, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "config", "samples", "upgrade_*.yaml"))
-		It("has a sample for every strategy and upgrade type, one with a maintenance window, the binary Job, the whole cluster and a canary", func() {
+		It("has a sample for every strategy and upgrade type, one with a maintenance window, the binary Job, the whole cluster, a canary and zones with priorities", func() {
 			Expect(err).NotTo(HaveOccurred())
-			Expect(files).To(HaveLen(8))
+			Expect(files).To(HaveLen(9))
 		})
 
 		It("runs the same kubeadm Job on the whole cluster as on the workers", func() {
