@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
@@ -27,7 +28,10 @@ var _ = Describe("A canary", func() {
 		const soak = 4 * time.Second
 		createCU(ctx, canary(concurrent(newCU("canary", "canary"), "2"), intstr.FromInt32(1), soak, false))
 		Eventually(func() string { return readyReason(ctx, "canary") }).Should(Equal(upgradev1alpha1.ReasonCanarySoaking))
-		Expect(getCU(ctx, "canary").Status.Phase).To(Equal(upgradev1alpha1.PhaseProgressing))
+		soaking := getCU(ctx, "canary")
+		Expect(soaking.Status.Phase).To(Equal(upgradev1alpha1.PhaseProgressing))
+		Expect(kstatusOf(Default, soaking)).To(Equal(status.InProgressStatus))
+		matchFixture("canary-soaking", soaking)
 		expectSucceeded(ctx, "canary", nodes)
 
 		_, canaryUpgraded := mon.times(nodes[0])
@@ -55,6 +59,7 @@ var _ = Describe("A canary", func() {
 		}).Should(Succeed())
 		Consistently(func() bool { return mon.touched(nodes[1]) || mon.touched(nodes[2]) || mon.touched(nodes[3]) }).
 			WithTimeout(2 * time.Second).Should(BeFalse())
+		matchFixture("canary-paused", getCU(ctx, "cpause"))
 
 		Eventually(func() error {
 			cu := getCU(ctx, "cpause")
@@ -76,6 +81,7 @@ var _ = Describe("A canary", func() {
 		stalled := expectStalled(ctx, "cfail", upgradev1alpha1.ReasonCanaryFailed)
 		Expect(stalled.Message).To(ContainSubstring(nodes[0]))
 		Expect(getCU(ctx, "cfail").Status.Phase).To(Equal(upgradev1alpha1.PhaseFailed))
+		matchFixture("canary-failed", getCU(ctx, "cfail"))
 		Consistently(func() bool { return mon.touched(nodes[1]) || mon.touched(nodes[2]) || mon.touched(nodes[3]) }).
 			WithTimeout(2*time.Second).Should(BeFalse(), "a node beyond the failed canary started")
 	})

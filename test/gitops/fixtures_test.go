@@ -38,6 +38,9 @@ var phases = []phase{
 	{fixture: "failed", kstatus: status.FailedStatus, argo: "Degraded", message: "Stalled"},
 	{fixture: "stalled", kstatus: status.FailedStatus, argo: "Degraded", message: "Stalled"},
 	{fixture: "succeeded", kstatus: status.CurrentStatus, argo: "Healthy", message: "Ready"},
+	{fixture: "canary-soaking", kstatus: status.InProgressStatus, argo: "Progressing", message: "Ready"},
+	{fixture: "canary-paused", kstatus: status.InProgressStatus, argo: "Suspended", message: "Ready"},
+	{fixture: "canary-failed", kstatus: status.FailedStatus, argo: "Degraded", message: "Stalled"},
 }
 
 // loadFixture reads a recorded ClusterUpgrade as a GitOps tool gets it from
