@@ -391,11 +391,7 @@ spec:
 					names = append(names, fmt.Sprintf("edge-%d", i+1))
 					worker(ctx, names[len(names)-1], zone, "v1.37.2", edge)
 				}
-				DeferCleanup(func(ctx SpecContext) {
-					for _, name := range names {
-						Expect(env.Client.Delete(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}})).To(Succeed())
-					}
-				})
+				deleteNodesAfter(names)
 			})
 
 			It("foresees the control plane first, one node a wave, then the workers by the strategy over the workers alone", func() {
@@ -471,11 +467,7 @@ spec:
 					names = append(names, fmt.Sprintf("blue-%d", i+1))
 					worker(ctx, names[i], zone, "v1.36.3", blue)
 				}
-				DeferCleanup(func(ctx SpecContext) {
-					for _, name := range names {
-						Expect(env.Client.Delete(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}})).To(Succeed())
-					}
-				})
+				deleteNodesAfter(names)
 			})
 
 			It("foresees the canary's wave alone, then a row for its soak and one for its pause before the rest", func() {
@@ -556,4 +548,14 @@ func writeFile(name, data string) string {
 	path := filepath.Join(GinkgoT().TempDir(), name)
 	Expect(os.WriteFile(path, []byte(data), 0o600)).To(Succeed())
 	return path
+}
+
+// deleteNodesAfter deletes the named nodes once the container that made
+// them is done.
+func deleteNodesAfter(names []string) {
+	DeferCleanup(func(ctx SpecContext) {
+		for _, name := range names {
+			Expect(env.Client.Delete(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}})).To(Succeed())
+		}
+	})
 }
