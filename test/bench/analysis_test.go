@@ -73,6 +73,9 @@ func TestDisruptionSummary(t *testing.T) {
 	if got, want := s.PerPod, 16.0/14; got != want {
 		t.Errorf("per pod %v, want %v", got, want)
 	}
+	if s.Worst != "b" {
+		t.Errorf("worst workload %q, want b", s.Worst)
+	}
 	if s.PerWorkloadMean != 1.25 || s.PerWorkloadMax != 1.5 {
 		t.Errorf("per workload mean %v, max %v; want 1.25, 1.5", s.PerWorkloadMean, s.PerWorkloadMax)
 	}

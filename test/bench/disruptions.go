@@ -106,6 +106,8 @@ type disruptionStats struct {
 	PerWorkloadMean        float64
 	PerWorkloadMax         float64
 	WorkloadsOverOnePerPod int
+	// Worst names the workload of PerWorkloadMax.
+	Worst string
 }
 
 // stats sums up, once the upgrade is done: each workload's replicas are
@@ -133,6 +135,9 @@ func disruptionSummary(replicas, ended map[string]int) disruptionStats {
 		s.Pods += n
 		s.Ended += ended[w]
 		r := float64(ended[w]) / float64(n)
+		if len(per) == 0 || r > slices.Max(per) || (r == slices.Max(per) && w < s.Worst) {
+			s.Worst = w
+		}
 		per = append(per, r)
 		if ended[w] > n {
 			s.WorkloadsOverOnePerPod++

@@ -421,8 +421,8 @@ func summary(r *result) string {
 	fmt.Fprintf(&b, "  API requests per node %.1f %v (evictions apart: %.1f per node)\n", r.RequestsPerNodeTotal, rounded(r.RequestsPerNode), r.EvictionsPerNode)
 	d := r.Disruptions
 	fmt.Fprintf(&b, "  evictions per pod %.3f accepted (%d of %d workload pods ended, %.3f per pod);"+
-		" per workload mean %.3f, worst %.3f, %d of %d over one per pod\n", r.EvictedPerPod,
-		d.Ended, d.Pods, d.PerPod, d.PerWorkloadMean, d.PerWorkloadMax, d.WorkloadsOverOnePerPod, d.Workloads)
+		" per workload mean %.3f, worst %.3f (%s), %d of %d over one per pod\n", r.EvictedPerPod,
+		d.Ended, d.Pods, d.PerPod, d.PerWorkloadMean, d.PerWorkloadMax, d.Worst, d.WorkloadsOverOnePerPod, d.Workloads)
 	fmt.Fprintf(&b, "  reconciles %.0f, p99 %s; plot %s\n", r.Reconciles, r.ReconcileP99, r.Plot)
 	return b.String()
 }
