@@ -197,6 +197,11 @@ var docsCommands = []docsCommand{
 	{line: "kubectl label node <node> upgrade.nodewave.io/state-"},
 	{line: "kubectl annotate node <node> upgrade.nodewave.io/cluster-upgrade- upgrade.nodewave.io/target-version- upgrade.nodewave.io/was-unschedulable- upgrade.nodewave.io/state-since- upgrade.nodewave.io/failure-"},
 	{line: "kubectl uncordon <node>", want: "worker-000"},
+	{line: "kubectl taint node <node> upgrade.nodewave.io/pending:PreferNoSchedule-", want: "untainted",
+		before: func(ctx context.Context) { // as a ClusterUpgrade would have left it
+			run([]string{"KUBECONFIG=" + kubeconfig}, kubectl, "taint", "node", "worker-000",
+				upgradev1alpha1.PendingTaintKey+"=workers-v1.37.2:PreferNoSchedule")
+		}},
 	{line: "kubectl -n nodewave-system delete jobs -l upgrade.nodewave.io/cluster-upgrade=<name>"},
 
 	// Aborting: the newer ClusterUpgrades go first, or they would start.

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -83,6 +84,10 @@ type invariantMonitor struct {
 	atStarts      map[string]*startBudget                  // ClusterUpgrade -> its selection at its starts
 	log           []nodeEvent                              // starts and finishes, in the order seen
 	adminCordons  []string                                 // nodes on which an admin's cordon was recorded
+	pendingTaint  map[string]map[string]bool               // ClusterUpgrade -> nodes seen with its pending taint and no state
+	evicted       map[types.UID]bool                       // workload pods seen evicted
+	evictedAgain  map[types.UID]bool                       // of those, pods made in this scenario: replacements evicted again
+	since         time.Time                                // when this scenario began (see expect)
 }
 
 // cuVersion is one version of a ClusterUpgrade as the monitor saw it.
@@ -200,6 +205,10 @@ func (m *invariantMonitor) reset(sel labels.Selector, maxUnavailable int) {
 	m.completeJobs = map[string]map[string]bool{}
 	m.atStarts = map[string]*startBudget{}
 	m.log, m.adminCordons = nil, nil
+	m.pendingTaint, m.evicted, m.evictedAgain = map[string]map[string]bool{}, map[types.UID]bool{}, map[types.UID]bool{}
+	// Whole seconds, as creation timestamps are: a pod made in the same
+	// second counts as made before.
+	m.since = time.Now().Truncate(time.Second).Add(time.Second)
 }
 
 func (m *invariantMonitor) exemptPDB(key string, on bool) {
@@ -258,6 +267,7 @@ func (m *invariantMonitor) nodeLocked(n *corev1.Node) string {
 	prev, seen := m.nodes[n.Name]
 	m.nodes[n.Name] = n
 	state, by := n.Labels[upgradev1alpha1.NodeStateLabel], holder(n)
+	m.notePendingTaint(n)
 	prevState, prevBy := m.states[n.Name], m.holders[n.Name]
 	rv := rvOf(n.ResourceVersion)
 	// A node seen pending and next seen upgraded or failed was started
@@ -551,14 +561,18 @@ func (m *invariantMonitor) pod(p *corev1.Pod) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.DisruptionTarget && c.Status == corev1.ConditionTrue && c.Reason == "EvictionByEvictionAPI" {
+			m.evicted[p.UID] = true
+			if !p.CreationTimestamp.Time.Before(m.since) {
+				m.evictedAgain[p.UID] = true
+			}
+			return
+		}
+	}
 	n, ok := m.nodes[p.Spec.NodeName]
 	if !ok || n.Labels[upgradev1alpha1.NodeStateLabel] != string(upgradev1alpha1.NodeDraining) {
 		return
-	}
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.DisruptionTarget && c.Status == corev1.ConditionTrue && c.Reason == "EvictionByEvictionAPI" {
-			return
-		}
 	}
 	m.violate("pod %s/%s on draining node %s was deleted without eviction", p.Namespace, p.Name, n.Name)
 }
@@ -644,6 +658,39 @@ func (m *invariantMonitor) report() ([]string, int, map[string]int) {
 		}
 	}
 	return append([]string(nil), m.violations...), m.maxSeen, starts
+}
+
+// notePendingTaint records a node seen with a ClusterUpgrade's pending
+// taint and no state (not started).
+func (m *invariantMonitor) notePendingTaint(n *corev1.Node) {
+	if n.Labels[upgradev1alpha1.NodeStateLabel] != "" {
+		return
+	}
+	for _, t := range n.Spec.Taints {
+		if t.Key == upgradev1alpha1.PendingTaintKey {
+			if m.pendingTaint[t.Value] == nil {
+				m.pendingTaint[t.Value] = map[string]bool{}
+			}
+			m.pendingTaint[t.Value][n.Name] = true
+		}
+	}
+}
+
+// taintedPending returns the nodes seen carrying cu's pending taint while
+// no ClusterUpgrade had started them, in this scenario.
+func (m *invariantMonitor) taintedPending(cu string) map[string]bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return maps.Clone(m.pendingTaint[cu])
+}
+
+// evictions returns how many workload pods were evicted in this
+// scenario, and how many of them were made in it: the replacement of a
+// pod evicted earlier in the scenario, evicted again.
+func (m *invariantMonitor) evictions() (all, again int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.evicted), len(m.evictedAgain)
 }
 
 // startsBy returns how often the ClusterUpgrade named cu started each node

@@ -92,8 +92,39 @@ func expectUpgraded(ctx context.Context, name string, nodes []string, maxUnavail
 		Expect(jobs[name]).To(BeNumerically("<=", 1), "%s got %d upgrade Jobs", name, jobs[name])
 	}
 	expectWorkloadsReady(ctx)
+	expectPendingTaints(ctx, name, nodes, maxUnavailable)
 	By("deleting the finished ClusterUpgrade: it leaves nothing behind")
 	finishScenario(ctx, cu)
+}
+
+// expectPendingTaints checks that cu's pending taint was on every node
+// but the ones its first pass started (at most maxUnavailable) before it
+// started them, and is on none now; and that evicted pods were (almost)
+// never evicted again.
+func expectPendingTaints(ctx context.Context, cu string, nodes []string, maxUnavailable int) {
+	tainted := monitor.taintedPending(cu)
+	var never []string
+	for _, name := range nodes {
+		n := &corev1.Node{}
+		Expect(admin.Get(ctx, client.ObjectKey{Name: name}, n)).To(Succeed())
+		for _, t := range n.Spec.Taints {
+			Expect(t.Key).NotTo(Equal(upgradev1alpha1.PendingTaintKey), "%s still has the pending taint %s", name, t.Value)
+		}
+		if !tainted[name] {
+			never = append(never, name)
+		}
+	}
+	Expect(len(never)).To(BeNumerically("<=", maxUnavailable),
+		"nodes never seen with the pending taint before their start: %v (only the first pass's starts may be)", never)
+	// A pod evicted from an early node lands on a node outside the
+	// upgrade or already upgraded, not on a tainted pending one: it is
+	// not evicted again. (PreferNoSchedule is a preference, so a few may;
+	// without the taint, about a third of the replacements landed on
+	// pending nodes here.)
+	evictions, again := monitor.evictions()
+	AddReportEntry("evictions", fmt.Sprintf("%d workload pods evicted, %d of them replacements evicted again", evictions, again))
+	Expect(again).To(BeNumerically("<=", evictions/10),
+		"%d of %d evicted pods were replacements of pods evicted earlier in this upgrade", again, evictions)
 }
 
 // expectWorkloadsReady waits for every Deployment and StatefulSet to have
