@@ -99,8 +99,8 @@ func expectUpgraded(ctx context.Context, name string, nodes []string, maxUnavail
 
 // expectPendingTaints checks that cu's pending taint was on every node
 // but the ones its first pass started (at most maxUnavailable) before it
-// started them, and is on none now; and that evicted pods were (almost)
-// never evicted again.
+// started them, and is on none now; and that evicted pods were (but for
+// one at most) never evicted again.
 func expectPendingTaints(ctx context.Context, cu string, nodes []string, maxUnavailable int) {
 	tainted := monitor.taintedPending(cu)
 	var never []string
@@ -118,12 +118,12 @@ func expectPendingTaints(ctx context.Context, cu string, nodes []string, maxUnav
 		"nodes never seen with the pending taint before their start: %v (only the first pass's starts may be)", never)
 	// A pod evicted from an early node lands on a node outside the
 	// upgrade or already upgraded, not on a tainted pending one: it is
-	// not evicted again. (PreferNoSchedule is a preference, so a few may;
-	// without the taint, about a third of the replacements landed on
-	// pending nodes here.)
+	// not evicted again. PreferNoSchedule is a preference, so one may be;
+	// with the manager's --no-pending-taint these two scenarios had 2 of
+	// 36 and 3 of 38, with the taint 0 of 24 and 0 of 47.
 	evictions, again := monitor.evictions()
 	AddReportEntry("evictions", fmt.Sprintf("%d workload pods evicted, %d of them replacements evicted again", evictions, again))
-	Expect(again).To(BeNumerically("<=", evictions/10),
+	Expect(again).To(BeNumerically("<=", 1),
 		"%d of %d evicted pods were replacements of pods evicted earlier in this upgrade", again, evictions)
 }
 
