@@ -68,14 +68,11 @@ func setProgressStatus(cu *upgradev1alpha1.ClusterUpgrade, s *scope, w waves, no
 		meta.RemoveStatusCondition(&st.Conditions, upgradev1alpha1.ConditionStalled)
 		setCondition(cu, upgradev1alpha1.ConditionReady, metav1.ConditionTrue, upgradev1alpha1.ReasonSucceeded, summary)
 	case cu.Spec.Paused:
-		st.Phase = upgradev1alpha1.PhasePaused
-		meta.RemoveStatusCondition(&st.Conditions, upgradev1alpha1.ConditionReconciling)
-		meta.RemoveStatusCondition(&st.Conditions, upgradev1alpha1.ConditionStalled)
 		msg := "paused: " + summary
 		if all.InFlight > 0 {
 			msg += "; the nodes in flight are being finished"
 		}
-		setCondition(cu, upgradev1alpha1.ConditionReady, metav1.ConditionFalse, upgradev1alpha1.ReasonPaused, msg)
+		setPaused(cu, upgradev1alpha1.ReasonPaused, msg)
 	case p.Canary.Hold != "" && !all.Done:
 		setCanaryStatus(cu, p, summary)
 	case blocking.Blocked && len(blocking.NotReadyPending) == blocking.Pending:
@@ -121,10 +118,7 @@ func setCanaryStatus(cu *upgradev1alpha1.ClusterUpgrade, p plan.Plan, summary st
 				"Fix the cause, then retry by removing the nodes' %s label or by changing the spec",
 			strings.Join(p.FailedNodes, ", "), summary, upgradev1alpha1.NodeStateLabel))
 	case plan.CanaryPaused:
-		st.Phase = upgradev1alpha1.PhasePaused
-		meta.RemoveStatusCondition(&st.Conditions, upgradev1alpha1.ConditionReconciling)
-		meta.RemoveStatusCondition(&st.Conditions, upgradev1alpha1.ConditionStalled)
-		setCondition(cu, upgradev1alpha1.ConditionReady, metav1.ConditionFalse, upgradev1alpha1.ReasonCanaryPaused, fmt.Sprintf(
+		setPaused(cu, upgradev1alpha1.ReasonCanaryPaused, fmt.Sprintf(
 			"paused after the canary: %s upgraded (the last at %s) and soaked; %s. Set spec.strategy.canary.pause to false to upgrade the rest",
 			listSome(p.Canary.Nodes), formatTime(p.Canary.Upgraded), summary))
 	default:
@@ -242,6 +236,16 @@ func setHeldStatus(cu *upgradev1alpha1.ClusterUpgrade, s *scope, w waves, b *blo
 	msg := meta.FindStatusCondition(cu.Status.Conditions, upgradev1alpha1.ConditionReady).Message + "; nothing new starts: " + b.message
 	setCondition(cu, upgradev1alpha1.ConditionReconciling, metav1.ConditionTrue, upgradev1alpha1.ReasonProgressing, msg)
 	setCondition(cu, upgradev1alpha1.ConditionReady, metav1.ConditionFalse, upgradev1alpha1.ReasonProgressing, msg)
+}
+
+// setPaused sets phase Paused and Ready=False with reason and message, and
+// removes Reconciling and Stalled: a pause waits for a person, not for a
+// fix.
+func setPaused(cu *upgradev1alpha1.ClusterUpgrade, reason, message string) {
+	cu.Status.Phase = upgradev1alpha1.PhasePaused
+	meta.RemoveStatusCondition(&cu.Status.Conditions, upgradev1alpha1.ConditionReconciling)
+	meta.RemoveStatusCondition(&cu.Status.Conditions, upgradev1alpha1.ConditionStalled)
+	setCondition(cu, upgradev1alpha1.ConditionReady, metav1.ConditionFalse, reason, message)
 }
 
 // setStalled sets phase, Stalled=True and Ready=False with reason and

@@ -81,7 +81,8 @@ func CanaryOf(spec *upgradev1alpha1.CanarySpec, soak time.Duration, workers int)
 	return &Canary{Size: size, Soak: soak, Pause: spec.Pause}
 }
 
-// CanaryStep judges the canary from the nodes as they are: the canary is
+// CanaryStep judges the canary from the nodes as they are, given in plan
+// order (see Order; Compute has sorted them already): the canary is
 // the nodes this ClusterUpgrade started under its current target, the
 // first c.Size of them. Nothing is remembered: a retargeted upgrade (its
 // upgraded nodes pending again) begins with a new canary, and a retried
@@ -89,7 +90,7 @@ func CanaryOf(spec *upgradev1alpha1.CanarySpec, soak time.Duration, workers int)
 func CanaryStep(c Canary, nodes []Node, now time.Time) CanaryGate {
 	g := CanaryGate{Active: true}
 	failed, inFlight := false, false
-	for _, n := range Order(nodes) {
+	for _, n := range nodes {
 		switch Classify(n) {
 		case ClassInFlight:
 			inFlight = true
