@@ -578,6 +578,7 @@ type ControlPlaneStatus struct {
 // allowed. With spec.controlPlane it upgrades the control plane first, one
 // node at a time.
 // +kubebuilder:object:root=true
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63",message="metadata.name must be at most 63 characters: it is a label value on the upgrade Jobs and the value of the pending taint"
 // +kubebuilder:resource:scope=Cluster,shortName=cu
 // +kubebuilder:subresource:status
 // +kubebuilder:printcolumn:name="Target",type=string,JSONPath=`.spec.targetVersion`

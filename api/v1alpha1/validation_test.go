@@ -210,6 +210,10 @@ var _ = Describe("ClusterUpgrade admission", func() {
 		},
 		// spec
 		Entry("spec missing", func(u *unstructured.Unstructured) { delete(u.Object, "spec") }, "spec: Required value", "Required value"),
+		// The name is a label value on the upgrade Jobs and the value of
+		// the pending taint, both at most 63 characters.
+		Entry("name over 63 characters", func(u *unstructured.Unstructured) { u.SetName(strings.Repeat("n", 64)) },
+			"metadata.name", "at most 63 characters"),
 		Entry("unknown field in spec", set("maxSurge", int64(1)), `"spec.maxSurge"`, unknownField),
 
 		// targetVersion
@@ -433,6 +437,7 @@ var _ = Describe("ClusterUpgrade admission", func() {
 			got := &upgradev1alpha1.ClusterUpgrade{}
 			Expect(env.Client.Get(ctx, client.ObjectKey{Name: u.GetName()}, got)).To(Succeed())
 		},
+		Entry("name of exactly 63 characters", func(u *unstructured.Unstructured) { u.SetName(strings.Repeat("n", 63)) }),
 		Entry("targetVersion with pre-release and build", set("targetVersion", "v1.37.2-rc.1+build.7")),
 		Entry("targetVersion v0.0.0", set("targetVersion", "v0.0.0")),
 		Entry("targetVersion with an EKS suffix", set("targetVersion", "v1.30.4-eks-a737599")),

@@ -34,13 +34,15 @@ func (r *ClusterUpgradeReconciler) reconcileDelete(ctx context.Context, cu *upgr
 	}
 	s := &scope{cu: cu, now: r.Clock.Now()}
 	// Read-only views of the cached Nodes, as in observe: releaseNode
-	// writes through patchNode.
+	// writes through patchNode. Each as nodewave last wrote it when the
+	// cache lags behind (the last pass's taints would be missed, and left
+	// on the nodes for good).
 	nodes := &corev1.NodeList{}
 	if err := r.List(ctx, nodes, client.UnsafeDisableDeepCopy); err != nil {
 		return err
 	}
 	for i := range nodes.Items {
-		n := &nodes.Items[i]
+		n := r.nodeWrites.overlay(&nodes.Items[i])
 		if n.Annotations[upgradev1alpha1.ClusterUpgradeAnnotation] == cu.Name {
 			if err := r.releaseNode(ctx, s, n); err != nil {
 				return err

@@ -120,25 +120,51 @@ func (r *ClusterUpgradeReconciler) syncPendingTaints(ctx context.Context, s *sco
 	return more, errors.Join(errs...)
 }
 
-// addPendingTaint adds this ClusterUpgrade's pending taint to n.
+// addPendingTaint adds this ClusterUpgrade's pending taint to n, only if
+// the node's taints on the server are still the ones n shows: spec.taints
+// has no merge key, so a merge patch would replace the whole list and
+// could erase a taint added since n was read (the node lifecycle
+// controller's, an autoscaler's); a JSON patch that tests the list first
+// is refused instead, and the pass is retried on a newer read. Unlike an
+// optimistic lock on the resourceVersion, kubelet status updates do not
+// refuse it.
 func (r *ClusterUpgradeReconciler) addPendingTaint(ctx context.Context, s *scope, n *corev1.Node) error {
-	taints := append(slices.Clone(n.Spec.Taints), corev1.Taint{
-		Key: upgradev1alpha1.PendingTaintKey, Value: s.cu.Name, Effect: corev1.TaintEffectPreferNoSchedule,
+	const path = "/spec/taints"
+	ours := corev1.Taint{Key: upgradev1alpha1.PendingTaintKey, Value: s.cu.Name, Effect: corev1.TaintEffectPreferNoSchedule}
+	if len(n.Spec.Taints) == 0 { // JSON null: the API server omits an empty list
+		return r.patchTaints(ctx, s, n, []jsonPatchOp{
+			{Op: opTest, Path: path, Value: nil},
+			{Op: opAdd, Path: path, Value: []corev1.Taint{ours}},
+		})
+	}
+	return r.patchTaints(ctx, s, n, []jsonPatchOp{
+		{Op: opTest, Path: path, Value: n.Spec.Taints},
+		{Op: opAdd, Path: path + "/-", Value: ours},
 	})
-	return r.patchTaints(ctx, s, n, taints)
 }
 
 // removePendingTaint removes this ClusterUpgrade's pending taint from n,
-// if it has it; every other taint stays.
+// if it has it; every other taint stays. It tests and removes that one
+// element of the list: a taint added or removed after it since n was read
+// (the node lifecycle controller's unschedulable taint, which comes and
+// goes with the cordon) does not refuse the write, one before it does.
 func (r *ClusterUpgradeReconciler) removePendingTaint(ctx context.Context, s *scope, n *corev1.Node) error {
-	taints := slices.DeleteFunc(slices.Clone(n.Spec.Taints), func(t corev1.Taint) bool {
+	i := slices.IndexFunc(n.Spec.Taints, func(t corev1.Taint) bool {
 		return t.Key == upgradev1alpha1.PendingTaintKey && t.Effect == corev1.TaintEffectPreferNoSchedule && t.Value == s.cu.Name
 	})
-	if len(taints) == len(n.Spec.Taints) {
+	if i < 0 {
 		return nil
 	}
-	return r.patchTaints(ctx, s, n, taints)
+	path := fmt.Sprintf("/spec/taints/%d", i)
+	return r.patchTaints(ctx, s, n, []jsonPatchOp{{Op: opTest, Path: path, Value: n.Spec.Taints[i]}, {Op: opRemove, Path: path}})
 }
+
+// The operations of the JSON patches of a node's taints.
+const (
+	opTest   = "test"
+	opAdd    = "add"
+	opRemove = "remove"
+)
 
 // jsonPatchOp is one operation of a JSON patch (RFC 6902).
 type jsonPatchOp struct {
@@ -147,27 +173,9 @@ type jsonPatchOp struct {
 	Value any    `json:"value"`
 }
 
-// patchTaints replaces n's taints with taints, only if the node's taints
-// on the server are still the ones n shows. spec.taints has no merge key,
-// so a merge patch would replace the whole list and could erase a taint
-// added since n was read (the node lifecycle controller's, an
-// autoscaler's); a JSON patch that tests the list first is refused
-// instead, and the pass is retried on a newer read. Unlike an optimistic
-// lock on the resourceVersion, kubelet status updates do not refuse it.
-// Like patchNode, it replaces *n and remembers the write.
-func (r *ClusterUpgradeReconciler) patchTaints(ctx context.Context, s *scope, n *corev1.Node, taints []corev1.Taint) error {
-	var old, next any // JSON null for none: the API server omits an empty list
-	if len(n.Spec.Taints) > 0 {
-		old = n.Spec.Taints
-	}
-	if len(taints) > 0 {
-		next = taints
-	}
-	const path = "/spec/taints"
-	ops := []jsonPatchOp{{Op: "test", Path: path, Value: old}, {Op: "add", Path: path, Value: next}}
-	if next == nil {
-		ops[1] = jsonPatchOp{Op: "remove", Path: path}
-	}
+// patchTaints applies ops, a JSON patch of n's taints that tests before it
+// writes. Like patchNode, it replaces *n and remembers the write.
+func (r *ClusterUpgradeReconciler) patchTaints(ctx context.Context, s *scope, n *corev1.Node, ops []jsonPatchOp) error {
 	data, err := json.Marshal(ops)
 	if err != nil {
 		return err

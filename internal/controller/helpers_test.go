@@ -55,6 +55,10 @@ func makeNode(ctx context.Context, name, pool, zone, kubelet string, unschedulab
 		n.Labels[corev1.LabelHostname] = name
 	}
 	Expect(env.Client.Create(ctx, n)).To(Succeed())
+	// A patch, not an update: a running ClusterUpgrade may have tainted
+	// the new node already (its pending taint), and an update would then
+	// be refused as a conflict.
+	base := n.DeepCopy()
 	n.Status = corev1.NodeStatus{
 		NodeInfo: corev1.NodeSystemInfo{KubeletVersion: kubelet},
 		Conditions: []corev1.NodeCondition{{
@@ -62,7 +66,7 @@ func makeNode(ctx context.Context, name, pool, zone, kubelet string, unschedulab
 			LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.NewTime(time.Now().Add(-time.Hour)),
 		}},
 	}
-	Expect(env.Client.Status().Update(ctx, n)).To(Succeed())
+	Expect(env.Client.Status().Patch(ctx, n, client.MergeFrom(base))).To(Succeed())
 	DeferCleanup(func(ctx context.Context) {
 		Expect(client.IgnoreNotFound(env.Client.Delete(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}}))).To(Succeed())
 	})

@@ -61,6 +61,29 @@ var _ = Describe("The pending taint", func() {
 		kubelet.set(nodes[0], nodeagent.Behaviour{Delay: 100 * time.Millisecond})
 	})
 
+	It("comes off every node at deletion though the Node cache has not yet seen it put on", func(ctx SpecContext) {
+		lagging := &laggingNodes{lag: 3 * time.Second}
+		stopManager()
+		wrapClient = lagging.wrap
+		stopManager = startManager()
+		DeferCleanup(func() {
+			stopManager()
+			wrapClient = nil
+			stopManager = startManager()
+		})
+		nodes := makeNodes(ctx, "plag", 3)
+		kubelet.set(nodes[0], nodeagent.Behaviour{Delay: time.Hour})
+		DeferCleanup(func() { kubelet.set(nodes[0], nodeagent.Behaviour{Delay: 100 * time.Millisecond}) })
+		cu := newCU("plag", "plag")
+		createCU(ctx, cu)
+		expectPendingTaint(ctx, nodes[2], "plag")
+		Expect(env.Client.Delete(ctx, cu)).To(Succeed()) // within the lag: the cache still shows the nodes untainted
+		Eventually(func() error { return env.Client.Get(ctx, client.ObjectKeyFromObject(cu), cu) }).ShouldNot(Succeed())
+		for _, n := range nodes {
+			Expect(pendingTaintOf(getNode(ctx, n))).To(BeNil(), "%s kept the pending taint of a deleted ClusterUpgrade", n)
+		}
+	})
+
 	It("is not put on while the ClusterUpgrade is paused", func(ctx SpecContext) {
 		nodes := makeNodes(ctx, "ppaused", 2)
 		cu := newCU("ppaused", "ppaused")
@@ -129,6 +152,30 @@ var _ = Describe("The pending taint", func() {
 		Expect(getNode(ctx, nodes[0]).Spec.Taints).To(BeEmpty())
 		Expect(r.addPendingTaint(ctx, s, stale)).NotTo(Succeed(), "a list that is gone on the server was not tested")
 	})
+
+	It("comes off though a taint after it came and went since the read (the cordon's), and only its own element is tested", func(ctx SpecContext) {
+		nodes := makeNodes(ctx, "pafter", 1)
+		r := &ClusterUpgradeReconciler{Client: env.Client}
+		s := &scope{cu: newCU("pafter", "pafter"), now: time.Now()}
+		Expect(r.addPendingTaint(ctx, s, getNode(ctx, nodes[0]))).To(Succeed())
+		unschedulable := corev1.Taint{Key: corev1.TaintNodeUnschedulable, Effect: corev1.TaintEffectNoSchedule}
+		addTaint(ctx, nodes[0], unschedulable)
+		read := getNode(ctx, nodes[0]) // as nodewave's uncordon left it: the lifecycle controller's taint still on
+		removeTaint(ctx, nodes[0], unschedulable)
+		Expect(r.removePendingTaint(ctx, s, read)).To(Succeed())
+		Expect(pendingTaintOf(getNode(ctx, nodes[0]))).To(BeNil())
+		Expect(getNode(ctx, nodes[0]).Spec.Taints).NotTo(ContainElement(unschedulable), "a removed taint came back")
+
+		By("a taint before it removed since the read: its index moved, the write is refused")
+		addTaint(ctx, nodes[0], foreign)
+		Expect(r.addPendingTaint(ctx, s, getNode(ctx, nodes[0]))).To(Succeed())
+		read = getNode(ctx, nodes[0])
+		removeTaint(ctx, nodes[0], foreign)
+		Expect(r.removePendingTaint(ctx, s, read)).NotTo(Succeed())
+		Expect(pendingTaintOf(getNode(ctx, nodes[0]))).NotTo(BeNil())
+		Expect(r.removePendingTaint(ctx, s, getNode(ctx, nodes[0]))).To(Succeed())
+		Expect(pendingTaintOf(getNode(ctx, nodes[0]))).To(BeNil())
+	})
 })
 
 // expectPendingTaint waits for node to carry cu's pending taint.
@@ -136,6 +183,18 @@ func expectPendingTaint(ctx context.Context, node, cu string) {
 	GinkgoHelper()
 	Eventually(func() *corev1.Taint { return pendingTaintOf(getNode(ctx, node)) }).
 		Should(HaveField("Value", cu), "node %s has no pending taint of %s", node, cu)
+}
+
+// removeTaint removes taint (by key and effect) from node, as another
+// controller would.
+func removeTaint(ctx context.Context, node string, taint corev1.Taint) {
+	GinkgoHelper()
+	Eventually(func() error {
+		n := getNode(ctx, node)
+		base := n.DeepCopy()
+		n.Spec.Taints = slices.DeleteFunc(n.Spec.Taints, func(t corev1.Taint) bool { return t.MatchTaint(&taint) })
+		return env.Client.Patch(ctx, n, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
+	}).Should(Succeed())
 }
 
 // addTaint adds taint to node, as another controller would.

@@ -85,6 +85,7 @@ type invariantMonitor struct {
 	log           []nodeEvent                              // starts and finishes, in the order seen
 	adminCordons  []string                                 // nodes on which an admin's cordon was recorded
 	pendingTaint  map[string]map[string]bool               // ClusterUpgrade -> nodes seen with its pending taint and no state
+	trails        map[string][]string                      // node -> its changes as seen (state, holder, pending taint), for failure messages
 	evicted       map[types.UID]bool                       // workload pods seen evicted
 	evictedAgain  map[types.UID]bool                       // of those, pods made in this scenario: replacements evicted again
 	since         time.Time                                // when this scenario began (see expect)
@@ -206,6 +207,7 @@ func (m *invariantMonitor) reset(sel labels.Selector, maxUnavailable int) {
 	m.atStarts = map[string]*startBudget{}
 	m.log, m.adminCordons = nil, nil
 	m.pendingTaint, m.evicted, m.evictedAgain = map[string]map[string]bool{}, map[types.UID]bool{}, map[types.UID]bool{}
+	m.trails = map[string][]string{}
 	// Whole seconds, as creation timestamps are: a pod made in the same
 	// second counts as made before.
 	m.since = time.Now().Truncate(time.Second).Add(time.Second)
@@ -663,6 +665,16 @@ func (m *invariantMonitor) report() ([]string, int, map[string]int) {
 // notePendingTaint records a node seen with a ClusterUpgrade's pending
 // taint and no state (not started).
 func (m *invariantMonitor) notePendingTaint(n *corev1.Node) {
+	taint := "-"
+	for _, t := range n.Spec.Taints {
+		if t.Key == upgradev1alpha1.PendingTaintKey {
+			taint = t.Value
+		}
+	}
+	if trail := m.trails[n.Name]; len(trail) < maxTrail {
+		m.trails[n.Name] = append(trail, fmt.Sprintf("%s rv %s state %q holder %q pending-taint %s unschedulable %v",
+			time.Since(m.since).Round(time.Millisecond), n.ResourceVersion, n.Labels[upgradev1alpha1.NodeStateLabel], holder(n), taint, n.Spec.Unschedulable))
+	}
 	if n.Labels[upgradev1alpha1.NodeStateLabel] != "" {
 		return
 	}
@@ -674,6 +686,17 @@ func (m *invariantMonitor) notePendingTaint(n *corev1.Node) {
 			m.pendingTaint[t.Value][n.Name] = true
 		}
 	}
+}
+
+// maxTrail bounds each node's trail of changes.
+const maxTrail = 40
+
+// trail returns the changes the monitor saw of node in this scenario, one
+// line each, for failure messages.
+func (m *invariantMonitor) trail(node string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return strings.Join(m.trails[node], "\n  ")
 }
 
 // taintedPending returns the nodes seen carrying cu's pending taint while

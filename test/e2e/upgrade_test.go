@@ -114,8 +114,13 @@ func expectPendingTaints(ctx context.Context, cu string, nodes []string, maxUnav
 			never = append(never, name)
 		}
 	}
-	Expect(len(never)).To(BeNumerically("<=", maxUnavailable),
-		"nodes never seen with the pending taint before their start: %v (only the first pass's starts may be)", never)
+	Expect(len(never)).To(BeNumerically("<=", maxUnavailable), func() string {
+		msg := fmt.Sprintf("nodes never seen with the pending taint before their start: %v (only the first pass's starts may be)", never)
+		for _, name := range never {
+			msg += fmt.Sprintf("\n%s, as the monitor saw it:\n  %s", name, monitor.trail(name))
+		}
+		return msg
+	})
 	// A pod evicted from an early node lands on a node outside the
 	// upgrade or already upgraded, not on a tainted pending one: it is
 	// not evicted again. PreferNoSchedule is a preference, so one may be;
