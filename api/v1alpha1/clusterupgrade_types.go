@@ -429,6 +429,80 @@ type HealthSpec struct {
 	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') && duration(self) >= duration('0s')",message="soakDuration must be a duration of zero or more such as 0s, 30s or 5m"
 	SoakDuration *metav1.Duration `json:"soakDuration,omitempty"`
+	// replacementsReady, when set, is a gate: no node starts while the
+	// workloads whose pods the drains evicted (each ReplicaSet,
+	// StatefulSet or ReplicationController) are short of their desired
+	// ready replicas. Nodes in flight go on. Off when unset: it paces the
+	// upgrade by its slowest workload.
+	// +optional
+	ReplacementsReady *ReplacementsReadySpec `json:"replacementsReady,omitempty"`
+	// checks are gates too: before any node starts, each check's
+	// expression must be true of every object it names (for example a
+	// Ceph cluster's health, or a Deployment's availability). A check that
+	// is false holds new starts (condition Gated, reason
+	// HealthCheckFailing); one that cannot be judged (its expression does
+	// not compile, or its objects cannot be read or do not exist) stalls
+	// the upgrade with reason InvalidHealthCheck. Nodes in flight go on.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=16
+	Checks []HealthCheck `json:"checks,omitempty"`
+}
+
+// HealthCheck is a CEL expression that must hold of some objects before a
+// node starts.
+// +kubebuilder:validation:XValidation:rule="has(self.objectName) != has(self.labelSelector)",message="a check needs exactly one of objectName and labelSelector"
+type HealthCheck struct {
+	// name identifies the check in the status.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Name string `json:"name"`
+	// apiVersion of the objects, such as apps/v1 or ceph.rook.io/v1.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	APIVersion string `json:"apiVersion"`
+	// kind of the objects, such as Deployment or CephCluster.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	Kind string `json:"kind"`
+	// namespace of the objects: empty for a cluster-scoped kind, or, with
+	// labelSelector, for every namespace.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	Namespace string `json:"namespace,omitempty"`
+	// objectName names the one object to check.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	ObjectName string `json:"objectName,omitempty"`
+	// labelSelector selects the objects to check: the expression must hold
+	// of every one, and at least one must exist.
+	// +optional
+	LabelSelector *metav1.LabelSelector `json:"labelSelector,omitempty"`
+	// expression is a CEL expression over `object` (the object, as
+	// JSON) that must evaluate to true, for example
+	// object.status.ceph.health == "HEALTH_OK". It is evaluated with the
+	// API server's CEL library and cost limit; an error while evaluating
+	// it (a field not there yet) counts as false, with the error shown.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
+	Expression string `json:"expression"`
+}
+
+// ReplacementsReadySpec is the gate on the replacements of evicted pods.
+type ReplacementsReadySpec struct {
+	// timeout is how long after the drain that evicted its pods a workload
+	// may stay short of ready replicas before the upgrade stalls (reason
+	// ReplacementsNotReady, naming it), as a Go duration. It is also how
+	// long after a node's upgrade its drain's workloads are still looked
+	// at. Default 10m.
+	// +optional
+	// +kubebuilder:default="10m"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') && duration(self) > duration('0s')",message="replacementsReady.timeout must be a positive duration such as 10m"
+	Timeout *metav1.Duration `json:"timeout,omitempty"`
 }
 
 // NodeProgress is one node in flight.

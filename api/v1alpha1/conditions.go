@@ -20,6 +20,14 @@ const (
 	// checked, False (reason Upgrading, WaitingForChecks or
 	// ControlPlaneFailed) before.
 	ConditionControlPlaneUpgraded = "ControlPlaneUpgraded"
+
+	// ConditionGated is present while a gate of spec.health holds new
+	// starts: True, its reason the gate (ReplacementsNotReady,
+	// HealthCheckFailing or InvalidHealthCheck), its
+	// message what the gate waits for, its lastTransitionTime when the
+	// gate closed. Nodes in flight go on. It is removed when the gate
+	// opens.
+	ConditionGated = "Gated"
 )
 
 // Condition reasons. Each is a CamelCase word that names why a condition has
@@ -97,4 +105,16 @@ const (
 	// ServiceAccount other than the upgrade Jobs' own (nodewave-upgrade),
 	// or a Secret of the Job namespace that the manager does not allow.
 	ReasonCredentialNotAllowed = "CredentialNotAllowed"
+	// ReasonReplacementsNotReady: workloads whose pods the drains evicted
+	// are short of ready replicas (spec.health.replacementsReady); nothing
+	// new starts. The reason of Gated, and of Stalled once a workload is
+	// short for longer than the gate's timeout.
+	ReasonReplacementsNotReady = "ReplacementsNotReady"
+	// ReasonHealthCheckFailing: a check of spec.health.checks is false
+	// of one of its objects; nothing new starts (the reason of Gated).
+	ReasonHealthCheckFailing = "HealthCheckFailing"
+	// ReasonInvalidHealthCheck: a check of spec.health.checks cannot be
+	// judged: its expression does not compile or is not a bool, or its
+	// objects cannot be read or do not exist (the reason of Stalled).
+	ReasonInvalidHealthCheck = "InvalidHealthCheck"
 )

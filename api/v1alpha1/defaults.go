@@ -21,6 +21,9 @@ const (
 	// DefaultCanarySoakDuration is spec.strategy.canary.soakDuration's
 	// default.
 	DefaultCanarySoakDuration = 10 * time.Minute
+	// DefaultReplacementsTimeout is
+	// spec.health.replacementsReady.timeout's default.
+	DefaultReplacementsTimeout = 10 * time.Minute
 )
 
 // DrainTimeout is spec.drain.timeout, or its default.
@@ -45,6 +48,15 @@ func (s *ClusterUpgradeSpec) CanarySoakDuration() time.Duration {
 		return 0
 	}
 	return durationOr(s.Strategy.Canary.SoakDuration, DefaultCanarySoakDuration)
+}
+
+// ReplacementsTimeout is spec.health.replacementsReady.timeout, or its
+// default; 0 without the gate.
+func (s *ClusterUpgradeSpec) ReplacementsTimeout() time.Duration {
+	if s.Health.ReplacementsReady == nil {
+		return 0
+	}
+	return durationOr(s.Health.ReplacementsReady.Timeout, DefaultReplacementsTimeout)
 }
 
 // durationOr is d, or def when d is unset.

@@ -32,6 +32,13 @@ const (
 	// from it, so they survive a manager restart.
 	StateSinceAnnotation = "upgrade.nodewave.io/state-since"
 
+	// EvictedOwnersAnnotation, on a node nodewave drained, records the
+	// workloads whose pods its drain evicted (ReplicaSets, StatefulSets,
+	// ReplicationControllers) and when the drain ended, as JSON:
+	// {"drained":"2026-12-07T02:40:00Z","owners":["ReplicaSet/shop/web-5d9c",...]}.
+	// spec.health.replacementsReady reads it. Written only with that gate.
+	EvictedOwnersAnnotation = "upgrade.nodewave.io/evicted-owners"
+
 	// FailureAnnotation, on a failed node, says why it failed:
 	// "Reason: message", for example
 	// "DrainTimeout: 2 pods blocked by PodDisruptionBudget default/web".

@@ -3,6 +3,7 @@ package v1alpha1_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,6 +39,29 @@ func set(path string, value any) func(*unstructured.Unstructured) {
 	return func(u *unstructured.Unstructured) {
 		Expect(unstructured.SetNestedField(u.Object, value, append([]string{"spec"}, strings.Split(path, ".")...)...)).To(Succeed())
 	}
+}
+
+// check is a spec.health.checks item named name of the Deployment kind,
+// with fields over its defaults (nil: neither objectName nor
+// labelSelector).
+func check(name string, fields map[string]any) any {
+	c := map[string]any{"name": name, "apiVersion": "apps/v1", "kind": "Deployment", "namespace": "shop",
+		"expression": "object.status.availableReplicas >= object.spec.replicas"}
+	maps.Copy(c, fields)
+	return c
+}
+
+// manyChecks is n valid checks, alternately by name and by selector.
+func manyChecks(n int) []any {
+	checks := make([]any, 0, n)
+	for i := range n {
+		by := map[string]any{"objectName": fmt.Sprintf("web-%d", i)}
+		if i%2 == 1 {
+			by = map[string]any{"labelSelector": map[string]any{"matchLabels": map[string]any{"tier": "web"}}}
+		}
+		checks = append(checks, check(fmt.Sprintf("c%d", i), by))
+	}
+	return checks
 }
 
 // unset returns a mutation that removes spec.<path>.
@@ -174,6 +198,8 @@ func withJob(job map[string]any) func(*unstructured.Unstructured) {
 //	upgrade (unknown field)       refused
 //	health.soakDuration           Go duration >= 0, maxLength 32 (CEL): refused negative, words,
 //	                              too long, too large for a Go duration; accepted 0s, 2562047h
+//	health.replacementsReady.timeout  Go duration > 0 (CEL): refused 0s, negative, words;
+//	                              accepted 1s, and {} (defaulted to 10m)
 //	health (unknown field)        refused
 //	window                        object: refused a string, an unknown field
 //	window.start, window.end      required, HH:MM 00:00..23:59 (CEL), maxLength 5, must differ
@@ -383,6 +409,25 @@ var _ = Describe("ClusterUpgrade admission", func() {
 
 		// health
 		Entry("negative soak duration", set("health.soakDuration", "-30s"), "spec.health.soakDuration: Invalid value", badSoak),
+		Entry("replacementsReady timeout 0s", set("health.replacementsReady.timeout", "0s"),
+			"spec.health.replacementsReady.timeout: Invalid value", "replacementsReady.timeout must be a positive duration such as 10m"),
+		Entry("negative replacementsReady timeout", set("health.replacementsReady.timeout", "-1m"),
+			"spec.health.replacementsReady.timeout: Invalid value", "replacementsReady.timeout must be a positive duration such as 10m"),
+		Entry("replacementsReady timeout in words", set("health.replacementsReady.timeout", "ten minutes"),
+			"spec.health.replacementsReady.timeout: Invalid value", "replacementsReady.timeout must be a positive duration such as 10m"),
+		Entry("a check with neither objectName nor labelSelector", set("health.checks", []any{check("c", nil)}),
+			"spec.health.checks[0]: Invalid value", "a check needs exactly one of objectName and labelSelector"),
+		Entry("a check with both objectName and labelSelector", set("health.checks", []any{check("c", map[string]any{
+			"objectName": "db", "labelSelector": map[string]any{"matchLabels": map[string]any{"app": "db"}}})}),
+			"spec.health.checks[0]: Invalid value", "a check needs exactly one of objectName and labelSelector"),
+		Entry("a check name that is not a DNS label", set("health.checks", []any{check("Ceph_Health", map[string]any{"objectName": "x"})}),
+			"spec.health.checks[0].name: Invalid value", "should match"),
+		Entry("a check without an expression", set("health.checks", []any{check("c", map[string]any{"objectName": "x", "expression": ""})}),
+			"spec.health.checks[0].expression: Invalid value", "at least 1 chars long"),
+		Entry("two checks of one name", set("health.checks", []any{check("c", map[string]any{"objectName": "x"}), check("c", map[string]any{"objectName": "y"})}),
+			"spec.health.checks[1]: Duplicate value", "Duplicate value"),
+		Entry("17 checks", set("health.checks", manyChecks(17)), "spec.health.checks: Too many", "must have at most 16 items"),
+		Entry("unknown field in replacementsReady", set("health.replacementsReady.workloads", "all"), `"spec.health.replacementsReady.workloads"`, unknownField),
 		Entry("soak duration in words", set("health.soakDuration", "a minute"), "spec.health.soakDuration: Invalid value", badSoak),
 		Entry("soak duration over 32 bytes", set("health.soakDuration", strings.Repeat("1s", 17)),
 			"spec.health.soakDuration: Too long", "may not be more than 32 bytes"),
@@ -485,6 +530,9 @@ var _ = Describe("ClusterUpgrade admission", func() {
 		Entry("upgrade timeout 1µs", set("upgrade.timeout", "1µs")),
 		Entry("Job upgrade with a job", withJob(jobTemplate)),
 		Entry("soak duration 0s", set("health.soakDuration", "0s")),
+		Entry("replacementsReady timeout 1s", set("health.replacementsReady.timeout", "1s")),
+		Entry("16 checks, by name and by selector", set("health.checks", manyChecks(16))),
+		Entry("replacementsReady empty: its timeout defaults", set("health.replacementsReady", map[string]any{})),
 		Entry("soak duration 2562047h", set("health.soakDuration", "2562047h")),
 		Entry("window past midnight, every day, in the default zone", withWindow(nil)),
 		Entry("window from 00:00 to 23:59", withWindow(map[string]any{"start": "00:00", "end": "23:59"})),
@@ -529,9 +577,9 @@ var _ = Describe("ClusterUpgrade admission", func() {
 		}
 
 		files, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "config", "samples", "upgrade_*.yaml"))
-		It("has a sample for every strategy and upgrade type, one with a maintenance window, the binary Job, the whole cluster, a canary and zones with priorities", func() {
+		It("has a sample for every strategy and upgrade type, one with a maintenance window, the binary Job, the whole cluster, a canary, zones with priorities and the replacements-ready gate", func() {
 			Expect(err).NotTo(HaveOccurred())
-			Expect(files).To(HaveLen(9))
+			Expect(files).To(HaveLen(10))
 		})
 
 		It("runs the same kubeadm Job on the whole cluster as on the workers", func() {

@@ -97,7 +97,8 @@ type ClusterUpgradeReconciler struct {
 // +kubebuilder:rbac:groups="",resources=nodes,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;delete
 // +kubebuilder:rbac:groups="",resources=pods/eviction,verbs=create
-// +kubebuilder:rbac:groups=apps,resources=daemonsets,verbs=get
+// +kubebuilder:rbac:groups=apps,resources=daemonsets;replicasets;statefulsets,verbs=get
+// +kubebuilder:rbac:groups="",resources=replicationcontrollers,verbs=get
 // +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=list
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;delete;deletecollection,namespace=system
 // +kubebuilder:rbac:groups="",resources=pods/exec,verbs=get;create,namespace=kube-system
@@ -184,6 +185,12 @@ func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1a
 		s.holds.holdJobs(&blocker{reason: upgradev1alpha1.ReasonJobRejected, message: rejected.Error()})
 	}
 
+	// A gate of spec.health holds new starts; nodes in flight go on. It
+	// is judged unless a pre-flight check holds the starts anyway.
+	judged := s.holds.start == nil
+	if judged {
+		s.gate = r.gates(ctx, s)
+	}
 	w := r.planWaves(ctx, s)
 	start := slices.Concat(w.controlPlane.Start, w.workers.Start)
 	if s.holds.start == nil && len(start) > 0 {
@@ -231,6 +238,12 @@ func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1a
 	if hold == nil && w.controlPlaneDone() && w.workers.Pending > 0 {
 		hold = s.holds.workers
 	}
+	if g := s.gate; hold == nil && g != nil {
+		hold = &blocker{reason: g.Reason, message: g.Message, transient: !g.Stalled, requeueAfter: gateRecheck}
+		if g.Stalled {
+			hold.requeueAfter = stalledGateRecheck
+		}
+	}
 	if hold != nil && (!w.done() || w.failed() > 0) {
 		log.V(1).Info("holding: nothing new starts", "reason", hold.reason, "message", hold.message)
 		setHeldStatus(cu, s, w, hold)
@@ -238,6 +251,7 @@ func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1a
 	} else {
 		setProgressStatus(cu, s, w, s.now)
 	}
+	setGated(cu, s.gate, judged, w.controlPlane.Pending+w.workers.Pending > 0)
 	if w.checks != nil {
 		requeue = minRequeue(requeue, w.checks.requeueAfter)
 	}

@@ -21,6 +21,7 @@ var nodewaveAnnotations = []string{
 	upgradev1alpha1.StateSinceAnnotation,
 	upgradev1alpha1.FailureAnnotation,
 	upgradev1alpha1.UpgradeSinceAnnotation,
+	upgradev1alpha1.EvictedOwnersAnnotation,
 }
 
 // reconcileDelete releases every node the ClusterUpgrade holds: it

@@ -24,6 +24,9 @@ func statusMetrics(cu *upgradev1alpha1.ClusterUpgrade) metrics.UpgradeStatus {
 	if c := meta.FindStatusCondition(cu.Status.Conditions, upgradev1alpha1.ConditionStalled); c != nil && c.Status == metav1.ConditionTrue {
 		st.StalledReason = c.Reason
 	}
+	if c := meta.FindStatusCondition(cu.Status.Conditions, upgradev1alpha1.ConditionGated); c != nil && c.Status == metav1.ConditionTrue {
+		st.GateReason = c.Reason
+	}
 	if t := cu.Status.NextWindowOpens; t != nil {
 		st.NextWindowOpens = t.Time
 	}

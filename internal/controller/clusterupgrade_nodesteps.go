@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -124,7 +125,9 @@ func (r *ClusterUpgradeReconciler) stepDrain(ctx context.Context, s *scope, n *c
 	if _, ok := n.Annotations[upgradev1alpha1.StateSinceAnnotation]; !ok {
 		began = time.Time{}
 	}
+	var evicted []string
 	if last := r.drains.Request(s.cu.Name, n.Name, began, opts, facts.Forcing()); last != nil {
+		evicted = last.Owners
 		facts.Last = &plan.DrainPass{Started: last.Started, Force: last.Force, Drained: last.Drained(),
 			Kept: last.Kept, Err: last.Err, Message: last.Message}
 		if last.Err != nil {
@@ -142,20 +145,26 @@ func (r *ClusterUpgradeReconciler) stepDrain(ctx context.Context, s *scope, n *c
 	}
 	return r.act(ctx, s, n, d, func() (bool, error) {
 		metrics.StepDuration.WithLabelValues(metrics.StepDrain).Observe(s.now.Sub(facts.Since).Seconds())
-		return true, r.startUpgrade(ctx, s, n)
+		annotations := map[string]string{}
+		if s.cu.Spec.Health.ReplacementsReady != nil {
+			annotations[upgradev1alpha1.EvictedOwnersAnnotation] = evictedOwnersValue(evicted, s.now)
+		}
+		return true, r.startUpgrade(ctx, s, n, annotations)
 	})
 }
 
 // startUpgrade moves a drained node to upgrading with the target it is
-// upgraded to and the deadline of its upgrade. Its Job, in Job mode, comes
-// in the upgrading step: the node is labelled before the Job exists, so no
-// drain ever sees the Job's pod.
-func (r *ClusterUpgradeReconciler) startUpgrade(ctx context.Context, s *scope, n *corev1.Node) error {
+// upgraded to and the deadline of its upgrade, and annotations. Its Job,
+// in Job mode, comes in the upgrading step: the node is labelled before
+// the Job exists, so no drain ever sees the Job's pod.
+func (r *ClusterUpgradeReconciler) startUpgrade(ctx context.Context, s *scope, n *corev1.Node, annotations map[string]string) error {
 	target := s.cu.Spec.TargetVersion
-	if err := r.setState(ctx, s, n, upgradev1alpha1.NodeUpgrading, map[string]string{
+	all := map[string]string{
 		upgradev1alpha1.TargetVersionAnnotation: target,
 		upgradev1alpha1.UpgradeSinceAnnotation:  formatTime(s.now),
-	}); err != nil {
+	}
+	maps.Copy(all, annotations)
+	if err := r.setState(ctx, s, n, upgradev1alpha1.NodeUpgrading, all); err != nil {
 		return err
 	}
 	r.nodeEvent(s, n, corev1.EventTypeNormal, "Upgrading", "Upgrade", "upgrading node %s to %s (%s)", n.Name, target, s.cu.Spec.Upgrade.Type)
@@ -247,7 +256,7 @@ func (r *ClusterUpgradeReconciler) retarget(ctx context.Context, s *scope, n *co
 			return false, 0, err
 		}
 	}
-	return true, 0, r.startUpgrade(ctx, s, n)
+	return true, 0, r.startUpgrade(ctx, s, n, nil) // its drain's record stays
 }
 
 // act carries out a step decision: advance on Advance (which says whether

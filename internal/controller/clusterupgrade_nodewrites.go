@@ -143,6 +143,7 @@ func (r *ClusterUpgradeReconciler) startNode(ctx context.Context, s *scope, n *c
 		delete(n.Annotations, upgradev1alpha1.TargetVersionAnnotation)
 		delete(n.Annotations, upgradev1alpha1.UpgradeSinceAnnotation)
 		delete(n.Annotations, upgradev1alpha1.FailureAnnotation)
+		delete(n.Annotations, upgradev1alpha1.EvictedOwnersAnnotation)
 	}); err != nil {
 		return false, err
 	}

@@ -64,6 +64,9 @@ type scope struct {
 	windowErr error
 	// holds are what the pre-flight checks found (see holds).
 	holds holds
+	// gate is the closed gate of spec.health that holds new starts, nil
+	// when none does (or none was judged).
+	gate *plan.Gate
 }
 
 // observe reads everything a pass needs from the cache, and overlays the
@@ -166,6 +169,7 @@ func (s *scope) planInput(controlPlane, held bool) plan.Input {
 		in.Canary = plan.CanaryOf(s.cu.Spec.Strategy.Canary, s.cu.Spec.CanarySoakDuration(), len(s.nodes)-len(s.controlPlane))
 		in.Zones = plan.ZonesOf(s.cu.Spec.Strategy.Zones)
 	}
+	in.Gate = s.gate
 	nodes := make([]plan.Node, 0, len(s.order))
 	for _, name := range s.order {
 		nodes = append(nodes, s.planNode(s.nodes[name]))

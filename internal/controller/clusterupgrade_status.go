@@ -238,6 +238,22 @@ func setHeldStatus(cu *upgradev1alpha1.ClusterUpgrade, s *scope, w waves, b *blo
 	setCondition(cu, upgradev1alpha1.ConditionReady, metav1.ConditionFalse, upgradev1alpha1.ReasonProgressing, msg)
 }
 
+// setGated keeps the Gated condition: True while a gate of spec.health
+// holds new starts, since the gate closed; removed when the gate was
+// judged open or nothing is left to start; as it was in a pass that did
+// not judge it (nothing could start then anyway).
+func setGated(cu *upgradev1alpha1.ClusterUpgrade, gate *plan.Gate, judged, pending bool) {
+	switch {
+	case gate != nil:
+		meta.SetStatusCondition(&cu.Status.Conditions, metav1.Condition{
+			Type: upgradev1alpha1.ConditionGated, Status: metav1.ConditionTrue, Reason: gate.Reason,
+			Message: gate.Message, ObservedGeneration: cu.Generation, LastTransitionTime: metaTime(gate.Since),
+		})
+	case judged || !pending:
+		meta.RemoveStatusCondition(&cu.Status.Conditions, upgradev1alpha1.ConditionGated)
+	}
+}
+
 // setPaused sets phase Paused and Ready=False with reason and message, and
 // removes Reconciling and Stalled: a pause waits for a person, not for a
 // fix.

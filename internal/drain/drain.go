@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -49,6 +51,9 @@ type Result struct {
 	// example "2 pods blocked by PodDisruptionBudget default/web; 1 pod
 	// terminating". Empty when drained.
 	Message string
+	// Owners are the workloads of the pods this pass evicted or found
+	// terminating, as OwnerOf names them (those it names), each once.
+	Owners []string
 }
 
 // Drained reports whether no pod has to leave the node any more.
@@ -148,15 +153,18 @@ func (d *Drainer) pass(ctx context.Context, nodeName string, opts Options, mode 
 	budgets := &budgets{client: d.Client}
 	deleteDirectly := mode == deletePods
 	outcomes := d.evictOrDelete(ctx, helper, pods, opts.GracePeriodSeconds, deleteDirectly)
+	owners := map[string]bool{}
 	for i, pod := range pods {
 		if pod.DeletionTimestamp != nil {
 			res.Remaining++
 			n.terminating++
+			owners[OwnerOf(&pod)] = true
 			continue
 		}
 		err := outcomes[i]
 		switch {
 		case err == nil:
+			owners[OwnerOf(&pod)] = true
 			res.Remaining++ // it still has to terminate
 			res.Evicted++
 			n.terminating++
@@ -187,7 +195,27 @@ func (d *Drainer) pass(ctx context.Context, nodeName string, opts Options, mode 
 	if res.Remaining > 0 {
 		res.Message = n.String()
 	}
+	delete(owners, "")
+	res.Owners = slices.Sorted(maps.Keys(owners))
 	return res, nil
+}
+
+// OwnerOf names the workload that replaces pod once it is evicted, as
+// "Kind/namespace/name", when that workload keeps a count of ready
+// replicas to wait for: a ReplicaSet (a Deployment's), a StatefulSet or a
+// ReplicationController. "" for any other pod (a Job's, a bare one).
+func OwnerOf(pod *corev1.Pod) string {
+	ref := metav1.GetControllerOf(pod)
+	if ref == nil {
+		return ""
+	}
+	switch {
+	case ref.Kind == "ReplicaSet" && strings.HasPrefix(ref.APIVersion, "apps/"),
+		ref.Kind == "StatefulSet" && strings.HasPrefix(ref.APIVersion, "apps/"),
+		ref.Kind == "ReplicationController" && ref.APIVersion == "v1":
+		return ref.Kind + "/" + pod.Namespace + "/" + ref.Name
+	}
+	return ""
 }
 
 // evictionConcurrency bounds the evictions (or deletions) one pass sends at

@@ -2,6 +2,8 @@ package drain
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 )
@@ -67,7 +69,8 @@ type Passes struct {
 	stopped bool
 }
 
-// Outcome is what one finished pass saw and did.
+// Outcome is what one finished pass saw and did. Its Owners are those of
+// every pass of the node's drain so far, not of this pass alone.
 type Outcome struct {
 	Result
 	// Err is set when the pass could not list the node's pods.
@@ -86,6 +89,9 @@ type nodePasses struct {
 	// again: a watched pod changed while a pass ran; look once it ends.
 	again bool
 	last  *Outcome // the newest finished pass, or look that found the node drained
+	// owners are the workloads of the pods every pass of this drain
+	// evicted or found terminating (see Outcome.Owners).
+	owners map[string]bool
 	// What the newest Request asked for, which looks use too, and when.
 	owner     string
 	opts      Options
@@ -220,6 +226,13 @@ func (p *Passes) pass(node string, np *nodePasses, mode passMode, started time.T
 		p.mu.Lock()
 		current := p.nodes[node] == np
 		np.running = false
+		if np.owners == nil {
+			np.owners = map[string]bool{}
+		}
+		for _, o := range out.Owners {
+			np.owners[o] = true
+		}
+		out.Owners = slices.Sorted(maps.Keys(np.owners))
 		// A look that finds pods left is not kept: it has no Message, and
 		// it evicted nothing.
 		if mode != lookOnly || out.Drained() {

@@ -3,6 +3,7 @@ package drain
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -351,5 +352,30 @@ func TestPassesStartWaitsForThePassesRunning(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Start did not return once the pass ended")
+	}
+}
+
+func TestPassesGatherTheOwnersOfEveryPassOfADrain(t *testing.T) {
+	f := newFakePasses(time.Second)
+	since := f.clock()
+	f.Request("cu", "n1", since, Options{}, false)
+	expectStarted(t, f)
+	f.finish(t, Result{Remaining: 2, Owners: []string{"ReplicaSet/a/web"}})
+	f.advance(time.Second)
+	f.Request("cu", "n1", since, Options{}, false)
+	expectStarted(t, f)
+	f.finish(t, Result{Owners: []string{"StatefulSet/a/db", "ReplicaSet/a/web"}})
+	last := f.Request("cu", "n1", since, Options{}, false)
+	if want := []string{"ReplicaSet/a/web", "StatefulSet/a/db"}; !slices.Equal(last.Owners, want) {
+		t.Fatalf("owners %v, want %v (every pass's, once each)", last.Owners, want)
+	}
+	// A new drain of the node (after Forget) starts with none.
+	f.Forget("n1")
+	f.advance(time.Minute)
+	f.Request("cu", "n1", f.clock(), Options{}, false)
+	expectStarted(t, f)
+	f.finish(t, Result{})
+	if last := f.Request("cu", "n1", since, Options{}, false); len(last.Owners) != 0 {
+		t.Fatalf("owners %v of a forgotten drain were kept", last.Owners)
 	}
 }

@@ -48,6 +48,9 @@ type UpgradeStatus struct {
 	// StalledReason is the reason of the Stalled condition while it is
 	// True; empty otherwise.
 	StalledReason string
+	// GateReason is the reason of the Gated condition (the gate of
+	// spec.health that holds new starts) while it is True; empty otherwise.
+	GateReason string
 	// DrainTimeout is spec.drain.timeout, or its default when unset.
 	DrainTimeout time.Duration
 	// NextWindowOpens is status.nextWindowOpens: when the maintenance
@@ -108,6 +111,9 @@ var (
 	stalledDesc = prometheus.NewDesc("nodewave_cluster_upgrade_stalled",
 		"1 while a ClusterUpgrade's Stalled condition is True (only a human can unblock it), with its reason; 0 otherwise.",
 		[]string{LabelClusterUpgrade, "reason"}, nil)
+	gatedDesc = prometheus.NewDesc("nodewave_cluster_upgrade_gated",
+		"1 while a gate of a ClusterUpgrade's spec.health holds its new starts (its Gated condition is True), with the gate; 0 otherwise.",
+		[]string{LabelClusterUpgrade, "gate"}, nil)
 	drainTimeoutDesc = prometheus.NewDesc("nodewave_cluster_upgrade_drain_timeout_seconds",
 		"Each ClusterUpgrade's spec.drain.timeout: how long one node may take to drain.",
 		[]string{LabelClusterUpgrade}, nil)
@@ -161,7 +167,7 @@ func (c *ClusterUpgradeCollector) series(name string) *upgradeSeries {
 
 // Describe sends the descriptors of every series the collector publishes.
 func (c *ClusterUpgradeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{nodesDesc, phaseDesc, stalledDesc, drainTimeoutDesc, nextWindowDesc, lastTransitionDesc, stateSinceDesc} {
+	for _, d := range []*prometheus.Desc{nodesDesc, phaseDesc, stalledDesc, gatedDesc, drainTimeoutDesc, nextWindowDesc, lastTransitionDesc, stateSinceDesc} {
 		ch <- d
 	}
 }
@@ -179,6 +185,7 @@ func (c *ClusterUpgradeCollector) Collect(ch chan<- prometheus.Metric) {
 				gauge(phaseDesc, boolValue(st.Phase == phase), name, string(phase))
 			}
 			gauge(stalledDesc, boolValue(st.StalledReason != ""), name, st.StalledReason)
+			gauge(gatedDesc, boolValue(st.GateReason != ""), name, st.GateReason)
 			gauge(drainTimeoutDesc, st.DrainTimeout.Seconds(), name)
 			if !st.NextWindowOpens.IsZero() {
 				gauge(nextWindowDesc, unixSeconds(st.NextWindowOpens), name)

@@ -26,6 +26,9 @@ func TestClusterUpgradeCollectorPublishesStatusAndNodes(t *testing.T) {
 # HELP nodewave_cluster_upgrade_drain_timeout_seconds Each ClusterUpgrade's spec.drain.timeout: how long one node may take to drain.
 # TYPE nodewave_cluster_upgrade_drain_timeout_seconds gauge
 nodewave_cluster_upgrade_drain_timeout_seconds{cluster_upgrade="workers"} 300
+# HELP nodewave_cluster_upgrade_gated 1 while a gate of a ClusterUpgrade's spec.health holds its new starts (its Gated condition is True), with the gate; 0 otherwise.
+# TYPE nodewave_cluster_upgrade_gated gauge
+nodewave_cluster_upgrade_gated{cluster_upgrade="workers",gate=""} 0
 # HELP nodewave_cluster_upgrade_last_transition_timestamp_seconds Unix time at which a node of each ClusterUpgrade last changed state.
 # TYPE nodewave_cluster_upgrade_last_transition_timestamp_seconds gauge
 nodewave_cluster_upgrade_last_transition_timestamp_seconds{cluster_upgrade="workers"} 1.7778888015e+09
@@ -87,6 +90,15 @@ func TestClusterUpgradeCollectorStalledCarriesItsReason(t *testing.T) {
 nodewave_cluster_upgrade_stalled{cluster_upgrade="a",reason="TooManyFailures"} 1
 nodewave_cluster_upgrade_stalled{cluster_upgrade="b",reason=""} 0
 `, "nodewave_cluster_upgrade_stalled")
+	c.SetStatus("c", UpgradeStatus{Phase: upgradev1alpha1.PhaseProgressing, GateReason: upgradev1alpha1.ReasonReplacementsNotReady})
+	expect(t, c, `
+# HELP nodewave_cluster_upgrade_gated 1 while a gate of a ClusterUpgrade's spec.health holds its new starts (its Gated condition is True), with the gate; 0 otherwise.
+# TYPE nodewave_cluster_upgrade_gated gauge
+nodewave_cluster_upgrade_gated{cluster_upgrade="a",gate=""} 0
+nodewave_cluster_upgrade_gated{cluster_upgrade="b",gate=""} 0
+nodewave_cluster_upgrade_gated{cluster_upgrade="c",gate="ReplacementsNotReady"} 1
+`, "nodewave_cluster_upgrade_gated")
+	c.Delete("c")
 	if got := testutil.CollectAndCount(c, "nodewave_cluster_upgrade_phase"); got != 2*len(Phases) {
 		t.Errorf("published %d phase series, want %d", got, 2*len(Phases))
 	}

@@ -137,7 +137,7 @@ func checkStart(t testing.TB, in Input, p Plan, w planWorld) []bool {
 func checkNoIdleSlot(t testing.TB, in Input, p Plan, w planWorld, started []bool) {
 	t.Helper()
 	canaryFull := p.Canary.Hold != "" || (p.Canary.Active && p.Canary.Limit >= 0 && len(p.Start) >= p.Canary.Limit)
-	if !p.Halted && !in.Paused && !in.Closed && !canaryFull {
+	if !p.Halted && !in.Paused && !in.Closed && !in.Held && in.Gate == nil && !canaryFull {
 		zones := countZones(w.ordered, started)
 		for i, n := range w.ordered {
 			if w.classes[i] != ClassPending || !n.Ready || started[i] || !zones.admits(in.Zones, n) {
@@ -152,7 +152,7 @@ func checkNoIdleSlot(t testing.TB, in Input, p Plan, w planWorld, started []bool
 			}
 		}
 	}
-	wantBlocked := !p.Halted && !in.Paused && !in.Closed && p.Canary.Hold == "" && p.Pending > 0 && p.InFlight == 0 && len(p.Start) == 0
+	wantBlocked := !p.Halted && !in.Paused && !in.Closed && !in.Held && in.Gate == nil && p.Canary.Hold == "" && p.Pending > 0 && p.InFlight == 0 && len(p.Start) == 0
 	if p.Blocked != wantBlocked {
 		t.Fatalf("Blocked = %v, want %v: %+v", p.Blocked, wantBlocked, p)
 	}

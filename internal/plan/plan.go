@@ -30,6 +30,9 @@ type Input struct {
 	Now time.Time
 	// Zones is spec.strategy.zones; nil without it.
 	Zones *Zones
+	// Gate is a closed gate of spec.health (see ReplacementsGate): nothing
+	// new starts while it is set; nodes in flight go on. nil when open.
+	Gate *Gate
 }
 
 // Plan is the planner's answer for one pass.
@@ -134,7 +137,7 @@ func Compute(in Input) Plan {
 	if in.Canary != nil {
 		p.Canary = CanaryStep(*in.Canary, nodes, in.Now)
 	}
-	if p.Halted || in.Paused || in.Closed || in.Held || p.Canary.Hold != "" {
+	if p.Halted || in.Paused || in.Closed || in.Held || p.Canary.Hold != "" || in.Gate != nil {
 		return p
 	}
 	zones, err := newZoneBudget(in.Zones, nodes)

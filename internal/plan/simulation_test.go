@@ -39,6 +39,10 @@ type simConfig struct {
 	// zoneRules, when set, is spec.strategy.zones: the per-zone budget and
 	// the one-zone-at-a-time rule are checked on every pass.
 	zoneRules *Zones
+	// gateRate is the chance a pass finds a gate of spec.health closed
+	// (the workloads' replacements not ready); it stays closed for one to
+	// four passes. No node may start while it is closed.
+	gateRate float64
 	// wantDone: no failure can block this configuration, so every run
 	// must end with every node upgraded or skipped, unless nodes an admin
 	// cordoned hold the whole budget (they count against it, by design).
@@ -62,6 +66,8 @@ type sim struct {
 	see func() []Node
 	// unselected, when set, says which nodes the selector does not select.
 	unselected func(name string) bool
+	// gateUntil is the pass until which the gate stays closed.
+	gateUntil int
 }
 
 func newSim(t *testing.T, seed uint64, cfg simConfig) *sim {
@@ -212,6 +218,9 @@ func (s *sim) pass(in Input) Plan {
 	if p.Halted && len(p.Start) > 0 {
 		s.t.Fatalf("pass %d: started nodes while halted", s.passes)
 	}
+	if in.Gate != nil && len(p.Start) > 0 {
+		s.t.Fatalf("pass %d: started %v while the gate %s was closed", s.passes, p.Start, in.Gate.Reason)
+	}
 	s.checkNoIdleSlot(in, p, after)
 	return p
 }
@@ -222,7 +231,7 @@ func (s *sim) pass(in Input) Plan {
 // the rest, or its zone has no room.
 func (s *sim) checkNoIdleSlot(in Input, p Plan, after int) {
 	canaryFull := p.Canary.Hold != "" || (p.Canary.Active && p.Canary.Limit >= 0 && len(p.Start) >= p.Canary.Limit)
-	if !p.Halted && !in.Paused && !in.Closed && !canaryFull && after < in.MaxUnavailable {
+	if !p.Halted && !in.Paused && !in.Closed && in.Gate == nil && !canaryFull && after < in.MaxUnavailable {
 		zonesAfter := s.zoneCounts()
 		for _, n := range s.nodes {
 			if Classify(n.Node) == ClassPending && n.Ready && !n.Unschedulable && (s.unselected == nil || !s.unselected(n.Name)) &&
@@ -231,6 +240,18 @@ func (s *sim) checkNoIdleSlot(in Input, p Plan, after int) {
 			}
 		}
 	}
+}
+
+// gateClosed plays the gates of spec.health: closed, for one to four
+// passes, at gateRate.
+func (s *sim) gateClosed() *Gate {
+	if s.passes >= s.gateUntil && s.cfg.gateRate > 0 && s.rng.Float64() < s.cfg.gateRate {
+		s.gateUntil = s.passes + 1 + s.rng.IntN(4)
+	}
+	if s.passes < s.gateUntil {
+		return &Gate{Reason: ReplacementsNotReady, Since: s.now()}
+	}
+	return nil
 }
 
 // now is the simulated time: a second per pass.
@@ -365,6 +386,7 @@ func (s *sim) run() Plan {
 		s.worldTick()
 		in.Closed = s.windowClosed()
 		in.Now = s.now()
+		in.Gate = s.gateClosed()
 		p := s.pass(in)
 		if p.Done || (p.Halted && p.InFlight == 0) {
 			return p
@@ -403,6 +425,10 @@ func TestSimulationKeepsTheBudgetAndConverges(t *testing.T) {
 		{nodes: 50, zones: 3, maxUnavailable: 5, outageRate: 0.01, canary: &Canary{Size: 3, Soak: 10 * time.Second}, wantDone: true},
 		{nodes: 30, zones: 3, maxUnavailable: 2, canary: &Canary{Size: 5, Soak: 2 * time.Second}, adminCordonRate: 0.05, wantDone: true},
 		{nodes: 40, zones: 2, maxUnavailable: 4, failRate: 0.1, maxFailed: 3, canary: &Canary{Size: 4, Soak: 5 * time.Second}},
+		// A gate closing often, with failures, outages, a canary, zones.
+		{nodes: 50, zones: 3, maxUnavailable: 5, outageRate: 0.01, gateRate: 0.3, wantDone: true},
+		{nodes: 40, zones: 3, maxUnavailable: 4, failRate: 0.05, maxFailed: 3, gateRate: 0.2, canary: &Canary{Size: 2, Soak: 3 * time.Second},
+			zoneRules: &Zones{MaxUnavailable: ptrTo(intstr.FromInt32(2))}},
 		// Zones: a budget per zone, one zone at a time, both.
 		{nodes: 60, zones: 3, maxUnavailable: 9, outageRate: 0.01, adminCordonRate: 0.03, zoneRules: &Zones{MaxUnavailable: ptrTo(intstr.FromInt32(2))}, wantDone: true},
 		{nodes: 60, zones: 3, maxUnavailable: 6, failRate: 0.03, maxFailed: 5, zoneRules: &Zones{MaxUnavailable: ptrTo(intstr.FromString("10%"))}},

@@ -60,6 +60,10 @@ var _ = Describe("security of the installed manager", func() {
 			{verb: "list", resource: "pods"}, {verb: "watch", resource: "pods"}, {verb: "create", resource: "pods", subresource: "eviction", namespace: "workloads"},
 			{verb: "delete", resource: "pods", namespace: "workloads"}, // drain.onTimeout: ForceDelete only
 			{verb: "list", group: "policy", resource: "poddisruptionbudgets"},
+			// health.replacementsReady reads the workloads the drains evicted.
+			{verb: "get", group: "apps", resource: "replicasets", namespace: "workloads"},
+			{verb: "get", group: "apps", resource: "statefulsets", namespace: "workloads"},
+			{verb: "get", resource: "replicationcontrollers", namespace: "workloads"},
 			{verb: "create", group: "batch", resource: "jobs", namespace: jobNamespace},
 			{verb: "delete", group: "batch", resource: "jobs", namespace: jobNamespace},
 			{verb: "watch", group: "upgrade.nodewave.io", resource: "clusterupgrades"},
@@ -90,6 +94,8 @@ var _ = Describe("security of the installed manager", func() {
 			{verb: "delete", resource: "nodes"}, {verb: "update", resource: "nodes"}, {verb: "create", resource: "nodes"},
 			{verb: "patch", resource: "nodes", subresource: "status"},
 			{verb: "patch", group: "apps", resource: "deployments", namespace: "workloads"},
+			{verb: "list", group: "apps", resource: "replicasets"}, // get only: no cache of every ReplicaSet
+			{verb: "update", group: "apps", resource: "statefulsets", namespace: "workloads"},
 			{verb: "delete", group: "apps", resource: "daemonsets", namespace: "workloads"},
 			{verb: "patch", group: "policy", resource: "poddisruptionbudgets", namespace: "workloads"},
 			{verb: "create", group: "upgrade.nodewave.io", resource: "clusterupgrades"},
