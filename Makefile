@@ -166,8 +166,9 @@ kubeadm-down: ## Remove the kubeadm cluster: every machine, process, mount, cgro
 	hack/kubeadm.sh down
 
 .PHONY: test-e2e
-test-e2e: ## End-to-end suite on a simulated cluster (kwok); E2E_KEEP=1 keeps the cluster.
+test-e2e: ## End-to-end suite on a simulated cluster (kwok) and a real Prometheus; E2E_KEEP=1 keeps the cluster.
 	$(TOOLCHAIN) sim >/dev/null
+	$(TOOLCHAIN) prometheus >/dev/null
 	go test -count=1 -timeout 30m ./test/e2e/... -ginkgo.label-filter='!real && !kubeadm' $(GINKGO_ARGS)
 
 .PHONY: test-real

@@ -19,6 +19,9 @@
 #                               v1.14.2 and v1.14.6: what the
 #                               kubeadm rig packages and images hold; prints
 #                               the cache directory
+#   hack/toolchain.sh prometheus
+#                               the Prometheus server, for the e2e suite's
+#                               alerts gate; prints its path
 #   hack/toolchain.sh dir       prints the cache directory without building
 #
 # Idempotent: a binary already in the cache is reused. An existing
@@ -34,6 +37,8 @@ KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
 # The CoreDNS versions kubeadm deploys at K8S_OLD_VERSION and K8S_VERSION
 # (its constants.CoreDNSVersion).
 COREDNS_VERSIONS="${COREDNS_VERSIONS:-v1.14.2 v1.14.6}"
+# Prometheus 3.16's module version (Prometheus tags its Go module v0.3xx).
+PROMETHEUS_VERSION="${PROMETHEUS_VERSION:-v0.316.0}"
 
 CACHE="${NODEWAVE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nodewave}"
 K8S_DIR="$CACHE/kubernetes-$K8S_VERSION"
@@ -136,6 +141,23 @@ build_coredns() {
   build_tool "$CACHE/coredns-$1" coredns github.com/coredns/coredns "$1" github.com/coredns/coredns
 }
 
+# build_prometheus builds the Prometheus server without its service
+# discovery plugins (remove_all_sd: the e2e suite's targets are static) and
+# without its web UI's assets (the suite reads its API only). No `go mod
+# tidy`: with -mod=mod the build fetches only the modules it compiles, not
+# every cloud provider's SDK.
+build_prometheus() {
+  local dir="$CACHE/prometheus-$PROMETHEUS_VERSION"
+  have "$dir" prometheus && return 0
+  log "building prometheus $PROMETHEUS_VERSION from the Go module proxy"
+  local src="$CACHE/src/prometheus-$PROMETHEUS_VERSION"
+  scratch_module "$src" "require github.com/prometheus/prometheus $PROMETHEUS_VERSION"
+  mkdir -p "$dir"
+  (cd "$src" && go build -trimpath -tags remove_all_sd -ldflags "-s -w" -o "$dir/prometheus.tmp" \
+    github.com/prometheus/prometheus/cmd/prometheus)
+  mv "$dir/prometheus.tmp" "$dir/prometheus"
+}
+
 build_kwok() {
   have "$KWOK_DIR" kwok kwokctl && return 0
   log "building kwok and kwokctl $KWOK_VERSION from the Go module proxy"
@@ -194,6 +216,10 @@ case "${1:-envtest}" in
     build_etcdctl
     for v in $COREDNS_VERSIONS; do build_coredns "$v"; done
     echo "$CACHE"; exit 0
+    ;;
+  prometheus)
+    build_prometheus
+    echo "$CACHE/prometheus-$PROMETHEUS_VERSION/prometheus"; exit 0
     ;;
   dir)
     ;;

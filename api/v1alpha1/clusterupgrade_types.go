@@ -448,6 +448,57 @@ type HealthSpec struct {
 	// +listMapKey=name
 	// +kubebuilder:validation:MaxItems=16
 	Checks []HealthCheck `json:"checks,omitempty"`
+	// prometheus, when set, is a gate: no node starts while an alert whose
+	// name matches alertNames is active in this Prometheus (or
+	// Alertmanager). Nodes in flight go on.
+	// +optional
+	Prometheus *PrometheusGate `json:"prometheus,omitempty"`
+}
+
+// AlertSource is the kind of server spec.health.prometheus.url is.
+// +kubebuilder:validation:Enum=Prometheus;Alertmanager
+type AlertSource string
+
+// The alert sources.
+const (
+	// AlertSourcePrometheus reads /api/v1/alerts of a Prometheus.
+	AlertSourcePrometheus AlertSource = "Prometheus"
+	// AlertSourceAlertmanager reads /api/v2/alerts of an Alertmanager:
+	// silenced and inhibited alerts do not count.
+	AlertSourceAlertmanager AlertSource = "Alertmanager"
+)
+
+// PrometheusGate holds new starts while matching alerts are active.
+type PrometheusGate struct {
+	// url is the server's base URL, such as
+	// http://prometheus-operated.monitoring:9090.
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:Pattern=`^https?://[^\s]+$`
+	URL string `json:"url"`
+	// source is what url is: Prometheus (default) or Alertmanager.
+	// +optional
+	// +kubebuilder:default=Prometheus
+	Source AlertSource `json:"source,omitempty"`
+	// alertNames is a regular expression (RE2, matched against the whole
+	// alert name) of the alerts that hold new starts. Default: every
+	// alert.
+	// +optional
+	// +kubebuilder:default=".*"
+	// +kubebuilder:validation:MaxLength=1024
+	AlertNames string `json:"alertNames,omitempty"`
+	// firingOnly: only firing alerts hold new starts, not pending ones
+	// (Prometheus only; an Alertmanager's alerts are all firing).
+	// +optional
+	FiringOnly bool `json:"firingOnly,omitempty"`
+	// timeout is how long the server may be unreachable (or answer
+	// nonsense) before the upgrade stalls with reason AlertsUnreadable;
+	// until then it holds new starts. A Go duration, default 10m.
+	// +optional
+	// +kubebuilder:default="10m"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') && duration(self) > duration('0s')",message="prometheus.timeout must be a positive duration such as 10m"
+	Timeout *metav1.Duration `json:"timeout,omitempty"`
 }
 
 // HealthCheck is a CEL expression that must hold of some objects before a

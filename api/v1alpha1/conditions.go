@@ -23,7 +23,8 @@ const (
 
 	// ConditionGated is present while a gate of spec.health holds new
 	// starts: True, its reason the gate (ReplacementsNotReady,
-	// HealthCheckFailing or InvalidHealthCheck), its
+	// HealthCheckFailing, InvalidHealthCheck, AlertFiring or
+	// AlertsUnreadable), its
 	// message what the gate waits for, its lastTransitionTime when the
 	// gate closed. Nodes in flight go on. It is removed when the gate
 	// opens.
@@ -117,4 +118,12 @@ const (
 	// judged: its expression does not compile or is not a bool, or its
 	// objects cannot be read or do not exist (the reason of Stalled).
 	ReasonInvalidHealthCheck = "InvalidHealthCheck"
+	// ReasonAlertFiring: an alert that spec.health.prometheus.alertNames
+	// matches is active; nothing new starts (the reason of Gated).
+	ReasonAlertFiring = "AlertFiring"
+	// ReasonAlertsUnreadable: spec.health.prometheus.url cannot be read;
+	// nothing new starts (Gated), and after its timeout the upgrade
+	// stalls. Also Stalled's reason for an alertNames that does not
+	// compile.
+	ReasonAlertsUnreadable = "AlertsUnreadable"
 )

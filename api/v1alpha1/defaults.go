@@ -24,6 +24,8 @@ const (
 	// DefaultReplacementsTimeout is
 	// spec.health.replacementsReady.timeout's default.
 	DefaultReplacementsTimeout = 10 * time.Minute
+	// DefaultAlertsTimeout is spec.health.prometheus.timeout's default.
+	DefaultAlertsTimeout = 10 * time.Minute
 )
 
 // DrainTimeout is spec.drain.timeout, or its default.
@@ -57,6 +59,15 @@ func (s *ClusterUpgradeSpec) ReplacementsTimeout() time.Duration {
 		return 0
 	}
 	return durationOr(s.Health.ReplacementsReady.Timeout, DefaultReplacementsTimeout)
+}
+
+// AlertsTimeout is spec.health.prometheus.timeout, or its default; 0
+// without the gate.
+func (s *ClusterUpgradeSpec) AlertsTimeout() time.Duration {
+	if s.Health.Prometheus == nil {
+		return 0
+	}
+	return durationOr(s.Health.Prometheus.Timeout, DefaultAlertsTimeout)
 }
 
 // durationOr is d, or def when d is unset.

@@ -200,6 +200,9 @@ func withJob(job map[string]any) func(*unstructured.Unstructured) {
 //	                              too long, too large for a Go duration; accepted 0s, 2562047h
 //	health.replacementsReady.timeout  Go duration > 0 (CEL): refused 0s, negative, words;
 //	                              accepted 1s, and {} (defaulted to 10m)
+//	health.checks                 name DNS label, unique; exactly one of objectName/labelSelector
+//	                              (CEL); expression 1..1024; at most 16
+//	health.prometheus             url http(s) (pattern), required; source enum; timeout > 0 (CEL)
 //	health (unknown field)        refused
 //	window                        object: refused a string, an unknown field
 //	window.start, window.end      required, HH:MM 00:00..23:59 (CEL), maxLength 5, must differ
@@ -427,6 +430,16 @@ var _ = Describe("ClusterUpgrade admission", func() {
 		Entry("two checks of one name", set("health.checks", []any{check("c", map[string]any{"objectName": "x"}), check("c", map[string]any{"objectName": "y"})}),
 			"spec.health.checks[1]: Duplicate value", "Duplicate value"),
 		Entry("17 checks", set("health.checks", manyChecks(17)), "spec.health.checks: Too many", "must have at most 16 items"),
+		Entry("a prometheus url without a scheme", set("health.prometheus", map[string]any{"url": "prometheus:9090"}),
+			"spec.health.prometheus.url: Invalid value", "should match"),
+		Entry("a prometheus url of another scheme", set("health.prometheus", map[string]any{"url": "ftp://prometheus"}),
+			"spec.health.prometheus.url: Invalid value", "should match"),
+		Entry("a prometheus without a url", set("health.prometheus", map[string]any{"alertNames": "Kube.*"}),
+			"spec.health.prometheus.url: Required value", "Required value"),
+		Entry("an unknown alert source", set("health.prometheus", map[string]any{"url": "http://p:9090", "source": "Thanos"}),
+			"spec.health.prometheus.source: Unsupported value", "supported values"),
+		Entry("a prometheus timeout of 0s", set("health.prometheus", map[string]any{"url": "http://p:9090", "timeout": "0s"}),
+			"spec.health.prometheus.timeout: Invalid value", "prometheus.timeout must be a positive duration such as 10m"),
 		Entry("unknown field in replacementsReady", set("health.replacementsReady.workloads", "all"), `"spec.health.replacementsReady.workloads"`, unknownField),
 		Entry("soak duration in words", set("health.soakDuration", "a minute"), "spec.health.soakDuration: Invalid value", badSoak),
 		Entry("soak duration over 32 bytes", set("health.soakDuration", strings.Repeat("1s", 17)),
@@ -532,6 +545,9 @@ var _ = Describe("ClusterUpgrade admission", func() {
 		Entry("soak duration 0s", set("health.soakDuration", "0s")),
 		Entry("replacementsReady timeout 1s", set("health.replacementsReady.timeout", "1s")),
 		Entry("16 checks, by name and by selector", set("health.checks", manyChecks(16))),
+		Entry("a prometheus by https with a path", set("health.prometheus", map[string]any{"url": "https://monitoring.example.com/prometheus/"})),
+		Entry("an alertmanager, firing only", set("health.prometheus", map[string]any{"url": "http://alertmanager:9093", "source": "Alertmanager",
+			"alertNames": "(Kube|Node).*", "firingOnly": true, "timeout": "1m"})),
 		Entry("replacementsReady empty: its timeout defaults", set("health.replacementsReady", map[string]any{})),
 		Entry("soak duration 2562047h", set("health.soakDuration", "2562047h")),
 		Entry("window past midnight, every day, in the default zone", withWindow(nil)),

@@ -85,6 +85,8 @@ type ClusterUpgradeReconciler struct {
 	nodeWrites nodeWrites
 	// serverVersions remembers the API server's version between passes.
 	serverVersions serverVersions
+	// alerts remembers each ClusterUpgrade's last read of its alerts.
+	alerts alertReads
 	// drains runs the drain passes in the background; drainsDone carries
 	// the ClusterUpgrade of each finished pass back to the work queue.
 	drains     *drain.Passes

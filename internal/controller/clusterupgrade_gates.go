@@ -155,13 +155,17 @@ func (r *ClusterUpgradeReconciler) readWorkload(ctx context.Context, w *plan.Wor
 	w.Desired, w.Ready = int32(desired), int32(ready)
 }
 
-// gates judges the gates of spec.health in order (the replacements, then
-// each check): the first that is closed, or nil when every one is open.
+// gates judges the gates of spec.health in order (the replacements, each
+// check, the alerts): the first that is closed, or nil when every one is
+// open.
 func (r *ClusterUpgradeReconciler) gates(ctx context.Context, s *scope) *plan.Gate {
 	if g := r.replacementsGate(ctx, s); g != nil {
 		return g
 	}
-	return r.checksGate(ctx, s)
+	if g := r.checksGate(ctx, s); g != nil {
+		return g
+	}
+	return r.alertsGate(ctx, s)
 }
 
 // checksGate judges spec.health.checks: closed (HealthCheckFailing) at the

@@ -3,6 +3,11 @@ package controller
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -12,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
@@ -54,7 +60,10 @@ var _ = Describe("The replacements-ready gate", func() {
 		Consistently(func() string {
 			return getNode(ctx, nodes[1]).Labels[upgradev1alpha1.NodeStateLabel]
 		}).WithTimeout(3*time.Second).Should(BeEmpty(), "a node started while the gate was closed")
-		Expect(meta.IsStatusConditionTrue(getCU(ctx, "grr").Status.Conditions, upgradev1alpha1.ConditionStalled)).To(BeFalse())
+		gated := getCU(ctx, "grr")
+		Expect(meta.IsStatusConditionTrue(gated.Status.Conditions, upgradev1alpha1.ConditionStalled)).To(BeFalse())
+		Expect(kstatusOf(Default, gated)).To(Equal(status.InProgressStatus), "a gate is progress that waits, not a failure")
+		matchFixture("gated", gated)
 
 		By("the ReplicaSet ready again: the gate opens, the rest go, Gated is gone")
 		setReadyReplicas(ctx, rs, 2)
@@ -78,6 +87,9 @@ var _ = Describe("The replacements-ready gate", func() {
 			g.Expect(c.Reason).To(Equal(upgradev1alpha1.ReasonReplacementsNotReady))
 			g.Expect(c.Message).To(ContainSubstring("ReplicaSet/gto/db 1 of 3 ready"))
 		}).Should(Succeed())
+		stalled := getCU(ctx, "gto")
+		Expect(kstatusOf(Default, stalled)).To(Equal(status.FailedStatus))
+		matchFixture("gated-stalled", stalled)
 		Expect(getNode(ctx, nodes[1]).Labels[upgradev1alpha1.NodeStateLabel]).To(BeEmpty())
 
 		setReadyReplicas(ctx, rs, 3)
@@ -222,4 +234,65 @@ func makeOwnedPod(ctx context.Context, ns, name, node string, rs *appsv1.Replica
 	Expect(env.Client.Create(ctx, p)).To(Succeed())
 	p.Status = corev1.PodStatus{Phase: corev1.PodRunning, Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}}
 	Expect(env.Client.Status().Update(ctx, p)).To(Succeed())
+}
+
+var _ = Describe("The alerts gate", func() {
+	It("holds new starts while a matching alert is active, pending ones too unless firingOnly, and goes on once it is not", func(ctx SpecContext) {
+		alerts := &alertsServer{}
+		srv := httptest.NewServer(alerts)
+		DeferCleanup(srv.Close)
+		alerts.set(`{"labels":{"alertname":"KubeNodeNotReady"},"state":"pending"}`, `{"labels":{"alertname":"Watchdog"},"state":"firing"}`)
+
+		nodes := makeNodes(ctx, "galert", 1)
+		cu := newCU("galert", "galert")
+		cu.Spec.Health.Prometheus = &upgradev1alpha1.PrometheusGate{URL: srv.URL, AlertNames: "Kube.*"}
+		createCU(ctx, cu)
+		expectGated(ctx, "galert", upgradev1alpha1.ReasonAlertFiring, "alerts active in "+srv.URL+": KubeNodeNotReady pending")
+		Expect(getNode(ctx, nodes[0]).Labels[upgradev1alpha1.NodeStateLabel]).To(BeEmpty())
+
+		By("firingOnly: a pending alert does not hold; Watchdog never matched")
+		updateCU(ctx, "galert", func(c *upgradev1alpha1.ClusterUpgrade) { c.Spec.Health.Prometheus.FiringOnly = true })
+		expectSucceeded(ctx, "galert", nodes)
+	})
+
+	It("holds while Prometheus cannot be read, and stalls after its timeout", func(ctx SpecContext) {
+		srv := httptest.NewServer(http.NotFoundHandler())
+		url := srv.URL
+		srv.Close() // nothing listens there now
+		nodes := makeNodes(ctx, "gunread", 1)
+		cu := newCU("gunread", "gunread")
+		cu.Spec.Health.Prometheus = &upgradev1alpha1.PrometheusGate{URL: url, Timeout: &metav1.Duration{Duration: 3 * time.Second}}
+		createCU(ctx, cu)
+		expectGated(ctx, "gunread", upgradev1alpha1.ReasonAlertsUnreadable, "cannot read the alerts of "+url)
+		Eventually(func(g Gomega) {
+			c := meta.FindStatusCondition(getCU(ctx, "gunread").Status.Conditions, upgradev1alpha1.ConditionStalled)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Reason).To(Equal(upgradev1alpha1.ReasonAlertsUnreadable))
+		}).Should(Succeed())
+		Expect(getNode(ctx, nodes[0]).Labels[upgradev1alpha1.NodeStateLabel]).To(BeEmpty())
+	})
+})
+
+// alertsServer answers /api/v1/alerts as Prometheus does, with the alerts
+// set last.
+type alertsServer struct {
+	mu     sync.Mutex
+	alerts []string
+}
+
+func (a *alertsServer) set(alerts ...string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.alerts = alerts
+}
+
+func (a *alertsServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/api/v1/alerts" {
+		http.NotFound(w, r)
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = fmt.Fprintf(w, `{"status":"success","data":{"alerts":[%s]}}`, strings.Join(a.alerts, ","))
 }

@@ -180,6 +180,9 @@ type Forecast struct {
 	// spec.strategy.zones): "zone by zone (nodes without a zone first),
 	// then by name" without either.
 	Order string `json:"order"`
+	// Gates say, in words, the gates of spec.health each start waits for
+	// (judged by the manager at each start, not foreseen here).
+	Gates []string `json:"gates,omitempty"`
 	// TargetVersion is spec.targetVersion.
 	TargetVersion string `json:"targetVersion"`
 	// Strategy is spec.strategy.type (Sequential when empty).
@@ -284,6 +287,7 @@ func Compute(in Input) (Forecast, error) {
 	f := Forecast{
 		Name:           cu.Name,
 		Order:          orderWords(cu),
+		Gates:          gateWords(cu),
 		TargetVersion:  cu.Spec.TargetVersion,
 		Strategy:       cmp.Or(cu.Spec.Strategy.Type, upgradev1alpha1.SequentialStrategy),
 		MaxUnavailable: maxUnavailable,
@@ -490,6 +494,40 @@ func count(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// gateWords says the gates of spec.health in words, one each.
+func gateWords(cu *upgradev1alpha1.ClusterUpgrade) []string {
+	var gates []string
+	if cu.Spec.Health.ReplacementsReady != nil {
+		gates = append(gates, fmt.Sprintf("the workloads the drains evicted pods of are back to their ready replicas (stalls after %s)",
+			cu.Spec.ReplacementsTimeout()))
+	}
+	for _, c := range cu.Spec.Health.Checks {
+		what := c.Kind + " " + c.ObjectName
+		if c.Namespace != "" && c.ObjectName != "" {
+			what = c.Kind + " " + c.Namespace + "/" + c.ObjectName
+		}
+		if c.LabelSelector != nil {
+			sel, err := metav1.LabelSelectorAsSelector(c.LabelSelector)
+			what = fmt.Sprintf("every %s matching %s", c.Kind, sel)
+			if err != nil {
+				what = fmt.Sprintf("every %s matching an invalid selector (%v)", c.Kind, err)
+			}
+			if c.Namespace != "" {
+				what += " in " + c.Namespace
+			}
+		}
+		gates = append(gates, fmt.Sprintf("check %s: %s of %s", c.Name, c.Expression, what))
+	}
+	if p := cu.Spec.Health.Prometheus; p != nil {
+		state := "firing or pending"
+		if p.FiringOnly {
+			state = "firing"
+		}
+		gates = append(gates, fmt.Sprintf("no alert matching %q %s in %s", cmp.Or(p.AlertNames, ".*"), state, p.URL))
+	}
+	return gates
 }
 
 // DefaultOrder is the plan order in words without spec.priority and

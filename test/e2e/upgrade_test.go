@@ -213,4 +213,6 @@ var _ = Describe("nodewave on a simulated cluster", Ordered, func() {
 		It("fails a node whose upgrade Job's pod is deleted", jobPodDeleted)
 		It("fails nodes a PDB or an unmanaged pod blocks, drains through a terminating namespace, and halts", drainFaults)
 	})
+
+	It("starts no node while a Prometheus alert fires (spec.health.prometheus, a real Prometheus)", alertsGate)
 })

@@ -41,6 +41,8 @@ var phases = []phase{
 	{fixture: "canary-soaking", kstatus: status.InProgressStatus, argo: "Progressing", message: "Ready"},
 	{fixture: "canary-paused", kstatus: status.InProgressStatus, argo: "Suspended", message: "Ready"},
 	{fixture: "canary-failed", kstatus: status.FailedStatus, argo: "Degraded", message: "Stalled"},
+	{fixture: "gated", kstatus: status.InProgressStatus, argo: "Progressing", message: "Ready"},
+	{fixture: "gated-stalled", kstatus: status.FailedStatus, argo: "Degraded", message: "Stalled"},
 }
 
 // loadFixture reads a recorded ClusterUpgrade as a GitOps tool gets it from

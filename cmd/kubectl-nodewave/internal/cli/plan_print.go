@@ -42,6 +42,9 @@ func printPlan(w io.Writer, f forecast.Forecast, source string, wide bool) error
 			f.Pending, f.InFlight, f.Upgraded, f.Failed, f.Skipped)
 		fmt.Fprintf(&b, "Order: %s\n", order)
 	}
+	for _, g := range f.Gates {
+		fmt.Fprintf(&b, "Gate before each start (spec.health): %s\n", g)
+	}
 	if c := f.Canary; c != nil {
 		b.WriteString(canaryLine(f, c))
 		if now := canaryNow(c, wide); now != "" && f.Pending > 0 {
