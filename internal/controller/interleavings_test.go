@@ -263,15 +263,7 @@ var _ = Describe("Under overlap, edits and crashes", func() {
 	})
 
 	It("holds the budget when the Node cache lags behind its own writes (8)", func(ctx SpecContext) {
-		lagging := &laggingNodes{lag: 1500 * time.Millisecond}
-		stopManager()
-		wrapClient = lagging.wrap
-		stopManager = startManager()
-		DeferCleanup(func() {
-			stopManager()
-			wrapClient = nil
-			stopManager = startManager()
-		})
+		withLaggingNodeCache(1500 * time.Millisecond)
 
 		nodes := makeNodes(ctx, "lag", 4)
 		mon := watchBudget(ctx, clientset, "lag")
@@ -400,6 +392,21 @@ func jobExists(ctx context.Context, name string) bool {
 	err := env.Client.Get(ctx, client.ObjectKey{Namespace: jobNamespace, Name: name}, j)
 	Expect(client.IgnoreNotFound(err)).To(Succeed())
 	return err == nil && j.DeletionTimestamp == nil
+}
+
+// withLaggingNodeCache restarts the suite's manager with its Node lists
+// lagging lag behind its own writes (see laggingNodes), and restarts it
+// as it was when the spec ends.
+func withLaggingNodeCache(lag time.Duration) {
+	lagging := &laggingNodes{lag: lag}
+	stopManager()
+	wrapClient = lagging.wrap
+	stopManager = startManager()
+	DeferCleanup(func() {
+		stopManager()
+		wrapClient = nil
+		stopManager = startManager()
+	})
 }
 
 // laggingNodes wraps the reconciler's client so that its Node lists lag

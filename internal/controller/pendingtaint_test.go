@@ -62,15 +62,7 @@ var _ = Describe("The pending taint", func() {
 	})
 
 	It("comes off every node at deletion though the Node cache has not yet seen it put on", func(ctx SpecContext) {
-		lagging := &laggingNodes{lag: 3 * time.Second}
-		stopManager()
-		wrapClient = lagging.wrap
-		stopManager = startManager()
-		DeferCleanup(func() {
-			stopManager()
-			wrapClient = nil
-			stopManager = startManager()
-		})
+		withLaggingNodeCache(3 * time.Second)
 		nodes := makeNodes(ctx, "plag", 3)
 		kubelet.set(nodes[0], nodeagent.Behaviour{Delay: time.Hour})
 		DeferCleanup(func() { kubelet.set(nodes[0], nodeagent.Behaviour{Delay: 100 * time.Millisecond}) })
