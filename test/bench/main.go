@@ -58,6 +58,9 @@ type options struct {
 	// zoneMaxUnavailable and oneZone set spec.strategy.zones.
 	zoneMaxUnavailable string
 	oneZone            bool
+	// replacementsReady sets spec.health.replacementsReady: what waiting
+	// for the evicted workloads costs in makespan.
+	replacementsReady bool
 }
 
 // result is one run's figures, written as JSON next to the plot.
@@ -112,6 +115,7 @@ func main() {
 	flag.BoolVar(&o.noPendingTaint, "no-pending-taint", false, "run the manager with --no-pending-taint")
 	flag.StringVar(&o.zoneMaxUnavailable, "zone-max-unavailable", "", "spec.strategy.zones.maxUnavailable (empty: none)")
 	flag.BoolVar(&o.oneZone, "one-zone-at-a-time", false, "spec.strategy.zones.oneAtATime")
+	flag.BoolVar(&o.replacementsReady, "replacements-ready", false, "spec.health.replacementsReady (the gate on the evicted workloads)")
 	flag.StringVar(&o.metricsPlot, "metrics-plot", "", "where -scrape-every writes its plot (default OUT/NAME-metrics.png)")
 	flag.Parse()
 	if o.pods == 0 {
@@ -131,6 +135,9 @@ func main() {
 		}
 		if o.noPendingTaint {
 			o.name += "-no-pending-taint"
+		}
+		if o.replacementsReady {
+			o.name += "-replacements-ready"
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
@@ -352,6 +359,10 @@ func (o options) clusterUpgrade() (*upgradev1alpha1.ClusterUpgrade, string) {
 	}
 	if o.noPendingTaint {
 		strategy += ", no pending taint"
+	}
+	if o.replacementsReady {
+		cu.Spec.Health.ReplacementsReady = &upgradev1alpha1.ReplacementsReadySpec{Timeout: &metav1.Duration{Duration: o.drainTimeout}}
+		strategy += ", replacements ready"
 	}
 	return cu, strategy
 }
