@@ -87,6 +87,9 @@ type ClusterUpgradeReconciler struct {
 	serverVersions serverVersions
 	// alerts remembers each ClusterUpgrade's last read of its alerts.
 	alerts alertReads
+	// workloads remembers each ClusterUpgrade's last reads of the
+	// workloads its drains evicted pods of (health.replacementsReady).
+	workloads workloadReads
 	// drains runs the drain passes in the background; drainsDone carries
 	// the ClusterUpgrade of each finished pass back to the work queue.
 	drains     *drain.Passes

@@ -61,6 +61,7 @@ func (r *ClusterUpgradeReconciler) reconcileDelete(ctx context.Context, cu *upgr
 	metrics.ClusterUpgrades.Delete(cu.Name)
 	r.dryRuns.forget(cu.UID)
 	r.alerts.forget(cu.UID)
+	r.workloads.forget(cu.UID)
 	r.statusWrites.forget(cu.UID)
 	controllerutil.RemoveFinalizer(cu, upgradev1alpha1.Finalizer)
 	return r.Update(ctx, cu)
