@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
@@ -93,7 +94,7 @@ func (r *ClusterUpgradeReconciler) alertsGate(ctx context.Context, s *scope) *pl
 	if read.err != nil {
 		g := &plan.Gate{Reason: upgradev1alpha1.ReasonAlertsUnreadable, Since: s.now}
 		if c := meta.FindStatusCondition(s.cu.Status.Conditions, upgradev1alpha1.ConditionGated); c != nil &&
-			c.Status == "True" && c.Reason == upgradev1alpha1.ReasonAlertsUnreadable {
+			c.Status == metav1.ConditionTrue && c.Reason == upgradev1alpha1.ReasonAlertsUnreadable {
 			g.Since = c.LastTransitionTime.Time
 		}
 		timeout := s.cu.Spec.AlertsTimeout()

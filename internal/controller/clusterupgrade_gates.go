@@ -68,17 +68,19 @@ const stalledGateRecheck = 15 * time.Second
 // replacementsGate judges spec.health.replacementsReady: the workloads
 // recorded on the nodes this ClusterUpgrade drained that are in upgrading
 // or verifying, or upgraded (those drained less than the gate's timeout
-// ago; every one while the gate is closed, so that a workload short past
-// its timeout keeps the upgrade stalled until it is back, not only until
-// its node's turn is over), each read from the API server (not cached: a
-// cache of every ReplicaSet would cost memory in proportion to the
-// cluster). nil when the gate is off or open.
+// ago; every one while this gate is closed, so that a workload short
+// past its timeout keeps the upgrade stalled until it is back, not only
+// until its node's turn is over), each read from the API server at most
+// once a second (see workloadReads; no informer: a cache of every
+// ReplicaSet would cost memory in proportion to the cluster). nil when
+// the gate is off or open.
 func (r *ClusterUpgradeReconciler) replacementsGate(ctx context.Context, s *scope) *plan.Gate {
 	timeout := s.cu.Spec.ReplacementsTimeout()
 	if timeout == 0 {
 		return nil
 	}
-	closed := meta.IsStatusConditionTrue(s.cu.Status.Conditions, upgradev1alpha1.ConditionGated)
+	c := meta.FindStatusCondition(s.cu.Status.Conditions, upgradev1alpha1.ConditionGated)
+	closed := c != nil && c.Status == metav1.ConditionTrue && c.Reason == upgradev1alpha1.ReasonReplacementsNotReady
 	drained := map[string]time.Time{}
 	for _, name := range s.order {
 		n := s.nodes[name]
