@@ -109,22 +109,28 @@ func (r *ClusterUpgradeReconciler) replacementsGate(ctx context.Context, s *scop
 	for name, at := range drained {
 		workloads = append(workloads, plan.Workload{Name: name, Drained: at})
 	}
+	// Each workload's read: a recent one reused, or one made now.
+	reads := make([]workloadRead, len(workloads))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, gateReadConcurrency)
-	for i := range workloads {
-		if read, ok := r.workloads.recent(s.cu.UID, workloads[i], s.now); ok {
-			workloads[i] = read
+	for i, w := range workloads {
+		if read, ok := r.workloads.recent(s.cu.UID, w, s.now); ok {
+			reads[i] = read
 			continue
 		}
+		reads[i] = workloadRead{at: s.now, w: w}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			r.readWorkload(ctx, &workloads[i])
+			r.readWorkload(ctx, &reads[i].w)
 		}()
 	}
 	wg.Wait()
-	r.workloads.remember(s.cu.UID, workloads, s.now)
+	r.workloads.keep(s.cu.UID, reads)
+	for i := range reads {
+		workloads[i] = reads[i].w
+	}
 	return plan.ReplacementsGate(workloads, timeout, s.now)
 }
 
@@ -147,34 +153,29 @@ type workloadRead struct {
 
 // recent returns the read of w made less than workloadReadInterval ago,
 // and after the drain that evicted its pods ended (an older read cannot
-// know of that drain's evictions).
-func (m *workloadReads) recent(uid types.UID, w plan.Workload, now time.Time) (plan.Workload, bool) {
+// know of that drain's evictions), with w's drain.
+func (m *workloadReads) recent(uid types.UID, w plan.Workload, now time.Time) (workloadRead, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	r, ok := m.byCU[uid][w.Name]
 	if !ok || now.Sub(r.at) >= workloadReadInterval || r.at.Before(w.Drained) {
-		return plan.Workload{}, false
+		return workloadRead{}, false
 	}
-	read := r.w
-	read.Drained = w.Drained
-	return read, true
+	r.w.Drained = w.Drained
+	return r, true
 }
 
-// remember keeps the reads of one judgement (those made now and those
-// reused), and forgets the workloads no longer judged.
-func (m *workloadReads) remember(uid types.UID, workloads []plan.Workload, now time.Time) {
+// keep remembers the reads of one judgement, the reused ones with the time
+// they were made, and forgets the workloads no longer judged.
+func (m *workloadReads) keep(uid types.UID, reads []workloadRead) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.byCU == nil {
 		m.byCU = map[types.UID]map[string]workloadRead{}
 	}
-	prev, next := m.byCU[uid], make(map[string]workloadRead, len(workloads))
-	for _, w := range workloads {
-		if r, ok := prev[w.Name]; ok && now.Sub(r.at) < workloadReadInterval && !r.at.Before(w.Drained) {
-			next[w.Name] = r // reused: keep when it was read
-			continue
-		}
-		next[w.Name] = workloadRead{at: now, w: w}
+	next := make(map[string]workloadRead, len(reads))
+	for _, r := range reads {
+		next[r.w.Name] = r
 	}
 	m.byCU[uid] = next
 }

@@ -16,10 +16,10 @@ func TestWorkloadReadsServeOnlyRecentReadsMadeAfterTheDrain(t *testing.T) {
 	}
 	read := web
 	read.Desired, read.Ready = 3, 2
-	m.remember("cu", []plan.Workload{read}, t0.Add(100*time.Millisecond))
+	m.keep("cu", []workloadRead{{at: t0.Add(100 * time.Millisecond), w: read}})
 
 	got, ok := m.recent("cu", web, t0.Add(500*time.Millisecond))
-	if !ok || got.Ready != 2 || got.Desired != 3 {
+	if !ok || got.w.Ready != 2 || got.w.Desired != 3 {
 		t.Fatalf("a read 400 ms old was not served: %+v %v", got, ok)
 	}
 	if _, ok := m.recent("other", web, t0.Add(500*time.Millisecond)); ok {
@@ -27,7 +27,7 @@ func TestWorkloadReadsServeOnlyRecentReadsMadeAfterTheDrain(t *testing.T) {
 	}
 	// Reused in a later judgement: it keeps the time it was read, so it
 	// expires a second after that, not after its last use.
-	m.remember("cu", []plan.Workload{got}, t0.Add(900*time.Millisecond))
+	m.keep("cu", []workloadRead{got})
 	if _, ok := m.recent("cu", web, t0.Add(1100*time.Millisecond)); ok {
 		t.Fatal("a read a second old was served")
 	}

@@ -34,12 +34,19 @@ func pendingTaintIndex(obj client.Object) []string {
 	return nil
 }
 
+// pendingTaintAt is the index of the node's pending taint, whoever's it
+// is, or -1. A node has at most one: the API server keeps taints unique by
+// key and effect.
+func pendingTaintAt(n *corev1.Node) int {
+	return slices.IndexFunc(n.Spec.Taints, func(t corev1.Taint) bool {
+		return t.Key == upgradev1alpha1.PendingTaintKey && t.Effect == corev1.TaintEffectPreferNoSchedule
+	})
+}
+
 // pendingTaintOf is the node's pending taint, whoever's it is, or nil.
 func pendingTaintOf(n *corev1.Node) *corev1.Taint {
-	for i, t := range n.Spec.Taints {
-		if t.Key == upgradev1alpha1.PendingTaintKey && t.Effect == corev1.TaintEffectPreferNoSchedule {
-			return &n.Spec.Taints[i]
-		}
+	if i := pendingTaintAt(n); i >= 0 {
+		return &n.Spec.Taints[i]
 	}
 	return nil
 }
@@ -149,10 +156,8 @@ func (r *ClusterUpgradeReconciler) addPendingTaint(ctx context.Context, s *scope
 // (the node lifecycle controller's unschedulable taint, which comes and
 // goes with the cordon) does not refuse the write, one before it does.
 func (r *ClusterUpgradeReconciler) removePendingTaint(ctx context.Context, s *scope, n *corev1.Node) error {
-	i := slices.IndexFunc(n.Spec.Taints, func(t corev1.Taint) bool {
-		return t.Key == upgradev1alpha1.PendingTaintKey && t.Effect == corev1.TaintEffectPreferNoSchedule && t.Value == s.cu.Name
-	})
-	if i < 0 {
+	i := pendingTaintAt(n)
+	if i < 0 || n.Spec.Taints[i].Value != s.cu.Name {
 		return nil
 	}
 	path := fmt.Sprintf("/spec/taints/%d", i)

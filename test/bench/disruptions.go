@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"slices"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -135,8 +134,8 @@ func disruptionSummary(replicas, ended map[string]int) disruptionStats {
 		s.Pods += n
 		s.Ended += ended[w]
 		r := float64(ended[w]) / float64(n)
-		if len(per) == 0 || r > slices.Max(per) || (r == slices.Max(per) && w < s.Worst) {
-			s.Worst = w
+		if len(per) == 0 || r > s.PerWorkloadMax || (r == s.PerWorkloadMax && w < s.Worst) {
+			s.Worst, s.PerWorkloadMax = w, r
 		}
 		per = append(per, r)
 		if ended[w] > n {
@@ -153,7 +152,6 @@ func disruptionSummary(replicas, ended map[string]int) disruptionStats {
 			sum += r
 		}
 		s.PerWorkloadMean = sum / float64(len(per))
-		s.PerWorkloadMax = slices.Max(per)
 	}
 	return s
 }
