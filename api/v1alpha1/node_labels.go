@@ -63,6 +63,22 @@ const (
 	// is deleted. nodewave never adds or removes any other taint.
 	PendingTaintKey = "upgrade.nodewave.io/pending"
 
+	// PreDrainHookPrefix begins the hook annotations that hold a node,
+	// once nodewave has cordoned it, before its drain:
+	// pre-drain.hook.upgrade.nodewave.io/<name> (Cluster API's
+	// pre-drain.delete.hook.machine.cluster.x-k8s.io). Another controller
+	// sets its hook ahead of time, does its work when it sees the node
+	// cordoned (the state label), and removes its annotation to let the
+	// drain begin. The value is free text (whose hook it is); nodewave
+	// never writes or removes these annotations.
+	PreDrainHookPrefix = "pre-drain.hook.upgrade.nodewave.io/"
+
+	// PostUpgradeHookPrefix begins the hook annotations that hold a node,
+	// upgraded and soaked, before nodewave uncordons it:
+	// post-upgrade.hook.upgrade.nodewave.io/<name>. As with the pre-drain
+	// hooks, their controllers remove them; nodewave only waits.
+	PostUpgradeHookPrefix = "post-upgrade.hook.upgrade.nodewave.io/"
+
 	// Finalizer holds a ClusterUpgrade until it has released its nodes.
 	Finalizer = "upgrade.nodewave.io/finalizer"
 

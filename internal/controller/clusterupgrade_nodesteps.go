@@ -72,10 +72,7 @@ func (r *ClusterUpgradeReconciler) advanceNode(ctx context.Context, s *scope, n 
 		)
 		switch state {
 		case upgradev1alpha1.NodeCordoned:
-			advanced, err = true, r.setState(ctx, s, n, upgradev1alpha1.NodeDraining, nil)
-			if err == nil {
-				r.nodeEvent(s, n, corev1.EventTypeNormal, "Draining", "Drain", "evicting the pods of node %s", n.Name)
-			}
+			advanced, wait, err = r.stepCordoned(ctx, s, n)
 		case upgradev1alpha1.NodeDraining:
 			advanced, wait, err = r.stepDrain(ctx, s, n)
 		case upgradev1alpha1.NodeUpgrading:
@@ -102,6 +99,24 @@ func (r *ClusterUpgradeReconciler) disownUncordon(ctx context.Context, s *scope,
 	return r.patchNode(ctx, s, n, func(n *corev1.Node) {
 		setAnnotation(n, upgradev1alpha1.WasUnschedulableAnnotation, annotationTrue)
 	})
+}
+
+// stepCordoned begins the drain of a cordoned node once no pre-drain hook
+// holds it.
+func (r *ClusterUpgradeReconciler) stepCordoned(ctx context.Context, s *scope, n *corev1.Node) (bool, time.Duration, error) {
+	d := hookStep(n, plan.PreDrain, upgradev1alpha1.PreDrainHookPrefix)
+	return r.act(ctx, s, n, d, func() (bool, error) {
+		if err := r.setState(ctx, s, n, upgradev1alpha1.NodeDraining, nil); err != nil {
+			return false, err
+		}
+		r.nodeEvent(s, n, corev1.EventTypeNormal, "Draining", "Drain", "evicting the pods of node %s", n.Name)
+		return true, nil
+	})
+}
+
+// hookStep is plan.HookStep over the node's hook annotations at point.
+func hookStep(n *corev1.Node, point plan.HookPoint, prefix string) plan.Decision {
+	return plan.HookStep(point, prefix, plan.Hooks(n.Annotations, prefix))
 }
 
 // stepDrain asks for a background drain pass over the node, reads the
@@ -277,8 +292,8 @@ func (r *ClusterUpgradeReconciler) act(ctx context.Context, s *scope, n *corev1.
 }
 
 // stepVerify waits for the node to stay Ready at the target for the soak
-// duration (and, for a control-plane node, for its checks to pass), then
-// uncordons it (unless the cordon is not nodewave's) and marks it upgraded.
+// duration (and, for a control-plane node, for its checks to pass), and
+// for no post-upgrade hook to hold it, then uncordons it (unless the cordon is not nodewave's) and marks it upgraded.
 func (r *ClusterUpgradeReconciler) stepVerify(ctx context.Context, s *scope, n *corev1.Node) (bool, time.Duration, error) {
 	if n.Annotations[upgradev1alpha1.TargetVersionAnnotation] != s.cu.Spec.TargetVersion {
 		return r.retarget(ctx, s, n)
@@ -303,6 +318,12 @@ func (r *ClusterUpgradeReconciler) stepVerify(ctx context.Context, s *scope, n *
 			problem = err.Error()
 		}
 		d = plan.ChecksStep(problem, facts.Deadline, s.now)
+	}
+	if d.Outcome == plan.Advance {
+		// Soaked (and checked): post-upgrade hooks hold the uncordon.
+		if d = hookStep(n, plan.PostUpgrade, upgradev1alpha1.PostUpgradeHookPrefix); d.Outcome == plan.Wait {
+			d.Message = "soaked; " + d.Message
+		}
 	}
 	return r.act(ctx, s, n, d, func() (bool, error) {
 		metrics.StepDuration.WithLabelValues(metrics.StepVerify).Observe(s.now.Sub(facts.Since).Seconds())

@@ -183,6 +183,11 @@ type Forecast struct {
 	// Gates say, in words, the gates of spec.health each start waits for
 	// (judged by the manager at each start, not foreseen here).
 	Gates []string `json:"gates,omitempty"`
+	// Hooks say, in words, the hook annotations on the selected nodes
+	// (pre-drain.hook.upgrade.nodewave.io/<name> and
+	// post-upgrade.hook.upgrade.nodewave.io/<name>): each holds its node
+	// until its controller removes it, so the waves assume they are removed.
+	Hooks []string `json:"hooks,omitempty"`
 	// TargetVersion is spec.targetVersion.
 	TargetVersion string `json:"targetVersion"`
 	// Strategy is spec.strategy.type (Sequential when empty).
@@ -288,6 +293,7 @@ func Compute(in Input) (Forecast, error) {
 		Name:           cu.Name,
 		Order:          orderWords(cu),
 		Gates:          gateWords(cu),
+		Hooks:          hookWords(in.Nodes),
 		TargetVersion:  cu.Spec.TargetVersion,
 		Strategy:       cmp.Or(cu.Spec.Strategy.Type, upgradev1alpha1.SequentialStrategy),
 		MaxUnavailable: maxUnavailable,

@@ -45,6 +45,9 @@ func printPlan(w io.Writer, f forecast.Forecast, source string, wide bool) error
 	for _, g := range f.Gates {
 		fmt.Fprintf(&b, "Gate before each start (spec.health): %s\n", g)
 	}
+	for _, h := range f.Hooks {
+		fmt.Fprintf(&b, "Hook: %s\n", h)
+	}
 	if c := f.Canary; c != nil {
 		b.WriteString(canaryLine(f, c))
 		if now := canaryNow(c, wide); now != "" && f.Pending > 0 {

@@ -200,3 +200,18 @@ func TestPrintPlanSaysWhereTheCanaryStands(t *testing.T) {
 		})
 	}
 }
+
+func TestPrintPlanListsGatesAndHooksUnderTheHeader(t *testing.T) {
+	f := forecast.Forecast{Pending: 1, Gates: []string{"no alert matching \".*\" firing in http://prom"},
+		Hooks: []string{"pre-drain hook ceph-noout holds 1 node until its annotation pre-drain.hook.upgrade.nodewave.io/ceph-noout is removed: w-1"}}
+	var out bytes.Buffer
+	if err := printPlan(&out, f, "", false); err != nil {
+		t.Fatal(err)
+	}
+	header, _, _ := strings.Cut(out.String(), "\n\n")
+	for _, want := range []string{"Gate before each start (spec.health): no alert", "Hook: pre-drain hook ceph-noout holds 1 node"} {
+		if !strings.Contains(header, want) {
+			t.Errorf("the header lacks %q:\n%s", want, out.String())
+		}
+	}
+}
