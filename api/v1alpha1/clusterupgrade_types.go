@@ -19,7 +19,7 @@ const (
 
 // DrainTimeoutAction says what happens when a node's drain outlives
 // drain.timeout.
-// +kubebuilder:validation:Enum=Fail;ForceDelete
+// +kubebuilder:validation:Enum=Fail;ForceDelete;Cordon
 type DrainTimeoutAction string
 
 const (
@@ -27,6 +27,10 @@ const (
 	DrainTimeoutFail DrainTimeoutAction = "Fail"
 	// DrainTimeoutForceDelete deletes the pods that are left, without eviction.
 	DrainTimeoutForceDelete DrainTimeoutAction = "ForceDelete"
+	// DrainTimeoutCordon leaves the node cordoned with the pods that would
+	// not leave, marks it blocked (not failed), and goes on with the others,
+	// up to drain.maxBlockedNodes (AKS's undrainableNodeBehavior: Cordon).
+	DrainTimeoutCordon DrainTimeoutAction = "Cordon"
 )
 
 // UpgradeType says who upgrades the kubelet of a drained node.
@@ -323,6 +327,7 @@ type CanarySpec struct {
 // DrainSpec says how pods are moved off a node. Pods are evicted through the
 // Eviction API, so PodDisruptionBudgets are honoured; DaemonSet pods,
 // mirror (static) pods and finished pods are left alone.
+// +kubebuilder:validation:XValidation:rule="!has(self.maxBlockedNodes) || (has(self.onTimeout) && self.onTimeout == 'Cordon')",message="drain.maxBlockedNodes is only allowed when drain.onTimeout is Cordon",fieldPath=".maxBlockedNodes",reason="FieldValueForbidden"
 type DrainSpec struct {
 	// timeout is how long one node's drain may take, as a Go duration such
 	// as 10m. What happens next is onTimeout. Default 10m.
@@ -357,10 +362,24 @@ type DrainSpec struct {
 	// onTimeout is what happens when the drain outlives timeout: Fail (the
 	// default) marks the node failed and leaves it cordoned; ForceDelete
 	// deletes the remaining pods without eviction, ignoring
-	// PodDisruptionBudgets, and goes on.
+	// PodDisruptionBudgets, and goes on; Cordon stops the drain, leaves the
+	// node cordoned with the pods that would not leave, marks it blocked
+	// (upgrade.nodewave.io/state=blocked: not upgraded, not failed, not
+	// counted by maxFailedNodes), frees its slot and goes on with the other
+	// nodes, up to maxBlockedNodes.
 	// +optional
 	// +kubebuilder:default=Fail
 	OnTimeout DrainTimeoutAction `json:"onTimeout,omitempty"`
+
+	// maxBlockedNodes is, with onTimeout Cordon, how many nodes may be
+	// blocked: once more than this many are, nothing new starts and the
+	// upgrade stalls (reason TooManyBlockedNodes). A blocked node stays
+	// cordoned but takes no slot of maxUnavailable: its pods that would not
+	// leave keep running. Absent: the resolved maxUnavailable. Only allowed
+	// with onTimeout Cordon.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	MaxBlockedNodes *int32 `json:"maxBlockedNodes,omitempty"`
 }
 
 // NodeUpgradeSpec says who upgrades the kubelet of a drained node.
@@ -622,6 +641,11 @@ type ClusterUpgradeStatus struct {
 	// +optional
 	// +kubebuilder:default=0
 	FailedNodes int32 `json:"failedNodes"`
+	// blockedNodes is how many selected nodes are blocked: their drain
+	// outlived drain.timeout under drain.onTimeout Cordon, and they stay
+	// cordoned, not upgraded. Absent when none is.
+	// +optional
+	BlockedNodes int32 `json:"blockedNodes,omitempty"`
 	// skippedNodes is how many selected nodes are left alone, such as nodes
 	// already newer than the target (never downgraded).
 	// +optional
@@ -639,6 +663,13 @@ type ClusterUpgradeStatus struct {
 	// +listType=map
 	// +listMapKey=name
 	Failed []NodeFailure `json:"failed,omitempty"`
+
+	// blocked lists blocked nodes (see blockedNodes) with why their drain
+	// did not finish; never longer than maxBlockedNodes+1 (at most 50).
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	Blocked []NodeFailure `json:"blocked,omitempty"`
 
 	// startedAt is when the first node was cordoned.
 	// +optional

@@ -62,6 +62,13 @@ const (
 	// ReasonNodesFailed: every node is done, but some failed (no more than
 	// maxFailedNodes); they stay cordoned until retried.
 	ReasonNodesFailed = "NodesFailed"
+	// ReasonTooManyBlockedNodes: more nodes are blocked (drain.onTimeout
+	// Cordon) than drain.maxBlockedNodes allows; nothing new starts.
+	ReasonTooManyBlockedNodes = "TooManyBlockedNodes"
+	// ReasonNodesBlocked: every other node is done, but some are blocked
+	// (no more than drain.maxBlockedNodes): cordoned, not upgraded, until
+	// their pods can leave and they are retried.
+	ReasonNodesBlocked = "NodesBlocked"
 	// ReasonBudgetExhausted: nodes are pending, but nodes that are not in
 	// flight (failed, cordoned by an admin, NotReady) use the whole
 	// maxUnavailable budget, so nothing can start.

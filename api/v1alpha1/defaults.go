@@ -28,6 +28,19 @@ const (
 	DefaultAlertsTimeout = 10 * time.Minute
 )
 
+// MaxBlockedNodes is spec.drain.maxBlockedNodes, or its default: budget,
+// the resolved maxUnavailable. 0 without drain.onTimeout Cordon, where no
+// node is ever blocked.
+func (s *ClusterUpgradeSpec) MaxBlockedNodes(budget int) int {
+	switch {
+	case s.Drain.OnTimeout != DrainTimeoutCordon:
+		return 0
+	case s.Drain.MaxBlockedNodes != nil:
+		return int(*s.Drain.MaxBlockedNodes)
+	}
+	return budget
+}
+
 // DrainTimeout is spec.drain.timeout, or its default.
 func (s *ClusterUpgradeSpec) DrainTimeout() time.Duration {
 	return durationOr(s.Drain.Timeout, DefaultDrainTimeout)

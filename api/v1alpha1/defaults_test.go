@@ -34,3 +34,21 @@ func TestDefaultsMatchTheMarkers(t *testing.T) {
 		}
 	}
 }
+
+func TestMaxBlockedNodes(t *testing.T) {
+	three := int32(3)
+	for _, tc := range []struct {
+		name string
+		spec DrainSpec
+		want int
+	}{
+		{"without Cordon no node is ever blocked", DrainSpec{OnTimeout: DrainTimeoutFail}, 0},
+		{"Cordon defaults to the budget", DrainSpec{OnTimeout: DrainTimeoutCordon}, 7},
+		{"Cordon with a cap", DrainSpec{OnTimeout: DrainTimeoutCordon, MaxBlockedNodes: &three}, 3},
+	} {
+		s := ClusterUpgradeSpec{Drain: tc.spec}
+		if got := s.MaxBlockedNodes(7); got != tc.want {
+			t.Errorf("%s: MaxBlockedNodes(7) = %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}

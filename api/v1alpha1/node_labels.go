@@ -39,8 +39,8 @@ const (
 	// spec.health.replacementsReady reads it. Written only with that gate.
 	EvictedOwnersAnnotation = "upgrade.nodewave.io/evicted-owners"
 
-	// FailureAnnotation, on a failed node, says why it failed:
-	// "Reason: message", for example
+	// FailureAnnotation, on a failed or blocked node, says why it failed or
+	// why its drain did not finish: "Reason: message", for example
 	// "DrainTimeout: 2 pods blocked by PodDisruptionBudget default/web".
 	FailureAnnotation = "upgrade.nodewave.io/failure"
 
@@ -92,7 +92,7 @@ const (
 type NodeState string
 
 // The node lifecycle: cordoned → draining → upgrading → verifying → upgraded,
-// or failed from draining, upgrading or verifying.
+// or failed from draining, upgrading or verifying, or blocked from draining.
 const (
 	// NodeCordoned: the node is unschedulable and about to be drained.
 	NodeCordoned NodeState = "cordoned"
@@ -111,4 +111,9 @@ const (
 	// that fails a check made before its cordon (JobNotBuildable) is failed
 	// without ever being cordoned.
 	NodeFailed NodeState = "failed"
+	// NodeBlocked: the node's drain outlived drain.timeout under
+	// drain.onTimeout Cordon; it stays cordoned with the pods that would not
+	// leave, not upgraded and not failed, until a human removes the label
+	// (a retry) or changes the ClusterUpgrade's spec.
+	NodeBlocked NodeState = "blocked"
 )

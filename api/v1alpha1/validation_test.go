@@ -184,7 +184,9 @@ func withJob(job map[string]any) func(*unstructured.Unstructured) {
 //	drain.gracePeriodSeconds      int64, minimum 0: refused -5, 1.5; accepted 0, 3600
 //	drain.deleteEmptyDirData      boolean: refused a string; accepted false
 //	drain.force                   boolean: refused a string; accepted true
-//	drain.onTimeout               enum Fail|ForceDelete: refused unknown value; accepted both
+//	drain.onTimeout               enum Fail|ForceDelete|Cordon: refused unknown value; accepted all three
+//	drain.maxBlockedNodes         int32, minimum 0, only with onTimeout Cordon (CEL): refused -1,
+//	                              refused with Fail and without onTimeout; accepted 0 and 5 with Cordon
 //	drain (unknown field)         refused
 //	upgrade.type                  enum Job|External: refused unknown value; accepted both
 //	                              (External is the base object of every entry)
@@ -379,7 +381,13 @@ var _ = Describe("ClusterUpgrade admission", func() {
 			"spec.drain.deleteEmptyDirData", "must be of type boolean"),
 		Entry("force that is not a boolean", set("drain.force", "true"), "spec.drain.force", "must be of type boolean"),
 		Entry("unknown onTimeout", set("drain.onTimeout", "Ignore"),
-			"spec.drain.onTimeout", `Unsupported value: "Ignore": supported values: "Fail", "ForceDelete"`),
+			"spec.drain.onTimeout", `Unsupported value: "Ignore": supported values: "Fail", "ForceDelete", "Cordon"`),
+		Entry("maxBlockedNodes without onTimeout Cordon", set("drain.maxBlockedNodes", int64(2)),
+			"spec.drain.maxBlockedNodes", "drain.maxBlockedNodes is only allowed when drain.onTimeout is Cordon"),
+		Entry("maxBlockedNodes with onTimeout Fail", both(set("drain.onTimeout", "Fail"), set("drain.maxBlockedNodes", int64(2))),
+			"spec.drain.maxBlockedNodes", "drain.maxBlockedNodes is only allowed when drain.onTimeout is Cordon"),
+		Entry("negative maxBlockedNodes", both(set("drain.onTimeout", "Cordon"), set("drain.maxBlockedNodes", int64(-1))),
+			"spec.drain.maxBlockedNodes", "should be greater than or equal to 0"),
 		Entry("unknown field in drain", set("drain.ignoreDaemonSets", true), `"spec.drain.ignoreDaemonSets"`, unknownField),
 
 		// upgrade
@@ -539,6 +547,9 @@ var _ = Describe("ClusterUpgrade admission", func() {
 		Entry("force", set("drain.force", true)),
 		Entry("onTimeout ForceDelete", set("drain.onTimeout", "ForceDelete")),
 		Entry("onTimeout Fail", set("drain.onTimeout", "Fail")),
+		Entry("onTimeout Cordon", set("drain.onTimeout", "Cordon")),
+		Entry("onTimeout Cordon with maxBlockedNodes 0", both(set("drain.onTimeout", "Cordon"), set("drain.maxBlockedNodes", int64(0)))),
+		Entry("onTimeout Cordon with maxBlockedNodes 5", both(set("drain.onTimeout", "Cordon"), set("drain.maxBlockedNodes", int64(5)))),
 		Entry("upgrade timeout 1us", set("upgrade.timeout", "1us")),
 		Entry("upgrade timeout 1µs", set("upgrade.timeout", "1µs")),
 		Entry("Job upgrade with a job", withJob(jobTemplate)),
@@ -595,7 +606,7 @@ var _ = Describe("ClusterUpgrade admission", func() {
 		files, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "config", "samples", "upgrade_*.yaml"))
 		It("has a sample for every strategy and upgrade type, one with a maintenance window, the binary Job, the whole cluster, a canary, zones with priorities and the replacements-ready gate", func() {
 			Expect(err).NotTo(HaveOccurred())
-			Expect(files).To(HaveLen(10))
+			Expect(files).To(HaveLen(11))
 		})
 
 		It("runs the same kubeadm Job on the whole cluster as on the workers", func() {

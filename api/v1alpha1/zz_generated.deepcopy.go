@@ -162,6 +162,13 @@ func (in *ClusterUpgradeStatus) DeepCopyInto(out *ClusterUpgradeStatus) {
 			(*in)[i].DeepCopyInto(&(*out)[i])
 		}
 	}
+	if in.Blocked != nil {
+		in, out := &in.Blocked, &out.Blocked
+		*out = make([]NodeFailure, len(*in))
+		for i := range *in {
+			(*in)[i].DeepCopyInto(&(*out)[i])
+		}
+	}
 	if in.StartedAt != nil {
 		in, out := &in.StartedAt, &out.StartedAt
 		*out = (*in).DeepCopy()
@@ -249,6 +256,11 @@ func (in *DrainSpec) DeepCopyInto(out *DrainSpec) {
 	if in.DeleteEmptyDirData != nil {
 		in, out := &in.DeleteEmptyDirData, &out.DeleteEmptyDirData
 		*out = new(bool)
+		**out = **in
+	}
+	if in.MaxBlockedNodes != nil {
+		in, out := &in.MaxBlockedNodes, &out.MaxBlockedNodes
+		*out = new(int32)
 		**out = **in
 	}
 }

@@ -47,6 +47,7 @@ func nodeMetrics(s *scope, p plan.Plan) metrics.NodeSummary {
 		metrics.StatePending:                 p.Pending,
 		string(upgradev1alpha1.NodeUpgraded): p.Upgraded,
 		string(upgradev1alpha1.NodeFailed):   p.Failed,
+		string(upgradev1alpha1.NodeBlocked):  len(p.BlockedNodes),
 		metrics.StateSkipped:                 p.Skipped,
 	}}
 	for _, name := range p.InFlightNodes {

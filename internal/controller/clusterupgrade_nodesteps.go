@@ -129,6 +129,7 @@ func (r *ClusterUpgradeReconciler) stepDrain(ctx context.Context, s *scope, n *c
 		Timeout:     s.cu.Spec.DrainTimeout(),
 		Now:         s.now,
 		ForceDelete: spec.OnTimeout == upgradev1alpha1.DrainTimeoutForceDelete,
+		Cordon:      spec.OnTimeout == upgradev1alpha1.DrainTimeoutCordon && !s.controlPlane[n.Name],
 	}
 	opts := drain.Options{GracePeriodSeconds: spec.GracePeriodSeconds, Force: spec.Force,
 		DeleteEmptyDirData: spec.DeleteEmptyDirData == nil || *spec.DeleteEmptyDirData}
@@ -275,8 +276,8 @@ func (r *ClusterUpgradeReconciler) retarget(ctx context.Context, s *scope, n *co
 }
 
 // act carries out a step decision: advance on Advance (which says whether
-// the node can take another step in this pass), fail the node on Fail, and
-// on Wait record what the node waits for and when to look again.
+// the node can take another step in this pass), fail the node on Fail,
+// block it on Block, and on Wait record what the node waits for and when to look again.
 func (r *ClusterUpgradeReconciler) act(ctx context.Context, s *scope, n *corev1.Node, d plan.Decision,
 	advance func() (bool, error)) (bool, time.Duration, error) {
 	switch d.Outcome {
@@ -285,6 +286,8 @@ func (r *ClusterUpgradeReconciler) act(ctx context.Context, s *scope, n *corev1.
 		return more, 0, err
 	case plan.Fail:
 		return false, 0, r.failNode(ctx, s, n, d.Reason, d.Message)
+	case plan.Block:
+		return false, 0, r.blockNode(ctx, s, n, d.Reason, d.Message)
 	default:
 		s.setWaitMessage(n.Name, d.Message)
 		return false, d.RequeueAfter, nil

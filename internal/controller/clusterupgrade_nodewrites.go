@@ -206,13 +206,29 @@ func (r *ClusterUpgradeReconciler) failNode(ctx context.Context, s *scope, n *co
 	return nil
 }
 
-// retryFailedNodes lets go of the failed state of this ClusterUpgrade's
-// failed nodes after a spec change, so the planner starts them again. A
-// failed node that the selector no longer selects is released instead.
+// blockNode marks a node whose drain did not finish blocked
+// (drain.onTimeout Cordon): it stays cordoned with the pods that would not
+// leave, and its slot is free for the next node.
+func (r *ClusterUpgradeReconciler) blockNode(ctx context.Context, s *scope, n *corev1.Node, reason, message string) error {
+	if err := r.setState(ctx, s, n, upgradev1alpha1.NodeBlocked,
+		map[string]string{upgradev1alpha1.FailureAnnotation: reason + ": " + message}); err != nil {
+		return err
+	}
+	metrics.NodeUpgradesTotal.WithLabelValues(metrics.ResultBlocked).Inc()
+	r.nodeEvent(s, n, corev1.EventTypeWarning, "Blocked", "Block",
+		"node %s is blocked and stays cordoned (drain.onTimeout Cordon); the upgrade goes on without it: %s", n.Name, message)
+	return nil
+}
+
+// retryFailedNodes lets go of the failed (or blocked) state of this
+// ClusterUpgrade's failed and blocked nodes after a spec change, so the
+// planner starts them again. Such a node that the selector no longer
+// selects is released instead.
 func (r *ClusterUpgradeReconciler) retryFailedNodes(ctx context.Context, s *scope) error {
 	for _, name := range s.order {
 		n := s.nodes[name]
-		if nodeview.HeldBy(n) != s.cu.Name || n.Labels[upgradev1alpha1.NodeStateLabel] != string(upgradev1alpha1.NodeFailed) {
+		state := upgradev1alpha1.NodeState(n.Labels[upgradev1alpha1.NodeStateLabel])
+		if nodeview.HeldBy(n) != s.cu.Name || !plan.Stopped(state) {
 			continue
 		}
 		if !s.selects(n) {
@@ -227,18 +243,18 @@ func (r *ClusterUpgradeReconciler) retryFailedNodes(ctx context.Context, s *scop
 		}); err != nil {
 			return err
 		}
-		r.nodeEvent(s, n, corev1.EventTypeNormal, "Retrying", "Retry", "retrying failed node %s after a spec change", n.Name)
+		r.nodeEvent(s, n, corev1.EventTypeNormal, "Retrying", "Retry", "retrying %s node %s after a spec change", state, n.Name)
 	}
 	return nil
 }
 
 // releaseNode gives a node back as nodewave found it, except that a failed
-// node stays cordoned.
+// or blocked node stays cordoned.
 func (r *ClusterUpgradeReconciler) releaseNode(ctx context.Context, s *scope, n *corev1.Node) error {
 	state := upgradev1alpha1.NodeState(n.Labels[upgradev1alpha1.NodeStateLabel])
 	cordonedByUs := n.Annotations[upgradev1alpha1.WasUnschedulableAnnotation] != annotationTrue
 	if err := r.patchNode(ctx, s, n, func(n *corev1.Node) {
-		if cordonedByUs && state != upgradev1alpha1.NodeFailed && state != upgradev1alpha1.NodeUpgraded {
+		if cordonedByUs && !plan.Stopped(state) && state != upgradev1alpha1.NodeUpgraded {
 			n.Spec.Unschedulable = false
 		}
 		delete(n.Labels, upgradev1alpha1.NodeStateLabel)
@@ -248,9 +264,9 @@ func (r *ClusterUpgradeReconciler) releaseNode(ctx context.Context, s *scope, n 
 	}); err != nil {
 		return err
 	}
-	if state == upgradev1alpha1.NodeFailed {
+	if plan.Stopped(state) {
 		r.nodeEvent(s, n, corev1.EventTypeWarning, "Released", "Release",
-			"released failed node %s; it stays cordoned for a human to look at", n.Name)
+			"released %s node %s; it stays cordoned for a human to look at", state, n.Name)
 	} else if state != upgradev1alpha1.NodeUpgraded {
 		r.nodeEvent(s, n, corev1.EventTypeNormal, "Released", "Release",
 			"released node %s (%s) as its ClusterUpgrade is deleted", n.Name, state)

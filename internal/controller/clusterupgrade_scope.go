@@ -158,12 +158,13 @@ func (s *scope) planNode(n *corev1.Node) plan.Node {
 // The workers' wave carries spec.strategy.canary and .zones.
 func (s *scope) planInput(controlPlane, held bool) plan.Input {
 	in := plan.Input{
-		MaxUnavailable: s.maxUnavailable,
-		MaxFailedNodes: int(s.cu.Spec.MaxFailedNodes),
-		Paused:         s.cu.Spec.Paused,
-		Closed:         s.windowClosed(),
-		Held:           s.holds.start != nil || held,
-		Now:            s.now,
+		MaxUnavailable:  s.maxUnavailable,
+		MaxFailedNodes:  int(s.cu.Spec.MaxFailedNodes),
+		MaxBlockedNodes: s.cu.Spec.MaxBlockedNodes(s.maxUnavailable),
+		Paused:          s.cu.Spec.Paused,
+		Closed:          s.windowClosed(),
+		Held:            s.holds.start != nil || held,
+		Now:             s.now,
 	}
 	if !controlPlane {
 		in.Canary = plan.CanaryOf(s.cu.Spec.Strategy.Canary, s.cu.Spec.CanarySoakDuration(), len(s.nodes)-len(s.controlPlane))

@@ -24,8 +24,10 @@ func setProgressStatus(cu *upgradev1alpha1.ClusterUpgrade, s *scope, w waves, no
 	st.TotalNodes = int32(len(s.nodes) - len(s.controlPlane))
 	st.UpgradedNodes, st.UpgradingNodes, st.PendingNodes = int32(p.Upgraded), int32(p.InFlight), int32(p.Pending)
 	st.FailedNodes, st.SkippedNodes = int32(p.Failed), int32(p.Skipped)
+	st.BlockedNodes = int32(len(p.BlockedNodes))
 	st.InProgress = inProgressList(s)
-	st.Failed = failedList(s, all, min(int(cu.Spec.MaxFailedNodes)+1+w.controlPlane.Failed, maxStatusNodes))
+	st.Failed = failedList(s, all.FailedNodes, min(int(cu.Spec.MaxFailedNodes)+1+w.controlPlane.Failed, maxStatusNodes))
+	st.Blocked = failedList(s, p.BlockedNodes, min(cu.Spec.MaxBlockedNodes(s.maxUnavailable)+1, maxStatusNodes))
 	if st.StartedAt == nil && (all.InFlight > 0 || all.Failed > 0) {
 		// Set on the pass that starts the first node; should that pass's
 		// status write have been lost (a crash), the next one sets it.
@@ -50,18 +52,10 @@ func setProgressStatus(cu *upgradev1alpha1.ClusterUpgrade, s *scope, w waves, no
 	if !w.controlPlane.Done {
 		blocking, blockingNodes, budget = w.controlPlane, unavailableNodes(s, true), 1
 	}
+	failedReason, failedMessage := failedPhase(cu, s, w, summary)
 	switch {
-	case w.controlPlane.Failed > 0:
-		setStalled(cu, upgradev1alpha1.PhaseFailed, upgradev1alpha1.ReasonControlPlaneFailed, controlPlaneFailedMessage(s, w))
-	case p.Halted:
-		setStalled(cu, upgradev1alpha1.PhaseFailed, upgradev1alpha1.ReasonTooManyFailures, fmt.Sprintf(
-			"halted: %d nodes failed, more than maxFailedNodes %d allows (%s); nothing new starts. "+
-				"Fix the cause, then retry by removing the nodes' %s label or by changing the spec",
-			p.Failed, cu.Spec.MaxFailedNodes, strings.Join(p.FailedNodes, ", "), upgradev1alpha1.NodeStateLabel))
-	case all.Done && p.Failed > 0:
-		setStalled(cu, upgradev1alpha1.PhaseFailed, upgradev1alpha1.ReasonNodesFailed, fmt.Sprintf(
-			"%s; the failed nodes stay cordoned (%s): retry them by removing their %s label or by changing the spec",
-			summary, strings.Join(p.FailedNodes, ", "), upgradev1alpha1.NodeStateLabel))
+	case failedReason != "":
+		setStalled(cu, upgradev1alpha1.PhaseFailed, failedReason, failedMessage)
 	case all.Done:
 		st.Phase = upgradev1alpha1.PhaseSucceeded
 		meta.RemoveStatusCondition(&st.Conditions, upgradev1alpha1.ConditionReconciling)
@@ -134,6 +128,38 @@ func setCanaryStatus(cu *upgradev1alpha1.ClusterUpgrade, p plan.Plan, summary st
 	}
 }
 
+// failedPhase is why the upgrade is Failed, and what to do, or "" when it
+// is not: a control-plane node failed, more nodes failed or are blocked
+// than allowed, or every node is done and some failed or are blocked.
+func failedPhase(cu *upgradev1alpha1.ClusterUpgrade, s *scope, w waves, summary string) (reason, message string) {
+	p, done := w.workers, w.all().Done
+	switch {
+	case w.controlPlane.Failed > 0:
+		return upgradev1alpha1.ReasonControlPlaneFailed, controlPlaneFailedMessage(s, w)
+	case p.Halted:
+		return upgradev1alpha1.ReasonTooManyFailures, fmt.Sprintf(
+			"halted: %d nodes failed, more than maxFailedNodes %d allows (%s); nothing new starts. "+
+				"Fix the cause, then retry by removing the nodes' %s label or by changing the spec",
+			p.Failed, cu.Spec.MaxFailedNodes, strings.Join(p.FailedNodes, ", "), upgradev1alpha1.NodeStateLabel)
+	case p.TooManyBlocked:
+		return upgradev1alpha1.ReasonTooManyBlockedNodes, fmt.Sprintf(
+			"halted: %d nodes are blocked, more than drain.maxBlockedNodes %d allows (%s): their drains did not finish "+
+				"within drain.timeout and they stay cordoned; nothing new starts. Let their pods leave, then retry "+
+				"them by removing their %s label or by changing the spec",
+			len(p.BlockedNodes), cu.Spec.MaxBlockedNodes(s.maxUnavailable), listSome(p.BlockedNodes), upgradev1alpha1.NodeStateLabel)
+	case done && p.Failed > 0:
+		return upgradev1alpha1.ReasonNodesFailed, fmt.Sprintf(
+			"%s; the failed nodes stay cordoned (%s): retry them by removing their %s label or by changing the spec",
+			summary, strings.Join(p.FailedNodes, ", "), upgradev1alpha1.NodeStateLabel)
+	case done && len(p.BlockedNodes) > 0:
+		return upgradev1alpha1.ReasonNodesBlocked, fmt.Sprintf(
+			"%s; the blocked nodes stay cordoned, not upgraded (%s): let their pods leave, then retry them "+
+				"by removing their %s label or by changing the spec",
+			summary, listSome(p.BlockedNodes), upgradev1alpha1.NodeStateLabel)
+	}
+	return "", ""
+}
+
 // progressSummary says where both waves stand and what they wait for, in
 // words: the control plane's first, when there is one.
 func progressSummary(cu *upgradev1alpha1.ClusterUpgrade, s *scope, w waves) string {
@@ -162,6 +188,9 @@ func waveSummary(p plan.Plan, total int, what string) string {
 	summary := fmt.Sprintf("%d of %d %s upgraded, %d in flight, %d pending", p.Upgraded, total, what, p.InFlight, p.Pending)
 	if p.Failed > 0 {
 		summary += fmt.Sprintf(", %d failed", p.Failed)
+	}
+	if len(p.BlockedNodes) > 0 {
+		summary += fmt.Sprintf(", %d blocked", len(p.BlockedNodes))
 	}
 	if p.Skipped > 0 {
 		summary += fmt.Sprintf(", %d skipped", p.Skipped)
@@ -198,7 +227,7 @@ func setControlPlaneStatus(cu *upgradev1alpha1.ClusterUpgrade, s *scope, w waves
 // controlPlaneFailedMessage says which control-plane node failed, why,
 // and what to do.
 func controlPlaneFailedMessage(s *scope, w waves) string {
-	failed := failedList(s, w.controlPlane, maxStatusNodes)
+	failed := failedList(s, w.controlPlane.FailedNodes, maxStatusNodes)
 	failures := make([]string, 0, len(failed))
 	for _, f := range failed {
 		failures = append(failures, fmt.Sprintf("%s (%s: %s)", f.Name, f.Reason, f.Message))
@@ -312,10 +341,11 @@ func inProgressList(s *scope) []upgradev1alpha1.NodeProgress {
 	return out
 }
 
-// failedList is up to limit failed nodes with why they failed.
-func failedList(s *scope, p plan.Plan, limit int) []upgradev1alpha1.NodeFailure {
+// failedList is up to limit of the named failed (or blocked) nodes, with
+// why they failed (or why their drain did not finish).
+func failedList(s *scope, names []string, limit int) []upgradev1alpha1.NodeFailure {
 	var out []upgradev1alpha1.NodeFailure
-	for _, name := range p.FailedNodes {
+	for _, name := range names {
 		if len(out) == limit {
 			break
 		}

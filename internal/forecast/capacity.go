@@ -97,7 +97,7 @@ func (w *world) checkResource(res corev1.ResourceName, drained []string, size in
 			continue
 		}
 		class := plan.Classify(n)
-		if !n.Ready || n.Unschedulable || class == plan.ClassInFlight || class == plan.ClassFailed {
+		if !n.Ready || n.Unschedulable || class == plan.ClassInFlight || class == plan.ClassFailed || class == plan.ClassBlocked {
 			continue
 		}
 		check.Receivers++

@@ -419,7 +419,8 @@ func (w *world) hasControlPlane() bool { return w.cu.Spec.ControlPlane != nil }
 // them; the others by spec.strategy and spec.maxFailedNodes, with
 // spec.strategy.canary and .zones.
 func (w *world) planInput(controlPlane, paused bool) plan.Input {
-	in := plan.Input{MaxUnavailable: w.maxUnavailable, MaxFailedNodes: int(w.cu.Spec.MaxFailedNodes), Paused: paused, Now: w.now}
+	in := plan.Input{MaxUnavailable: w.maxUnavailable, MaxFailedNodes: int(w.cu.Spec.MaxFailedNodes),
+		MaxBlockedNodes: w.cu.Spec.MaxBlockedNodes(w.maxUnavailable), Paused: paused, Now: w.now}
 	if !controlPlane && w.canary != nil {
 		c := *w.canary
 		in.Canary = &c
@@ -458,7 +459,7 @@ func (w *world) wasUnschedulable(name string) bool {
 	n := w.nodes[name]
 	switch upgradev1alpha1.NodeState(n.Labels[upgradev1alpha1.NodeStateLabel]) {
 	case upgradev1alpha1.NodeCordoned, upgradev1alpha1.NodeDraining, upgradev1alpha1.NodeUpgrading,
-		upgradev1alpha1.NodeVerifying, upgradev1alpha1.NodeFailed:
+		upgradev1alpha1.NodeVerifying, upgradev1alpha1.NodeFailed, upgradev1alpha1.NodeBlocked:
 		return n.Annotations[upgradev1alpha1.WasUnschedulableAnnotation] == "true"
 	}
 	return n.Spec.Unschedulable

@@ -287,10 +287,10 @@ func (cc *canaryClock) takeHolds() []string {
 
 // matters reports whether a node that is not a pending, available one
 // can change the planner's answer: it is unavailable (it holds a slot),
-// in flight, or failed (it counts toward the halt).
+// in flight, or failed or blocked (it counts toward a halt).
 func matters(n plan.Node) bool {
 	c := plan.Classify(n)
-	return n.Unavailable() || c == plan.ClassInFlight || c == plan.ClassFailed || c == plan.ClassPending
+	return n.Unavailable() || c == plan.ClassInFlight || c == plan.ClassFailed || c == plan.ClassBlocked || c == plan.ClassPending
 }
 
 // canaryCounts reports whether the canary's gate counts a node that is

@@ -29,6 +29,7 @@ var States = []string{
 	string(upgradev1alpha1.NodeVerifying),
 	string(upgradev1alpha1.NodeUpgraded),
 	string(upgradev1alpha1.NodeFailed),
+	string(upgradev1alpha1.NodeBlocked),
 	StateSkipped,
 }
 
@@ -103,7 +104,7 @@ const LabelClusterUpgrade = "cluster_upgrade"
 
 var (
 	nodesDesc = prometheus.NewDesc("nodewave_nodes",
-		"Selected nodes of each ClusterUpgrade, by state (pending, cordoned, draining, upgrading, verifying, upgraded, failed, skipped).",
+		"Selected nodes of each ClusterUpgrade, by state (pending, cordoned, draining, upgrading, verifying, upgraded, failed, blocked, skipped).",
 		[]string{LabelClusterUpgrade, "state"}, nil)
 	phaseDesc = prometheus.NewDesc("nodewave_cluster_upgrade_phase",
 		"1 for the phase each ClusterUpgrade is in (status.phase), 0 for the others.",

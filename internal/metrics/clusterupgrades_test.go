@@ -46,8 +46,9 @@ nodewave_cluster_upgrade_stalled{cluster_upgrade="workers",reason=""} 0
 # TYPE nodewave_node_state_since_timestamp_seconds gauge
 nodewave_node_state_since_timestamp_seconds{cluster_upgrade="workers",node="n1",state="draining"} 1.7778888e+09
 nodewave_node_state_since_timestamp_seconds{cluster_upgrade="workers",node="n2",state="upgrading"} 1.7778888015e+09
-# HELP nodewave_nodes Selected nodes of each ClusterUpgrade, by state (pending, cordoned, draining, upgrading, verifying, upgraded, failed, skipped).
+# HELP nodewave_nodes Selected nodes of each ClusterUpgrade, by state (pending, cordoned, draining, upgrading, verifying, upgraded, failed, blocked, skipped).
 # TYPE nodewave_nodes gauge
+nodewave_nodes{cluster_upgrade="workers",state="blocked"} 0
 nodewave_nodes{cluster_upgrade="workers",state="cordoned"} 0
 nodewave_nodes{cluster_upgrade="workers",state="draining"} 1
 nodewave_nodes{cluster_upgrade="workers",state="failed"} 0
@@ -159,8 +160,9 @@ func TestSetNodesCopiesItsInput(t *testing.T) {
 # HELP nodewave_node_state_since_timestamp_seconds Unix time at which each node in flight entered its current state; only nodes in flight have a series.
 # TYPE nodewave_node_state_since_timestamp_seconds gauge
 nodewave_node_state_since_timestamp_seconds{cluster_upgrade="workers",node="n1",state="draining"} 1.7778888e+09
-# HELP nodewave_nodes Selected nodes of each ClusterUpgrade, by state (pending, cordoned, draining, upgrading, verifying, upgraded, failed, skipped).
+# HELP nodewave_nodes Selected nodes of each ClusterUpgrade, by state (pending, cordoned, draining, upgrading, verifying, upgraded, failed, blocked, skipped).
 # TYPE nodewave_nodes gauge
+nodewave_nodes{cluster_upgrade="workers",state="blocked"} 0
 nodewave_nodes{cluster_upgrade="workers",state="cordoned"} 0
 nodewave_nodes{cluster_upgrade="workers",state="draining"} 1
 nodewave_nodes{cluster_upgrade="workers",state="failed"} 0
@@ -185,7 +187,7 @@ func TestRegisteredOnTheManagersRegistry(t *testing.T) {
 	// value, so their series exist, and rate() sees the first event.
 	for name, want := range map[string]int{
 		"nodewave_evictions_total":               4,
-		"nodewave_node_upgrades_total":           2,
+		"nodewave_node_upgrades_total":           3,
 		"nodewave_node_upgrade_duration_seconds": 3,
 	} {
 		if gathered[name] != want {

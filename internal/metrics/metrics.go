@@ -20,6 +20,7 @@ const (
 const (
 	ResultSucceeded = "succeeded"
 	ResultFailed    = "failed"
+	ResultBlocked   = "blocked" // its drain did not finish (drain.onTimeout: Cordon)
 )
 
 // Steps are the values of the step label of StepDuration.
@@ -67,7 +68,7 @@ func init() {
 	for _, result := range []string{EvictionEvicted, EvictionBlocked, EvictionError, EvictionDeleted} {
 		EvictionsTotal.WithLabelValues(result)
 	}
-	for _, result := range []string{ResultSucceeded, ResultFailed} {
+	for _, result := range []string{ResultSucceeded, ResultFailed, ResultBlocked} {
 		NodeUpgradesTotal.WithLabelValues(result)
 	}
 }

@@ -48,7 +48,7 @@ func PlanNode(n *corev1.Node, cu *upgradev1alpha1.ClusterUpgrade, target version
 	switch holder := HeldBy(n); {
 	case holder != "" && holder != cuName:
 		pn.State = ""
-		if plan.InFlight(state) || state == upgradev1alpha1.NodeFailed {
+		if plan.InFlight(state) || plan.Stopped(state) {
 			pn.HeldElsewhere = state
 		}
 	case holder == cuName && state == "" && n.Spec.Unschedulable:
@@ -58,11 +58,12 @@ func PlanNode(n *corev1.Node, cu *upgradev1alpha1.ClusterUpgrade, target version
 }
 
 // Holds reports whether the ClusterUpgrade named cuName holds node n: its
-// annotation names it and the node is in flight or failed under it (a
-// failed node stays cordoned by it until retried or released).
+// annotation names it and the node is in flight, failed or blocked under
+// it (a failed or blocked node stays cordoned by it until retried or
+// released).
 func Holds(n *corev1.Node, cuName string) bool {
 	state := upgradev1alpha1.NodeState(n.Labels[upgradev1alpha1.NodeStateLabel])
-	return HeldBy(n) == cuName && (plan.InFlight(state) || state == upgradev1alpha1.NodeFailed)
+	return HeldBy(n) == cuName && (plan.InFlight(state) || plan.Stopped(state))
 }
 
 // outOfServiceTaints are the taints with which other tools take a node out

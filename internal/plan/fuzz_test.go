@@ -20,6 +20,7 @@ var fuzzStates = []upgradev1alpha1.NodeState{
 	upgradev1alpha1.NodeFailed,
 	"bogus",
 	"Cordoned",
+	upgradev1alpha1.NodeBlocked,
 }
 
 // maxFuzzNodes bounds the world a fuzz input describes.
@@ -37,11 +38,12 @@ const fuzzRounds = 8
 //
 //	byte 0  MaxUnavailable = b%13 - 1 (-1..11)
 //	byte 1  MaxFailedNodes = b&7 - 1 (-1..6); Paused = b&0x80;
-//	        Closed (the maintenance window) = b&0x40
+//	        Closed (the maintenance window) = b&0x40;
+//	        MaxBlockedNodes = (b>>3)&7 - 1 (-1..6)
 //	byte 2  world: outage rate = (b&0x0f)/100 per node per pass; the rest
 //	        seeds the simulation's random choices
 //	then 3 bytes per node (at most 64 nodes):
-//	  state  fuzzStates[b%9]
+//	  state  fuzzStates[b%10]
 //	  flags  bit 0 Ready, 1 Unschedulable, 2 AtTarget, 3 Newer,
 //	         4 its upgrade will fail, 5 it was cordoned before nodewave,
 //	         bits 6-7 zone ("", "zone-a", "zone-b", "zone-c")
@@ -52,13 +54,15 @@ func decodeWorld(t *testing.T, data []byte) (Input, *sim) {
 	copy(header[:], data)
 	in.MaxUnavailable = int(header[0]%13) - 1
 	in.MaxFailedNodes = int(header[1]&7) - 1
+	in.MaxBlockedNodes = int(header[1]>>3&7) - 1
 	in.Paused = header[1]&0x80 != 0
 	in.Closed = header[1]&0x40 != 0
 
 	s := &sim{
-		t:      t,
-		rng:    rand.New(rand.NewPCG(uint64(header[2]), uint64(len(data)))),
-		cfg:    simConfig{maxUnavailable: in.MaxUnavailable, maxFailed: in.MaxFailedNodes, outageRate: float64(header[2]&0x0f) / 100},
+		t:   t,
+		rng: rand.New(rand.NewPCG(uint64(header[2]), uint64(len(data)))),
+		cfg: simConfig{maxUnavailable: in.MaxUnavailable, maxFailed: in.MaxFailedNodes, maxBlocked: in.MaxBlockedNodes,
+			outageRate: float64(header[2]&0x0f) / 100},
 		byName: map[string]*simNode{},
 	}
 	body := data[min(len(data), len(header)):]

@@ -13,11 +13,12 @@ import (
 //   - the counts add up to len(in.Nodes), class by class as Classify says;
 //     Unavailable is the number of unavailable nodes; InFlightNodes,
 //     FailedNodes and NotReadyPending list the right nodes in plan order;
-//   - Halted is exactly "more failures than MaxFailedNodes", Done exactly
+//   - Halted is exactly "more failures than MaxFailedNodes", TooManyBlocked
+//     exactly "more blocked nodes than MaxBlockedNodes", Done exactly
 //     "nothing pending or in flight";
 //   - every name in Start is a pending, Ready node, appears once, and Start
 //     is in plan order;
-//   - nothing starts while Halted, Paused or Closed;
+//   - nothing starts while Halted, TooManyBlocked, Paused or Closed;
 //   - UnavailableAfter is Unavailable plus the started nodes that were
 //     available; and when anything starts, UnavailableAfter is within
 //     MaxUnavailable (so it only exceeds the budget when Unavailable
@@ -57,7 +58,7 @@ func checkCounts(t testing.TB, in Input, p Plan, w planWorld) {
 	t.Helper()
 	counts := map[Class]int{}
 	var unavailable int
-	var inFlight, failed, notReadyPending []string
+	var inFlight, failed, blocked, notReadyPending []string
 	for i, n := range w.ordered {
 		c := w.classes[i]
 		counts[c]++
@@ -69,11 +70,13 @@ func checkCounts(t testing.TB, in Input, p Plan, w planWorld) {
 			inFlight = append(inFlight, n.Name)
 		case c == ClassFailed:
 			failed = append(failed, n.Name)
+		case c == ClassBlocked:
+			blocked = append(blocked, n.Name)
 		case c == ClassPending && !n.Ready:
 			notReadyPending = append(notReadyPending, n.Name)
 		}
 	}
-	if sum := p.Pending + p.InFlight + p.Upgraded + p.Failed + p.Skipped; sum != len(in.Nodes) {
+	if sum := p.Pending + p.InFlight + p.Upgraded + p.Failed + p.Skipped + len(p.BlockedNodes); sum != len(in.Nodes) {
 		t.Fatalf("counts add up to %d, not %d nodes: %+v", sum, len(in.Nodes), p)
 	}
 	if p.Pending != counts[ClassPending] || p.InFlight != counts[ClassInFlight] || p.Upgraded != counts[ClassUpgraded] ||
@@ -83,9 +86,13 @@ func checkCounts(t testing.TB, in Input, p Plan, w planWorld) {
 	if p.Unavailable != unavailable {
 		t.Fatalf("Unavailable = %d, %d nodes are unavailable", p.Unavailable, unavailable)
 	}
-	if !slices.Equal(p.InFlightNodes, inFlight) || !slices.Equal(p.FailedNodes, failed) || !slices.Equal(p.NotReadyPending, notReadyPending) {
-		t.Fatalf("node lists: in flight %v (want %v), failed %v (want %v), NotReady pending %v (want %v)",
-			p.InFlightNodes, inFlight, p.FailedNodes, failed, p.NotReadyPending, notReadyPending)
+	if !slices.Equal(p.InFlightNodes, inFlight) || !slices.Equal(p.FailedNodes, failed) || !slices.Equal(p.BlockedNodes, blocked) ||
+		!slices.Equal(p.NotReadyPending, notReadyPending) {
+		t.Fatalf("node lists: in flight %v (want %v), failed %v (want %v), blocked %v (want %v), NotReady pending %v (want %v)",
+			p.InFlightNodes, inFlight, p.FailedNodes, failed, p.BlockedNodes, blocked, p.NotReadyPending, notReadyPending)
+	}
+	if want := len(blocked) > in.MaxBlockedNodes; p.TooManyBlocked != want {
+		t.Fatalf("TooManyBlocked = %v with %d blocked, max %d", p.TooManyBlocked, len(blocked), in.MaxBlockedNodes)
 	}
 	if want := p.Failed > in.MaxFailedNodes; p.Halted != want {
 		t.Fatalf("Halted = %v with %d failed, max %d", p.Halted, p.Failed, in.MaxFailedNodes)
@@ -119,8 +126,8 @@ func checkStart(t testing.TB, in Input, p Plan, w planWorld) []bool {
 			after++
 		}
 	}
-	if (p.Halted || in.Paused || in.Closed) && len(p.Start) > 0 {
-		t.Fatalf("started %v while halted=%v paused=%v closed=%v", p.Start, p.Halted, in.Paused, in.Closed)
+	if (p.Halted || p.TooManyBlocked || in.Paused || in.Closed) && len(p.Start) > 0 {
+		t.Fatalf("started %v while halted=%v tooManyBlocked=%v paused=%v closed=%v", p.Start, p.Halted, p.TooManyBlocked, in.Paused, in.Closed)
 	}
 	if p.UnavailableAfter != after {
 		t.Fatalf("UnavailableAfter = %d; %d unavailable + %v started gives %d", p.UnavailableAfter, p.Unavailable, p.Start, after)
@@ -137,7 +144,7 @@ func checkStart(t testing.TB, in Input, p Plan, w planWorld) []bool {
 func checkNoIdleSlot(t testing.TB, in Input, p Plan, w planWorld, started []bool) {
 	t.Helper()
 	canaryFull := p.Canary.Hold != "" || (p.Canary.Active && p.Canary.Limit >= 0 && len(p.Start) >= p.Canary.Limit)
-	if !p.Halted && !in.Paused && !in.Closed && !in.Held && in.Gate == nil && !canaryFull {
+	if !p.Halted && !p.TooManyBlocked && !in.Paused && !in.Closed && !in.Held && in.Gate == nil && !canaryFull {
 		zones := countZones(w.ordered, started)
 		for i, n := range w.ordered {
 			if w.classes[i] != ClassPending || !n.Ready || started[i] || !zones.admits(in.Zones, n) {
@@ -152,7 +159,7 @@ func checkNoIdleSlot(t testing.TB, in Input, p Plan, w planWorld, started []bool
 			}
 		}
 	}
-	wantBlocked := !p.Halted && !in.Paused && !in.Closed && !in.Held && in.Gate == nil && p.Canary.Hold == "" && p.Pending > 0 && p.InFlight == 0 && len(p.Start) == 0
+	wantBlocked := !p.Halted && !p.TooManyBlocked && !in.Paused && !in.Closed && !in.Held && in.Gate == nil && p.Canary.Hold == "" && p.Pending > 0 && p.InFlight == 0 && len(p.Start) == 0
 	if p.Blocked != wantBlocked {
 		t.Fatalf("Blocked = %v, want %v: %+v", p.Blocked, wantBlocked, p)
 	}

@@ -57,9 +57,15 @@ func (n Node) Reached() bool { return n.AtTarget || n.Newer }
 // Unavailable reports whether the node counts against the budget: out of
 // scheduling by anyone, NotReady, or in flight. An admin who uncordons a
 // node mid-drain or mid-upgrade does not give its slot back: its kubelet
-// restart is still to come.
+// restart is still to come. A blocked node does not count: it keeps
+// running the pods that would not leave, and drain.maxBlockedNodes bounds
+// how many there are.
 func (n Node) Unavailable() bool {
-	return n.Unschedulable || !n.Ready || Classify(n) == ClassInFlight || InFlight(n.HeldElsewhere)
+	class := Classify(n)
+	if class == ClassBlocked {
+		return false
+	}
+	return n.Unschedulable || !n.Ready || class == ClassInFlight || InFlight(n.HeldElsewhere)
 }
 
 // Class is where a node stands in one ClusterUpgrade.
@@ -76,6 +82,9 @@ const (
 	ClassUpgraded Class = "upgraded"
 	// ClassFailed: failed; stays cordoned until a human retries it.
 	ClassFailed Class = "failed"
+	// ClassBlocked: its drain did not finish (drain.onTimeout Cordon);
+	// stays cordoned until a human retries it, outside the budget.
+	ClassBlocked Class = "blocked"
 	// ClassSkipped: newer than the target; never downgraded.
 	ClassSkipped Class = "skipped"
 )
@@ -90,6 +99,14 @@ func InFlight(state upgradev1alpha1.NodeState) bool {
 	return false
 }
 
+// Stopped reports whether state is one in which nodewave holds a node that
+// is not in flight: failed or blocked. Such a node stays cordoned until a
+// human retries it (or the spec changes), and no other ClusterUpgrade takes
+// it meanwhile.
+func Stopped(state upgradev1alpha1.NodeState) bool {
+	return state == upgradev1alpha1.NodeFailed || state == upgradev1alpha1.NodeBlocked
+}
+
 // Classify places a node from its state label and kubelet version. The label
 // says what nodewave was doing; the version says whether it still has to.
 func Classify(n Node) Class {
@@ -98,6 +115,8 @@ func Classify(n Node) Class {
 		return ClassInFlight
 	case n.State == upgradev1alpha1.NodeFailed:
 		return ClassFailed
+	case n.State == upgradev1alpha1.NodeBlocked:
+		return ClassBlocked
 	case n.Retried:
 		return ClassPending
 	case n.State == upgradev1alpha1.NodeUpgraded && n.Newer:

@@ -15,6 +15,9 @@ type Input struct {
 	MaxUnavailable int
 	// MaxFailedNodes is spec.maxFailedNodes: more failures than this halt.
 	MaxFailedNodes int
+	// MaxBlockedNodes is spec.drain.maxBlockedNodes, resolved: more
+	// blocked nodes than this halt.
+	MaxBlockedNodes int
 	// Paused is spec.paused: nothing new starts.
 	Paused bool
 	// Closed is spec.window being closed now (or unreadable): nothing new
@@ -47,6 +50,9 @@ type Plan struct {
 	InFlightNodes []string
 	// FailedNodes are the names of the failed nodes, in plan order.
 	FailedNodes []string
+	// BlockedNodes are the names of the blocked nodes (drain.onTimeout
+	// Cordon), in plan order; they count in no other class.
+	BlockedNodes []string
 	// HeldElsewhere are pending nodes that another ClusterUpgrade holds,
 	// in plan order: they wait for it.
 	HeldElsewhere []string
@@ -60,6 +66,9 @@ type Plan struct {
 	// Halted is true when more nodes failed than MaxFailedNodes allows:
 	// nothing new starts.
 	Halted bool
+	// TooManyBlocked is true when more nodes are blocked than
+	// MaxBlockedNodes allows: nothing new starts.
+	TooManyBlocked bool
 	// Done is true when no node is pending or in flight.
 	Done bool
 	// Canary is where the canary stands (see CanaryStep); its zero value
@@ -129,15 +138,18 @@ func Compute(in Input) Plan {
 			p.FailedNodes = append(p.FailedNodes, n.Name)
 		case ClassSkipped:
 			p.Skipped++
+		case ClassBlocked:
+			p.BlockedNodes = append(p.BlockedNodes, n.Name)
 		}
 	}
 	p.Halted = p.Failed > in.MaxFailedNodes
+	p.TooManyBlocked = len(p.BlockedNodes) > in.MaxBlockedNodes
 	p.Done = p.Pending == 0 && p.InFlight == 0
 	p.UnavailableAfter = p.Unavailable
 	if in.Canary != nil {
 		p.Canary = CanaryStep(*in.Canary, nodes, in.Now)
 	}
-	if p.Halted || in.Paused || in.Closed || in.Held || p.Canary.Hold != "" || in.Gate != nil {
+	if p.Halted || p.TooManyBlocked || in.Paused || in.Closed || in.Held || p.Canary.Hold != "" || in.Gate != nil {
 		return p
 	}
 	zones, err := newZoneBudget(in.Zones, nodes)
@@ -193,7 +205,7 @@ func (p Plan) After(started, refused []string) Plan {
 // maxFailedNodes say; the other wave keeps them.
 func WaveInput(in Input, nodes []Node, controlPlane bool, isControlPlane func(name string) bool) Input {
 	if controlPlane {
-		in.MaxUnavailable, in.MaxFailedNodes = 1, 0
+		in.MaxUnavailable, in.MaxFailedNodes, in.MaxBlockedNodes = 1, 0, 0
 	}
 	in.Nodes = nil
 	for _, n := range nodes {

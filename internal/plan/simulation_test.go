@@ -21,6 +21,7 @@ type simNode struct {
 	wasUnschedulable bool // what nodewave recorded when it cordoned it
 	work             int  // ticks left in the current step
 	willFail         bool
+	willBlock        bool // its drain will not finish (drain.onTimeout Cordon)
 	starts           int
 	downFor          int // ticks left NotReady, for injected outages
 }
@@ -39,6 +40,12 @@ type simConfig struct {
 	// zoneRules, when set, is spec.strategy.zones: the per-zone budget and
 	// the one-zone-at-a-time rule are checked on every pass.
 	zoneRules *Zones
+	// blockRate is the chance a node's drain does not finish, so it is
+	// blocked (drain.onTimeout Cordon); maxBlocked is maxBlockedNodes.
+	// Blocked nodes stay cordoned, take no slot, and more than maxBlocked
+	// of them halt the starts.
+	blockRate  float64
+	maxBlocked int
 	// gateRate is the chance a pass finds a gate of spec.health closed
 	// (the workloads' replacements not ready); it stays closed for one to
 	// four passes. No node may start while it is closed.
@@ -82,6 +89,7 @@ func newSim(t *testing.T, seed uint64, cfg simConfig) *sim {
 			n.Name = fmt.Sprintf("%s-%d", n.Name, i)
 		}
 		n.willFail = s.rng.Float64() < cfg.failRate
+		n.willBlock = s.rng.Float64() < cfg.blockRate
 		n.Unschedulable = s.rng.Float64() < cfg.adminCordonRate
 		n.adminCordoned = n.Unschedulable
 		switch r := s.rng.Float64(); {
@@ -149,6 +157,10 @@ func (s *sim) advance(n *simNode) {
 	case upgradev1alpha1.NodeCordoned:
 		n.State, n.work = upgradev1alpha1.NodeDraining, s.rng.IntN(4)
 	case upgradev1alpha1.NodeDraining:
+		if n.willBlock {
+			n.State = upgradev1alpha1.NodeBlocked // stays cordoned
+			return
+		}
 		n.State, n.work = upgradev1alpha1.NodeUpgrading, 1+s.rng.IntN(8)
 	case upgradev1alpha1.NodeUpgrading:
 		if n.willFail {
@@ -218,6 +230,9 @@ func (s *sim) pass(in Input) Plan {
 	if p.Halted && len(p.Start) > 0 {
 		s.t.Fatalf("pass %d: started nodes while halted", s.passes)
 	}
+	if blocked := s.blocked(); blocked > in.MaxBlockedNodes && len(p.Start) > 0 {
+		s.t.Fatalf("pass %d: started %v with %d nodes blocked, more than maxBlockedNodes %d", s.passes, p.Start, blocked, in.MaxBlockedNodes)
+	}
 	if in.Gate != nil && len(p.Start) > 0 {
 		s.t.Fatalf("pass %d: started %v while the gate %s was closed", s.passes, p.Start, in.Gate.Reason)
 	}
@@ -231,7 +246,7 @@ func (s *sim) pass(in Input) Plan {
 // the rest, or its zone has no room.
 func (s *sim) checkNoIdleSlot(in Input, p Plan, after int) {
 	canaryFull := p.Canary.Hold != "" || (p.Canary.Active && p.Canary.Limit >= 0 && len(p.Start) >= p.Canary.Limit)
-	if !p.Halted && !in.Paused && !in.Closed && in.Gate == nil && !canaryFull && after < in.MaxUnavailable {
+	if !p.Halted && !p.TooManyBlocked && !in.Paused && !in.Closed && in.Gate == nil && !canaryFull && after < in.MaxUnavailable {
 		zonesAfter := s.zoneCounts()
 		for _, n := range s.nodes {
 			if Classify(n.Node) == ClassPending && n.Ready && !n.Unschedulable && (s.unselected == nil || !s.unselected(n.Name)) &&
@@ -240,6 +255,21 @@ func (s *sim) checkNoIdleSlot(in Input, p Plan, after int) {
 			}
 		}
 	}
+}
+
+// blocked counts the world's blocked nodes, checking that each stays
+// cordoned.
+func (s *sim) blocked() int {
+	blocked := 0
+	for _, n := range s.nodes {
+		if n.State == upgradev1alpha1.NodeBlocked {
+			blocked++
+			if !n.Unschedulable {
+				s.t.Fatalf("pass %d: blocked node %s was uncordoned", s.passes, n.Name)
+			}
+		}
+	}
+	return blocked
 }
 
 // gateClosed plays the gates of spec.health: closed, for one to four
@@ -377,7 +407,8 @@ func (s *sim) windowClosed() bool {
 // run plays passes until the planner says done or halted with nothing in
 // flight, and fails if that takes unreasonably long.
 func (s *sim) run() Plan {
-	in := Input{MaxUnavailable: s.cfg.maxUnavailable, MaxFailedNodes: s.cfg.maxFailed, Canary: s.cfg.canary, Zones: s.cfg.zoneRules}
+	in := Input{MaxUnavailable: s.cfg.maxUnavailable, MaxFailedNodes: s.cfg.maxFailed, MaxBlockedNodes: s.cfg.maxBlocked,
+		Canary: s.cfg.canary, Zones: s.cfg.zoneRules}
 	limit := 200 + 40*len(s.nodes)
 	if s.cfg.canary != nil {
 		limit += int(s.cfg.canary.Soak / time.Second)
@@ -388,7 +419,7 @@ func (s *sim) run() Plan {
 		in.Now = s.now()
 		in.Gate = s.gateClosed()
 		p := s.pass(in)
-		if p.Done || (p.Halted && p.InFlight == 0) {
+		if p.Done || ((p.Halted || p.TooManyBlocked) && p.InFlight == 0) {
 			return p
 		}
 		if (p.Canary.Hold == CanaryFailed || p.Canary.Hold == CanaryPaused) && p.InFlight == 0 {
@@ -429,6 +460,11 @@ func TestSimulationKeepsTheBudgetAndConverges(t *testing.T) {
 		{nodes: 50, zones: 3, maxUnavailable: 5, outageRate: 0.01, gateRate: 0.3, wantDone: true},
 		{nodes: 40, zones: 3, maxUnavailable: 4, failRate: 0.05, maxFailed: 3, gateRate: 0.2, canary: &Canary{Size: 2, Soak: 3 * time.Second},
 			zoneRules: &Zones{MaxUnavailable: ptrTo(intstr.FromInt32(2))}},
+		// Undrainable nodes left cordoned and blocked (drain.onTimeout
+		// Cordon): they take no slot, and more than maxBlocked halt.
+		{nodes: 60, zones: 3, maxUnavailable: 4, blockRate: 0.05, maxBlocked: 6, outageRate: 0.01},
+		{nodes: 100, zones: 3, maxUnavailable: 10, blockRate: 0.1, maxBlocked: 3, failRate: 0.02, maxFailed: 5, gateRate: 0.1},
+		{nodes: 40, zones: 3, maxUnavailable: 1, blockRate: 0.1, maxBlocked: 40, zoneRules: &Zones{MaxUnavailable: ptrTo(intstr.FromInt32(1))}},
 		// Zones: a budget per zone, one zone at a time, both.
 		{nodes: 60, zones: 3, maxUnavailable: 9, outageRate: 0.01, adminCordonRate: 0.03, zoneRules: &Zones{MaxUnavailable: ptrTo(intstr.FromInt32(2))}, wantDone: true},
 		{nodes: 60, zones: 3, maxUnavailable: 6, failRate: 0.03, maxFailed: 5, zoneRules: &Zones{MaxUnavailable: ptrTo(intstr.FromString("10%"))}},
@@ -470,6 +506,12 @@ func TestSimulationKeepsTheBudgetAndConverges(t *testing.T) {
 					}
 					return
 				}
+				if blocked := s.blocked(); p.TooManyBlocked != (blocked > cfg.maxBlocked) {
+					t.Fatalf("ended with %d blocked nodes, max %d, TooManyBlocked %v", blocked, cfg.maxBlocked, p.TooManyBlocked)
+				}
+				if p.TooManyBlocked {
+					return
+				}
 				if p.Blocked {
 					return // checked in run: the budget is held by nodes out of service
 				}
@@ -481,7 +523,7 @@ func TestSimulationKeepsTheBudgetAndConverges(t *testing.T) {
 				}
 				for _, n := range s.nodes {
 					c := Classify(n.Node)
-					if c != ClassUpgraded && c != ClassSkipped && c != ClassFailed {
+					if c != ClassUpgraded && c != ClassSkipped && c != ClassFailed && c != ClassBlocked {
 						t.Fatalf("finished with %s %s", n.Name, c)
 					}
 					if c == ClassUpgraded && n.Unschedulable != n.adminCordoned {

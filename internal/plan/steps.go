@@ -34,12 +34,15 @@ const (
 	Advance Outcome = "Advance"
 	// Fail: the node failed; mark it failed and leave it cordoned.
 	Fail Outcome = "Fail"
+	// Block: the node's drain did not finish (drain.onTimeout Cordon); stop
+	// it, mark the node blocked and leave it cordoned.
+	Block Outcome = "Block"
 )
 
 // Decision is the answer of a step function.
 type Decision struct {
 	Outcome Outcome
-	// Reason is a CamelCase word, set with Fail.
+	// Reason is a CamelCase word, set with Fail and Block.
 	Reason string
 	// Message says what the node is waiting for, or why it failed.
 	Message string
@@ -75,6 +78,9 @@ type DrainFacts struct {
 	Now     time.Time
 	// ForceDelete is drain.onTimeout ForceDelete.
 	ForceDelete bool
+	// Cordon is drain.onTimeout Cordon (for a worker: a control-plane
+	// node's drain fails, as its wave halts on any node it cannot finish).
+	Cordon bool
 	// Last is the newest finished pass that began after the drain did,
 	// nil when there is none yet.
 	Last *DrainPass
@@ -87,7 +93,8 @@ func (f DrainFacts) Forcing() bool {
 }
 
 // DrainStep decides the draining step. A node advances once a pass found it
-// drained. At drain.timeout it fails (onTimeout Fail) once a pass that
+// drained. At drain.timeout it fails (onTimeout Fail), or is blocked
+// (onTimeout Cordon), once a pass that
 // began after the deadline still finds pods to leave, so pods that left
 // just in time count. With ForceDelete the passes delete what is left; the
 // node fails when a deleting pass finds pods the options keep, or when it
@@ -104,7 +111,11 @@ func DrainStep(f DrainFacts) Decision {
 	}
 	if !f.ForceDelete {
 		if lookedAfter(deadline) {
-			return Decision{Outcome: Fail, Reason: ReasonDrainTimeout, Message: withDetail(
+			outcome := Fail
+			if f.Cordon {
+				outcome = Block
+			}
+			return Decision{Outcome: outcome, Reason: ReasonDrainTimeout, Message: withDetail(
 				fmt.Sprintf("not drained within drain.timeout %s", f.Timeout), f.Last.Message)}
 		}
 		return Decision{Outcome: Wait, Message: fmt.Sprintf("drain.timeout %s passed: one more look at its pods decides", f.Timeout)}

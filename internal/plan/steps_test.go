@@ -86,6 +86,7 @@ func TestDrainStep(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		force   bool
+		cordon  bool
 		now     time.Time
 		last    *DrainPass
 		want    Outcome
@@ -102,6 +103,12 @@ func TestDrainStep(t *testing.T) {
 			message: "drain.timeout 10m0s passed: one more look at its pods decides"},
 		{name: "past the deadline and looked after it: fail", now: deadline.Add(time.Second), last: pass(deadline, nil), want: Fail,
 			message: "not drained within drain.timeout 10m0s: 1 pod blocked by PodDisruptionBudget ns/db"},
+		{name: "Cordon, past the deadline and looked after it: block", cordon: true, now: deadline.Add(time.Second), last: pass(deadline, nil),
+			want: Block, message: "not drained within drain.timeout 10m0s: 1 pod blocked by PodDisruptionBudget ns/db"},
+		{name: "Cordon, before the deadline", cordon: true, now: t0.Add(time.Minute), last: pass(t0, nil), want: Wait, requeue: 9 * time.Minute},
+		{name: "Cordon, past the deadline, no look since: one more", cordon: true, now: deadline.Add(time.Second), last: pass(t0, nil), want: Wait},
+		{name: "Cordon, drained in time", cordon: true, now: deadline.Add(time.Second),
+			last: pass(deadline, func(p *DrainPass) { p.Drained = true }), want: Advance},
 		{name: "a pass that erred decides nothing", now: deadline.Add(time.Second),
 			last: pass(deadline, func(p *DrainPass) { p.Err = errors.New("boom") }), want: Wait},
 		{name: "ForceDelete, before the deadline", force: true, now: t0.Add(time.Minute), last: pass(t0, nil), want: Wait, requeue: 9 * time.Minute},
@@ -120,12 +127,12 @@ func TestDrainStep(t *testing.T) {
 		{name: "ForceDelete past the grace, no look since: one more", force: true, now: deadline.Add(ForceDeleteGrace + time.Second),
 			last: pass(deadline, func(p *DrainPass) { p.Force = true }), want: Wait},
 	} {
-		f := DrainFacts{Since: t0, Timeout: timeout, Now: tc.now, ForceDelete: tc.force, Last: tc.last}
+		f := DrainFacts{Since: t0, Timeout: timeout, Now: tc.now, ForceDelete: tc.force, Cordon: tc.cordon, Last: tc.last}
 		d := DrainStep(f)
 		if d.Outcome != tc.want || d.RequeueAfter != tc.requeue || (tc.message != "" && d.Message != tc.message) {
 			t.Errorf("%s: got %+v, want %s after %v %q", tc.name, d, tc.want, tc.requeue, tc.message)
 		}
-		if d.Outcome == Fail && d.Reason != ReasonDrainTimeout {
+		if (d.Outcome == Fail || d.Outcome == Block) && d.Reason != ReasonDrainTimeout {
 			t.Errorf("%s: reason %q", tc.name, d.Reason)
 		}
 	}

@@ -34,7 +34,7 @@ func PendingTaint(n Node, selected, adding bool) TaintWant {
 			return TaintOn
 		}
 		return TaintAsIs
-	case ClassInFlight, ClassFailed:
+	case ClassInFlight, ClassFailed, ClassBlocked:
 		return TaintAsIs
 	default:
 		return TaintOff

@@ -3,6 +3,7 @@ package cli
 import (
 	"cmp"
 	"fmt"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -26,12 +27,14 @@ type statusReport struct {
 	MaxUnavailable      string `json:"maxUnavailable,omitempty"`
 	MaxUnavailableNodes int    `json:"maxUnavailableNodes"`
 	// Counts of the selected nodes by STATE column: upgraded, in flight
-	// (cordoned, draining, upgrading, verifying), pending, failed, skipped.
+	// (cordoned, draining, upgrading, verifying), pending, failed,
+	// blocked (drain.onTimeout Cordon), skipped.
 	Total    int `json:"total"`
 	Upgraded int `json:"upgraded"`
 	InFlight int `json:"inFlight"`
 	Pending  int `json:"pending"`
 	Failed   int `json:"failed"`
+	Blocked  int `json:"blocked,omitempty"`
 	Skipped  int `json:"skipped"`
 	// Nodes are the rows, in plan order (zone, then name).
 	Nodes []statusRow `json:"nodes"`
@@ -88,7 +91,7 @@ func buildStatus(cu *upgradev1alpha1.ClusterUpgrade, nodes []corev1.Node) (statu
 		inProgress[p.Name] = p.Message
 	}
 	failed := map[string]string{}
-	for _, f := range cu.Status.Failed {
+	for _, f := range slices.Concat(cu.Status.Failed, cu.Status.Blocked) {
 		failed[f.Name] = f.Reason + ": " + f.Message
 	}
 
@@ -105,13 +108,18 @@ func buildStatus(cu *upgradev1alpha1.ClusterUpgrade, nodes []corev1.Node) (statu
 			TargetVersion: n.Annotations[upgradev1alpha1.TargetVersionAnnotation]}
 		ours := nodeview.HeldBy(n) == cu.Name
 		switch class := plan.Classify(p); class {
-		case plan.ClassInFlight, plan.ClassFailed:
+		case plan.ClassInFlight, plan.ClassFailed, plan.ClassBlocked:
 			row.State = string(p.State)
-			if class == plan.ClassInFlight {
+			switch class {
+			case plan.ClassInFlight:
 				r.InFlight++
 				row.Message = inProgress[n.Name]
-			} else {
+			case plan.ClassFailed:
 				r.Failed++
+			default:
+				r.Blocked++
+			}
+			if class != plan.ClassInFlight {
 				row.Message = cmp.Or(failed[n.Name], n.Annotations[upgradev1alpha1.FailureAnnotation])
 			}
 		case plan.ClassUpgraded:
@@ -160,9 +168,13 @@ func (r statusReport) summary() string {
 	if r.Strategy == upgradev1alpha1.ConcurrentStrategy {
 		budget = fmt.Sprintf("Concurrent, maxUnavailable %s (%d %s)", r.MaxUnavailable, r.MaxUnavailableNodes, plural(r.MaxUnavailableNodes, "node"))
 	}
-	return fmt.Sprintf("ClusterUpgrade %s: %s, target %s, %s: %d upgraded, %d in flight, %d pending, %d failed, %d skipped of %d %s",
+	blocked := ""
+	if r.Blocked > 0 {
+		blocked = fmt.Sprintf(", %d blocked", r.Blocked)
+	}
+	return fmt.Sprintf("ClusterUpgrade %s: %s, target %s, %s: %d upgraded, %d in flight, %d pending, %d failed%s, %d skipped of %d %s",
 		r.ClusterUpgrade, cmp.Or(string(r.Phase), "not reconciled yet"), r.TargetVersion, budget,
-		r.Upgraded, r.InFlight, r.Pending, r.Failed, r.Skipped, r.Total, plural(r.Total, "node"))
+		r.Upgraded, r.InFlight, r.Pending, r.Failed, blocked, r.Skipped, r.Total, plural(r.Total, "node"))
 }
 
 // plural is noun for 1, noun+"s" otherwise.

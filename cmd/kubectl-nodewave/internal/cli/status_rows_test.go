@@ -48,6 +48,7 @@ func TestBuildStatus(t *testing.T) {
 		Status: upgradev1alpha1.ClusterUpgradeStatus{Phase: upgradev1alpha1.PhaseProgressing,
 			InProgress: []upgradev1alpha1.NodeProgress{{Name: "a-2", State: upgradev1alpha1.NodeDraining, Message: "1 pod blocked by PodDisruptionBudget shop/web"}},
 			Failed:     []upgradev1alpha1.NodeFailure{{Name: "b-1", Reason: "JobFailed", Message: "upgrade Job failed: BackoffLimitExceeded"}},
+			Blocked:    []upgradev1alpha1.NodeFailure{{Name: "c-2", Reason: "DrainTimeout", Message: "not drained within drain.timeout 10m0s"}},
 		},
 	}
 	nodes := []corev1.Node{
@@ -60,6 +61,7 @@ func TestBuildStatus(t *testing.T) {
 		testNode("a-2", "zone-a", "v1.36.3", inState("workers", upgradev1alpha1.NodeDraining, 90*time.Second)),
 		testNode("a-1", "zone-a", "v1.37.2", inState("workers", upgradev1alpha1.NodeUpgraded, 10*time.Minute)),
 		testNode("a-0", "zone-a", "v1.37.2"),
+		testNode("c-2", "zone-c", "v1.36.3", inState("workers", upgradev1alpha1.NodeBlocked, 30*time.Minute)),
 		testNode("d-1", "zone-d", "v1.36.3", inState("other", upgradev1alpha1.NodeUpgrading, time.Minute)),
 		testNode("d-2", "zone-d", "v1.36.3", func(n *corev1.Node) { n.Spec.Unschedulable = true }),
 	}
@@ -79,10 +81,11 @@ a-3    zone-a   skipped    v1.38.0   -       kubelet newer than the target: neve
 b-1    zone-b   failed     v1.36.3   120m    JobFailed: upgrade Job failed: BackoffLimitExceeded
 b-2    zone-b   failed     v1.36.3   60m     UpgradeTimeout: not Ready at the target within upgrade.timeout 30m0s
 c-1    zone-c   pending    v1.36.3   -       NotReady: not started while NotReady
+c-2    zone-c   blocked    v1.36.3   30m     DrainTimeout: not drained within drain.timeout 10m0s
 d-1    zone-d   pending    v1.36.3   -       upgrading for ClusterUpgrade other
 d-2    zone-d   pending    v1.36.3   -       cordoned by someone else: it will stay cordoned after its upgrade
 
-ClusterUpgrade workers: Progressing, target v1.37.2, Concurrent, maxUnavailable 50% (4 nodes): 2 upgraded, 1 in flight, 3 pending, 2 failed, 1 skipped of 9 nodes
+ClusterUpgrade workers: Progressing, target v1.37.2, Concurrent, maxUnavailable 50% (5 nodes): 2 upgraded, 1 in flight, 3 pending, 2 failed, 1 blocked, 1 skipped of 10 nodes
 `
 	if got := out.String(); got != want {
 		t.Fatalf("status:\n%s\nwant:\n%s", got, want)
