@@ -143,6 +143,78 @@ type ClusterUpgradeSpec struct {
 	// status.nextWindowOpens says when it opens next. Absent: always open.
 	// +optional
 	Window *MaintenanceWindow `json:"window,omitempty"`
+
+	// hooks run Jobs of your own at two points of each node's upgrade:
+	// preDrain once the node is cordoned, before its drain (Ceph's noout,
+	// say), postUpgrade once it is upgraded and soaked, before its
+	// uncordon (the noout's removal, a smoke test). Each holds its node
+	// until its Job succeeds. The hook annotations on a node
+	// (pre-drain.hook.upgrade.nodewave.io/<name>) hold it at the same
+	// points, for controllers of your own.
+	// +optional
+	Hooks *HooksSpec `json:"hooks,omitempty"`
+}
+
+// HooksSpec are the hook Jobs of a ClusterUpgrade.
+type HooksSpec struct {
+	// preDrain runs once per node, when nodewave has cordoned it and
+	// before it evicts any of its pods.
+	// +optional
+	PreDrain *HookJob `json:"preDrain,omitempty"`
+
+	// postUpgrade runs once per node, when its kubelet has been Ready at
+	// the target for health.soakDuration, before nodewave uncordons it.
+	// +optional
+	PostUpgrade *HookJob `json:"postUpgrade,omitempty"`
+}
+
+// HookFailurePolicy says what a failed hook Job does to its node.
+// +kubebuilder:validation:Enum=Fail;Ignore
+type HookFailurePolicy string
+
+const (
+	// HookFail fails the node (it stays cordoned), as a failed upgrade Job does.
+	HookFail HookFailurePolicy = "Fail"
+	// HookIgnore goes on as if the Job had succeeded, with a Warning event.
+	HookIgnore HookFailurePolicy = "Ignore"
+)
+
+// HookJob is one hook's Job: one per node, in the manager's Job namespace,
+// named nodewave-<hook>-<node>-<hash>, with NODEWAVE_NODE_NAME,
+// NODEWAVE_TARGET_VERSION and NODEWAVE_HOOK (pre-drain or post-upgrade) in
+// every container. Unlike the upgrade Job it is not pinned to the node: it
+// is scheduled like any pod (the node is cordoned). It runs as the
+// nodewave-upgrade ServiceAccount, under the same rules as the upgrade
+// Job's template: the manager's image allow-list, no Secret but the
+// allowed ones, and a server-side dry run before any node is cordoned.
+type HookJob struct {
+	// template is the pod template of the hook Job. It is kept without a
+	// schema in the CRD (the pod's whole schema would double its size):
+	// the API server judges it with a server-side dry run of the Job
+	// before any node is cordoned, and a template it refuses stalls the
+	// upgrade (reason JobRejected) naming this field.
+	// +required
+	// +kubebuilder:validation:Schemaless
+	// +kubebuilder:validation:Type=object
+	// +kubebuilder:pruning:PreserveUnknownFields
+	Template corev1.PodTemplateSpec `json:"template"`
+
+	// timeout is how long the hook Job may run, as a Go duration: its
+	// activeDeadlineSeconds. Past it the Job fails, and failurePolicy
+	// says what follows. Default 10m.
+	// +optional
+	// +kubebuilder:default="10m"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+([.][0-9]+)?(ns|us|µs|ms|s|m|h))+$') && duration(self) > duration('0s')",message="timeout must be a positive duration such as 30s, 10m or 1h30m"
+	Timeout *metav1.Duration `json:"timeout,omitempty"`
+
+	// failurePolicy is what a failed (or timed out) hook Job does: Fail
+	// (the default) fails the node, which stays cordoned, and counts
+	// against maxFailedNodes; Ignore goes on, with a Warning event.
+	// +optional
+	// +kubebuilder:default=Fail
+	FailurePolicy HookFailurePolicy `json:"failurePolicy,omitempty"`
 }
 
 // Weekday is a day of the week, by its full English name.

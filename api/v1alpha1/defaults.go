@@ -26,6 +26,8 @@ const (
 	DefaultReplacementsTimeout = 10 * time.Minute
 	// DefaultAlertsTimeout is spec.health.prometheus.timeout's default.
 	DefaultAlertsTimeout = 10 * time.Minute
+	// DefaultHookTimeout is spec.hooks.*.timeout's default.
+	DefaultHookTimeout = 10 * time.Minute
 )
 
 // MaxBlockedNodes is spec.drain.maxBlockedNodes, or its default: budget,
@@ -39,6 +41,11 @@ func (s *ClusterUpgradeSpec) MaxBlockedNodes(budget int) int {
 		return int(*s.Drain.MaxBlockedNodes)
 	}
 	return budget
+}
+
+// HookTimeout is a hook Job's timeout, or its default.
+func (h *HookJob) HookTimeout() time.Duration {
+	return durationOr(h.Timeout, DefaultHookTimeout)
 }
 
 // DrainTimeout is spec.drain.timeout, or its default.

@@ -50,6 +50,11 @@ const (
 	// JobClusterUpgradeLabel, on an upgrade Job, names its ClusterUpgrade.
 	JobClusterUpgradeLabel = "upgrade.nodewave.io/cluster-upgrade"
 
+	// JobHookLabel, on a hook Job (spec.hooks) and its pod, says which hook
+	// it runs: pre-drain or post-upgrade. Hook Jobs carry the two labels
+	// above as well.
+	JobHookLabel = "upgrade.nodewave.io/hook"
+
 	// ZoneLabel is the well-known topology label; nodes are upgraded zone by
 	// zone, then by name.
 	ZoneLabel = "topology.kubernetes.io/zone"

@@ -327,12 +327,16 @@ func minRequeue(a, b time.Duration) time.Duration {
 	}
 }
 
-// jobRejectedError says the API server refused the upgrade Job: the spec's
-// template cannot run, and only a spec change can fix it.
-type jobRejectedError struct{ err error }
+// jobRejectedError says the API server refused a Job (the upgrade Job, or
+// a hook Job): the spec's template in field cannot run, and only a spec
+// change can fix it.
+type jobRejectedError struct {
+	field string // the template, such as upgradeTemplateField
+	err   error
+}
 
 func (e *jobRejectedError) Error() string {
-	return fmt.Sprintf("the API server refused the upgrade Job built from spec.upgrade.job.template: %v", e.err)
+	return fmt.Sprintf("the API server refused the Job built from %s: %v", e.field, e.err)
 }
 
 func (e *jobRejectedError) Unwrap() error { return e.err }

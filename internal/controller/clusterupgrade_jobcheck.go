@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -48,38 +50,60 @@ func jobMode(cu *upgradev1alpha1.ClusterUpgrade) bool {
 	return cu.Spec.Upgrade.Type != upgradev1alpha1.ExternalUpgrade
 }
 
-// checkImages judges a Job template against the manager's own rules:
-// the image allow-list (imagesNotAllowed), then the credentials of the Job
-// namespace it may use (checkCredentials). reconcile calls it before any
-// node starts, and holds the nodes in flight on its blocker.
-func (r *ClusterUpgradeReconciler) checkImages(s *scope) *blocker {
-	if !jobMode(s.cu) || s.cu.Spec.Upgrade.Job == nil {
-		return nil
-	}
-	if b := r.imagesNotAllowed(s); b != nil {
-		return b
-	}
-	return checkCredentials(s, r.AllowedSecrets, r.JobNamespace)
+// upgradeTemplateField is the upgrade Job's template in the spec.
+const upgradeTemplateField = "spec.upgrade.job.template"
+
+// jobTemplate is one pod template of a ClusterUpgrade's Jobs, with the
+// field it is in.
+type jobTemplate struct {
+	field    string // spec.upgrade.job.template, spec.hooks.preDrain.template, ...
+	template *corev1.PodTemplateSpec
 }
 
-// imagesNotAllowed refuses a Job template with an image that the
-// manager's allow-list does not allow (a container's, an init or ephemeral
+// jobTemplates are the pod templates of cu's Jobs: the upgrade Job's in
+// Job mode, then each hook Job's (spec.hooks).
+func jobTemplates(cu *upgradev1alpha1.ClusterUpgrade) []jobTemplate {
+	var out []jobTemplate
+	if jobMode(cu) && cu.Spec.Upgrade.Job != nil {
+		out = append(out, jobTemplate{upgradeTemplateField, &cu.Spec.Upgrade.Job.Template})
+	}
+	for _, h := range hookJobs(cu) {
+		out = append(out, jobTemplate{h.field + ".template", &h.spec.Template})
+	}
+	return out
+}
+
+// checkImages judges the Job templates against the manager's own rules:
+// the image allow-list (imagesNotAllowed), then the credentials of the Job
+// namespace they may use (checkCredentials). reconcile calls it before any
+// node starts, and holds the nodes in flight on its blocker.
+func (r *ClusterUpgradeReconciler) checkImages(s *scope) *blocker {
+	templates := jobTemplates(s.cu)
+	if b := r.imagesNotAllowed(templates); b != nil {
+		return b
+	}
+	return checkCredentials(templates, r.AllowedSecrets, r.JobNamespace)
+}
+
+// imagesNotAllowed refuses Job templates with an image that the manager's
+// allow-list does not allow (a container's, an init or ephemeral
 // container's, an image volume's), naming the images and the flag.
-func (r *ClusterUpgradeReconciler) imagesNotAllowed(s *scope) *blocker {
+func (r *ClusterUpgradeReconciler) imagesNotAllowed(templates []jobTemplate) *blocker {
 	if r.AllowedImages.AllowsAll() {
 		return nil
 	}
-	refused := r.AllowedImages.Refused(&s.cu.Spec.Upgrade.Job.Template)
-	if len(refused) == 0 {
-		return nil
-	}
-	names := make([]string, len(refused))
-	for i, ri := range refused {
-		what := "container " + ri.Container
-		if ri.Volume != "" {
-			what = "image volume " + ri.Volume
+	var names []string
+	for _, t := range templates {
+		for _, ri := range r.AllowedImages.Refused(t.template) {
+			what := "container " + ri.Container
+			if ri.Volume != "" {
+				what = "image volume " + ri.Volume
+			}
+			names = append(names, fmt.Sprintf("%q (%s.%s, %s)", ri.Image, t.field, ri.Field, what))
 		}
-		names[i] = fmt.Sprintf("%q (spec.upgrade.job.template.%s, %s)", ri.Image, ri.Field, what)
+	}
+	if len(names) == 0 {
+		return nil
 	}
 	verb := "image %s is"
 	if len(names) > 1 {
@@ -90,17 +114,18 @@ func (r *ClusterUpgradeReconciler) imagesNotAllowed(s *scope) *blocker {
 		strings.Join(names, ", "), AllowedImagesFlag, r.AllowedImages.String())}
 }
 
-// checkCredentials refuses a Job template that names a ServiceAccount
-// other than the upgrade Jobs' own, or a Secret of the Job namespace that
-// policy does not allow, naming each with its field.
-func checkCredentials(s *scope, policy nodeupgrade.CredentialPolicy, namespace string) *blocker {
-	refused := policy.Refused(&s.cu.Spec.Upgrade.Job.Template)
-	if len(refused) == 0 {
-		return nil
+// checkCredentials refuses Job templates that name a ServiceAccount other
+// than the upgrade Jobs' own, or a Secret of the Job namespace that policy
+// does not allow, naming each with its field.
+func checkCredentials(templates []jobTemplate, policy nodeupgrade.CredentialPolicy, namespace string) *blocker {
+	var names []string
+	for _, t := range templates {
+		for _, rc := range policy.Refused(t.template) {
+			names = append(names, fmt.Sprintf("%s %q (%s.%s)", rc.Kind, rc.Name, t.field, rc.Field))
+		}
 	}
-	names := make([]string, len(refused))
-	for i, rc := range refused {
-		names[i] = fmt.Sprintf("%s %q (spec.upgrade.job.template.%s)", rc.Kind, rc.Name, rc.Field)
+	if len(names) == 0 {
+		return nil
 	}
 	allowed := "--" + AllowedSecretsFlag + " (none)"
 	if list := policy.String(); list != "" {
@@ -127,18 +152,49 @@ func checkCredentials(s *scope, policy nodeupgrade.CredentialPolicy, namespace s
 // outside the spec, such as an admission webhook, a namespace's policy or
 // a quota.
 func (r *ClusterUpgradeReconciler) dryRunJob(ctx context.Context, s *scope, node string) (*blocker, error) {
-	if !jobMode(s.cu) {
+	if len(jobTemplates(s.cu)) == 0 {
 		return nil, nil
 	}
 	if b, known := r.dryRuns.lookup(s.cu, s.now); known {
 		return b, nil
 	}
-	var message string
-	job, err := r.buildJob(s, node, s.cu.Spec.TargetVersion)
+	message, err := r.dryRunJobs(ctx, s, node)
 	if err != nil {
-		message = fmt.Sprintf("cannot build the upgrade Job of node %s from spec.upgrade.job: %v", node, err)
-	} else {
-		err = r.Create(ctx, job, client.DryRunAll)
+		return nil, err
+	}
+	if message == "" {
+		r.dryRuns.accept(s.cu)
+		return nil, nil
+	}
+	b := &blocker{reason: upgradev1alpha1.ReasonJobRejected, message: message}
+	b.requeueAfter = r.dryRuns.refuse(s.cu, b, s.now)
+	return b, nil
+}
+
+// dryRunJobs builds each Job node would get (its upgrade Job in Job mode,
+// its hook Jobs) and has the API server judge it with a dry run. It
+// returns why the first one cannot be built or is refused, "" when all
+// are accepted, and an error when the API server could not answer.
+func (r *ClusterUpgradeReconciler) dryRunJobs(ctx context.Context, s *scope, node string) (string, error) {
+	type built struct {
+		what, field string
+		job         *batchv1.Job
+		err         error
+	}
+	var jobs []built
+	if jobMode(s.cu) {
+		job, err := r.buildJob(s, node, s.cu.Spec.TargetVersion)
+		jobs = append(jobs, built{"upgrade Job", "spec.upgrade.job", job, err})
+	}
+	for _, h := range hookJobs(s.cu) {
+		job, err := r.buildHookJob(s, h, node)
+		jobs = append(jobs, built{h.hook + " hook Job", h.field, job, err})
+	}
+	for _, j := range jobs {
+		if j.err != nil {
+			return fmt.Sprintf("cannot build the %s of node %s from %s: %v", j.what, node, j.field, j.err), nil
+		}
+		err := r.Create(ctx, j.job, client.DryRunAll)
 		switch {
 		case err == nil, apierrors.IsAlreadyExists(err), dryRunUnsupported(err):
 			// The name is checked after validation and admission: a
@@ -146,17 +202,14 @@ func (r *ClusterUpgradeReconciler) dryRunJob(ctx context.Context, s *scope, node
 			// says nothing against the template. A webhook that
 			// cannot take a dry run leaves the judgement to the real
 			// creation.
-			r.dryRuns.accept(s.cu)
-			return nil, nil
+			continue
 		case !refusedByAPIServer(err):
-			return nil, fmt.Errorf("dry run of the upgrade Job of node %s: %w", node, err)
+			return "", fmt.Errorf("dry run of the %s of node %s: %w", j.what, node, err)
 		}
-		message = fmt.Sprintf("the API server refused the upgrade Job built from spec.upgrade.job.template "+
-			"(a dry run for node %s, before cordoning any node): %v", node, err)
+		return fmt.Sprintf("the API server refused the %s built from %s.template "+
+			"(a dry run for node %s, before cordoning any node): %v", j.what, j.field, node, err), nil
 	}
-	b := &blocker{reason: upgradev1alpha1.ReasonJobRejected, message: message}
-	b.requeueAfter = r.dryRuns.refuse(s.cu, b, s.now)
-	return b, nil
+	return "", nil
 }
 
 // refusedByAPIServer reports whether err is the API server refusing an

@@ -19,7 +19,7 @@ func (r *ClusterUpgradeReconciler) ensureJob(ctx context.Context, s *scope, node
 	}
 	job, err := r.buildJob(s, node, target)
 	if err != nil {
-		return &jobRejectedError{err: err}
+		return &jobRejectedError{field: upgradeTemplateField, err: err}
 	}
 	if s.job(job.Name) != nil {
 		return nil
@@ -34,7 +34,7 @@ func (r *ClusterUpgradeReconciler) ensureJob(ctx context.Context, s *scope, node
 	case apierrors.IsAlreadyExists(err):
 		return nil
 	case refusedByAPIServer(err):
-		return &jobRejectedError{err: err}
+		return &jobRejectedError{field: upgradeTemplateField, err: err}
 	default:
 		return err
 	}

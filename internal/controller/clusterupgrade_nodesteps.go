@@ -102,9 +102,12 @@ func (r *ClusterUpgradeReconciler) disownUncordon(ctx context.Context, s *scope,
 }
 
 // stepCordoned begins the drain of a cordoned node once no pre-drain hook
-// holds it.
+// holds it: no hook annotation, and its pre-drain hook Job succeeded.
 func (r *ClusterUpgradeReconciler) stepCordoned(ctx context.Context, s *scope, n *corev1.Node) (bool, time.Duration, error) {
-	d := hookStep(n, plan.PreDrain, upgradev1alpha1.PreDrainHookPrefix)
+	d, err := r.hooksStep(ctx, s, n, plan.PreDrain, upgradev1alpha1.PreDrainHookPrefix)
+	if err != nil {
+		return false, 0, err
+	}
 	return r.act(ctx, s, n, d, func() (bool, error) {
 		if err := r.setState(ctx, s, n, upgradev1alpha1.NodeDraining, nil); err != nil {
 			return false, err
@@ -112,11 +115,6 @@ func (r *ClusterUpgradeReconciler) stepCordoned(ctx context.Context, s *scope, n
 		r.nodeEvent(s, n, corev1.EventTypeNormal, "Draining", "Drain", "evicting the pods of node %s", n.Name)
 		return true, nil
 	})
-}
-
-// hookStep is plan.HookStep over the node's hook annotations at point.
-func hookStep(n *corev1.Node, point plan.HookPoint, prefix string) plan.Decision {
-	return plan.HookStep(point, prefix, plan.Hooks(n.Annotations, prefix))
 }
 
 // stepDrain asks for a background drain pass over the node, reads the
@@ -324,7 +322,11 @@ func (r *ClusterUpgradeReconciler) stepVerify(ctx context.Context, s *scope, n *
 	}
 	if d.Outcome == plan.Advance {
 		// Soaked (and checked): post-upgrade hooks hold the uncordon.
-		if d = hookStep(n, plan.PostUpgrade, upgradev1alpha1.PostUpgradeHookPrefix); d.Outcome == plan.Wait {
+		var err error
+		if d, err = r.hooksStep(ctx, s, n, plan.PostUpgrade, upgradev1alpha1.PostUpgradeHookPrefix); err != nil {
+			return false, 0, err
+		}
+		if d.Outcome == plan.Wait {
 			d.Message = "soaked; " + d.Message
 		}
 	}

@@ -115,6 +115,12 @@ func (r *ClusterUpgradeReconciler) startNode(ctx context.Context, s *scope, n *c
 				fmt.Sprintf("its upgrade Job cannot be built, so it was not cordoned: %v", err))
 		}
 	}
+	for _, h := range hookJobs(s.cu) {
+		if _, err := r.buildHookJob(s, h, n.Name); err != nil {
+			return false, r.refuseNode(ctx, s, n, plan.ReasonJobNotBuildable,
+				fmt.Sprintf("its %s hook Job cannot be built, so it was not cordoned: %v", h.hook, err))
+		}
+	}
 	// A retried node's Job from its failed try would fail it again at
 	// once: a start begins with no Job of this node. One still running
 	// (its deadline not reached) is let run to its end first.

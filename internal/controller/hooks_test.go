@@ -6,10 +6,14 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+	"github.com/nodewave/nodewave/internal/nodeupgrade"
+	"github.com/nodewave/nodewave/internal/plan"
 )
 
 var _ = Describe("Hook annotations", func() {
@@ -86,4 +90,129 @@ func progressMessage(ctx context.Context, cu, node string) string {
 		}
 	}
 	return ""
+}
+
+var _ = Describe("Hook Jobs (spec.hooks)", func() {
+	hookTemplate := func(image string) corev1.PodTemplateSpec {
+		return corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "hook", Image: image}}}}
+	}
+
+	It("runs the pre-drain Job before the drain and the post-upgrade Job before the uncordon", func(ctx SpecContext) {
+		nodes := makeNodes(ctx, "hookjob", 1)
+		node := nodes[0]
+		makePod(ctx, "default", "hookjob-web", node, nil)
+		cu := newCU("hookjob", "hookjob")
+		cu.Spec.Hooks = &upgradev1alpha1.HooksSpec{
+			PreDrain: &upgradev1alpha1.HookJob{Template: hookTemplate("example.com/ceph-tools:v1")},
+			PostUpgrade: &upgradev1alpha1.HookJob{Template: hookTemplate("example.com/smoke:v1"),
+				FailurePolicy: upgradev1alpha1.HookIgnore},
+		}
+		createCU(ctx, cu)
+
+		By("creating the pre-drain hook Job and holding the cordoned node until it succeeds")
+		preDrain := nodeupgrade.HookJobName("hookjob", node, nodeupgrade.HookPreDrain)
+		job := getJob(ctx, preDrain)
+		Expect(job.Labels).To(HaveKeyWithValue(upgradev1alpha1.JobHookLabel, nodeupgrade.HookPreDrain))
+		Expect(job.Spec.Template.Spec.NodeName).To(BeEmpty(), "a hook Job is not pinned to its cordoned node")
+		Expect(job.Spec.Template.Spec.Containers[0].Env).To(ContainElements(
+			corev1.EnvVar{Name: nodeupgrade.EnvHook, Value: nodeupgrade.HookPreDrain},
+			corev1.EnvVar{Name: nodeupgrade.EnvNodeName, Value: node}))
+		Expect(*job.Spec.ActiveDeadlineSeconds).To(BeEquivalentTo(600), "the default timeout")
+		Eventually(func() string { return progressMessage(ctx, "hookjob", node) }).
+			Should(ContainSubstring("running its pre-drain hook Job " + preDrain))
+		Consistently(func(g Gomega) {
+			g.Expect(getNode(ctx, node).Labels[upgradev1alpha1.NodeStateLabel]).To(Equal(string(upgradev1alpha1.NodeCordoned)))
+			pod := &corev1.Pod{}
+			g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "hookjob-web"}, pod)).To(Succeed())
+			g.Expect(pod.DeletionTimestamp).To(BeNil(), "evicted before its pre-drain hook Job succeeded")
+		}).WithTimeout(2 * time.Second).Should(Succeed())
+		succeedJob(ctx, preDrain)
+
+		By("running the post-upgrade hook Job once the node is soaked, still cordoned")
+		postUpgrade := nodeupgrade.HookJobName("hookjob", node, nodeupgrade.HookPostUpgrade)
+		getJob(ctx, postUpgrade)
+		Eventually(func() string { return progressMessage(ctx, "hookjob", node) }).WithTimeout(30 * time.Second).
+			Should(ContainSubstring("soaked; running its post-upgrade hook Job " + postUpgrade))
+		Expect(getNode(ctx, node).Spec.Unschedulable).To(BeTrue())
+
+		By("going on when it fails under failurePolicy Ignore, and deleting both Jobs")
+		failJob(ctx, postUpgrade)
+		expectSucceeded(ctx, "hookjob", nodes)
+		expectJobsDeleted(ctx, "hookjob")
+	})
+
+	It("fails the node, still undrained, when its pre-drain hook Job fails", func(ctx SpecContext) {
+		nodes := makeNodes(ctx, "hookfail", 2)
+		makePod(ctx, "default", "hookfail-web", nodes[0], nil)
+		mon := watchBudget(ctx, clientset, "hookfail")
+		cu := newCU("hookfail", "hookfail")
+		cu.Spec.Hooks = &upgradev1alpha1.HooksSpec{PreDrain: &upgradev1alpha1.HookJob{Template: hookTemplate("example.com/ceph-tools:v1")}}
+		createCU(ctx, cu)
+
+		preDrain := nodeupgrade.HookJobName("hookfail", nodes[0], nodeupgrade.HookPreDrain)
+		getJob(ctx, preDrain)
+		failJob(ctx, preDrain)
+		expectFailedNode(ctx, nodes[0], plan.ReasonHookJobFailed)
+		Expect(getNode(ctx, nodes[0]).Annotations[upgradev1alpha1.FailureAnnotation]).
+			To(ContainSubstring("its pre-drain hook Job " + preDrain + " failed: BackoffLimitExceeded"))
+		pod := &corev1.Pod{}
+		Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "hookfail-web"}, pod)).To(Succeed())
+		Expect(pod.DeletionTimestamp).To(BeNil(), "a node whose pre-drain hook failed was drained")
+		Consistently(func() bool { return mon.touched(nodes[1]) }).WithTimeout(2*time.Second).Should(BeFalse(), "a node started after the halt")
+	})
+
+	It("refuses a hook template with an image the allow-list does not allow, touching nothing", func(ctx SpecContext) {
+		nodes := makeNodes(ctx, "hookimg", 2)
+		mon := watchBudget(ctx, clientset, "hookimg")
+		cu := newCU("hookimg", "hookimg")
+		cu.Spec.Hooks = &upgradev1alpha1.HooksSpec{PostUpgrade: &upgradev1alpha1.HookJob{Template: hookTemplate("evil.example.org/smoke:v1")}}
+		createCU(ctx, cu)
+
+		stalled := expectStalled(ctx, "hookimg", upgradev1alpha1.ReasonImageNotAllowed)
+		Expect(stalled.Message).To(ContainSubstring(`"evil.example.org/smoke:v1" (spec.hooks.postUpgrade.template.spec.containers[0], container hook)`))
+		expectUntouched(ctx, mon, "hookimg", nodes)
+	})
+
+	It("refuses a hook template the API server rejects before cordoning any node", func(ctx SpecContext) {
+		nodes := makeNodes(ctx, "hookdry", 2)
+		mon := watchBudget(ctx, clientset, "hookdry")
+		cu := newCU("hookdry", "hookdry")
+		bad := hookTemplate("example.com/ceph-tools:v1")
+		bad.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "missing", MountPath: "/x"}}
+		cu.Spec.Hooks = &upgradev1alpha1.HooksSpec{PreDrain: &upgradev1alpha1.HookJob{Template: bad}}
+		createCU(ctx, cu)
+
+		stalled := expectStalled(ctx, "hookdry", upgradev1alpha1.ReasonJobRejected)
+		Expect(stalled.Message).To(ContainSubstring("the API server refused the pre-drain hook Job built from spec.hooks.preDrain.template"))
+		Expect(stalled.Message).To(ContainSubstring(`volumeMounts[0].name: Not found: "missing"`))
+		expectUntouched(ctx, mon, "hookdry", nodes)
+	})
+})
+
+// getJob waits for the Job name in the Job namespace and returns it.
+func getJob(ctx context.Context, name string) *batchv1.Job {
+	job := &batchv1.Job{}
+	Eventually(func() error {
+		return env.Client.Get(ctx, client.ObjectKey{Namespace: jobNamespace, Name: name}, job)
+	}).WithTimeout(30*time.Second).Should(Succeed(), "no Job %s", name)
+	return job
+}
+
+// succeedJob marks a Job succeeded, as the Job controller would.
+func succeedJob(ctx context.Context, name string) {
+	Eventually(func() error {
+		j := &batchv1.Job{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: jobNamespace, Name: name}, j); err != nil {
+			return err
+		}
+		now := metav1.Now()
+		j.Status.StartTime = &now
+		j.Status.CompletionTime = &now
+		j.Status.Succeeded = 1
+		j.Status.Conditions = []batchv1.JobCondition{
+			{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue, Reason: "CompletionsReached", LastTransitionTime: now},
+			{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, Reason: "CompletionsReached", LastTransitionTime: now},
+		}
+		return env.Client.Status().Update(ctx, j)
+	}).Should(Succeed())
 }

@@ -183,10 +183,12 @@ type Forecast struct {
 	// Gates say, in words, the gates of spec.health each start waits for
 	// (judged by the manager at each start, not foreseen here).
 	Gates []string `json:"gates,omitempty"`
-	// Hooks say, in words, the hook annotations on the selected nodes
+	// Hooks say, in words, the hook Jobs of spec.hooks, then the hook
+	// annotations on the selected nodes
 	// (pre-drain.hook.upgrade.nodewave.io/<name> and
 	// post-upgrade.hook.upgrade.nodewave.io/<name>): each holds its node
-	// until its controller removes it, so the waves assume they are removed.
+	// until its Job succeeds or its controller removes it, so the waves
+	// assume they do.
 	Hooks []string `json:"hooks,omitempty"`
 	// TargetVersion is spec.targetVersion.
 	TargetVersion string `json:"targetVersion"`
@@ -293,7 +295,7 @@ func Compute(in Input) (Forecast, error) {
 		Name:           cu.Name,
 		Order:          orderWords(cu),
 		Gates:          gateWords(cu),
-		Hooks:          hookWords(in.Nodes),
+		Hooks:          slices.Concat(hookJobWords(cu), hookWords(in.Nodes)),
 		TargetVersion:  cu.Spec.TargetVersion,
 		Strategy:       cmp.Or(cu.Spec.Strategy.Type, upgradev1alpha1.SequentialStrategy),
 		MaxUnavailable: maxUnavailable,

@@ -1,6 +1,7 @@
 package forecast
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -23,6 +24,29 @@ func hookWords(nodes []corev1.Node) []string {
 		hookWordsAt(nodes, plan.PostUpgrade, upgradev1alpha1.PostUpgradeHookPrefix)...)
 	if len(words) == 0 {
 		return nil // no hook: nothing to say
+	}
+	return words
+}
+
+// hookJobWords say, one line each, the hook Jobs of spec.hooks.
+func hookJobWords(cu *upgradev1alpha1.ClusterUpgrade) []string {
+	h := cu.Spec.Hooks
+	if h == nil {
+		return nil
+	}
+	var words []string
+	for _, j := range []struct {
+		field, when string
+		spec        *upgradev1alpha1.HookJob
+	}{
+		{"spec.hooks.preDrain", "before each node's drain", h.PreDrain},
+		{"spec.hooks.postUpgrade", "before each node's uncordon", h.PostUpgrade},
+	} {
+		if j.spec == nil {
+			continue
+		}
+		policy := cmp.Or(j.spec.FailurePolicy, upgradev1alpha1.HookFail)
+		words = append(words, fmt.Sprintf("%s runs a Job %s (timeout %s, failurePolicy %s)", j.field, j.when, j.spec.HookTimeout(), policy))
 	}
 	return words
 }

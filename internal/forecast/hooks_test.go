@@ -2,6 +2,7 @@ package forecast
 
 import (
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
@@ -33,5 +34,23 @@ func TestHookWordsNameEachHookAndItsNodes(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("hook words (-want +got):\n%s", diff)
+	}
+}
+
+func TestHookJobWordsSayEachHookJob(t *testing.T) {
+	cu := &upgradev1alpha1.ClusterUpgrade{}
+	if got := hookJobWords(cu); got != nil {
+		t.Fatalf("no hooks: %v", got)
+	}
+	cu.Spec.Hooks = &upgradev1alpha1.HooksSpec{
+		PreDrain:    &upgradev1alpha1.HookJob{},
+		PostUpgrade: &upgradev1alpha1.HookJob{Timeout: &metav1.Duration{Duration: time.Minute}, FailurePolicy: upgradev1alpha1.HookIgnore},
+	}
+	want := []string{
+		"spec.hooks.preDrain runs a Job before each node's drain (timeout 10m0s, failurePolicy Fail)",
+		"spec.hooks.postUpgrade runs a Job before each node's uncordon (timeout 1m0s, failurePolicy Ignore)",
+	}
+	if diff := cmp.Diff(want, hookJobWords(cu)); diff != "" {
+		t.Fatalf("hook Job words (-want +got):\n%s", diff)
 	}
 }

@@ -80,14 +80,35 @@ func BuildControlPlaneJob(cu *upgradev1alpha1.ClusterUpgrade, nodeName, target, 
 	if err := checkArgs(cu, nodeName, target, namespace); err != nil {
 		return nil, err
 	}
-	upgrade := cu.Spec.Upgrade
+	env := []corev1.EnvVar{
+		{Name: EnvTargetVersion, Value: target},
+		{Name: EnvNodeName, Value: nodeName},
+	}
+	if role != "" {
+		env = append(env, corev1.EnvVar{Name: EnvControlPlaneRole, Value: role})
+	}
+	job := newJob(cu, &cu.Spec.Upgrade.Job.Template, JobName(cu.Name, nodeName, target), namespace, nodeName, env,
+		deadlineSeconds(cu.Spec.UpgradeTimeout()))
+	job.Annotations = map[string]string{upgradev1alpha1.TargetVersionAnnotation: target}
+	pod := &job.Spec.Template.Spec
+	pod.NodeName = nodeName
+	pod.Tolerations = tolerateEverything(pod.Tolerations)
+	return job, nil
+}
 
+// newJob builds a Job of cu for nodeName from a deep copy of template,
+// named name in namespace: labelled with the node and the ClusterUpgrade
+// (the Job and its pod), controlled by cu, run as ServiceAccount without
+// its token unless the template asks for it, with env first in every
+// container and init container, restartPolicy Never unless the template
+// says OnFailure, backoffLimit 0 and activeDeadlineSeconds deadline.
+func newJob(cu *upgradev1alpha1.ClusterUpgrade, template *corev1.PodTemplateSpec, name, namespace, nodeName string,
+	env []corev1.EnvVar, deadline int64) *batchv1.Job {
 	labels := map[string]string{
 		upgradev1alpha1.JobNodeLabel:           nodeName,
 		upgradev1alpha1.JobClusterUpgradeLabel: cu.Name,
 	}
-
-	template := upgrade.Job.Template.DeepCopy()
+	template = template.DeepCopy()
 	if template.Labels == nil {
 		template.Labels = make(map[string]string, len(labels))
 	}
@@ -96,18 +117,9 @@ func BuildControlPlaneJob(cu *upgradev1alpha1.ClusterUpgrade, nodeName, target, 
 	}
 
 	pod := &template.Spec
-	pod.NodeName = nodeName
-	pod.Tolerations = tolerateEverything(pod.Tolerations)
 	pod.ServiceAccountName, pod.DeprecatedServiceAccount = ServiceAccount, ""
 	if pod.AutomountServiceAccountToken == nil {
 		pod.AutomountServiceAccountToken = ptr.To(false)
-	}
-	env := []corev1.EnvVar{
-		{Name: EnvTargetVersion, Value: target},
-		{Name: EnvNodeName, Value: nodeName},
-	}
-	if role != "" {
-		env = append(env, corev1.EnvVar{Name: EnvControlPlaneRole, Value: role})
 	}
 	for i := range pod.InitContainers {
 		pod.InitContainers[i].Env = withEnv(pod.InitContainers[i].Env, env)
@@ -120,13 +132,11 @@ func BuildControlPlaneJob(cu *upgradev1alpha1.ClusterUpgrade, nodeName, target, 
 	}
 
 	backoffLimit := int32(0)
-	deadline := deadlineSeconds(&cu.Spec)
 	return &batchv1.Job{
 		ObjectMeta: metav1.ObjectMeta{
-			Name:            JobName(cu.Name, nodeName, target),
+			Name:            name,
 			Namespace:       namespace,
 			Labels:          labels,
-			Annotations:     map[string]string{upgradev1alpha1.TargetVersionAnnotation: target},
 			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(cu, upgradev1alpha1.GroupVersion.WithKind("ClusterUpgrade"))},
 		},
 		Spec: batchv1.JobSpec{
@@ -134,7 +144,7 @@ func BuildControlPlaneJob(cu *upgradev1alpha1.ClusterUpgrade, nodeName, target, 
 			ActiveDeadlineSeconds: &deadline,
 			Template:              *template,
 		},
-	}, nil
+	}
 }
 
 // checkArgs returns why BuildJob cannot build a Job from its arguments, or nil.
@@ -150,6 +160,13 @@ func checkArgs(cu *upgradev1alpha1.ClusterUpgrade, nodeName, target, namespace s
 	if upgrade.Job == nil {
 		return fmt.Errorf("ClusterUpgrade %s: upgrade.job is not set", cu.Name)
 	}
+	return checkNames(cu, nodeName, target, namespace)
+}
+
+// checkNames returns why a Job of cu for nodeName cannot be built: an
+// empty node name, target or namespace, or a node or ClusterUpgrade name
+// that is not a valid label value.
+func checkNames(cu *upgradev1alpha1.ClusterUpgrade, nodeName, target, namespace string) error {
 	switch {
 	case nodeName == "":
 		return fmt.Errorf("ClusterUpgrade %s: no node name", cu.Name)
@@ -206,11 +223,9 @@ func hasEnv(env []corev1.EnvVar, name string) bool {
 	return false
 }
 
-// deadlineSeconds returns the Job's activeDeadlineSeconds for an
-// upgrade.timeout (or its default when unset): whole seconds rounded up,
-// at least 1.
-func deadlineSeconds(spec *upgradev1alpha1.ClusterUpgradeSpec) int64 {
-	d := spec.UpgradeTimeout()
+// deadlineSeconds returns a Job's activeDeadlineSeconds for a timeout
+// (upgrade.timeout, a hook's timeout): whole seconds rounded up, at least 1.
+func deadlineSeconds(d time.Duration) int64 {
 	secs := int64(d / time.Second)
 	if d%time.Second > 0 {
 		secs++

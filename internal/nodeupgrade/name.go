@@ -15,9 +15,6 @@ const (
 	// in one because the Job controller copies it into a label value of its
 	// pods (batch.kubernetes.io/job-name), which has the same limit.
 	maxJobNameLen = 63
-	// maxNodePart is how much of the node name fits between the prefix and
-	// "-" plus the hash.
-	maxNodePart = maxJobNameLen - len(jobNamePrefix) - 1 - jobNameHashLen
 )
 
 // JobName is deterministic for (cluster upgrade, node, target) and a valid
@@ -35,22 +32,36 @@ const (
 // 253 chars with dots; the result is always a valid DNS-1123 label
 // (lowercase alnum and '-', starting and ending with an alnum).
 func JobName(cuName, nodeName, target string) string {
-	sum := sha256.Sum256([]byte(cuName + "\x00" + nodeName + "\x00" + target))
+	return jobName(jobNamePrefix, cuName+"\x00"+nodeName+"\x00"+target, nodeName)
+}
+
+// HookJobName is JobName for the hook Job of (cluster upgrade, node,
+// hook): "nodewave-<hook>-", as much of the node name as fits, then "-"
+// and 10 hex chars of a sha256 over the three; hook is pre-drain or
+// post-upgrade. It never equals an upgrade Job's name.
+func HookJobName(cuName, nodeName, hook string) string {
+	return jobName(jobNamePrefix+hook+"-", cuName+"\x00"+nodeName+"\x00hook\x00"+hook, nodeName)
+}
+
+// jobName is prefix, the readable part of nodeName that fits, "-" and the
+// hash of hashed.
+func jobName(prefix, hashed, nodeName string) string {
+	sum := sha256.Sum256([]byte(hashed))
 	hash := hex.EncodeToString(sum[:])[:jobNameHashLen]
 
-	part := nodeNamePart(nodeName)
+	part := nodeNamePart(nodeName, maxJobNameLen-len(prefix)-1-jobNameHashLen)
 	if part == "" {
-		return jobNamePrefix + hash
+		return prefix + hash
 	}
-	return jobNamePrefix + part + "-" + hash
+	return prefix + part + "-" + hash
 }
 
 // nodeNamePart returns the readable part of a Job name for nodeName: at most
-// maxNodePart characters of [a-z0-9-], neither starting nor ending with '-'.
-func nodeNamePart(nodeName string) string {
+// most characters of [a-z0-9-], neither starting nor ending with '-'.
+func nodeNamePart(nodeName string, most int) string {
 	var b strings.Builder
-	b.Grow(min(len(nodeName), maxNodePart))
-	for i := 0; i < len(nodeName) && b.Len() < maxNodePart; i++ {
+	b.Grow(min(len(nodeName), most))
+	for i := 0; i < len(nodeName) && b.Len() < most; i++ {
 		c := nodeName[i]
 		switch {
 		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':

@@ -47,3 +47,43 @@ func HookStep(point HookPoint, prefix string, hooks []string) Decision {
 	return Decision{Outcome: Wait, Message: fmt.Sprintf("held by the %s hooks %s until their annotations %s<name> are removed",
 		point, strings.Join(hooks, ", "), prefix)}
 }
+
+// ReasonHookJobFailed: a hook Job of spec.hooks failed (or outlived its
+// timeout) under failurePolicy Fail.
+const ReasonHookJobFailed = "HookJobFailed"
+
+// HookJobFacts is what a hook point looks at of its hook Job (spec.hooks).
+type HookJobFacts struct {
+	// Point is the hook point; Job the hook Job's name.
+	Point HookPoint
+	Job   string
+	// Succeeded and Failed are the Job's outcome (both false while it
+	// runs, or before it exists); Message says why it failed.
+	Succeeded, Failed bool
+	Message           string
+	// Ignore is failurePolicy Ignore.
+	Ignore bool
+	// Held is what holds the node's new Jobs (a pre-flight check), "" when
+	// nothing does; it matters only before the Job exists.
+	Held string
+	// Exists is the Job being there.
+	Exists bool
+}
+
+// HookJobStep decides a hook point with a hook Job: the node goes on once
+// its Job succeeded, or failed under failurePolicy Ignore; it fails once
+// its Job failed under Fail (the Job's activeDeadlineSeconds is the
+// hook's timeout, so a Job that runs too long fails); otherwise it waits
+// for the Job, whose every change is an event.
+func HookJobStep(f HookJobFacts) Decision {
+	switch {
+	case f.Succeeded, f.Failed && f.Ignore:
+		return Decision{Outcome: Advance}
+	case f.Failed:
+		return Decision{Outcome: Fail, Reason: ReasonHookJobFailed,
+			Message: withDetail(fmt.Sprintf("its %s hook Job %s failed", f.Point, f.Job), f.Message)}
+	case !f.Exists && f.Held != "":
+		return Decision{Outcome: Wait, Message: fmt.Sprintf("held before its %s hook Job: %s (see the Stalled condition)", f.Point, f.Held)}
+	}
+	return Decision{Outcome: Wait, Message: fmt.Sprintf("running its %s hook Job %s", f.Point, f.Job)}
+}

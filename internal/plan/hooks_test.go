@@ -40,3 +40,34 @@ func TestHookStep(t *testing.T) {
 		t.Errorf("two hooks: %+v", d)
 	}
 }
+
+func TestHookJobStep(t *testing.T) {
+	base := HookJobFacts{Point: PreDrain, Job: "nodewave-pre-drain-a-1", Exists: true}
+	with := func(f func(*HookJobFacts)) HookJobFacts { c := base; f(&c); return c }
+	for _, tc := range []struct {
+		name    string
+		facts   HookJobFacts
+		want    Outcome
+		message string
+	}{
+		{"running", base, Wait, "running its pre-drain hook Job nodewave-pre-drain-a-1"},
+		{"not created yet", with(func(f *HookJobFacts) { f.Exists = false }), Wait, "running its pre-drain hook Job"},
+		{"held before it exists", with(func(f *HookJobFacts) { f.Exists, f.Held = false, "ImageNotAllowed" }), Wait,
+			"held before its pre-drain hook Job: ImageNotAllowed"},
+		{"a hold does not stop a Job that exists", with(func(f *HookJobFacts) { f.Held = "ImageNotAllowed" }), Wait, "running its"},
+		{"succeeded", with(func(f *HookJobFacts) { f.Succeeded = true }), Advance, ""},
+		{"failed", with(func(f *HookJobFacts) {
+			f.Failed, f.Message = true, "DeadlineExceeded: Job was active longer than specified deadline"
+		}),
+			Fail, "its pre-drain hook Job nodewave-pre-drain-a-1 failed: DeadlineExceeded"},
+		{"failed, ignored", with(func(f *HookJobFacts) { f.Failed, f.Ignore = true, true }), Advance, ""},
+	} {
+		d := HookJobStep(tc.facts)
+		if d.Outcome != tc.want || !strings.Contains(d.Message, tc.message) {
+			t.Errorf("%s: got %+v, want %s %q", tc.name, d, tc.want, tc.message)
+		}
+		if d.Outcome == Fail && d.Reason != ReasonHookJobFailed {
+			t.Errorf("%s: reason %q", tc.name, d.Reason)
+		}
+	}
+}
