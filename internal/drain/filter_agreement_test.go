@@ -46,7 +46,7 @@ var _ = Describe("drainpolicy.Judge agrees with Drain", func() {
 				}
 				pod := &corev1.Pod{}
 				Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: tc.name}, pod)).To(Succeed())
-				verdict, why := drainpolicy.Judge(pod, opts, func(namespace, name string) bool {
+				j := drainpolicy.Judge(pod, opts, func(namespace, name string) bool {
 					err := env.Client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &appsv1.DaemonSet{})
 					Expect(client.IgnoreNotFound(err)).To(Succeed())
 					return !apierrors.IsNotFound(err)
@@ -54,17 +54,17 @@ var _ = Describe("drainpolicy.Judge agrees with Drain", func() {
 
 				res, err := (&Drainer{Client: clientset}).Drain(ctx, node, opts)
 				Expect(err).NotTo(HaveOccurred())
-				switch verdict {
+				switch j.Verdict {
 				case drainpolicy.Stays:
 					Expect(withoutOwners(res)).To(Equal(Result{}))
 				case drainpolicy.Leaving:
 					Expect(withoutOwners(res)).To(Equal(Result{Remaining: 1, Message: "1 pod terminating"}))
 				case drainpolicy.Blocked:
-					Expect(withoutOwners(res)).To(Equal(Result{Remaining: 1, Kept: 1, Message: fmt.Sprintf("pod %s/%s %s", ns, tc.name, why)}))
+					Expect(withoutOwners(res)).To(Equal(Result{Remaining: 1, Kept: 1, Message: fmt.Sprintf("pod %s/%s %s", ns, tc.name, j.Why)}))
 				case drainpolicy.Evicted:
 					Expect(withoutOwners(res)).To(Equal(Result{Remaining: 1, Evicted: 1, Message: "1 pod terminating"}))
 				default:
-					Fail("unknown verdict " + string(verdict))
+					Fail("unknown verdict " + string(j.Verdict))
 				}
 			})
 		}

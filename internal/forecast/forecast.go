@@ -391,8 +391,8 @@ func newWorld(in Input, target version.Version, maxUnavailable int, controlPlane
 		if _, ok := w.nodes[p.Spec.NodeName]; !ok {
 			continue
 		}
-		verdict, why := drainpolicy.Judge(p, opts, exists)
-		w.pods[p.Spec.NodeName] = append(w.pods[p.Spec.NodeName], judgedPod{pod: p, verdict: verdict, why: why,
+		j := drainpolicy.Judge(p, opts, exists)
+		w.pods[p.Spec.NodeName] = append(w.pods[p.Spec.NodeName], judgedPod{pod: p, verdict: j.Verdict, why: j.Why,
 			requests: resourcehelper.PodRequests(p, resourcehelper.PodResourcesOptions{})})
 	}
 	for _, pods := range w.pods {
