@@ -748,9 +748,9 @@ var _ = Describe("ClusterUpgrade admission", func() {
 		}
 
 		files, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "config", "samples", "upgrade_*.yaml"))
-		It("has a sample for every strategy and upgrade type, one with a maintenance window, the binary Job, the whole cluster, a canary, zones with priorities and the replacements-ready gate", func() {
+		It("has a sample for every strategy and upgrade type, one with a maintenance window, the binary Job, the whole cluster, a canary, zones with priorities, the replacements-ready gate and drain rules", func() {
 			Expect(err).NotTo(HaveOccurred())
-			Expect(files).To(HaveLen(10))
+			Expect(files).To(HaveLen(11))
 		})
 
 		It("runs the same kubeadm Job on the whole cluster as on the workers", func() {
