@@ -62,8 +62,8 @@ type DrainRule struct {
 	// Drain (evict them, in order; the default), Skip (leave them on the
 	// node: they do not hold the drain) or WaitCompleted (never evict
 	// them: the drain waits until each has Succeeded or Failed, and
-	// drain.onTimeout applies to those still running at drain.timeout;
-	// ForceDelete deletes them).
+	// drain.onTimeout applies to those still running at drain.timeout,
+	// as to any pod left: ForceDelete deletes them).
 	// +optional
 	// +kubebuilder:default=Drain
 	Behavior DrainBehavior `json:"behavior,omitempty"`

@@ -51,7 +51,8 @@ type Result struct {
 	Kept int
 	// Waiting is how many of Remaining a drain rule or their own marker
 	// says to wait for until they complete (WaitCompleted): never evicted,
-	// they leave once Succeeded or Failed. ForceDelete deletes them.
+	// they leave once Succeeded or Failed. ForceDelete deletes them, as
+	// any pod left.
 	Waiting int
 	// Held is how many of Remaining this pass did not evict because pods
 	// of a lower drain order are still on the node (terminating, waited
@@ -114,11 +115,11 @@ func (d *Drainer) Drain(ctx context.Context, nodeName string, opts Options) (Res
 // for until they complete (drain.onTimeout: ForceDelete), all at once
 // whatever their drain order, with opts.GracePeriodSeconds when set, else
 // each pod's own. The same filters apply: DaemonSet, mirror, finished and
-// skipped pods are left alone, and pods with emptyDir or without a
-// controller are deleted only when opts.DeleteEmptyDirData or opts.Force
-// allow them, and pods whose drain marker does not parse never; those stay
-// and are named in the Message as in Drain. Pods already terminating are
-// left to finish. One pass, non-blocking.
+// skipped pods are left alone, pods with emptyDir or without a controller
+// (waited for or not) are deleted only when opts.DeleteEmptyDirData or
+// opts.Force allow them, and pods whose drain marker does not parse never;
+// those stay and are named in the Message as in Drain. Pods already
+// terminating are left to finish. One pass, non-blocking.
 func (d *Drainer) ForceDelete(ctx context.Context, nodeName string, opts Options) (Result, error) {
 	return d.pass(ctx, nodeName, opts, deletePods, nil)
 }

@@ -483,8 +483,13 @@ var _ = Describe("Drainer against kube-apiserver", func() {
 		Expect(withoutOwners(res)).To(Equal(Result{Remaining: 1, Waiting: 1,
 			Message: fmt.Sprintf("1 pod waited for until it completes (%s/report)", ns)}))
 
-		By("deleting it at drain.timeout with ForceDelete, as any pod left")
-		res, err = d().ForceDelete(ctx, node, Options{Force: false, GracePeriodSeconds: ptr.To[int64](0), Rules: opts.Rules})
+		By("deleting it at drain.timeout with ForceDelete, as any pod left: without a controller, only under drain.force")
+		res, err = d().ForceDelete(ctx, node, Options{GracePeriodSeconds: ptr.To[int64](0), Rules: opts.Rules})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(withoutOwners(res)).To(Equal(Result{Remaining: 1, Kept: 1,
+			Message: fmt.Sprintf("pod %s/report has no controller (set drain.force to evict it)", ns)}))
+		Expect(terminating(ctx, ns, "report")).To(BeFalse())
+		res, err = d().ForceDelete(ctx, node, Options{Force: true, GracePeriodSeconds: ptr.To[int64](0), Rules: opts.Rules})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(withoutOwners(res)).To(Equal(Result{Remaining: 1, Evicted: 1, Message: "1 pod terminating"}))
 		Expect(exists(ctx, ns, "report")).To(BeFalse())

@@ -18,7 +18,7 @@ const mostNamed = 3
 // notes gathers, during one pass, what keeps a node from being drained.
 type notes struct {
 	// deleting: the pass deletes (ForceDelete), so the pods waited for go
-	// too.
+	// too, when the options allow them to.
 	deleting bool
 
 	blocked     []string       // pods the options do not allow to leave, with why
@@ -39,8 +39,10 @@ type notes struct {
 // here too, and counted nowhere. A pod the options keep (emptyDir, no
 // controller, an orphaned DaemonSet pod, a marker that does not parse) is
 // skipped (never evicted) and noted. A pod waited for until it completes
-// is skipped and noted, unless the pass deletes: ForceDelete deletes it.
-// A pod already terminating, or to evict, is let through.
+// is skipped and noted, unless the pass deletes: ForceDelete deletes it
+// as any pod left, if the options allow (drain.force for a pod without a
+// controller, drain.deleteEmptyDirData for emptyDir), and keeps it
+// otherwise. A pod already terminating, or to evict, is let through.
 func (n *notes) policy(opts Options) kubectldrain.PodFilter {
 	return func(pod corev1.Pod) kubectldrain.PodDeleteStatus {
 		j := drainpolicy.Policy(&pod, opts)
@@ -59,6 +61,12 @@ func (n *notes) policy(opts Options) kubectldrain.PodFilter {
 		case j.Verdict == drainpolicy.WaitedFor && !n.deleting:
 			n.waited = append(n.waited, name)
 			return kubectldrain.MakePodDeleteStatusSkip()
+		case j.Verdict == drainpolicy.WaitedFor:
+			// ForceDelete deletes it as any pod left, if the options allow.
+			if why := drainpolicy.BlockedBecause(&pod, opts); why != "" {
+				n.blocked = append(n.blocked, fmt.Sprintf("pod %s %s", name, why))
+				return kubectldrain.MakePodDeleteStatusSkip()
+			}
 		}
 		return kubectldrain.MakePodDeleteStatusOkay()
 	}
@@ -75,8 +83,7 @@ func (n *notes) holdBack(pods []corev1.Pod) []bool {
 		return held
 	}
 	for i := range pods {
-		j, judged := n.judged[pods[i].Namespace+"/"+pods[i].Name]
-		if judged && pods[i].DeletionTimestamp == nil && drainpolicy.HeldBack(j, evicting) {
+		if j, ok := n.judged[pods[i].Namespace+"/"+pods[i].Name]; ok && drainpolicy.HeldBack(j, evicting) {
 			held[i] = true
 			n.held++
 		}
