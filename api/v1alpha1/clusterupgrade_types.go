@@ -431,6 +431,20 @@ type DrainSpec struct {
 	// +optional
 	Force bool `json:"force,omitempty"`
 
+	// rules say, for the pods they match (by namespace and label
+	// selector), whether the drain evicts them (Drain, in the order each
+	// rule gives), leaves them on the node (Skip) or waits until they
+	// complete (WaitCompleted). Of the rules, the first that matches a pod
+	// decides for it; a pod's own drain.upgrade.nodewave.io/behavior and
+	// drain.upgrade.nodewave.io/order label or annotation win over them.
+	// A pod no rule or marker names is evicted, in order 0. See
+	// docs/user-guide.md, "Drain rules".
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=32
+	Rules []DrainRule `json:"rules,omitempty"`
+
 	// onTimeout is what happens when the drain outlives timeout: Fail (the
 	// default) marks the node failed and leaves it cordoned; ForceDelete
 	// deletes the remaining pods without eviction, ignoring

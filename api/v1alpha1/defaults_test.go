@@ -19,7 +19,7 @@ func TestDefaultsMatchTheMarkers(t *testing.T) {
 		field    string
 		defaults []time.Duration
 	}{
-		{"Timeout", []time.Duration{DefaultDrainTimeout, DefaultUpgradeTimeout, DefaultReplacementsTimeout, DefaultAlertsTimeout}},
+		{"Timeout", []time.Duration{DefaultHookTimeout, DefaultDrainTimeout, DefaultUpgradeTimeout, DefaultReplacementsTimeout, DefaultAlertsTimeout}},
 		{"SoakDuration", []time.Duration{DefaultCanarySoakDuration, DefaultSoakDuration}},
 	} {
 		re := regexp.MustCompile(`\+kubebuilder:default="([^"]+)"\n(?:\s*//[^\n]*\n)*?\s*` + tc.field + ` \*metav1.Duration`)

@@ -98,6 +98,7 @@ const (
 	badEnd        = "end must be a time of day as HH:MM on a 24-hour clock, from 00:00 to 23:59"
 	sameStartEnd  = "window.end must differ from window.start (omit spec.window to allow every time)"
 	badTimeZone   = "timeZone must be an IANA time zone name such as Europe/Berlin, America/New_York or UTC"
+	badRuleValues = "values must be non-empty for In and NotIn, and empty for Exists and DoesNotExist"
 	// notADuration is how the CEL duration() of a rule fails on a value too
 	// large for a Go duration (over 2562047h47m).
 	notADuration = "type conversion error from 'string' to 'google.protobuf.Duration'"
@@ -147,6 +148,47 @@ func withJob(job map[string]any) func(*unstructured.Unstructured) {
 	return both(set("upgrade.type", "Job"), set("upgrade.job", job))
 }
 
+// rule is a spec.drain.rules item named name, with fields (a nil value
+// removes the name).
+func rule(name string, fields map[string]any) any {
+	r := map[string]any{"name": name}
+	for k, v := range fields {
+		if v == nil {
+			delete(r, k)
+			continue
+		}
+		r[k] = v
+	}
+	return r
+}
+
+// withRules returns a mutation that sets spec.drain.rules.
+func withRules(rules ...any) func(*unstructured.Unstructured) {
+	return set("drain.rules", rules)
+}
+
+// withRuleExpr returns a mutation that sets one drain rule whose
+// podSelector has one match expression.
+func withRuleExpr(e map[string]any) func(*unstructured.Unstructured) {
+	return withRules(rule("r", map[string]any{"podSelector": map[string]any{"matchExpressions": []any{e}}}))
+}
+
+// manyRules is n valid drain rules of every behavior.
+func manyRules(n int) []any {
+	rules := make([]any, 0, n)
+	for i := range n {
+		fields := map[string]any{"namespaces": []any{fmt.Sprintf("ns-%d", i)}, "behavior": "Drain", "order": int64(i)}
+		switch i % 3 {
+		case 1:
+			fields = map[string]any{"behavior": "Skip", "podSelector": map[string]any{"matchLabels": map[string]any{"app": "logs"}}}
+		case 2:
+			fields["behavior"] = "WaitCompleted"
+		}
+		rules = append(rules, rule(fmt.Sprintf("r%d", i), fields))
+	}
+	return rules
+}
+
 // Every field of ClusterUpgradeSpec, and what the table below checks of it.
 // "refused" entries are in the first table, "accepted" in the second.
 //
@@ -185,6 +227,9 @@ func withJob(job map[string]any) func(*unstructured.Unstructured) {
 //	drain.deleteEmptyDirData      boolean: refused a string; accepted false
 //	drain.force                   boolean: refused a string; accepted true
 //	drain.onTimeout               enum Fail|ForceDelete|Cordon: refused unknown value; accepted all three
+//	hooks.preDrain|postUpgrade    template required (schemaless: the dry run judges it), timeout as
+//	                              drain.timeout, failurePolicy enum Fail|Ignore: refused each, and an
+//	                              unknown hook; accepted both with a timeout and Ignore
 //	drain.maxBlockedNodes         int32, minimum 0, only with onTimeout Cordon (CEL): refused -1,
 //	                              refused with Fail and without onTimeout; accepted 0 and 5 with Cordon
 //	drain (unknown field)         refused
@@ -217,6 +262,22 @@ func withJob(job map[string]any) func(*unstructured.Unstructured) {
 //	                              number; accepted UTC, three segments, Etc/GMT+5, a hyphen, and
 //	                              an unknown but well-formed name (the controller judges it:
 //	                              Stalled InvalidWindow)
+//	drain.rules                   list map by name (unique), at most 32: refused a duplicate name,
+//	                              33 rules; accepted 32 rules of every behavior, none
+//	drain.rules[].name            required DNS label: refused absent, upper case and "_", 64 chars
+//	drain.rules[].namespaces      set of DNS labels, at most 64: refused a duplicate, "Shop", "",
+//	                              65 of them
+//	drain.rules[].podSelector     a bounded label selector: operator enum, values non-empty
+//	                              exactly for In/NotIn (CEL), keys and values label-shaped,
+//	                              at most 32 expressions: refused "Like", In or NotIn without
+//	                              values, Exists with values, a bad key, bad values, 33
+//	                              expressions; accepted {}, each operator, an empty value, and a
+//	                              matchLabels key the schema cannot check (the drain judges it)
+//	drain.rules[].behavior        enum Drain|Skip|WaitCompleted, default Drain: refused "Maybe",
+//	                              lower case; accepted each
+//	drain.rules[].order           int32: refused 2^31, -2^31-1, 1.5, a string, and with Skip
+//	                              (CEL); accepted -2^31, 2^31-1, with WaitCompleted
+//	drain.rules (not a list), drain.rules[] (unknown field)  refused
 //
 // Status is not listed: it is written through the status subresource by
 // nodewave alone.
@@ -382,6 +443,13 @@ var _ = Describe("ClusterUpgrade admission", func() {
 		Entry("force that is not a boolean", set("drain.force", "true"), "spec.drain.force", "must be of type boolean"),
 		Entry("unknown onTimeout", set("drain.onTimeout", "Ignore"),
 			"spec.drain.onTimeout", `Unsupported value: "Ignore": supported values: "Fail", "ForceDelete", "Cordon"`),
+		Entry("hook without a template", set("hooks.preDrain", map[string]any{"timeout": "5m"}),
+			"spec.hooks.preDrain.template", "Required value"),
+		Entry("hook with a timeout in words", set("hooks.postUpgrade", map[string]any{"template": map[string]any{}, "timeout": "soon"}),
+			"spec.hooks.postUpgrade.timeout: Invalid value", badTimeout),
+		Entry("hook with an unknown failurePolicy", set("hooks.preDrain", map[string]any{"template": map[string]any{}, "failurePolicy": "Retry"}),
+			"spec.hooks.preDrain.failurePolicy", `Unsupported value: "Retry": supported values: "Fail", "Ignore"`),
+		Entry("unknown hook", set("hooks.preUpgrade", map[string]any{"template": map[string]any{}}), `"spec.hooks.preUpgrade"`, unknownField),
 		Entry("maxBlockedNodes without onTimeout Cordon", set("drain.maxBlockedNodes", int64(2)),
 			"spec.drain.maxBlockedNodes", "drain.maxBlockedNodes is only allowed when drain.onTimeout is Cordon"),
 		Entry("maxBlockedNodes with onTimeout Fail", both(set("drain.onTimeout", "Fail"), set("drain.maxBlockedNodes", int64(2))),
@@ -490,6 +558,72 @@ var _ = Describe("ClusterUpgrade admission", func() {
 		Entry("window time zone over 64 bytes", withTimeZone("Europe/"+strings.Repeat("a", 58)),
 			"spec.window.timeZone: Too long", "may not be more than 64 bytes"),
 		Entry("window time zone that is a number", withTimeZone(int64(1)), "spec.window.timeZone", "must be of type string"),
+
+		// drain.rules
+		Entry("a drain rule with an unknown behavior", withRules(rule("r", map[string]any{"behavior": "Maybe"})),
+			"spec.drain.rules[0].behavior", `Unsupported value: "Maybe": supported values: "Drain", "Skip", "WaitCompleted"`),
+		Entry("a drain rule behavior in lower case", withRules(rule("r", map[string]any{"behavior": "skip"})),
+			"spec.drain.rules[0].behavior", `Unsupported value: "skip"`),
+		Entry("a drain rule without a name", withRules(rule("r", map[string]any{"name": nil, "behavior": "Skip"})),
+			"spec.drain.rules[0].name", "Required value"),
+		Entry("a drain rule name that is not a DNS label", withRules(rule("Batch_Jobs", nil)),
+			"spec.drain.rules[0].name: Invalid value", "should match"),
+		Entry("a drain rule name over 63 characters", withRules(rule(strings.Repeat("r", 64), nil)),
+			"spec.drain.rules[0].name: Too long", "may not be more than 63 bytes"),
+		Entry("two drain rules of one name", withRules(rule("r", nil), rule("r", map[string]any{"behavior": "Skip"})),
+			"spec.drain.rules[1]: Duplicate value", "Duplicate value"),
+		Entry("33 drain rules", set("drain.rules", manyRules(33)), "spec.drain.rules: Too many", "must have at most 32 items"),
+		Entry("a drain rule namespace that is not a name", withRules(rule("r", map[string]any{"namespaces": []any{"Shop"}})),
+			"spec.drain.rules[0].namespaces[0]: Invalid value", "should match"),
+		Entry("an empty drain rule namespace", withRules(rule("r", map[string]any{"namespaces": []any{"shop", ""}})),
+			"spec.drain.rules[0].namespaces[1]: Invalid value", "at least 1 chars long"),
+		Entry("a drain rule namespace listed twice", withRules(rule("r", map[string]any{"namespaces": []any{"shop", "batch", "shop"}})),
+			"spec.drain.rules[0].namespaces[2]", `Duplicate value: "shop"`),
+		Entry("a drain rule of 65 namespaces", withRules(rule("r", map[string]any{"namespaces": func() []any {
+			ns := make([]any, 65)
+			for i := range ns {
+				ns[i] = fmt.Sprintf("ns-%d", i)
+			}
+			return ns
+		}()})), "spec.drain.rules[0].namespaces", "must have at most 64 items"),
+		Entry("a drain rule podSelector with an unknown operator", withRuleExpr(map[string]any{"key": "app", "operator": "Like"}),
+			"spec.drain.rules[0].podSelector.matchExpressions[0].operator",
+			`Unsupported value: "Like": supported values: "In", "NotIn", "Exists", "DoesNotExist"`),
+		Entry("a drain rule podSelector In without values", withRuleExpr(map[string]any{"key": "app", "operator": "In"}),
+			"spec.drain.rules[0].podSelector.matchExpressions[0].values: Invalid value", badRuleValues),
+		Entry("a drain rule podSelector NotIn with an empty values list", withRuleExpr(map[string]any{"key": "app", "operator": "NotIn", "values": []any{}}),
+			"spec.drain.rules[0].podSelector.matchExpressions[0].values: Invalid value", badRuleValues),
+		Entry("a drain rule podSelector Exists with values", withRuleExpr(map[string]any{"key": "app", "operator": "Exists", "values": []any{"db"}}),
+			"spec.drain.rules[0].podSelector.matchExpressions[0].values: Invalid value", badRuleValues),
+		Entry("a drain rule podSelector value that is not a label value", withRuleExpr(map[string]any{"key": "app", "operator": "In", "values": []any{"db", "-db"}}),
+			"spec.drain.rules[0].podSelector.matchExpressions[0].values[1]: Invalid value", "should match"),
+		Entry("a drain rule podSelector key that is not a label key", withRuleExpr(map[string]any{"key": "my app", "operator": "Exists"}),
+			"spec.drain.rules[0].podSelector.matchExpressions[0].key: Invalid value", "should match"),
+		Entry("a drain rule podSelector matchLabels value that is not a label value",
+			withRules(rule("r", map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"app": "not a value"}}})),
+			"spec.drain.rules[0].podSelector.matchLabels.app: Invalid value", "should match"),
+		Entry("a drain rule podSelector of 33 expressions", withRules(rule("r", map[string]any{"podSelector": map[string]any{"matchExpressions": func() []any {
+			es := make([]any, 33)
+			for i := range es {
+				es[i] = map[string]any{"key": fmt.Sprintf("k%d", i), "operator": "Exists"}
+			}
+			return es
+		}()}})), "spec.drain.rules[0].podSelector.matchExpressions", "must have at most 32 items"),
+		Entry("a drain rule podSelector expression without an operator", withRuleExpr(map[string]any{"key": "app"}),
+			"spec.drain.rules[0].podSelector.matchExpressions[0].operator", "Required value"),
+		Entry("a drain rule order with behavior Skip", withRules(rule("r", map[string]any{"behavior": "Skip", "order": int64(5)})),
+			"spec.drain.rules[0].order: Forbidden", "order is not allowed when behavior is Skip"),
+		Entry("a drain rule order of 2^31 (over int32)", withRules(rule("r", map[string]any{"order": int64(2147483648)})),
+			"spec.drain.rules[0].order", "must be of type integer with format int32"),
+		Entry("a drain rule order of -2^31-1 (under int32)", withRules(rule("r", map[string]any{"order": int64(-2147483649)})),
+			"spec.drain.rules[0].order", "must be of type integer with format int32"),
+		Entry("a fractional drain rule order", withRules(rule("r", map[string]any{"order": 1.5})),
+			"spec.drain.rules[0].order", "must be of type integer"),
+		Entry("a drain rule order that is a string", withRules(rule("r", map[string]any{"order": "10"})),
+			"spec.drain.rules[0].order", "must be of type integer"),
+		Entry("unknown field in a drain rule", withRules(rule("r", map[string]any{"namespaceSelector": map[string]any{}})),
+			`"spec.drain.rules[0].namespaceSelector"`, unknownField),
+		Entry("drain rules that are a string", set("drain.rules", "skip-logs"), "spec.drain.rules", "must be of type array"),
 	)
 
 	DescribeTable("accepts the edge values of every rule, and the result decodes into the Go type",
@@ -548,6 +682,10 @@ var _ = Describe("ClusterUpgrade admission", func() {
 		Entry("onTimeout ForceDelete", set("drain.onTimeout", "ForceDelete")),
 		Entry("onTimeout Fail", set("drain.onTimeout", "Fail")),
 		Entry("onTimeout Cordon", set("drain.onTimeout", "Cordon")),
+		Entry("hooks with templates, a timeout and failurePolicy Ignore", set("hooks", map[string]any{
+			"preDrain": map[string]any{"template": map[string]any{"spec": map[string]any{
+				"containers": []any{map[string]any{"name": "noout", "image": "example.com/ceph-tools:v1"}}}}},
+			"postUpgrade": map[string]any{"template": map[string]any{}, "timeout": "90s", "failurePolicy": "Ignore"}})),
 		Entry("onTimeout Cordon with maxBlockedNodes 0", both(set("drain.onTimeout", "Cordon"), set("drain.maxBlockedNodes", int64(0)))),
 		Entry("onTimeout Cordon with maxBlockedNodes 5", both(set("drain.onTimeout", "Cordon"), set("drain.maxBlockedNodes", int64(5)))),
 		Entry("upgrade timeout 1us", set("upgrade.timeout", "1us")),
@@ -574,7 +712,38 @@ var _ = Describe("ClusterUpgrade admission", func() {
 		Entry("window time zone with a hyphen", withTimeZone("America/Port-au-Prince")),
 		Entry("window time zone of exactly 64 bytes", withTimeZone("Europe/"+strings.Repeat("a", 57))),
 		Entry("window time zone unknown but well-formed (the controller judges it)", withTimeZone("Mars/Olympus")),
+		Entry("32 drain rules of every behavior", set("drain.rules", manyRules(32))),
+		Entry("no drain rules", set("drain.rules", []any{})),
+		Entry("a drain rule of every field", withRules(rule("batch", map[string]any{"namespaces": []any{"batch", "reports"},
+			"podSelector": map[string]any{"matchLabels": map[string]any{"app": "report"},
+				"matchExpressions": []any{map[string]any{"key": "tier", "operator": "NotIn", "values": []any{"web"}}}},
+			"behavior": "WaitCompleted", "order": int64(-5)}))),
+		Entry("a drain rule with only a name (Drain, order 0, every pod)", withRules(rule("all", nil))),
+		Entry("a drain rule with an empty podSelector", withRules(rule("r", map[string]any{"podSelector": map[string]any{}, "behavior": "Skip"}))),
+		Entry("a drain rule order of -2^31", withRules(rule("r", map[string]any{"order": int64(-2147483648)}))),
+		Entry("a drain rule order of 2^31-1", withRules(rule("r", map[string]any{"order": int64(2147483647)}))),
+		Entry("a drain rule name of 63 characters", withRules(rule(strings.Repeat("r", 63), nil))),
+		Entry("a drain rule podSelector of each operator, and an empty label value",
+			withRules(rule("r", map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"tier": ""}, "matchExpressions": []any{
+				map[string]any{"key": "app", "operator": "In", "values": []any{"a", "b"}},
+				map[string]any{"key": "example.com/team", "operator": "NotIn", "values": []any{"web"}},
+				map[string]any{"key": "batch", "operator": "Exists"},
+				map[string]any{"key": "canary", "operator": "DoesNotExist", "values": []any{}}}}}))),
+		Entry("a drain rule podSelector matchLabels key the schema does not check (the drain judges it)",
+			withRules(rule("r", map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"not a key": "x"}}}))),
 	)
+
+	It("defaults spec.drain.rules[].behavior to Drain, and leaves order unset", func() {
+		n++
+		u := validObject(fmt.Sprintf("rules-default-%d", n))
+		withRules(rule("batch", map[string]any{"namespaces": []any{"batch"}}))(u)
+		Expect(create(u)).To(Succeed())
+		got := &upgradev1alpha1.ClusterUpgrade{}
+		Expect(env.Client.Get(ctx, client.ObjectKey{Name: u.GetName()}, got)).To(Succeed())
+		Expect(got.Spec.Drain.Rules).To(HaveLen(1))
+		Expect(got.Spec.Drain.Rules[0].Behavior).To(Equal(upgradev1alpha1.DrainBehaviorDrain))
+		Expect(got.Spec.Drain.Rules[0].Order).To(BeNil())
+	})
 
 	It("defaults spec.window.timeZone to UTC", func() {
 		n++
@@ -604,9 +773,9 @@ var _ = Describe("ClusterUpgrade admission", func() {
 		}
 
 		files, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "config", "samples", "upgrade_*.yaml"))
-		It("has a sample for every strategy and upgrade type, one with a maintenance window, the binary Job, the whole cluster, a canary, zones with priorities and the replacements-ready gate", func() {
+		It("has a sample for every strategy and upgrade type, one with a maintenance window, the binary Job, the whole cluster, a canary, zones with priorities, the replacements-ready gate and drain rules", func() {
 			Expect(err).NotTo(HaveOccurred())
-			Expect(files).To(HaveLen(11))
+			Expect(files).To(HaveLen(12))
 		})
 
 		It("runs the same kubeadm Job on the whole cluster as on the workers", func() {

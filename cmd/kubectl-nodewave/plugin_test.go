@@ -539,6 +539,55 @@ spec:
 					"2      worker   1       zone-d   blue-4\n"))
 			})
 		})
+
+		// Last of the plan's specs, so that its pods are gone before
+		// anything else could list them.
+		Describe("with spec.drain.rules", Ordered, func() {
+			BeforeAll(func(ctx SpecContext) {
+				green := func(n *corev1.Node) { n.Labels["pool"] = "green" }
+				worker(ctx, "green-1", "zone-d", "v1.36.3", green)
+				worker(ctx, "green-2", "zone-e", "v1.36.3", green)
+				deleteNodesAfter([]string{"green-1", "green-2"})
+				annotate := func(key, value string) func(*corev1.Pod) {
+					return func(p *corev1.Pod) { p.Annotations = map[string]string{key: value} }
+				}
+				workload(ctx, "green-web", "green-1", "ReplicaSet", "green-web", "500m", "1Gi")
+				workload(ctx, "green-db", "green-1", "StatefulSet", "green-db", "1", "2Gi")
+				workload(ctx, "green-logs", "green-2", "ReplicaSet", "green-logs", "100m", "128Mi")
+				workload(ctx, "green-report", "green-2", "Job", "green-report", "1", "1Gi", func(p *corev1.Pod) {
+					p.OwnerReferences[0].APIVersion = "batch/v1"
+					p.Spec.RestartPolicy = corev1.RestartPolicyOnFailure
+				}, annotate(upgradev1alpha1.DrainBehaviorKey, "WaitCompleted"))
+				workload(ctx, "green-maybe", "green-2", "ReplicaSet", "green-maybe", "100m", "128Mi",
+					annotate(upgradev1alpha1.DrainBehaviorKey, "Maybe"))
+				DeferCleanup(func(ctx SpecContext) {
+					for _, name := range []string{"green-web", "green-db", "green-logs", "green-report", "green-maybe"} {
+						Expect(env.Client.Delete(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: name}})).To(Succeed())
+					}
+				})
+			})
+
+			It("says which pods the rules skip, which it waits for, the drain orders, and which marker blocks", func() {
+				r := plugin("plan", "-f", filepath.Join("testdata", "clusterupgrade-drain-rules.yaml"))
+				Expect(r.code).To(Equal(0), r.stderr)
+				Expect(r.stderr).To(BeEmpty())
+				expectGolden("plan-drain-rules.golden", r.stdout)
+			})
+
+			It("lists the same as findings in JSON", func() {
+				r := plugin("plan", "-f", filepath.Join("testdata", "clusterupgrade-drain-rules.yaml"), "-o", "json")
+				Expect(r.code).To(Equal(0), r.stderr)
+				var got struct {
+					Findings []struct{ Severity, Kind, Subject, Message string }
+				}
+				Expect(json.Unmarshal([]byte(r.stdout), &got)).To(Succeed())
+				Expect(got.Findings).To(ContainElement(And(HaveField("Severity", "Note"), HaveField("Kind", "DrainRules"),
+					HaveField("Message", HavePrefix("1 pod skipped by drain rules or their own markers, left on their nodes: shop/green-logs on green-2; "+
+						"1 pod waited for until it completes, never evicted: shop/green-report on green-2")))))
+				Expect(got.Findings).To(ContainElement(And(HaveField("Severity", "Blocker"), HaveField("Kind", "Pod"),
+					HaveField("Subject", "pod shop/green-maybe on node green-2"))))
+			})
+		})
 	})
 })
 

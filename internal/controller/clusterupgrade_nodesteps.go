@@ -12,7 +12,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
-	"github.com/nodewave/nodewave/internal/drain"
+	"github.com/nodewave/nodewave/internal/drainpolicy/drainspec"
 	"github.com/nodewave/nodewave/internal/metrics"
 	"github.com/nodewave/nodewave/internal/nodeupgrade"
 	"github.com/nodewave/nodewave/internal/nodeview"
@@ -129,8 +129,7 @@ func (r *ClusterUpgradeReconciler) stepDrain(ctx context.Context, s *scope, n *c
 		ForceDelete: spec.OnTimeout == upgradev1alpha1.DrainTimeoutForceDelete,
 		Cordon:      spec.OnTimeout == upgradev1alpha1.DrainTimeoutCordon && !s.controlPlane[n.Name],
 	}
-	opts := drain.Options{GracePeriodSeconds: spec.GracePeriodSeconds, Force: spec.Force,
-		DeleteEmptyDirData: spec.DeleteEmptyDirData == nil || *spec.DeleteEmptyDirData}
+	opts := drainspec.Options(spec)
 	// The pass runs in the background; this looks at the newest one that
 	// began after the drain did. Without its state-since annotation
 	// (removed by hand) the drain's start is unknown, and any pass of this

@@ -18,4 +18,12 @@
 // drain, named in the result's message with the field that would allow
 // them. Pods already terminating are never evicted again; they count as
 // remaining until they are gone.
+//
+// The drain rules of spec.drain.rules and each pod's own markers
+// (drainpolicy.Place) come last: a pod to skip stays and holds nothing; a
+// pod to wait for is never evicted and counts as remaining until it has
+// Succeeded or Failed (ForceDelete deletes it); a marker or rule that does
+// not parse keeps its pod, named with the value; and a pass evicts only
+// the pods of the lowest drain order still on the node, the others
+// waiting for a later pass (ForceDelete deletes them all at once).
 package drain

@@ -33,8 +33,10 @@ type Options = drainpolicy.Options
 type Result struct {
 	// Remaining is how many pods still have to leave the node: pods
 	// already terminating (including the ones this pass evicted), pods an
-	// eviction was refused for, and pods the options do not allow to be
-	// evicted. 0 means the node is drained.
+	// eviction was refused for, pods the options do not allow to be
+	// evicted, pods waited for until they complete, and pods waiting for
+	// their drain order. 0 means the node is drained. Pods a drain rule or
+	// marker skips are not counted.
 	Remaining int
 	// Evicted is how many evictions the API server accepted in this pass
 	// (for ForceDelete: how many deletions).
@@ -43,10 +45,20 @@ type Result struct {
 	// pass (429 Too Many Requests).
 	Blocked int
 	// Kept is how many of Remaining the options keep on the node (no
-	// controller without Force, emptyDir without DeleteEmptyDirData, or a
-	// DaemonSet that could not be read): neither an eviction nor a
-	// deletion moves them.
+	// controller without Force, emptyDir without DeleteEmptyDirData, a
+	// drain marker or rule that does not parse, or a DaemonSet that could
+	// not be read): neither an eviction nor a deletion moves them.
 	Kept int
+	// Waiting is how many of Remaining a drain rule or their own marker
+	// says to wait for until they complete (WaitCompleted): never evicted,
+	// they leave once Succeeded or Failed. ForceDelete deletes them, as
+	// any pod left.
+	Waiting int
+	// Held is how many of Remaining this pass did not evict because pods
+	// of a lower drain order are still on the node (terminating, waited
+	// for, kept, or refused by a PodDisruptionBudget). ForceDelete holds
+	// none back.
+	Held int
 	// Message says, for humans, what keeps the node from being drained, for
 	// example "2 pods blocked by PodDisruptionBudget default/web; 1 pod
 	// terminating". Empty when drained.
@@ -88,22 +100,26 @@ func (d *Drainer) evictionSlots() chan struct{} {
 }
 
 // Drain runs one non-blocking pass over nodeName's pods: it evicts every
-// pod that has to leave and is not leaving yet, and reports what is left.
-// It returns an error only when the node's pods cannot be listed; a
-// refused or failed eviction is reported in the Result, and the next pass
-// tries again.
+// pod of the lowest drain order still on the node that has to leave and
+// is not leaving yet (pods of higher orders wait for a later pass), and
+// reports what is left. Pods a drain rule or marker skips stay, and pods
+// it waits for are never evicted. It returns an error only when the
+// node's pods cannot be listed; a refused or failed eviction is reported
+// in the Result, and the next pass tries again.
 func (d *Drainer) Drain(ctx context.Context, nodeName string, opts Options) (Result, error) {
 	return d.pass(ctx, nodeName, opts, evictPods, nil)
 }
 
 // ForceDelete deletes, without eviction and so ignoring
-// PodDisruptionBudgets, the pods Drain would evict (drain.onTimeout:
-// ForceDelete), with opts.GracePeriodSeconds when set, else each pod's own.
-// The same filters apply: DaemonSet, mirror and finished pods are left
-// alone, and pods with emptyDir or without a controller are deleted only
-// when opts.DeleteEmptyDirData or opts.Force allow them; otherwise they
-// stay and are named in the Message as in Drain. Pods already terminating
-// are left to finish. One pass, non-blocking.
+// PodDisruptionBudgets, the pods Drain would evict and the pods it waits
+// for until they complete (drain.onTimeout: ForceDelete), all at once
+// whatever their drain order, with opts.GracePeriodSeconds when set, else
+// each pod's own. The same filters apply: DaemonSet, mirror, finished and
+// skipped pods are left alone, pods with emptyDir or without a controller
+// (waited for or not) are deleted only when opts.DeleteEmptyDirData or
+// opts.Force allow them, and pods whose drain marker does not parse never;
+// those stay and are named in the Message as in Drain. Pods already
+// terminating are left to finish. One pass, non-blocking.
 func (d *Drainer) ForceDelete(ctx context.Context, nodeName string, opts Options) (Result, error) {
 	return d.pass(ctx, nodeName, opts, deletePods, nil)
 }
@@ -129,7 +145,7 @@ func (d *Drainer) pass(ctx context.Context, nodeName string, opts Options, mode 
 		return Result{}, fmt.Errorf("listing the pods of node %s: not listed yet: %w", nodeName, ctx.Err())
 	}
 	client := passClient{Interface: d.Client, pods: watched, daemonSets: &d.daemonSets}
-	n := &notes{}
+	n := &notes{deleting: mode == deletePods}
 	helper := d.helper(ctx, client, opts, n)
 	list, errs := helper.GetPodsForDeletion(nodeName)
 	if list == nil {
@@ -144,7 +160,8 @@ func (d *Drainer) pass(ctx context.Context, nodeName string, opts Options, mode 
 		n.add(shorten(err.Error()))
 	}
 	res.Kept += len(n.blocked)
-	res.Remaining += res.Kept
+	res.Waiting = len(n.waited)
+	res.Remaining += res.Kept + res.Waiting
 	pods := list.Pods()
 	if mode == lookOnly {
 		res.Remaining += len(pods)
@@ -152,13 +169,22 @@ func (d *Drainer) pass(ctx context.Context, nodeName string, opts Options, mode 
 	}
 	budgets := &budgets{client: d.Client}
 	deleteDirectly := mode == deletePods
-	outcomes := d.evictOrDelete(ctx, helper, pods, opts.GracePeriodSeconds, deleteDirectly)
+	var held []bool
+	if !deleteDirectly {
+		held = n.holdBack(pods)
+	}
+	outcomes := d.evictOrDelete(ctx, helper, pods, held, opts.GracePeriodSeconds, deleteDirectly)
 	owners := map[string]bool{}
 	for i, pod := range pods {
 		if pod.DeletionTimestamp != nil {
 			res.Remaining++
 			n.terminating++
 			owners[OwnerOf(&pod)] = true
+			continue
+		}
+		if held != nil && held[i] {
+			res.Remaining++
+			res.Held++
 			continue
 		}
 		err := outcomes[i]
@@ -223,14 +249,15 @@ func OwnerOf(pod *corev1.Pod) string {
 const evictionConcurrency = 16
 
 // evictOrDelete evicts (or, deleteDirectly, deletes) at once every pod that is not
-// terminating yet, and returns each pod's outcome by index.
-func (d *Drainer) evictOrDelete(ctx context.Context, helper *kubectldrain.Helper, pods []corev1.Pod,
+// terminating yet nor held back (held, by index; nil holds none), and
+// returns each pod's outcome by index.
+func (d *Drainer) evictOrDelete(ctx context.Context, helper *kubectldrain.Helper, pods []corev1.Pod, held []bool,
 	grace *int64, deleteDirectly bool) []error {
 	outcomes := make([]error, len(pods))
 	sem, shared := make(chan struct{}, evictionConcurrency), d.evictionSlots()
 	var wg sync.WaitGroup
 	for i := range pods {
-		if pods[i].DeletionTimestamp != nil {
+		if pods[i].DeletionTimestamp != nil || (held != nil && held[i]) {
 			continue
 		}
 		wg.Add(1)
@@ -259,7 +286,8 @@ func (d *Drainer) evictOrDelete(ctx context.Context, helper *kubectldrain.Helper
 // and controller checks are relaxed (DeleteEmptyDirData and Force true) so
 // that nodewave's filter, which applies the same rules with opts, sees each
 // such pod and can name it with the field that would let it go; kubectl's
-// checks only report them in bulk, as errors in kubectl's words.
+// checks only report them in bulk, as errors in kubectl's words. The
+// drain rules and pod markers are nodewave's filter too (notes.policy).
 func (d *Drainer) helper(ctx context.Context, client kubernetes.Interface, opts Options, n *notes) *kubectldrain.Helper {
 	grace := -1 // each pod's own
 	if opts.GracePeriodSeconds != nil {

@@ -17,6 +17,8 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+	"github.com/nodewave/nodewave/internal/drainpolicy/drainspec"
 	"github.com/nodewave/nodewave/internal/metrics"
 )
 
@@ -43,6 +45,31 @@ func mirror() podOpt {
 }
 
 func phase(ph corev1.PodPhase) podOpt { return func(p *corev1.Pod) { p.Status.Phase = ph } }
+
+// labelled adds a label to the pod.
+func labelled(key, value string) podOpt { return func(p *corev1.Pod) { p.Labels[key] = value } }
+
+// annotated adds an annotation to the pod.
+func annotated(key, value string) podOpt {
+	return func(p *corev1.Pod) {
+		if p.Annotations == nil {
+			p.Annotations = map[string]string{}
+		}
+		p.Annotations[key] = value
+	}
+}
+
+// setPhase plays the kubelet: the pod's phase becomes ph.
+func setPhase(ctx context.Context, ns, name string, ph corev1.PodPhase) {
+	Eventually(func() error {
+		p := &corev1.Pod{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, p); err != nil {
+			return err
+		}
+		p.Status.Phase = ph
+		return env.Client.Status().Update(ctx, p)
+	}).Should(Succeed())
+}
 
 // newPod is a Running, Ready pod on node in ns, owned by a ReplicaSet
 // unless an option says otherwise.
@@ -400,6 +427,163 @@ var _ = Describe("Drainer against kube-apiserver", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(withoutOwners(res)).To(Equal(Result{Remaining: 2, Evicted: 1, Message: "2 pods terminating"}))
 		Expect(terminating(ctx, ns, "solo")).To(BeTrue())
+	})
+
+	It("leaves the pods a drain rule or their own marker skips, and counts them nowhere", func(ctx SpecContext) {
+		ns, node := namespace(ctx)
+		makePod(ctx, ns, "web", node)
+		makePod(ctx, ns, "by-label", node, unowned(), withEmptyDir(), labelled(upgradev1alpha1.DrainBehaviorKey, "Skip"))
+		makePod(ctx, ns, "by-rule", node, labelled("tier", "cache"))
+		makePod(ctx, ns, "by-rule-but-drained", node, labelled("tier", "cache"), annotated(upgradev1alpha1.DrainBehaviorKey, "Drain"))
+		opts := drainspec.Options(upgradev1alpha1.DrainSpec{DeleteEmptyDirData: ptr.To(false), Rules: []upgradev1alpha1.DrainRule{{Name: "cache",
+			Behavior: upgradev1alpha1.DrainBehaviorSkip, PodSelector: &upgradev1alpha1.PodLabelSelector{
+				MatchLabels: map[string]upgradev1alpha1.LabelValue{"tier": "cache"}}}}})
+		before := counters()
+
+		res, err := d().Drain(ctx, node, opts)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(withoutOwners(res)).To(Equal(Result{Remaining: 2, Evicted: 2, Message: "2 pods terminating"}),
+			"a skipped pod is not kept, even without a controller or with emptyDir")
+		Expect(terminating(ctx, ns, "by-label")).To(BeFalse())
+		Expect(terminating(ctx, ns, "by-rule")).To(BeFalse())
+		Expect(terminating(ctx, ns, "by-rule-but-drained")).To(BeTrue(), "the pod's own marker wins over the rule")
+		Expect(moved(before)).To(Equal(map[string]float64{metrics.EvictionEvicted: 2}))
+
+		terminate(ctx, ns)
+		res, err = d().ForceDelete(ctx, node, opts)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res.Drained()).To(BeTrue(), "the skipped pods do not hold the node: %+v", res)
+		Expect(exists(ctx, ns, "by-label")).To(BeTrue())
+		Expect(terminating(ctx, ns, "by-rule")).To(BeFalse(), "ForceDelete leaves skipped pods too")
+	})
+
+	It("never evicts a pod waited for until it completes, holds the node until it has, and ForceDelete deletes it", func(ctx SpecContext) {
+		ns, node := namespace(ctx)
+		makePod(ctx, ns, "report", node, unowned(), annotated(upgradev1alpha1.DrainBehaviorKey, "WaitCompleted"))
+		makePod(ctx, ns, "export", node, labelled("batch", "yes"))
+		makePod(ctx, ns, "done", node, labelled("batch", "yes"), phase(corev1.PodSucceeded))
+		opts := drainspec.Options(upgradev1alpha1.DrainSpec{Rules: []upgradev1alpha1.DrainRule{{Name: "batch",
+			Behavior: upgradev1alpha1.DrainBehaviorWaitCompleted, PodSelector: &upgradev1alpha1.PodLabelSelector{
+				MatchLabels: map[string]upgradev1alpha1.LabelValue{"batch": "yes"}}}}})
+		before := counters()
+
+		res, err := d().Drain(ctx, node, opts)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(withoutOwners(res)).To(Equal(Result{Remaining: 2, Waiting: 2,
+			Message: fmt.Sprintf("2 pods waited for until they complete (%s/export, %s/report)", ns, ns)}),
+			"a pod without a controller waited for is not blocked: it is never evicted anyway")
+		Expect(terminating(ctx, ns, "report")).To(BeFalse())
+		Expect(terminating(ctx, ns, "export")).To(BeFalse())
+		Expect(moved(before)).To(BeEmpty())
+
+		By("letting each go once it has finished")
+		setPhase(ctx, ns, "export", corev1.PodFailed)
+		res, err = d().Drain(ctx, node, opts)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(withoutOwners(res)).To(Equal(Result{Remaining: 1, Waiting: 1,
+			Message: fmt.Sprintf("1 pod waited for until it completes (%s/report)", ns)}))
+
+		By("deleting it at drain.timeout with ForceDelete, as any pod left: without a controller, only under drain.force")
+		res, err = d().ForceDelete(ctx, node, Options{GracePeriodSeconds: ptr.To[int64](0), Rules: opts.Rules})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(withoutOwners(res)).To(Equal(Result{Remaining: 1, Kept: 1,
+			Message: fmt.Sprintf("pod %s/report has no controller (set drain.force to evict it)", ns)}))
+		Expect(terminating(ctx, ns, "report")).To(BeFalse())
+		res, err = d().ForceDelete(ctx, node, Options{Force: true, GracePeriodSeconds: ptr.To[int64](0), Rules: opts.Rules})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(withoutOwners(res)).To(Equal(Result{Remaining: 1, Evicted: 1, Message: "1 pod terminating"}))
+		Expect(exists(ctx, ns, "report")).To(BeFalse())
+		Expect(moved(before)).To(Equal(map[string]float64{metrics.EvictionDeleted: 1}))
+	})
+
+	It("blocks on a pod whose marker or rule does not parse, naming the pod and the value, and ForceDelete leaves it", func(ctx SpecContext) {
+		ns, node := namespace(ctx)
+		makePod(ctx, ns, "maybe", node, labelled(upgradev1alpha1.DrainBehaviorKey, "Maybe"))
+		makePod(ctx, ns, "later", node, annotated(upgradev1alpha1.DrainOrderKey, "abc"))
+		makePod(ctx, ns, "odd", node, labelled("odd", "yes"))
+		opts := drainspec.Options(upgradev1alpha1.DrainSpec{Rules: []upgradev1alpha1.DrainRule{{Name: "odd", Namespaces: []string{ns},
+			// A matchLabels key that admission lets through.
+			PodSelector: &upgradev1alpha1.PodLabelSelector{MatchLabels: map[string]upgradev1alpha1.LabelValue{"not a key": "x"}}}}})
+		before := counters()
+
+		for _, pass := range []func(context.Context, string, Options) (Result, error){d().Drain, d().ForceDelete} {
+			res, err := pass(ctx, node, opts)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(res.Remaining).To(Equal(3))
+			Expect(res.Kept).To(Equal(3), "neither an eviction nor a deletion moves them")
+			Expect(res.Message).To(ContainSubstring(fmt.Sprintf(
+				`pod %s/maybe has label drain.upgrade.nodewave.io/behavior "Maybe", not one of Drain, Skip, WaitCompleted (fix or remove it)`, ns)))
+			Expect(res.Message).To(ContainSubstring(fmt.Sprintf(
+				`pod %s/later has annotation drain.upgrade.nodewave.io/order "abc", not a 32-bit integer (fix or remove it)`, ns)))
+			Expect(res.Message).To(ContainSubstring(fmt.Sprintf(`pod %s/odd is in a namespace of drain rule "odd", whose podSelector does not parse: `, ns)))
+		}
+		for _, name := range []string{"maybe", "later", "odd"} {
+			Expect(terminating(ctx, ns, name)).To(BeFalse(), name)
+		}
+		Expect(moved(before)).To(BeEmpty())
+	})
+
+	It("evicts in drain order: a lower order holds back the higher ones while any of its pods is on the node", func(ctx SpecContext) {
+		ns, node := namespace(ctx)
+		makePod(ctx, ns, "first", node, annotated(upgradev1alpha1.DrainOrderKey, "-5"))
+		makePod(ctx, ns, "web", node)
+		makePod(ctx, ns, "web2", node, labelled("app", "web"))
+		makePod(ctx, ns, "db", node, labelled(upgradev1alpha1.DrainOrderKey, "10"))
+		// Skipped and finished pods of a lower order never hold anything back.
+		makePod(ctx, ns, "logs", node, annotated(upgradev1alpha1.DrainBehaviorKey, "Skip"), annotated(upgradev1alpha1.DrainOrderKey, "-100"))
+		makePod(ctx, ns, "old", node, annotated(upgradev1alpha1.DrainOrderKey, "-100"), phase(corev1.PodSucceeded))
+		budget := pdb(ctx, ns, "web", 0)
+		opts := Options{}
+
+		res, err := d().Drain(ctx, node, opts)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(withoutOwners(res)).To(Equal(Result{Remaining: 4, Evicted: 1, Held: 3,
+			Message: "3 pods wait for the pods of drain order -5 to leave; 1 pod terminating"}))
+		Expect(terminating(ctx, ns, "first")).To(BeTrue())
+		Expect(terminating(ctx, ns, "web")).To(BeFalse())
+
+		By("holding order 0 while the order -5 pod terminates")
+		res, err = d().Drain(ctx, node, opts)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(withoutOwners(res)).To(Equal(Result{Remaining: 4, Held: 3,
+			Message: "3 pods wait for the pods of drain order -5 to leave; 1 pod terminating"}))
+
+		By("holding order 10 while a PodDisruptionBudget refuses an order-0 pod")
+		terminate(ctx, ns)
+		res, err = d().Drain(ctx, node, opts)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(withoutOwners(res)).To(Equal(Result{Remaining: 3, Blocked: 2, Held: 1,
+			Message: fmt.Sprintf("2 pods blocked by PodDisruptionBudget %s/web-pdb; 1 pod waits for the pods of drain order 0 to leave", ns)}))
+		Expect(terminating(ctx, ns, "db")).To(BeFalse())
+
+		setAllowed(ctx, budget, 1)
+		res, err = d().Drain(ctx, node, opts)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(withoutOwners(res)).To(Equal(Result{Remaining: 3, Evicted: 1, Blocked: 1, Held: 1,
+			Message: fmt.Sprintf("1 pod blocked by PodDisruptionBudget %s/web-pdb; 1 pod waits for the pods of drain order 0 to leave; 1 pod terminating", ns)}))
+		Expect(terminating(ctx, ns, "db")).To(BeFalse())
+
+		By("evicting order 10 once order 0 is gone")
+		Eventually(func() int {
+			setAllowed(ctx, budget, 1)
+			terminate(ctx, ns)
+			res, err := d().Drain(ctx, node, opts)
+			Expect(err).NotTo(HaveOccurred())
+			return res.Held
+		}).Should(BeZero())
+		Expect(terminating(ctx, ns, "db")).To(BeTrue())
+		Expect(exists(ctx, ns, "logs")).To(BeTrue())
+	})
+
+	It("ForceDelete deletes every pod left at once, whatever its drain order", func(ctx SpecContext) {
+		ns, node := namespace(ctx)
+		makePod(ctx, ns, "first", node)
+		makePod(ctx, ns, "last", node, annotated(upgradev1alpha1.DrainOrderKey, "10"))
+
+		res, err := d().ForceDelete(ctx, node, Options{})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(withoutOwners(res)).To(Equal(Result{Remaining: 2, Evicted: 2, Message: "2 pods terminating"}))
+		Expect(terminating(ctx, ns, "last")).To(BeTrue())
 	})
 
 	It("fails the pass when the pods cannot be listed", func(ctx SpecContext) {

@@ -10,8 +10,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 	"github.com/nodewave/nodewave/internal/drainpolicy"
 )
 
@@ -34,8 +36,22 @@ var _ = Describe("drainpolicy.Judge agrees with Drain", func() {
 		{name: "done", opts: []podOpt{unowned(), phase(corev1.PodSucceeded)}},
 		{name: "crashed", opts: []podOpt{withEmptyDir(), phase(corev1.PodFailed)}},
 		{name: "leaving", opts: []podOpt{unowned()}, terminate: true},
+		{name: "skipped", opts: []podOpt{unowned(), labelled(upgradev1alpha1.DrainBehaviorKey, "Skip")}},
+		{name: "skipped-leaving", opts: []podOpt{labelled(upgradev1alpha1.DrainBehaviorKey, "Skip")}, terminate: true},
+		{name: "awaited", opts: []podOpt{withEmptyDir(), annotated(upgradev1alpha1.DrainBehaviorKey, "WaitCompleted")}},
+		{name: "awaited-done", opts: []podOpt{annotated(upgradev1alpha1.DrainBehaviorKey, "WaitCompleted"), phase(corev1.PodSucceeded)}},
+		{name: "unsure", opts: []podOpt{labelled(upgradev1alpha1.DrainBehaviorKey, "Maybe")}},
+		{name: "misordered", opts: []podOpt{labelled(upgradev1alpha1.DrainOrderKey, "ten")}},
+		{name: "ordered", opts: []podOpt{unowned(), annotated(upgradev1alpha1.DrainOrderKey, "-7")}},
+		{name: "agent-awaited", opts: []podOpt{owned("DaemonSet", "agent"), annotated(upgradev1alpha1.DrainBehaviorKey, "WaitCompleted")}},
 	}
-	for _, opts := range []Options{{}, {DeleteEmptyDirData: true}, {Force: true}, {DeleteEmptyDirData: true, Force: true}} {
+	rules := []drainpolicy.Rule{
+		{Name: "wait-cache", Pods: labels.SelectorFromSet(labels.Set{"app": "cache"}), Behavior: drainpolicy.BehaviorWaitCompleted},
+		{Name: "skip-solo", Pods: labels.SelectorFromSet(labels.Set{"app": "solo"}), Behavior: drainpolicy.BehaviorSkip},
+		{Name: "orphans-last", Pods: labels.SelectorFromSet(labels.Set{"app": "orphan"}), Order: 3},
+	}
+	for _, opts := range []Options{{}, {DeleteEmptyDirData: true}, {Force: true}, {DeleteEmptyDirData: true, Force: true},
+		{Rules: rules}, {Force: true, Rules: rules}} {
 		for _, tc := range cases {
 			It(fmt.Sprintf("on a %s pod with %+v", tc.name, opts), func(ctx SpecContext) {
 				ns, node := namespace(ctx)
@@ -46,7 +62,7 @@ var _ = Describe("drainpolicy.Judge agrees with Drain", func() {
 				}
 				pod := &corev1.Pod{}
 				Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: tc.name}, pod)).To(Succeed())
-				verdict, why := drainpolicy.Judge(pod, opts, func(namespace, name string) bool {
+				j := drainpolicy.Judge(pod, opts, func(namespace, name string) bool {
 					err := env.Client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &appsv1.DaemonSet{})
 					Expect(client.IgnoreNotFound(err)).To(Succeed())
 					return !apierrors.IsNotFound(err)
@@ -54,17 +70,22 @@ var _ = Describe("drainpolicy.Judge agrees with Drain", func() {
 
 				res, err := (&Drainer{Client: clientset}).Drain(ctx, node, opts)
 				Expect(err).NotTo(HaveOccurred())
-				switch verdict {
+				switch j.Verdict {
 				case drainpolicy.Stays:
 					Expect(withoutOwners(res)).To(Equal(Result{}))
 				case drainpolicy.Leaving:
 					Expect(withoutOwners(res)).To(Equal(Result{Remaining: 1, Message: "1 pod terminating"}))
 				case drainpolicy.Blocked:
-					Expect(withoutOwners(res)).To(Equal(Result{Remaining: 1, Kept: 1, Message: fmt.Sprintf("pod %s/%s %s", ns, tc.name, why)}))
+					Expect(withoutOwners(res)).To(Equal(Result{Remaining: 1, Kept: 1, Message: fmt.Sprintf("pod %s/%s %s", ns, tc.name, j.Why)}))
 				case drainpolicy.Evicted:
 					Expect(withoutOwners(res)).To(Equal(Result{Remaining: 1, Evicted: 1, Message: "1 pod terminating"}))
+				case drainpolicy.Skipped:
+					Expect(withoutOwners(res)).To(Equal(Result{}))
+				case drainpolicy.WaitedFor:
+					Expect(withoutOwners(res)).To(Equal(Result{Remaining: 1, Waiting: 1,
+						Message: fmt.Sprintf("1 pod waited for until it completes (%s/%s)", ns, tc.name)}))
 				default:
-					Fail("unknown verdict " + string(verdict))
+					Fail("unknown verdict " + string(j.Verdict))
 				}
 			})
 		}
@@ -74,11 +95,11 @@ var _ = Describe("drainpolicy.Judge agrees with Drain", func() {
 // makeDaemonSet creates a DaemonSet; with no controller running, it makes
 // no pods.
 func makeDaemonSet(ctx context.Context, ns, name string) {
-	labels := map[string]string{"app": name}
+	podLabels := map[string]string{"app": name}
 	Expect(env.Client.Create(ctx, &appsv1.DaemonSet{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec: appsv1.DaemonSetSpec{Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
+		Spec: appsv1.DaemonSetSpec{Selector: &metav1.LabelSelector{MatchLabels: podLabels},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: podLabels},
 				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "example.com/agent:v1"}}}}},
 	})).To(Succeed())
 }

@@ -2,6 +2,7 @@ package drain
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"sync/atomic"
@@ -14,7 +15,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+	"github.com/nodewave/nodewave/internal/drainpolicy/drainspec"
 )
 
 // countingTransport counts the requests that read every namespace's pods:
@@ -170,5 +175,70 @@ var _ = Describe("a drain pass over watched pods", func() {
 			Expect(live.Evict).To(ContainElement("web"))
 			Expect(sort(ctx, passClient{Interface: clientset, pods: watched, daemonSets: &d.daemonSets}, opts)).To(Equal(live), "options %+v", opts)
 		}
+	})
+})
+
+var _ = Describe("Passes with drain rules and pod markers", func() {
+	It("evicts order 0 first and order 10 only once order 0 has left, leaves a Skip pod, and waits for a WaitCompleted pod until it succeeds", func(ctx SpecContext) {
+		ns, node := namespace(ctx)
+		makePod(ctx, ns, "front-a", node, labelled("tier", "front"))
+		makePod(ctx, ns, "front-b", node, labelled("tier", "front"))
+		makePod(ctx, ns, "db-0", node, labelled("tier", "db"))
+		makePod(ctx, ns, "db-1", node, labelled("tier", "db"))
+		makePod(ctx, ns, "vector", node, labelled("tier", "logs"))
+		// Its own markers win over the rule of every pod of the namespace.
+		makePod(ctx, ns, "report", node, annotated(upgradev1alpha1.DrainBehaviorKey, "WaitCompleted"),
+			annotated(upgradev1alpha1.DrainOrderKey, "20"))
+		opts := drainspec.Options(upgradev1alpha1.DrainSpec{Rules: []upgradev1alpha1.DrainRule{
+			// The report's own markers win over this rule.
+			{Name: "no-reports", PodSelector: &upgradev1alpha1.PodLabelSelector{MatchLabels: map[string]upgradev1alpha1.LabelValue{"app": "report"}},
+				Behavior: upgradev1alpha1.DrainBehaviorSkip},
+			{Name: "logs", Namespaces: []string{ns}, Behavior: upgradev1alpha1.DrainBehaviorSkip,
+				PodSelector: &upgradev1alpha1.PodLabelSelector{MatchLabels: map[string]upgradev1alpha1.LabelValue{"tier": "logs"}}},
+			{Name: "db-last", PodSelector: &upgradev1alpha1.PodLabelSelector{MatchLabels: map[string]upgradev1alpha1.LabelValue{"tier": "db"}},
+				Order: ptr.To[int32](10)},
+		}})
+
+		woken := make(chan string, 10)
+		p := &Passes{Drainer: &Drainer{Client: clientset}, Interval: 200 * time.Millisecond,
+			Finished: func(owner string) { woken <- owner }}
+		go func() { defer GinkgoRecover(); Expect(p.Start(ctx)).To(Succeed()) }()
+		since := time.Now()
+		request := func() *Outcome { return p.Request("cu", node, since, opts, false) }
+		// isTerminating asks for a pass (a reconcile would, every poll
+		// interval), and reports whether the pod is terminating.
+		isTerminating := func(name string) func() bool {
+			return func() bool { request(); return terminating(ctx, ns, name) }
+		}
+
+		By("evicting the pods of order 0 only")
+		Eventually(request).Should(HaveField("Result.Evicted", 2))
+		Expect(terminating(ctx, ns, "front-a")).To(BeTrue())
+		Expect(terminating(ctx, ns, "front-b")).To(BeTrue())
+		Eventually(func() Result { return withoutOwners(request().Result) }).Should(Equal(Result{Remaining: 5, Held: 2, Waiting: 1,
+			Message: fmt.Sprintf("1 pod waited for until it completes (%s/report); 2 pods wait for the pods of drain order 0 to leave; 2 pods terminating", ns)}))
+		Consistently(isTerminating("db-0"), time.Second).Should(BeFalse(), "an order-10 pod evicted while order-0 pods are on the node")
+		Expect(terminating(ctx, ns, "db-1")).To(BeFalse())
+
+		By("evicting the pods of order 10 once those of order 0 are gone")
+		terminate(ctx, ns)
+		Eventually(isTerminating("db-0")).Should(BeTrue())
+		Eventually(isTerminating("db-1")).Should(BeTrue())
+
+		By("holding the node for the pod waited for, never evicting it")
+		terminate(ctx, ns)
+		Eventually(func() Result { return withoutOwners(request().Result) }).Should(Equal(Result{Remaining: 1, Waiting: 1,
+			Message: fmt.Sprintf("1 pod waited for until it completes (%s/report)", ns)}))
+		Consistently(func() bool { return request().Drained() }, time.Second).Should(BeFalse())
+		Expect(terminating(ctx, ns, "report")).To(BeFalse())
+		Expect(woken).NotTo(Receive())
+
+		By("seeing the node drained as soon as it succeeds, the skipped pod left on it")
+		setPhase(ctx, ns, "report", corev1.PodSucceeded)
+		Eventually(woken).Should(Receive(Equal("cu")))
+		Expect(request().Drained()).To(BeTrue())
+		Expect(exists(ctx, ns, "vector")).To(BeTrue())
+		Expect(terminating(ctx, ns, "vector")).To(BeFalse())
+		Expect(exists(ctx, ns, "report")).To(BeTrue(), "a finished pod is left alone")
 	})
 })

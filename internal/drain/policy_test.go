@@ -47,9 +47,9 @@ func TestJudge(t *testing.T) {
 			"has no controller (set drain.force to evict it)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, why := drainpolicy.Judge(tc.pod, tc.opts, dsExists)
-			if got != tc.want || why != tc.why {
-				t.Fatalf("drainpolicy.Judge = %s %q, want %s %q", got, why, tc.want, tc.why)
+			j := drainpolicy.Judge(tc.pod, tc.opts, dsExists)
+			if j.Verdict != tc.want || j.Why != tc.why {
+				t.Fatalf("drainpolicy.Judge = %s %q, want %s %q", j.Verdict, j.Why, tc.want, tc.why)
 			}
 		})
 	}

@@ -2,9 +2,11 @@
 // functions of the pod and the drain options: the rules of kubectl's drain
 // filters (DaemonSet and mirror pods stay) and nodewave's on top (finished
 // pods and nodewave's own upgrade Job pods stay; pods with emptyDir or
-// without a controller leave only when the options allow it). The drain
-// (internal/drain) applies them; the kubectl plugin's forecast judges pods
-// with them without linking any eviction code or the manager's metrics.
+// without a controller leave only when the options allow it), then the
+// drain rules and each pod's own markers (skip the pod, wait until it
+// completes, evict it in order). The drain (internal/drain) applies them;
+// the kubectl plugin's forecast judges pods with them without linking any
+// eviction code or the manager's metrics.
 package drainpolicy
 
 import (
@@ -25,6 +27,9 @@ type Options struct {
 	DeleteEmptyDirData bool
 	// Force allows evicting pods that no controller owns.
 	Force bool
+	// Rules are spec.drain.rules, in order: the first that matches a pod
+	// decides for it where its own markers do not (see Place).
+	Rules []Rule
 }
 
 // Verdict is what a drain does with one pod on the node it drains.
@@ -42,40 +47,91 @@ const (
 	// blocks the drain; the reason names the field that would allow it.
 	Blocked Verdict = "Blocked"
 	// Evicted: the pod is evicted through the Eviction API, so its
-	// PodDisruptionBudgets must allow it.
+	// PodDisruptionBudgets must allow it; in its drain order (see
+	// EvictingOrder).
 	Evicted Verdict = "Evicted"
+	// Skipped: a drain rule or the pod's own marker says Skip: the pod is
+	// left on the node, and does not hold the drain.
+	Skipped Verdict = "Skipped"
+	// WaitedFor: a drain rule or the pod's own marker says WaitCompleted:
+	// the pod is not evicted, and the drain waits until it has Succeeded
+	// or Failed.
+	WaitedFor Verdict = "WaitedFor"
 )
+
+// Judgement is what a drain does with one pod, and why.
+type Judgement struct {
+	// Verdict is what the drain does with the pod.
+	Verdict Verdict
+	// Why says, for a Blocked pod, why, in the words of the drain's
+	// message ("has no controller (set drain.force to evict it)"); for a
+	// Skipped or WaitedFor pod, which rule or marker said so. "" for the
+	// other verdicts.
+	Why string
+	// Order is the pod's drain order (see Place); 0 for a pod that
+	// stays.
+	Order int32
+}
 
 // Judge says, without reading anything, what a drain pass with opts does
 // with pod: the rules of Drain (kubectl's DaemonSet and mirror-pod filters,
-// then nodewave's finished-pod and policy filters) as a pure function, so
-// that a forecast made before the upgrade agrees with the drain. For a
-// Blocked pod it also says why, in the words of the drain's message
-// ("has no controller (set drain.force to evict it)").
+// then nodewave's finished-pod and upgrade-Job filters, then Policy) as a
+// pure function, so that a forecast made before the upgrade agrees with
+// the drain. For a Blocked pod it also says why, in the words of the
+// drain's message ("has no controller (set drain.force to evict it)").
 //
 // daemonSetExists reports whether a DaemonSet namespace/name exists (what
 // kubectl's DaemonSet filter looks up); it is asked only about the
 // controller of a DaemonSet pod that is not finished.
-func Judge(pod *corev1.Pod, opts Options, daemonSetExists func(namespace, name string) bool) (Verdict, string) {
+func Judge(pod *corev1.Pod, opts Options, daemonSetExists func(namespace, name string) bool) Judgement {
 	if _, ok := pod.Annotations[corev1.MirrorPodAnnotationKey]; ok {
-		return Stays, ""
+		return Judgement{Verdict: Stays}
 	}
 	if Finished(pod) {
-		return Stays, ""
+		return Judgement{Verdict: Stays}
 	}
 	if IsDaemonSetPod(pod) && daemonSetExists(pod.Namespace, ControllerName(pod)) {
-		return Stays, ""
+		return Judgement{Verdict: Stays}
 	}
 	if IsUpgradeJobPod(pod) {
-		return Stays, ""
+		return Judgement{Verdict: Stays}
 	}
-	if pod.DeletionTimestamp != nil {
-		return Leaving, ""
+	return Policy(pod, opts)
+}
+
+// Policy is nodewave's judgement of a pod that the filters before it let
+// through (not a mirror pod, not finished, not a DaemonSet's that exists,
+// not an upgrade Job's): the drain rules and the pod's markers (Place),
+// then the options (BlockedBecause). In that order:
+//
+//   - Skip: Skipped, even while terminating (like a DaemonSet's pod, it
+//     does not hold the drain);
+//   - terminating: Leaving, whatever the rest says;
+//   - a marker or rule that does not parse: Blocked, naming it (never
+//     evicted, never silently skipped);
+//   - WaitCompleted: WaitedFor, whatever the options say (it is not
+//     evicted);
+//   - what the options keep: Blocked;
+//   - otherwise Evicted, in its order.
+func Policy(pod *corev1.Pod, opts Options) Judgement {
+	place := Place(pod, opts.Rules)
+	j := Judgement{Order: place.Order}
+	switch {
+	case place.Invalid == "" && place.Behavior == BehaviorSkip:
+		j.Verdict, j.Why = Skipped, "left on the node by "+place.By
+	case pod.DeletionTimestamp != nil:
+		j.Verdict = Leaving
+	case place.Invalid != "":
+		j.Verdict, j.Why = Blocked, place.Invalid
+	case place.Behavior == BehaviorWaitCompleted:
+		j.Verdict, j.Why = WaitedFor, "waited for until it completes ("+place.By+")"
+	default:
+		j.Verdict, j.Why = Evicted, ""
+		if why := BlockedBecause(pod, opts); why != "" {
+			j.Verdict, j.Why = Blocked, why
+		}
 	}
-	if why := BlockedBecause(pod, opts); why != "" {
-		return Blocked, why
-	}
-	return Evicted, ""
+	return j
 }
 
 // BlockedBecause is nodewave's policy on top of kubectl's filters, for a

@@ -11,7 +11,10 @@
 // rules rather than restating them: the waves come from iterating the
 // planner (plan.Compute) on a simulated world in which every started node
 // finishes, and what the drain would do with each pod comes from
-// drainpolicy.Judge, which the drain itself applies.
+// drainpolicy.Judge, which the drain itself applies, with the options
+// drainspec.Options makes of spec.drain, as the controller makes them: the
+// drain rules and the pods' own markers included (pods skipped, pods
+// waited for until they complete, drain orders; see drainRuleFindings).
 //
 // With spec.controlPlane it plays the controller's two waves: the
 // control-plane nodes first, one at a time, a failure of any halting

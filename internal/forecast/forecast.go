@@ -14,6 +14,7 @@ import (
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 	"github.com/nodewave/nodewave/internal/drainpolicy"
+	"github.com/nodewave/nodewave/internal/drainpolicy/drainspec"
 	"github.com/nodewave/nodewave/internal/nodeview"
 	"github.com/nodewave/nodewave/internal/plan"
 	"github.com/nodewave/nodewave/internal/version"
@@ -45,8 +46,14 @@ const (
 	// KindPodDisruptionBudget: a budget allows no disruption now, or a pod
 	// is selected by more than one budget.
 	KindPodDisruptionBudget = "PodDisruptionBudget"
-	// KindPod: the drain options keep a pod, so its node cannot drain.
+	// KindPod: the drain options keep a pod (or its drain marker does not
+	// parse, or it is waited for but can never complete), so its node
+	// cannot drain.
 	KindPod = "Pod"
+	// KindDrainRules: what spec.drain.rules and the pods' own drain
+	// markers do on the nodes to drain: pods skipped, pods waited for
+	// until they complete, pods evicted in drain order (a note).
+	KindDrainRules = "DrainRules"
 	// KindNotReady: a NotReady node: never started, and it holds a slot.
 	KindNotReady = "NotReady"
 	// KindBudget: Ready nodes never start, the budget being held by nodes
@@ -324,6 +331,7 @@ func Compute(in Input) (Forecast, error) {
 		w.preflight(in, cpNow, now),
 		w.budgetFindings(pdbIndex(in.PodDisruptionBudgets), drained),
 		w.podFindings(drained),
+		w.drainRuleFindings(drained),
 		w.nodeFindings(sims),
 		f.Capacity.findings(),
 	)
@@ -366,6 +374,8 @@ type judgedPod struct {
 	pod     *corev1.Pod
 	verdict drainpolicy.Verdict
 	why     string
+	// order is the pod's drain order.
+	order int32
 	// requests are the pod's requests as the scheduler counts them:
 	// containers, init containers, pod-level resources and overhead.
 	requests corev1.ResourceList
@@ -392,15 +402,14 @@ func newWorld(in Input, target version.Version, maxUnavailable int, controlPlane
 		daemonSets[ds.Namespace+"/"+ds.Name] = true
 	}
 	exists := func(ns, name string) bool { return daemonSets[ns+"/"+name] }
-	opts := drainpolicy.Options{Force: cu.Spec.Drain.Force,
-		DeleteEmptyDirData: cu.Spec.Drain.DeleteEmptyDirData == nil || *cu.Spec.Drain.DeleteEmptyDirData}
+	opts := drainspec.Options(cu.Spec.Drain)
 	for i := range in.Pods {
 		p := &in.Pods[i]
 		if _, ok := w.nodes[p.Spec.NodeName]; !ok {
 			continue
 		}
-		verdict, why := drainpolicy.Judge(p, opts, exists)
-		w.pods[p.Spec.NodeName] = append(w.pods[p.Spec.NodeName], judgedPod{pod: p, verdict: verdict, why: why,
+		j := drainpolicy.Judge(p, opts, exists)
+		w.pods[p.Spec.NodeName] = append(w.pods[p.Spec.NodeName], judgedPod{pod: p, verdict: j.Verdict, why: j.Why, order: j.Order,
 			requests: resourcehelper.PodRequests(p, resourcehelper.PodResourcesOptions{})})
 	}
 	for _, pods := range w.pods {
