@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -27,14 +29,17 @@ import (
 // from the Go module proxy (hack/toolchain.sh prometheus): it scrapes a
 // target of this test whose metric the test sets, and a rule fires on it.
 // While the alert fires no node starts and Gated says which alert; once it
-// is resolved the upgrade goes on.
+// is resolved the upgrade goes on. The same Prometheus scrapes the
+// manager as a ServiceMonitor does (HTTPS, a ServiceAccount's token that
+// the API server authenticates, bound to the metrics-reader role), and its
+// gated metric agrees with the condition.
 func alertsGate(ctx SpecContext) {
 	const name, target = "e2e-alerts", "v1.36.13"
 	nodes := []string{"worker-040", "worker-041"}
 	var trigger atomic.Int32
 	trigger.Store(1)
 	targetURL := serveTrigger(&trigger)
-	promURL := startPrometheus(targetURL)
+	promURL := startPrometheus(targetURL, managerScrape(ctx))
 
 	By("the rule fires in Prometheus")
 	Eventually(func() []string { return activeAlerts(ctx, promURL) }).WithTimeout(time.Minute).
@@ -62,11 +67,77 @@ func alertsGate(ctx SpecContext) {
 		}
 	}).WithTimeout(5 * time.Second).Should(Succeed())
 
+	By("Prometheus scrapes the manager, whose gated metric names the gate")
+	gated := fmt.Sprintf(`nodewave_cluster_upgrade_gated{cluster_upgrade=%q,gate=%q}`, name, upgradev1alpha1.ReasonAlertFiring)
+	Eventually(func() []string { return query(ctx, promURL, gated) }).WithTimeout(time.Minute).Should(Equal([]string{"1"}),
+		"Prometheus does not see the manager's gated metric (scrape the targets page for why: %s/api/v1/targets)", promURL)
+
 	By("resolving it: the upgrade goes on")
 	trigger.Store(0)
 	Eventually(func() []string { return activeAlerts(ctx, promURL) }).WithTimeout(time.Minute).
 		ShouldNot(ContainElement(HavePrefix("NodewaveE2ETrigger")))
+	// Open, the gate has no name: the series is the one with gate="".
+	open := fmt.Sprintf(`nodewave_cluster_upgrade_gated{cluster_upgrade=%q,gate=""}`, name)
+	Eventually(func() []string { return query(ctx, promURL, open) }).WithTimeout(time.Minute).Should(Equal([]string{"0"}),
+		"the manager's gated metric did not drop once the alert was resolved")
 	expectUpgraded(ctx, name, nodes, 1)
+}
+
+// managerScrape is the scrape configuration of the suite's manager as a
+// ServiceMonitor of config/prometheus gives it: HTTPS (its certificate is
+// self-signed here), with the token of a ServiceAccount bound to
+// config/rbac's metrics-reader role, which the manager has the API server
+// authenticate and authorize on each scrape. "" without a manager.
+func managerScrape(ctx context.Context) string {
+	if managerMetrics == "" {
+		return ""
+	}
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: jobNamespace, Name: "e2e-prometheus"}}
+	Expect(admin.Create(ctx, sa)).To(Succeed())
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "e2e-prometheus-metrics-reader"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "nodewave-metrics-reader"},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: jobNamespace, Name: sa.Name}},
+	}
+	Expect(admin.Create(ctx, binding)).To(Succeed())
+	DeferCleanup(func(ctx context.Context) {
+		Expect(admin.Delete(ctx, binding)).To(Succeed())
+		Expect(admin.Delete(ctx, sa)).To(Succeed())
+	})
+	token := filepath.Join(GinkgoT().TempDir(), "token")
+	Expect(os.WriteFile(token, []byte(run(nil, kubectl, "--kubeconfig", kubeconfig, "-n", jobNamespace,
+		"create", "token", sa.Name, "--duration", "1h")), 0o600)).To(Succeed())
+	return fmt.Sprintf(`- job_name: nodewave-manager
+  scheme: https
+  tls_config: {insecure_skip_verify: true}
+  authorization: {credentials_file: %q}
+  static_configs:
+  - targets: [%q]
+`, token, managerMetrics)
+}
+
+// query asks Prometheus for an instant vector and returns its values.
+func query(ctx context.Context, url, expr string) []string {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/api/v1/query?query="+neturl.QueryEscape(expr), nil)
+	Expect(err).NotTo(HaveOccurred())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var body struct {
+		Data struct {
+			Result []struct {
+				Value [2]any `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	Expect(json.NewDecoder(resp.Body).Decode(&body)).To(Succeed())
+	var out []string
+	for _, r := range body.Data.Result {
+		out = append(out, fmt.Sprint(r.Value[1]))
+	}
+	return out
 }
 
 // serveTrigger serves nodewave_e2e_trigger, trigger's value, for
@@ -83,11 +154,11 @@ func serveTrigger(trigger *atomic.Int32) string {
 	return l.Addr().String()
 }
 
-// startPrometheus starts Prometheus scraping target every second with a
-// rule that fires while nodewave_e2e_trigger is 1, waits until it is
-// ready, and stops it (and removes its data) when the spec ends. It
-// returns its URL.
-func startPrometheus(target string) string {
+// startPrometheus starts Prometheus scraping target every second, and
+// with the scrape configurations of more, with a rule that fires while
+// nodewave_e2e_trigger is 1, waits until it is ready, and stops it (and
+// removes its data) when the spec ends. It returns its URL.
+func startPrometheus(target, more string) string {
 	bin := run(nil, "hack/toolchain.sh", "prometheus")
 	dir := GinkgoT().TempDir()
 	Expect(os.WriteFile(filepath.Join(dir, "rules.yml"), []byte(`groups:
@@ -105,7 +176,7 @@ scrape_configs:
 - job_name: e2e-trigger
   static_configs:
   - targets: [%q]
-`, target)), 0o600)).To(Succeed())
+%s`, target, more)), 0o600)).To(Succeed())
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	Expect(err).NotTo(HaveOccurred())
 	addr := l.Addr().String()

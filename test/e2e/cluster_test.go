@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -83,6 +84,18 @@ type managerProcess struct {
 }
 
 var managerBinary string
+
+// managerMetrics is the address the suite's manager serves its metrics on
+// (HTTPS, secured as in a cluster); "" when the suite runs no manager.
+var managerMetrics string
+
+// freeLocalAddr is a loopback host:port free now.
+func freeLocalAddr() string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	Expect(err).NotTo(HaveOccurred())
+	defer func() { Expect(l.Close()).To(Succeed()) }()
+	return l.Addr().String()
+}
 
 // newManagerProcess returns a manager named name (for its log files) that
 // runs with args on top of the suite's defaults. The binary is built once.

@@ -134,7 +134,11 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	default:
 		By("starting the manager as its ServiceAccount, bound only to the generated roles")
 		managerKubeconfig = serviceAccountKubeconfig()
-		manager = newManagerProcess("manager", managerKubeconfig)
+		// Its metrics are served as in a cluster (HTTPS, each scrape
+		// authenticated and authorized by the API server), so the alerts
+		// spec's Prometheus scrapes them as a ServiceMonitor would.
+		managerMetrics = freeLocalAddr()
+		manager = newManagerProcess("manager", managerKubeconfig, "--metrics-bind-address", managerMetrics)
 		manager.start()
 
 		By("starting the simulated node agent")
