@@ -542,6 +542,19 @@ func setPDBStatus(ctx context.Context, pdb *policyv1.PodDisruptionBudget, allowe
 
 // failJob marks a Job failed, as the Job controller would.
 func failJob(ctx context.Context, name string) {
+	setJobStatus(ctx, name, func(j *batchv1.Job, now metav1.Time) {
+		j.Status.Conditions = []batchv1.JobCondition{
+			{Type: batchv1.JobFailureTarget, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", LastTransitionTime: now},
+			{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", LastTransitionTime: now},
+		}
+		j.Status.Failed = 1
+		j.Status.CompletionTime = nil
+	})
+}
+
+// setJobStatus writes a Job's status as the Job controller would: started
+// now, then what set adds.
+func setJobStatus(ctx context.Context, name string, set func(j *batchv1.Job, now metav1.Time)) {
 	Eventually(func() error {
 		j := &batchv1.Job{}
 		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: jobNamespace, Name: name}, j); err != nil {
@@ -549,12 +562,7 @@ func failJob(ctx context.Context, name string) {
 		}
 		now := metav1.Now()
 		j.Status.StartTime = &now
-		j.Status.Conditions = []batchv1.JobCondition{
-			{Type: batchv1.JobFailureTarget, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", LastTransitionTime: now},
-			{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", LastTransitionTime: now},
-		}
-		j.Status.Failed = 1
-		j.Status.CompletionTime = nil
+		set(j, now)
 		return env.Client.Status().Update(ctx, j)
 	}).Should(Succeed())
 }

@@ -200,19 +200,12 @@ func getJob(ctx context.Context, name string) *batchv1.Job {
 
 // succeedJob marks a Job succeeded, as the Job controller would.
 func succeedJob(ctx context.Context, name string) {
-	Eventually(func() error {
-		j := &batchv1.Job{}
-		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: jobNamespace, Name: name}, j); err != nil {
-			return err
-		}
-		now := metav1.Now()
-		j.Status.StartTime = &now
+	setJobStatus(ctx, name, func(j *batchv1.Job, now metav1.Time) {
 		j.Status.CompletionTime = &now
 		j.Status.Succeeded = 1
 		j.Status.Conditions = []batchv1.JobCondition{
 			{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue, Reason: "CompletionsReached", LastTransitionTime: now},
 			{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, Reason: "CompletionsReached", LastTransitionTime: now},
 		}
-		return env.Client.Status().Update(ctx, j)
-	}).Should(Succeed())
+	})
 }

@@ -118,13 +118,6 @@ func managerScrape(ctx context.Context) string {
 
 // query asks Prometheus for an instant vector and returns its values.
 func query(ctx context.Context, url, expr string) []string {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/api/v1/query?query="+neturl.QueryEscape(expr), nil)
-	Expect(err).NotTo(HaveOccurred())
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return []string{err.Error()}
-	}
-	defer func() { _ = resp.Body.Close() }()
 	var body struct {
 		Data struct {
 			Result []struct {
@@ -132,12 +125,28 @@ func query(ctx context.Context, url, expr string) []string {
 			} `json:"result"`
 		} `json:"data"`
 	}
-	Expect(json.NewDecoder(resp.Body).Decode(&body)).To(Succeed())
+	if err := promGet(ctx, url+"/api/v1/query?query="+neturl.QueryEscape(expr), &body); err != nil {
+		return []string{err.Error()}
+	}
 	var out []string
 	for _, r := range body.Data.Result {
 		out = append(out, fmt.Sprint(r.Value[1]))
 	}
 	return out
+}
+
+// promGet GETs a Prometheus API URL into body; an error only when
+// Prometheus does not answer (the caller's Eventually asks again).
+func promGet(ctx context.Context, url string, body any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	Expect(err).NotTo(HaveOccurred())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	Expect(json.NewDecoder(resp.Body).Decode(body)).To(Succeed())
+	return nil
 }
 
 // serveTrigger serves nodewave_e2e_trigger, trigger's value, for
@@ -212,13 +221,6 @@ scrape_configs:
 
 // activeAlerts asks Prometheus for its active alerts, as "name state".
 func activeAlerts(ctx context.Context, url string) []string {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/api/v1/alerts", nil)
-	Expect(err).NotTo(HaveOccurred())
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return []string{err.Error()}
-	}
-	defer func() { _ = resp.Body.Close() }()
 	var body struct {
 		Data struct {
 			Alerts []struct {
@@ -227,7 +229,9 @@ func activeAlerts(ctx context.Context, url string) []string {
 			} `json:"alerts"`
 		} `json:"data"`
 	}
-	Expect(json.NewDecoder(resp.Body).Decode(&body)).To(Succeed())
+	if err := promGet(ctx, url+"/api/v1/alerts", &body); err != nil {
+		return []string{err.Error()}
+	}
 	var out []string
 	for _, a := range body.Data.Alerts {
 		out = append(out, a.Labels["alertname"]+" "+a.State)
