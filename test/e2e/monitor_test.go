@@ -584,8 +584,8 @@ func (m *invariantMonitor) pod(p *corev1.Pod) {
 // node at that revision.
 func (m *invariantMonitor) job(j *batchv1.Job) {
 	node, cu := j.Labels[upgradev1alpha1.JobNodeLabel], j.Labels[upgradev1alpha1.JobClusterUpgradeLabel]
-	if node == "" {
-		return
+	if node == "" || j.Labels[upgradev1alpha1.JobHookLabel] != "" {
+		return // not an upgrade Job: a hook Job (spec.hooks) is checked by its spec
 	}
 	m.mu.Lock()
 	if m.jobs[cu] == nil {

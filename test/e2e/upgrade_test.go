@@ -215,4 +215,5 @@ var _ = Describe("nodewave on a simulated cluster", Ordered, func() {
 	})
 
 	It("starts no node while a Prometheus alert fires (spec.health.prometheus, a real Prometheus)", alertsGate)
+	It("holds each node at its hook Jobs, failed by the Job controller at their deadline (spec.hooks)", hookJobs)
 })
