@@ -67,8 +67,8 @@ func jobTemplates(cu *upgradev1alpha1.ClusterUpgrade) []jobTemplate {
 	if jobMode(cu) && cu.Spec.Upgrade.Job != nil {
 		out = append(out, jobTemplate{upgradeTemplateField, &cu.Spec.Upgrade.Job.Template})
 	}
-	for _, h := range hookJobs(cu) {
-		out = append(out, jobTemplate{h.field + ".template", &h.spec.Template})
+	for _, p := range hookPoints(cu) {
+		out = append(out, jobTemplate{p.Field() + ".template", &p.Job(cu.Spec.Hooks).Template})
 	}
 	return out
 }
@@ -186,9 +186,9 @@ func (r *ClusterUpgradeReconciler) dryRunJobs(ctx context.Context, s *scope, nod
 		job, err := r.buildJob(s, node, s.cu.Spec.TargetVersion)
 		jobs = append(jobs, built{"upgrade Job", "spec.upgrade.job", job, err})
 	}
-	for _, h := range hookJobs(s.cu) {
-		job, err := r.buildHookJob(s, h, node)
-		jobs = append(jobs, built{h.hook + " hook Job", h.field, job, err})
+	for _, p := range hookPoints(s.cu) {
+		job, err := r.buildHookJob(s, p, node)
+		jobs = append(jobs, built{string(p) + " hook Job", p.Field(), job, err})
 	}
 	for _, j := range jobs {
 		if j.err != nil {

@@ -104,7 +104,7 @@ func (r *ClusterUpgradeReconciler) disownUncordon(ctx context.Context, s *scope,
 // stepCordoned begins the drain of a cordoned node once no pre-drain hook
 // holds it: no hook annotation, and its pre-drain hook Job succeeded.
 func (r *ClusterUpgradeReconciler) stepCordoned(ctx context.Context, s *scope, n *corev1.Node) (bool, time.Duration, error) {
-	d, err := r.hooksStep(ctx, s, n, plan.PreDrain, upgradev1alpha1.PreDrainHookPrefix)
+	d, err := r.hooksStep(ctx, s, n, plan.PreDrain)
 	if err != nil {
 		return false, 0, err
 	}
@@ -322,7 +322,7 @@ func (r *ClusterUpgradeReconciler) stepVerify(ctx context.Context, s *scope, n *
 	if d.Outcome == plan.Advance {
 		// Soaked (and checked): post-upgrade hooks hold the uncordon.
 		var err error
-		if d, err = r.hooksStep(ctx, s, n, plan.PostUpgrade, upgradev1alpha1.PostUpgradeHookPrefix); err != nil {
+		if d, err = r.hooksStep(ctx, s, n, plan.PostUpgrade); err != nil {
 			return false, 0, err
 		}
 		if d.Outcome == plan.Wait {

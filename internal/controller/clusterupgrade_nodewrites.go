@@ -115,10 +115,10 @@ func (r *ClusterUpgradeReconciler) startNode(ctx context.Context, s *scope, n *c
 				fmt.Sprintf("its upgrade Job cannot be built, so it was not cordoned: %v", err))
 		}
 	}
-	for _, h := range hookJobs(s.cu) {
-		if _, err := r.buildHookJob(s, h, n.Name); err != nil {
+	for _, p := range hookPoints(s.cu) {
+		if _, err := r.buildHookJob(s, p, n.Name); err != nil {
 			return false, r.refuseNode(ctx, s, n, plan.ReasonJobNotBuildable,
-				fmt.Sprintf("its %s hook Job cannot be built, so it was not cordoned: %v", h.hook, err))
+				fmt.Sprintf("its %s hook Job cannot be built, so it was not cordoned: %v", p, err))
 		}
 	}
 	// A retried node's Job from its failed try would fail it again at
@@ -201,10 +201,16 @@ func (r *ClusterUpgradeReconciler) finishNode(ctx context.Context, s *scope, n *
 	return nil
 }
 
+// stopNode moves a node in flight to a state that stops it there, failed
+// or blocked (plan.Stopped), recording why on the node; it stays cordoned.
+func (r *ClusterUpgradeReconciler) stopNode(ctx context.Context, s *scope, n *corev1.Node,
+	state upgradev1alpha1.NodeState, reason, message string) error {
+	return r.setState(ctx, s, n, state, map[string]string{upgradev1alpha1.FailureAnnotation: reason + ": " + message})
+}
+
 // failNode marks a node failed and leaves it cordoned.
 func (r *ClusterUpgradeReconciler) failNode(ctx context.Context, s *scope, n *corev1.Node, reason, message string) error {
-	if err := r.setState(ctx, s, n, upgradev1alpha1.NodeFailed,
-		map[string]string{upgradev1alpha1.FailureAnnotation: reason + ": " + message}); err != nil {
+	if err := r.stopNode(ctx, s, n, upgradev1alpha1.NodeFailed, reason, message); err != nil {
 		return err
 	}
 	metrics.NodeUpgradesTotal.WithLabelValues(metrics.ResultFailed).Inc()
@@ -216,8 +222,7 @@ func (r *ClusterUpgradeReconciler) failNode(ctx context.Context, s *scope, n *co
 // (drain.onTimeout Cordon): it stays cordoned with the pods that would not
 // leave, and its slot is free for the next node.
 func (r *ClusterUpgradeReconciler) blockNode(ctx context.Context, s *scope, n *corev1.Node, reason, message string) error {
-	if err := r.setState(ctx, s, n, upgradev1alpha1.NodeBlocked,
-		map[string]string{upgradev1alpha1.FailureAnnotation: reason + ": " + message}); err != nil {
+	if err := r.stopNode(ctx, s, n, upgradev1alpha1.NodeBlocked, reason, message); err != nil {
 		return err
 	}
 	metrics.NodeUpgradesTotal.WithLabelValues(metrics.ResultBlocked).Inc()

@@ -110,12 +110,12 @@ var _ = Describe("Hook Jobs (spec.hooks)", func() {
 		createCU(ctx, cu)
 
 		By("creating the pre-drain hook Job and holding the cordoned node until it succeeds")
-		preDrain := nodeupgrade.HookJobName("hookjob", node, nodeupgrade.HookPreDrain)
+		preDrain := nodeupgrade.HookJobName("hookjob", node, string(plan.PreDrain))
 		job := getJob(ctx, preDrain)
-		Expect(job.Labels).To(HaveKeyWithValue(upgradev1alpha1.JobHookLabel, nodeupgrade.HookPreDrain))
+		Expect(job.Labels).To(HaveKeyWithValue(upgradev1alpha1.JobHookLabel, string(plan.PreDrain)))
 		Expect(job.Spec.Template.Spec.NodeName).To(BeEmpty(), "a hook Job is not pinned to its cordoned node")
 		Expect(job.Spec.Template.Spec.Containers[0].Env).To(ContainElements(
-			corev1.EnvVar{Name: nodeupgrade.EnvHook, Value: nodeupgrade.HookPreDrain},
+			corev1.EnvVar{Name: nodeupgrade.EnvHook, Value: string(plan.PreDrain)},
 			corev1.EnvVar{Name: nodeupgrade.EnvNodeName, Value: node}))
 		Expect(*job.Spec.ActiveDeadlineSeconds).To(BeEquivalentTo(600), "the default timeout")
 		Eventually(func() string { return progressMessage(ctx, "hookjob", node) }).
@@ -129,7 +129,7 @@ var _ = Describe("Hook Jobs (spec.hooks)", func() {
 		succeedJob(ctx, preDrain)
 
 		By("running the post-upgrade hook Job once the node is soaked, still cordoned")
-		postUpgrade := nodeupgrade.HookJobName("hookjob", node, nodeupgrade.HookPostUpgrade)
+		postUpgrade := nodeupgrade.HookJobName("hookjob", node, string(plan.PostUpgrade))
 		getJob(ctx, postUpgrade)
 		Eventually(func() string { return progressMessage(ctx, "hookjob", node) }).WithTimeout(30 * time.Second).
 			Should(ContainSubstring("soaked; running its post-upgrade hook Job " + postUpgrade))
@@ -149,7 +149,7 @@ var _ = Describe("Hook Jobs (spec.hooks)", func() {
 		cu.Spec.Hooks = &upgradev1alpha1.HooksSpec{PreDrain: &upgradev1alpha1.HookJob{Template: hookTemplate("example.com/ceph-tools:v1")}}
 		createCU(ctx, cu)
 
-		preDrain := nodeupgrade.HookJobName("hookfail", nodes[0], nodeupgrade.HookPreDrain)
+		preDrain := nodeupgrade.HookJobName("hookfail", nodes[0], string(plan.PreDrain))
 		getJob(ctx, preDrain)
 		failJob(ctx, preDrain)
 		expectFailedNode(ctx, nodes[0], plan.ReasonHookJobFailed)

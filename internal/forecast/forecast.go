@@ -499,11 +499,14 @@ func (w *world) toDrain(started []string) []string {
 const mostNamed = 8
 
 // names lists names for a message: at most mostNamed, then "and N more".
-func names(list []string) string {
-	if len(list) <= mostNamed {
+func names(list []string) string { return firstNames(list, mostNamed) }
+
+// firstNames lists names for a message: at most most, then "and N more".
+func firstNames(list []string, most int) string {
+	if len(list) <= most {
 		return strings.Join(list, ", ")
 	}
-	return strings.Join(list[:mostNamed], ", ") + fmt.Sprintf(" and %d more", len(list)-mostNamed)
+	return strings.Join(list[:most], ", ") + fmt.Sprintf(" and %d more", len(list)-most)
 }
 
 // count says "1 node" or "N nodes" (any noun with a plain plural).

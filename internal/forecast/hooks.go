@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -20,42 +19,32 @@ const namedNodes = 3
 // holds which nodes at which point, in the order a node meets them (its
 // pre-drain hooks, then its post-upgrade ones), each hook by name.
 func hookWords(nodes []corev1.Node) []string {
-	words := append(hookWordsAt(nodes, plan.PreDrain, upgradev1alpha1.PreDrainHookPrefix),
-		hookWordsAt(nodes, plan.PostUpgrade, upgradev1alpha1.PostUpgradeHookPrefix)...)
-	if len(words) == 0 {
-		return nil // no hook: nothing to say
-	}
-	return words
+	return slices.Concat(hookWordsAt(nodes, plan.PreDrain), hookWordsAt(nodes, plan.PostUpgrade)) // nil without any
 }
 
 // hookJobWords say, one line each, the hook Jobs of spec.hooks.
 func hookJobWords(cu *upgradev1alpha1.ClusterUpgrade) []string {
-	h := cu.Spec.Hooks
-	if h == nil {
-		return nil
-	}
 	var words []string
-	for _, j := range []struct {
-		field, when string
-		spec        *upgradev1alpha1.HookJob
-	}{
-		{"spec.hooks.preDrain", "before each node's drain", h.PreDrain},
-		{"spec.hooks.postUpgrade", "before each node's uncordon", h.PostUpgrade},
-	} {
-		if j.spec == nil {
+	for _, point := range plan.HookPoints {
+		job := point.Job(cu.Spec.Hooks)
+		if job == nil {
 			continue
 		}
-		policy := cmp.Or(j.spec.FailurePolicy, upgradev1alpha1.HookFail)
-		words = append(words, fmt.Sprintf("%s runs a Job %s (timeout %s, failurePolicy %s)", j.field, j.when, j.spec.HookTimeout(), policy))
+		when := "before each node's drain"
+		if point == plan.PostUpgrade {
+			when = "before each node's uncordon"
+		}
+		words = append(words, fmt.Sprintf("%s runs a Job %s (timeout %s, failurePolicy %s)",
+			point.Field(), when, job.HookTimeout(), cmp.Or(job.FailurePolicy, upgradev1alpha1.HookFail)))
 	}
 	return words
 }
 
 // hookWordsAt are hookWords for the hooks of one point.
-func hookWordsAt(nodes []corev1.Node, point plan.HookPoint, prefix string) []string {
+func hookWordsAt(nodes []corev1.Node, point plan.HookPoint) []string {
 	held := map[string][]string{}
 	for i := range nodes {
-		for _, hook := range plan.Hooks(nodes[i].Annotations, prefix) {
+		for _, hook := range plan.Hooks(nodes[i].Annotations, point) {
 			held[hook] = append(held[hook], nodes[i].Name)
 		}
 	}
@@ -63,20 +52,8 @@ func hookWordsAt(nodes []corev1.Node, point plan.HookPoint, prefix string) []str
 	for _, hook := range slices.Sorted(maps.Keys(held)) {
 		names := held[hook]
 		slices.Sort(names)
-		list := strings.Join(names[:min(len(names), namedNodes)], ", ")
-		if more := len(names) - namedNodes; more > 0 {
-			list += fmt.Sprintf(" and %d more", more)
-		}
-		words = append(words, fmt.Sprintf("%s hook %s holds %d %s until its annotation %s%s is removed: %s",
-			point, hook, len(names), nodesWord(len(names)), prefix, hook, list))
+		words = append(words, fmt.Sprintf("%s hook %s holds %s until its annotation %s%s is removed: %s",
+			point, hook, count(len(names), "node"), point.Prefix(), hook, firstNames(names, namedNodes)))
 	}
 	return words
-}
-
-// nodesWord is "node" or "nodes".
-func nodesWord(n int) string {
-	if n == 1 {
-		return "node"
-	}
-	return "nodes"
 }

@@ -10,17 +10,11 @@ import (
 )
 
 // EnvHook holds, in every container of a hook Job, which hook it runs:
-// HookPreDrain or HookPostUpgrade.
+// pre-drain or post-upgrade (internal/plan's hook points).
 const EnvHook = "NODEWAVE_HOOK"
 
-// The hooks, as EnvHook, the hook Job label and the hook Job names say them.
-const (
-	HookPreDrain    = "pre-drain"
-	HookPostUpgrade = "post-upgrade"
-)
-
-// BuildHookJob returns the hook Job that runs hook (HookPreDrain or
-// HookPostUpgrade) from spec for nodeName of cu, in namespace: named
+// BuildHookJob returns the hook Job that runs hook (pre-drain or
+// post-upgrade) from spec for nodeName of cu, in namespace: named
 // HookJobName(cu.Name, nodeName, hook), labelled as an upgrade Job plus
 // upgrade.nodewave.io/hook=<hook> (the Job and its pod), controlled by
 // cu, run as ServiceAccount without its token unless the template asks for

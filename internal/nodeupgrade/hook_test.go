@@ -12,6 +12,10 @@ import (
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 )
 
+// The hook points' names (internal/plan's, which this package does not
+// import).
+const hookPreDrain, hookPostUpgrade = "pre-drain", "post-upgrade"
+
 func TestBuildHookJob(t *testing.T) {
 	cu := newCU()
 	cu.Spec.Upgrade = upgradev1alpha1.NodeUpgradeSpec{Type: upgradev1alpha1.ExternalUpgrade} // hooks need no upgrade Job
@@ -26,15 +30,15 @@ func TestBuildHookJob(t *testing.T) {
 			},
 		},
 	}
-	job, err := BuildHookJob(cu, hook, HookPreDrain, testNode, testTarget, testNamespace)
+	job, err := BuildHookJob(cu, hook, hookPreDrain, testNode, testTarget, testNamespace)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := HookJobName("fleet", testNode, HookPreDrain); job.Name != want || !strings.HasPrefix(job.Name, "nodewave-pre-drain-") {
+	if want := HookJobName("fleet", testNode, hookPreDrain); job.Name != want || !strings.HasPrefix(job.Name, "nodewave-pre-drain-") {
 		t.Errorf("name %q, want %q starting nodewave-pre-drain-", job.Name, want)
 	}
 	for _, labels := range []map[string]string{job.Labels, job.Spec.Template.Labels} {
-		if labels[upgradev1alpha1.JobHookLabel] != HookPreDrain || labels[upgradev1alpha1.JobNodeLabel] != testNode ||
+		if labels[upgradev1alpha1.JobHookLabel] != hookPreDrain || labels[upgradev1alpha1.JobNodeLabel] != testNode ||
 			labels[upgradev1alpha1.JobClusterUpgradeLabel] != "fleet" {
 			t.Errorf("labels %v", labels)
 		}
@@ -59,23 +63,23 @@ func TestBuildHookJob(t *testing.T) {
 			env[e.Name] = e.Value
 		}
 	}
-	if env[EnvHook] != HookPreDrain || env[EnvNodeName] != testNode || env[EnvTargetVersion] != testTarget || env["MODE"] != "set" {
+	if env[EnvHook] != hookPreDrain || env[EnvNodeName] != testNode || env[EnvTargetVersion] != testTarget || env["MODE"] != "set" {
 		t.Errorf("env %v", pod.Containers[0].Env)
 	}
 	if hook.Template.Spec.RestartPolicy != corev1.RestartPolicyAlways || len(hook.Template.Spec.Containers[0].Env) != 2 {
 		t.Error("BuildHookJob modified the spec's template")
 	}
-	if _, err := BuildHookJob(cu, nil, HookPreDrain, testNode, testTarget, testNamespace); err == nil {
+	if _, err := BuildHookJob(cu, nil, hookPreDrain, testNode, testTarget, testNamespace); err == nil {
 		t.Error("no hook: no error")
 	}
-	if _, err := BuildHookJob(cu, hook, HookPreDrain, strings.Repeat("n", 64), testTarget, testNamespace); err == nil {
+	if _, err := BuildHookJob(cu, hook, hookPreDrain, strings.Repeat("n", 64), testTarget, testNamespace); err == nil {
 		t.Error("a node name that is no label value: no error")
 	}
 }
 
 func TestHookJobNameIsADNSLabelOfItsOwn(t *testing.T) {
 	for _, node := range []string{testNode, strings.Repeat("a", 253), "UPPER.case", "-"} {
-		for _, hook := range []string{HookPreDrain, HookPostUpgrade} {
+		for _, hook := range []string{hookPreDrain, hookPostUpgrade} {
 			name := HookJobName("fleet", node, hook)
 			if errs := validation.IsDNS1123Label(name); len(errs) > 0 {
 				t.Errorf("HookJobName(%q, %q) = %q: %v", node, hook, name, errs)
@@ -84,7 +88,7 @@ func TestHookJobNameIsADNSLabelOfItsOwn(t *testing.T) {
 				t.Errorf("hook Job %q has an upgrade Job's name", name)
 			}
 		}
-		if HookJobName("fleet", node, HookPreDrain) == HookJobName("fleet", node, HookPostUpgrade) {
+		if HookJobName("fleet", node, hookPreDrain) == HookJobName("fleet", node, hookPostUpgrade) {
 			t.Errorf("both hooks of %q have one name", node)
 		}
 	}

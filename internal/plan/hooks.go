@@ -4,12 +4,15 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 )
 
 // HookPoint is where in a node's lifecycle hooks hold it.
 type HookPoint string
 
-// The hook points.
+// The hook points. Their names are also the hook Jobs' names (their
+// upgrade.nodewave.io/hook label, NODEWAVE_HOOK, nodewave-<point>-...).
 const (
 	// PreDrain: cordoned, before the drain begins.
 	PreDrain HookPoint = "pre-drain"
@@ -17,13 +20,45 @@ const (
 	PostUpgrade HookPoint = "post-upgrade"
 )
 
+// HookPoints are the hook points in the order a node meets them.
+var HookPoints = []HookPoint{PreDrain, PostUpgrade}
+
+// Prefix begins the names of the hook annotations that hold a node at p:
+// pre-drain.hook.upgrade.nodewave.io/ or post-upgrade.hook.upgrade.nodewave.io/.
+func (p HookPoint) Prefix() string {
+	if p == PreDrain {
+		return upgradev1alpha1.PreDrainHookPrefix
+	}
+	return upgradev1alpha1.PostUpgradeHookPrefix
+}
+
+// Field is the field of p's hook Job in the spec: spec.hooks.preDrain or
+// spec.hooks.postUpgrade.
+func (p HookPoint) Field() string {
+	if p == PreDrain {
+		return "spec.hooks.preDrain"
+	}
+	return "spec.hooks.postUpgrade"
+}
+
+// Job is p's hook Job in hooks (spec.hooks), nil when it has none.
+func (p HookPoint) Job(hooks *upgradev1alpha1.HooksSpec) *upgradev1alpha1.HookJob {
+	switch {
+	case hooks == nil:
+		return nil
+	case p == PreDrain:
+		return hooks.PreDrain
+	}
+	return hooks.PostUpgrade
+}
+
 // Hooks are the names of the hooks a node's annotations hold it with at
-// one point: the annotations that begin with prefix (for example
-// pre-drain.hook.upgrade.nodewave.io/), named by what follows it, sorted.
-func Hooks(annotations map[string]string, prefix string) []string {
+// point: the annotations that begin with point's Prefix, named by what
+// follows it, sorted.
+func Hooks(annotations map[string]string, point HookPoint) []string {
 	var names []string
 	for k := range annotations {
-		if name, ok := strings.CutPrefix(k, prefix); ok && name != "" {
+		if name, ok := strings.CutPrefix(k, point.Prefix()); ok && name != "" {
 			names = append(names, name)
 		}
 	}
@@ -36,16 +71,16 @@ func Hooks(annotations map[string]string, prefix string) []string {
 // removal) changes that, so the wait has no timer. Hooks have no timeout
 // of their own: the controller that set one is the one that knows when
 // its work is done, as with Cluster API's lifecycle hooks.
-func HookStep(point HookPoint, prefix string, hooks []string) Decision {
+func HookStep(point HookPoint, hooks []string) Decision {
 	if len(hooks) == 0 {
 		return Decision{Outcome: Advance}
 	}
 	if len(hooks) == 1 {
 		return Decision{Outcome: Wait, Message: fmt.Sprintf("held by the %s hook %s until the annotation %s%s is removed",
-			point, hooks[0], prefix, hooks[0])}
+			point, hooks[0], point.Prefix(), hooks[0])}
 	}
 	return Decision{Outcome: Wait, Message: fmt.Sprintf("held by the %s hooks %s until their annotations %s<name> are removed",
-		point, strings.Join(hooks, ", "), prefix)}
+		point, strings.Join(hooks, ", "), point.Prefix())}
 }
 
 // ReasonHookJobFailed: a hook Job of spec.hooks failed (or outlived its

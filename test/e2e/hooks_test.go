@@ -12,6 +12,7 @@ import (
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 	"github.com/nodewave/nodewave/internal/nodeupgrade"
+	"github.com/nodewave/nodewave/internal/plan"
 )
 
 // hookJobs runs spec.hooks through the real Job controller: each node's
@@ -34,7 +35,7 @@ func hookJobs(ctx SpecContext) {
 	startUpgrade(ctx, cu, 1)
 
 	first := nodes[0]
-	preDrain := nodeupgrade.HookJobName(name, first, nodeupgrade.HookPreDrain)
+	preDrain := nodeupgrade.HookJobName(name, first, string(plan.PreDrain))
 	By("holding the first node cordoned, undrained, while its pre-drain hook Job runs")
 	Eventually(func(g Gomega) {
 		g.Expect(getNode(ctx, g, first).Labels).To(HaveKeyWithValue(upgradev1alpha1.NodeStateLabel, string(upgradev1alpha1.NodeCordoned)))
