@@ -26,6 +26,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+	"github.com/nodewave/nodewave/internal/buildinfo"
 	"github.com/nodewave/nodewave/internal/controller"
 	"github.com/nodewave/nodewave/internal/controlplane"
 	"github.com/nodewave/nodewave/internal/drain"
@@ -51,7 +52,9 @@ func main() {
 		apiBurst       int
 		pprofAddr      string
 		noPendingTaint bool
+		showVersion    bool
 	)
+	flag.BoolVar(&showVersion, "version", false, "Print the manager's version and exit.")
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0",
 		"Address the metrics endpoint binds to, e.g. :8443 (HTTPS) or :8080 (HTTP); 0 disables it.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the health and readiness probes bind to.")
@@ -95,9 +98,14 @@ func main() {
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
+	if showVersion {
+		fmt.Println(buildinfo.String("nodewave-manager"))
+		return
+	}
 
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	log := ctrl.Log.WithName("setup")
+	log.Info("starting", "version", buildinfo.Version())
 
 	imagePolicy, err := nodeupgrade.ParseImagePolicy(allowedImages)
 	if err != nil {
