@@ -1,5 +1,12 @@
 # nodewave — run `make help` for the targets.
 
+# The release being built: the tag on HEAD (v0.1.0), else the last tag with
+# the commits since (v0.1.0-3-g4e76085), else v0.0.0-devel. It is stamped
+# into both binaries (--version, kubectl nodewave version) and the images.
+VERSION ?= $(shell git describe --tags --match 'v*' 2>/dev/null || echo v0.0.0-devel)
+# The linker flags of every release build: no symbol table, the version.
+LDFLAGS := -s -w -X github.com/nodewave/nodewave/internal/buildinfo.version=$(VERSION)
+
 # Image of the manager, for docker-build and deploy.
 IMG ?= ghcr.io/nodewave/nodewave:latest
 
