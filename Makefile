@@ -8,13 +8,17 @@ VERSION ?= $(shell git describe --tags --match 'v*' 2>/dev/null || echo v0.0.0-d
 LDFLAGS := -s -w -X github.com/nodewave/nodewave/internal/buildinfo.version=$(VERSION)
 
 # Image of the manager, for docker-build and deploy.
-IMG ?= ghcr.io/nodewave/nodewave:latest
+IMG ?= ghcr.io/nodewave/nodewave:$(VERSION)
 
 # The Kubernetes binaries (kube-apiserver, etcd, kubectl, ...) are built from
 # the Go module proxy by hack/toolchain.sh and cached outside the repository.
 TOOLCHAIN := hack/toolchain.sh
 CONTROLLER_GEN := go tool controller-gen
 GOLANGCI_LINT := go tool -modfile=hack/tools/go.mod golangci-lint
+# actionlint is run at its own pinned version, with the dependencies its own
+# go.mod names: in hack/tools/go.mod golangci-lint's newer go.yaml.in/yaml/v4
+# would win, and actionlint v1.7.12 does not build with it.
+ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 
 # Ginkgo flags for the envtest suites: verbose enough to follow in CI.
 GINKGO_ARGS ?= -ginkgo.v=false
@@ -69,7 +73,8 @@ vet: ## Run go vet (the manager's module and the chart and observability tests')
 	cd $(OCIIMAGE_MOD) && go vet ./...
 
 .PHONY: lint
-lint: ## Run golangci-lint (built from hack/tools/go.mod) on every module.
+lint: ## Run golangci-lint (built from hack/tools/go.mod) on every module, and actionlint on .github/workflows.
+	go run $(ACTIONLINT)
 	$(GOLANGCI_LINT) run ./...
 	cd $(CHART_TEST) && go tool -modfile=$(CURDIR)/hack/tools/go.mod golangci-lint run ./...
 	cd $(OBSERVABILITY_MOD) && go tool -modfile=$(CURDIR)/hack/tools/go.mod golangci-lint run ./...
@@ -100,7 +105,7 @@ toolchain-sim: ## Build (or reuse) every binary of the simulated cluster (adds k
 .PHONY: test
 test: ## Everything CI runs: generated files current, unit tests, the Prometheus and Grafana checks, short fuzz runs, envtest and end-to-end suites.
 	$(MAKE) verify
-	$(MAKE) test-unit test-observability test-fuzz test-integration test-chart test-e2e test-real
+	$(MAKE) test-unit test-observability test-fuzz test-integration test-chart test-release test-e2e test-real
 
 # Fuzz targets as package:function. `go test -fuzz` takes one target at a
 # time; test-unit already runs their committed corpora (testdata/fuzz) as
@@ -133,7 +138,7 @@ ENVTEST_PKGS := ./api/... ./internal/controller/... ./internal/drain/... ./cmd/k
 
 .PHONY: test-unit
 test-unit: ## Unit tests: pure code, no binaries.
-	go test -race -count=1 $$(go list ./... | grep -v -e /api/v1alpha1 -e /internal/controller -e /internal/drain -e /test/e2e -e '/cmd/kubectl-nodewave$$')
+	go test -race -count=1 $$(go list ./... | grep -v -e /api/v1alpha1 -e /internal/controller -e /internal/drain -e /test/e2e -e /test/release -e '/cmd/kubectl-nodewave$$')
 	cd $(OCIIMAGE_MOD) && go test -count=1 ./...
 
 .PHONY: test-observability
@@ -149,6 +154,11 @@ test-integration: ## envtest suites: a real kube-apiserver and etcd.
 test-chart: ## The Helm chart: renders it and compares it with config/default (kustomize), lints it, installs it on envtest.
 	assets="$$($(TOOLCHAIN) envtest)"; \
 	cd $(CHART_TEST) && KUBEBUILDER_ASSETS="$$assets" go test -count=1 ./...
+
+.PHONY: test-release
+test-release: ## What a release publishes: builds the image (twice: reproducible) and the installer, checks them, applies the installer to envtest; the Dockerfile agrees with make image.
+	assets="$$($(TOOLCHAIN) envtest)"; \
+	KUBEBUILDER_ASSETS="$$assets" go test -count=1 -timeout 20m ./test/release/
 
 ##@ Simulated cluster
 
@@ -221,18 +231,46 @@ run: ## Run the manager against the cluster of the current kubeconfig.
 
 .PHONY: docker-build
 docker-build: ## Build the manager image (needs a Docker engine).
-	docker build -t $(IMG) .
+	docker build --build-arg VERSION=$(VERSION) -t $(IMG) .
+
+# The platforms of the manager's image and where release artifacts go.
+PLATFORMS ?= linux/amd64 linux/arm64
+DIST ?= dist
+# Reproducible builds date what they write by the commit, not the clock.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+# The image's base files and labels (hack/image/README.md).
+IMAGE_FILES := /etc/passwd=$(CURDIR)/hack/image/passwd /etc/group=$(CURDIR)/hack/image/group /tmp=+1777
+IMAGE_LABELS := $(foreach l,title=nodewave version=$(VERSION) licenses=Apache-2.0 source=https://github.com/nodewave/nodewave \
+	revision=$(shell git rev-parse HEAD 2>/dev/null),-label org.opencontainers.image.$(l))
 
 .PHONY: image
-image: ## Build the manager image without a Docker engine into bin/nodewave-image.tar (linux/amd64; what the Dockerfile builds: static /manager, user 65532).
-	mkdir -p bin
-	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -ldflags="-s -w" -o bin/image/manager ./cmd
-	cd $(OCIIMAGE_MOD) && go run . -tag $(IMG) -o $(CURDIR)/bin/nodewave-image.tar \
-		-entrypoint /manager -user 65532:65532 /manager=$(CURDIR)/bin/image/manager /tmp=+1777
+image: ## Build the manager's image for PLATFORMS without a Docker engine: $(DIST)/image (OCI layout), $(DIST)/nodewave-image.tar (its archive, for ctr/docker load) and $(DIST)/nodewave-image.spdx.json (SBOM).
+	for p in $(PLATFORMS); do \
+		CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} go build -trimpath -ldflags="$(LDFLAGS)" -o bin/image/$${p#*/}/manager ./cmd; \
+	done
+	mkdir -p $(DIST)
+	cd $(OCIIMAGE_MOD) && SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) go run . -tag $(IMG) \
+		-o $(abspath $(DIST))/nodewave-image.tar -layout $(abspath $(DIST))/image -sbom $(abspath $(DIST))/nodewave-image.spdx.json \
+		$(foreach p,$(PLATFORMS),-platform $(p)) $(IMAGE_LABELS) -entrypoint /manager -user 65532:65532 \
+		-ca-certificates /etc/ssl/certs/ca-certificates.crt /manager=$(CURDIR)/bin/image/{arch}/manager $(IMAGE_FILES)
 
 ##@ Deployment
 
 KUBECTL ?= $(shell command -v kubectl 2>/dev/null || echo "$$($(TOOLCHAIN) envtest)/kubectl")
+
+.PHONY: build-installer
+build-installer: ## Write $(DIST)/install.yaml: config/default as one manifest, with image IMG and version VERSION pinned (kubectl apply -f).
+	mkdir -p $(DIST)
+	hack/installer.sh "$(IMG)" "$(VERSION)" "$(KUBECTL)" > $(DIST)/install.yaml.tmp
+	mv $(DIST)/install.yaml.tmp $(DIST)/install.yaml
+
+# The Helm chart of a release: version X.Y.Z, appVersion vX.Y.Z (the image's tag).
+HELM := cd $(CHART_TEST) && go run helm.sh/helm/v3/cmd/helm
+
+.PHONY: chart-package
+chart-package: ## Package charts/nodewave as $(DIST)/nodewave-X.Y.Z.tgz with version and appVersion from VERSION.
+	mkdir -p $(DIST)
+	$(HELM) package $(CURDIR)/charts/nodewave --version $(patsubst v%,%,$(VERSION)) --app-version $(VERSION) -d $(abspath $(DIST))
 
 .PHONY: install
 install: manifests ## Install the CRD into the cluster of the current kubeconfig.

@@ -2,12 +2,23 @@
 // without a Docker engine and without pulling a base image: one layer
 // holding the named files and symlinks, written as an image tarball that
 // `ctr images import` (and `docker load`) read. The result is reproducible:
-// every timestamp is the Unix epoch, every entry is owned by root unless
-// -owner says otherwise, and entries are written in path order.
+// every timestamp is the Unix epoch, every entry is owned by root, and
+// entries are written in path order.
 //
 //	ociimage -tag nodewave.local/pause:3.10 -o pause.tar -entrypoint /pause /pause=./pause
 //	ociimage -tag nodewave.local/busybox:1.35 -o busybox.tar -cmd /bin/sh \
 //	    /bin/busybox=/bin/busybox /bin/sh=@busybox
+//
+// With -platform (repeated), it builds one OCI image per platform into an
+// OCI image index, written as an OCI image layout (-layout) and as that
+// layout's archive (-o), with an SPDX SBOM (-sbom); a SRC may hold {arch},
+// replaced by each platform's architecture. That is the manager's release
+// image (make image):
+//
+//	ociimage -tag ghcr.io/nodewave/nodewave:v0.1.0 -o nodewave-image.tar -layout image \
+//	    -sbom nodewave-image.spdx.json -platform linux/amd64 -platform linux/arm64 \
+//	    -ca-certificates /etc/ssl/certs/ca-certificates.crt -entrypoint /manager \
+//	    -user 65532:65532 /manager=bin/image/{arch}/manager /tmp=+1777
 //
 // An argument DEST=SRC copies the file SRC to DEST (its mode kept);
 // DEST=@TARGET makes DEST a symlink to TARGET; DEST=+MODE makes DEST an
@@ -38,6 +49,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // listFlag collects a repeated flag.
@@ -55,22 +67,33 @@ func main() {
 		cmd        = flag.String("cmd", "", "the default arguments: a path, or a JSON array")
 		user       = flag.String("user", "", "the user the image runs as (uid[:gid])")
 		workdir    = flag.String("workdir", "", "the working directory")
-		env        listFlag
-		labels     listFlag
+		layoutDir  = flag.String("layout", "", "with -platform: also write the image index as an OCI image layout in this directory (replaced)")
+		caCerts    = flag.String("ca-certificates", "",
+			"add the Mozilla root certificates (golang.org/x/crypto/x509roots/fallback) as a PEM file at this path of the image")
+		sbom      = flag.String("sbom", "", "with -platform: write an SPDX 2.3 JSON SBOM of the image index and the Go binaries in it to this file")
+		env       listFlag
+		labels    listFlag
+		platforms listFlag
 	)
 	flag.Var(&env, "env", "KEY=VALUE, repeatable")
 	flag.Var(&labels, "label", "KEY=VALUE, repeatable")
+	flag.Var(&platforms, "platform", "OS/ARCH of an image of a multi-platform index, repeatable; SRC paths may hold {arch}. "+
+		"With it, -o is an OCI image layout archive (ctr images import, docker load) rather than a Docker tarball")
 	flag.Parse()
-	if *tag == "" || *out == "" || flag.NArg() == 0 {
+	if *tag == "" || *out == "" || flag.NArg() == 0 || (len(platforms) == 0 && (*layoutDir != "" || *sbom != "")) {
 		fmt.Fprintln(os.Stderr, "usage: ociimage -tag REF -o OUT.tar [flags] DEST=SRC|DEST=@TARGET|DEST=+MODE ...")
 		flag.PrintDefaults()
 		os.Exit(2)
 	}
 	entries, err := parseEntries(flag.Args())
+	if err == nil && *caCerts != "" {
+		entries, err = withCACertificates(entries, *caCerts)
+	}
 	if err == nil {
 		err = build(image{
 			tag: *tag, out: *out, arch: *arch, entrypoint: *entrypoint, cmd: *cmd,
 			user: *user, workdir: *workdir, env: env, labels: labels, entries: entries,
+			platforms: platforms, layout: *layoutDir, sbom: *sbom,
 		})
 	}
 	if err != nil {
@@ -84,12 +107,15 @@ type image struct {
 	tag, out, arch, entrypoint, cmd, user, workdir string
 	env, labels                                    []string
 	entries                                        []entry
+	platforms                                      []string // OS/ARCH; none: one Docker image of arch
+	layout, sbom                                   string   // with platforms: where to write the layout and the SBOM
 }
 
 // entry is one file or symlink of the layer.
 type entry struct {
 	dest   string // absolute path in the image
 	src    string // file on this machine, or ""
+	data   []byte // the file's content, when src is "" and it is made here
 	target string // symlink target, or ""
 	dir    int64  // directory mode, when src and target are ""
 }
@@ -120,36 +146,63 @@ func parseEntries(args []string) ([]entry, error) {
 }
 
 func build(im image) error {
+	if len(im.platforms) > 0 {
+		return buildIndex(im)
+	}
 	ref, err := name.NewTag(im.tag)
 	if err != nil {
 		return err
 	}
-	layerTar, err := layer(im.entries)
+	img, err := platformImage(im, v1.Platform{OS: "linux", Architecture: im.arch}, types.DockerLayer)
 	if err != nil {
 		return err
+	}
+	tmp := im.out + ".tmp"
+	if err := tarball.WriteToFile(tmp, ref, img); err != nil {
+		return err
+	}
+	return os.Rename(tmp, im.out)
+}
+
+// platformImage is the image for one platform: one layer of layerType
+// holding the entries (each SRC with {arch} replaced by the platform's
+// architecture), and the config.
+func platformImage(im image, p v1.Platform, layerType types.MediaType) (v1.Image, error) {
+	entries := make([]entry, len(im.entries))
+	for i, e := range im.entries {
+		e.src = strings.ReplaceAll(e.src, "{arch}", p.Architecture)
+		entries[i] = e
+	}
+	layerTar, err := layer(entries)
+	if err != nil {
+		return nil, err
 	}
 	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
 		return io.NopCloser(bytes.NewReader(layerTar)), nil
-	})
+	}, tarball.WithMediaType(layerType))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	img, err := mutate.Append(empty.Image, mutate.Addendum{Layer: l, History: v1.History{CreatedBy: "ociimage"}})
+	base := empty.Image
+	if layerType == types.OCILayer {
+		base = mutate.ConfigMediaType(mutate.MediaType(base, types.OCIManifestSchema1), types.OCIConfigJSON)
+	}
+	img, err := mutate.Append(base, mutate.Addendum{Layer: l, History: v1.History{CreatedBy: "ociimage"}})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cf, err := img.ConfigFile()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture = "linux", im.arch
+	cf.OS, cf.Architecture, cf.Variant = p.OS, p.Architecture, p.Variant
 	cf.Created = v1.Time{Time: time.Unix(0, 0).UTC()}
 	if cf.Config.Entrypoint, err = argv(im.entrypoint); err != nil {
-		return fmt.Errorf("-entrypoint: %w", err)
+		return nil, fmt.Errorf("-entrypoint: %w", err)
 	}
 	if cf.Config.Cmd, err = argv(im.cmd); err != nil {
-		return fmt.Errorf("-cmd: %w", err)
+		return nil, fmt.Errorf("-cmd: %w", err)
 	}
 	cf.Config.User, cf.Config.WorkingDir, cf.Config.Env = im.user, im.workdir, im.env
 	if len(im.labels) > 0 {
@@ -159,14 +212,7 @@ func build(im image) error {
 			cf.Config.Labels[k] = v
 		}
 	}
-	if img, err = mutate.ConfigFile(img, cf); err != nil {
-		return err
-	}
-	tmp := im.out + ".tmp"
-	if err := tarball.WriteToFile(tmp, ref, img); err != nil {
-		return err
-	}
-	return os.Rename(tmp, im.out)
+	return mutate.ConfigFile(img, cf)
 }
 
 // argv reads "" (unset), a JSON array, or a single path.
@@ -192,10 +238,20 @@ func layer(entries []entry) ([]byte, error) {
 			return nil, err
 		}
 		h := &tar.Header{Name: strings.TrimPrefix(e.dest, "/"), ModTime: epoch, Format: tar.FormatPAX}
-		if e.src == "" && e.target == "" {
+		if e.src == "" && e.target == "" && e.data == nil {
 			dirs[e.dest] = true
 			h.Name, h.Typeflag, h.Mode = h.Name+"/", tar.TypeDir, e.dir
 			if err := tw.WriteHeader(h); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if e.data != nil {
+			h.Typeflag, h.Mode, h.Size = tar.TypeReg, 0o644, int64(len(e.data))
+			if err := tw.WriteHeader(h); err != nil {
+				return nil, err
+			}
+			if _, err := tw.Write(e.data); err != nil {
 				return nil, err
 			}
 			continue

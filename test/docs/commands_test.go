@@ -21,6 +21,16 @@ var allowed = map[string]string{
 	"kubectl -n nodewave-system logs deploy/nodewave-controller-manager":            "the e2e suite runs the manager as a process (its log is a file), not as the Deployment, and kwok's pods run no containers",
 	"kubectl -n nodewave-system logs deploy/nodewave-controller-manager --previous": "as above: no Deployment, no container log",
 	"kubectl -n nodewave-system get lease nodewave.upgrade.nodewave.io":             "the e2e manager runs without leader election, so there is no Lease; the leader failover scenario (test/e2e/faults_test.go) reads it through the API",
+	// Releasing (docs/releasing.md): what only a release, on GitHub, does.
+	"make image build-installer build-plugins chart-package VERSION=vX.Y.Z": "the release rehearsal; test/release runs make image and make build-installer (with a test version) and checks what they write, the plugin's tests run build-plugins",
+	"git tag -s vX.Y.Z -m vX.Y.Z":                                           "cutting a release: a tag pushed to GitHub starts the release workflow; no test may publish one",
+	"git push origin vX.Y.Z":                                                "cutting a release: a tag pushed to GitHub starts the release workflow; no test may publish one",
+	"git checkout vX.Y.Z":                                                   "rebuilds a published tag; test/release builds the image twice from one commit and compares the bytes instead",
+	"make image VERSION=vX.Y.Z IMG=ghcr.io/nodewave/nodewave:vX.Y.Z":        "rebuilds a published tag; test/release runs make image with a test version and tag",
+	"cat dist/image/index.json":                                             "reads what make image wrote; test/release reads and checks that file",
+	"cosign verify ghcr.io/nodewave/nodewave:vX.Y.Z --certificate-identity-regexp '^https://github.com/nodewave/nodewave/\\.github/workflows/release\\.yaml@refs/tags/v' --certificate-oidc-issuer https://token.actions.githubusercontent.com":                             "verifies a published image's signature in Sigstore's log; nothing is published, and Sigstore is not reachable from here",
+	"cosign verify-attestation --type spdxjson ghcr.io/nodewave/nodewave:vX.Y.Z --certificate-identity-regexp '^https://github.com/nodewave/nodewave/\\.github/workflows/release\\.yaml@refs/tags/v' --certificate-oidc-issuer https://token.actions.githubusercontent.com": "verifies a published SBOM attestation in Sigstore's log; nothing is published, and Sigstore is not reachable from here",
+	"cosign verify-blob install.yaml --bundle install.yaml.sigstore.json --certificate-identity https://github.com/nodewave/nodewave/.github/workflows/release.yaml@refs/tags/vX.Y.Z --certificate-oidc-issuer https://token.actions.githubusercontent.com":                 "verifies a published installer's signature bundle; nothing is published, and Sigstore is not reachable from here",
 	// (Watches never end: `kubectl get clusterupgrades -w` is run by the
 	// demo; the e2e suite runs the non-watch forms.)
 	// Transcripts of other tests.

@@ -89,7 +89,8 @@ func rigEnv(rig, key string) string {
 	return ""
 }
 
-// deployManager builds the manager's image, loads it into the machines of
+// deployManager builds the manager's image as a release does (make image:
+// the OCI archive of both platforms' index), loads it into the machines of
 // rig (hack/realnodes.sh or hack/kubeadm.sh) and applies config/default
 // through an overlay that only sets the image's tag and, given a label,
 // keeps the pod on the nodes that carry it (kwok's nodes would only pretend
@@ -97,7 +98,7 @@ func rigEnv(rig, key string) string {
 // kustomize takes no absolute path to a base.
 func deployManager(rig, onLabel string) {
 	run(nil, "make", "image", "IMG="+managerImage)
-	run(simEnv, rig, "load", filepath.Join(root, "bin", "nodewave-image.tar"))
+	run(simEnv, rig, "load", filepath.Join(root, "dist", "nodewave-image.tar"))
 	dir := filepath.Join(root, "bin", "e2e-"+filepath.Base(strings.TrimSuffix(rig, ".sh"))+"-overlay")
 	Expect(os.MkdirAll(dir, 0o755)).To(Succeed())
 	repo, tag, _ := strings.Cut(managerImage, ":")
