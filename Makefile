@@ -264,13 +264,14 @@ build-installer: ## Write $(DIST)/install.yaml: config/default as one manifest, 
 	hack/installer.sh "$(IMG)" "$(VERSION)" "$(KUBECTL)" > $(DIST)/install.yaml.tmp
 	mv $(DIST)/install.yaml.tmp $(DIST)/install.yaml
 
-# The Helm chart of a release: version X.Y.Z, appVersion vX.Y.Z (the image's tag).
-HELM := cd $(CHART_TEST) && go run helm.sh/helm/v3/cmd/helm
+# The Helm chart of a release: version X.Y.Z, appVersion vX.Y.Z (the image's
+# tag). helm is built from the module proxy at the version test/chart uses.
+HELM := go run helm.sh/helm/v3/cmd/helm@v3.22.0
 
 .PHONY: chart-package
 chart-package: ## Package charts/nodewave as $(DIST)/nodewave-X.Y.Z.tgz with version and appVersion from VERSION.
 	mkdir -p $(DIST)
-	$(HELM) package $(CURDIR)/charts/nodewave --version $(patsubst v%,%,$(VERSION)) --app-version $(VERSION) -d $(abspath $(DIST))
+	$(HELM) package charts/nodewave --version $(patsubst v%,%,$(VERSION)) --app-version $(VERSION) -d $(abspath $(DIST))
 
 .PHONY: install
 install: manifests ## Install the CRD into the cluster of the current kubeconfig.
