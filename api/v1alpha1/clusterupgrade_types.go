@@ -188,15 +188,15 @@ const (
 // Job's template: the manager's image allow-list, no Secret but the
 // allowed ones, and a server-side dry run before any node is cordoned.
 type HookJob struct {
-	// template is the pod template of the hook Job. It is kept without a
-	// schema in the CRD (the pod's whole schema would double its size):
-	// the API server judges it with a server-side dry run of the Job
-	// before any node is cordoned, and a template it refuses stalls the
-	// upgrade (reason JobRejected) naming this field.
+	// template is the pod template of the hook Job, a core/v1
+	// PodTemplateSpec: see
+	// https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-template-v1/
+	// for its fields (the CRD keeps their schema but not their
+	// descriptions, and has no ephemeralContainers, which a Job's pod
+	// never has). The API server also judges it with a server-side dry
+	// run of the Job before any node is cordoned; a template it refuses
+	// stalls the upgrade (reason JobRejected) naming this field.
 	// +required
-	// +kubebuilder:validation:Schemaless
-	// +kubebuilder:validation:Type=object
-	// +kubebuilder:pruning:PreserveUnknownFields
 	Template corev1.PodTemplateSpec `json:"template"`
 
 	// timeout is how long the hook Job may run, as a Go duration: its
@@ -515,9 +515,12 @@ type ControlPlaneSpec struct {
 // node, makes it tolerate every taint, and sets the environment variables
 // NODEWAVE_TARGET_VERSION and NODEWAVE_NODE_NAME in every container.
 type JobSpec struct {
-	// template is the pod template of the upgrade Job: image, command, env,
-	// volumes, securityContext. config/samples holds a working one for
-	// kubeadm nodes.
+	// template is the pod template of the upgrade Job (image, command,
+	// env, volumes, securityContext), a core/v1 PodTemplateSpec: see
+	// https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-template-v1/
+	// for its fields (the CRD keeps their schema but not their
+	// descriptions, and has no ephemeralContainers, which a Job's pod
+	// never has). config/samples holds a working one for kubeadm nodes.
 	// +required
 	Template corev1.PodTemplateSpec `json:"template"`
 }
