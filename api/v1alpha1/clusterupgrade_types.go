@@ -835,6 +835,8 @@ type ControlPlaneStatus struct {
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:printcolumn:name="Max-Unavailable",type=string,JSONPath=`.spec.strategy.maxUnavailable`,priority=1
+// +kubebuilder:printcolumn:name="Failed",type=integer,JSONPath=`.status.failedNodes`,priority=1
+// +kubebuilder:printcolumn:name="In-Flight",type=integer,JSONPath=`.status.upgradingNodes`,priority=1
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`,priority=1
 type ClusterUpgrade struct {
 	metav1.TypeMeta   `json:",inline"`
