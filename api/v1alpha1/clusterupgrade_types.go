@@ -826,6 +826,7 @@ type ControlPlaneStatus struct {
 // +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63",message="metadata.name must be at most 63 characters: it is a label value on the upgrade Jobs and the value of the pending taint"
 // +kubebuilder:resource:scope=Cluster,shortName=cu
 // +kubebuilder:subresource:status
+// +kubebuilder:storageversion
 // +kubebuilder:printcolumn:name="Target",type=string,JSONPath=`.spec.targetVersion`
 // +kubebuilder:printcolumn:name="Strategy",type=string,JSONPath=`.spec.strategy.type`
 // +kubebuilder:printcolumn:name="Upgraded",type=integer,JSONPath=`.status.upgradedNodes`
