@@ -27,13 +27,16 @@ var _ = Describe("a hook template with a wrongly typed field", func() {
 		// The manager's informer: a cache of typed ClusterUpgrades.
 		informers, err := cache.New(env.Config, cache.Options{Scheme: env.Scheme})
 		Expect(err).NotTo(HaveOccurred())
+		_, err = informers.GetInformer(ctx, &upgradev1alpha1.ClusterUpgrade{}, cache.BlockUntilSynced(false))
+		Expect(err).NotTo(HaveOccurred())
 		cacheCtx, stop := context.WithCancel(ctx)
 		DeferCleanup(stop)
 		go func() { _ = informers.Start(cacheCtx) }()
-		listCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		syncCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		defer cancel()
-		Expect(informers.List(listCtx, &upgradev1alpha1.ClusterUpgradeList{})).To(Succeed(),
-			"the informer cannot list ClusterUpgrades: the API server accepted a template the typed client cannot decode")
+		Expect(informers.WaitForCacheSync(syncCtx)).To(BeTrue(),
+			"the informer never synced: the API server accepted a template the typed client cannot decode")
+		Expect(informers.List(ctx, &upgradev1alpha1.ClusterUpgradeList{})).To(Succeed())
 
 		Expect(createErr).To(HaveOccurred(), "the API server accepted spec.hooks.preDrain.template.spec.containers: 5")
 		Expect(createErr.Error()).To(ContainSubstring("spec.hooks.preDrain.template.spec.containers"))
