@@ -1,7 +1,6 @@
 package v1alpha1_test
 
 import (
-	"io"
 	"path/filepath"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -20,11 +19,8 @@ import (
 var _ = Describe("the CRD", func() {
 	It("applies with a plain client-side kubectl apply -f", func(ctx SpecContext) {
 		crdFile := filepath.Join(testenv.RepoRoot(), "config", "crd", "bases", "upgrade.nodewave.io_clusterupgrades.yaml")
-		kubectl := env.ControlPlane.KubeCtl()
 		for range 2 { // the first apply adds the annotation, the second compares with it
-			stdout, stderr, err := kubectl.Run("apply", "-f", crdFile)
-			out, _ := io.ReadAll(stdout)
-			msg, _ := io.ReadAll(stderr)
+			out, msg, err := kubectl("apply", "-f", crdFile)
 			Expect(err).NotTo(HaveOccurred(), "kubectl apply -f: %s%s", out, msg)
 		}
 		crd := &metav1.PartialObjectMetadata{}

@@ -1,7 +1,6 @@
 package v1alpha1_test
 
 import (
-	"io"
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -29,11 +28,9 @@ var _ = Describe("kubectl get clusterupgrades", func() {
 		Expect(env.Client.Status().Update(ctx, cu)).To(Succeed())
 
 		get := func(args ...string) map[string]string {
-			stdout, stderr, err := env.ControlPlane.KubeCtl().Run(append([]string{"get", "cu", "columns"}, args...)...)
-			out, _ := io.ReadAll(stdout)
-			msg, _ := io.ReadAll(stderr)
+			out, msg, err := kubectl(append([]string{"get", "cu", "columns"}, args...)...)
 			Expect(err).NotTo(HaveOccurred(), "kubectl get: %s", msg)
-			lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+			lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
 			Expect(lines).To(HaveLen(2), "%s", out)
 			return tableRow(lines[0], lines[1])
 		}
