@@ -37,13 +37,23 @@ help: ## Show the targets.
 
 ##@ Development
 
+# The embedded pod templates (corev1.PodTemplateSpec) of the CRD.
+POD_TEMPLATES := spec.upgrade.job.template spec.hooks.preDrain.template spec.hooks.postUpgrade.template
+POD_TEMPLATE_REF := [PodTemplateSpec](https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-template-v1/\#PodTemplateSpec) (core/v1)
+
+# hack/crdtrim keeps the pod templates' schema but drops the descriptions
+# under them and their ephemeralContainers (a Job's pod never has any), so
+# the CRD fits a plain `kubectl apply -f` (docs/design-decisions.md).
+CRDTRIM := $(foreach t,$(POD_TEMPLATES),-trim $(t) -drop $(t).spec.ephemeralContainers)
+
 # Embedded Kubernetes types that the API reference links to instead of
 # listing their thousands of fields.
-APIDOCS_EXTERNAL := -external 'spec.upgrade.job.template=[PodTemplateSpec](https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-template-v1/\#PodTemplateSpec) (core/v1)'
+APIDOCS_EXTERNAL := $(foreach t,$(POD_TEMPLATES),-external '$(t)=$(POD_TEMPLATE_REF)')
 
 .PHONY: manifests
 manifests: ## Generate the CRD and RBAC manifests under config/, copy them into the Helm chart, and write docs/api-reference.md from the CRD.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd:generateEmbeddedObjectMeta=true paths="./..." output:crd:artifacts:config=config/crd/bases
+	go run ./hack/crdtrim $(CRDTRIM) config/crd/bases/upgrade.nodewave.io_clusterupgrades.yaml
 	go run ./hack/chartsync
 	go run ./hack/apidocs -out docs/api-reference.md $(APIDOCS_EXTERNAL) config/crd/bases/*.yaml
 

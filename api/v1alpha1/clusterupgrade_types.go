@@ -188,15 +188,15 @@ const (
 // Job's template: the manager's image allow-list, no Secret but the
 // allowed ones, and a server-side dry run before any node is cordoned.
 type HookJob struct {
-	// template is the pod template of the hook Job. It is kept without a
-	// schema in the CRD (the pod's whole schema would double its size):
-	// the API server judges it with a server-side dry run of the Job
-	// before any node is cordoned, and a template it refuses stalls the
-	// upgrade (reason JobRejected) naming this field.
+	// template is the pod template of the hook Job, a core/v1
+	// PodTemplateSpec: see
+	// https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-template-v1/
+	// for its fields (the CRD keeps their schema but not their
+	// descriptions, and has no ephemeralContainers, which a Job's pod
+	// never has). The API server also judges it with a server-side dry
+	// run of the Job before any node is cordoned; a template it refuses
+	// stalls the upgrade (reason JobRejected) naming this field.
 	// +required
-	// +kubebuilder:validation:Schemaless
-	// +kubebuilder:validation:Type=object
-	// +kubebuilder:pruning:PreserveUnknownFields
 	Template corev1.PodTemplateSpec `json:"template"`
 
 	// timeout is how long the hook Job may run, as a Go duration: its
@@ -515,9 +515,12 @@ type ControlPlaneSpec struct {
 // node, makes it tolerate every taint, and sets the environment variables
 // NODEWAVE_TARGET_VERSION and NODEWAVE_NODE_NAME in every container.
 type JobSpec struct {
-	// template is the pod template of the upgrade Job: image, command, env,
-	// volumes, securityContext. config/samples holds a working one for
-	// kubeadm nodes.
+	// template is the pod template of the upgrade Job (image, command,
+	// env, volumes, securityContext), a core/v1 PodTemplateSpec: see
+	// https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-template-v1/
+	// for its fields (the CRD keeps their schema but not their
+	// descriptions, and has no ephemeralContainers, which a Job's pod
+	// never has). config/samples holds a working one for kubeadm nodes.
 	// +required
 	Template corev1.PodTemplateSpec `json:"template"`
 }
@@ -823,6 +826,7 @@ type ControlPlaneStatus struct {
 // +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63",message="metadata.name must be at most 63 characters: it is a label value on the upgrade Jobs and the value of the pending taint"
 // +kubebuilder:resource:scope=Cluster,shortName=cu
 // +kubebuilder:subresource:status
+// +kubebuilder:storageversion
 // +kubebuilder:printcolumn:name="Target",type=string,JSONPath=`.spec.targetVersion`
 // +kubebuilder:printcolumn:name="Strategy",type=string,JSONPath=`.spec.strategy.type`
 // +kubebuilder:printcolumn:name="Upgraded",type=integer,JSONPath=`.status.upgradedNodes`
@@ -832,6 +836,8 @@ type ControlPlaneStatus struct {
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:printcolumn:name="Max-Unavailable",type=string,JSONPath=`.spec.strategy.maxUnavailable`,priority=1
+// +kubebuilder:printcolumn:name="Failed",type=integer,JSONPath=`.status.failedNodes`,priority=1
+// +kubebuilder:printcolumn:name="In-Flight",type=integer,JSONPath=`.status.upgradingNodes`,priority=1
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`,priority=1
 type ClusterUpgrade struct {
 	metav1.TypeMeta   `json:",inline"`

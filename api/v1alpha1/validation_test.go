@@ -227,9 +227,11 @@ func manyRules(n int) []any {
 //	drain.deleteEmptyDirData      boolean: refused a string; accepted false
 //	drain.force                   boolean: refused a string; accepted true
 //	drain.onTimeout               enum Fail|ForceDelete|Cordon: refused unknown value; accepted all three
-//	hooks.preDrain|postUpgrade    template required (schemaless: the dry run judges it), timeout as
-//	                              drain.timeout, failurePolicy enum Fail|Ignore: refused each, and an
-//	                              unknown hook; accepted both with a timeout and Ignore
+//	hooks.preDrain|postUpgrade    template required, a PodTemplateSpec as upgrade.job.template:
+//	                              refused a wrongly typed field, a spec without containers, an
+//	                              unknown field, ephemeralContainers; timeout as drain.timeout,
+//	                              failurePolicy enum Fail|Ignore: refused each, and an unknown
+//	                              hook; accepted both with a timeout and Ignore
 //	drain.maxBlockedNodes         int32, minimum 0, only with onTimeout Cordon (CEL): refused -1,
 //	                              refused with Fail and without onTimeout; accepted 0 and 5 with Cordon
 //	drain (unknown field)         refused
@@ -241,7 +243,8 @@ func manyRules(n int) []any {
 //	                              External (CEL): refused all three ways
 //	upgrade.job.template          required: refused when absent
 //	upgrade.job.template.spec     a PodSpec: refused without containers, a container without a
-//	                              name, an unknown field
+//	                              name, an unknown field, ephemeralContainers (dropped from the
+//	                              schema: a Job's pod never has them)
 //	upgrade (unknown field)       refused
 //	health.soakDuration           Go duration >= 0, maxLength 32 (CEL): refused negative, words,
 //	                              too long, too large for a Go duration; accepted 0s, 2562047h
@@ -450,6 +453,21 @@ var _ = Describe("ClusterUpgrade admission", func() {
 		Entry("hook with an unknown failurePolicy", set("hooks.preDrain", map[string]any{"template": map[string]any{}, "failurePolicy": "Retry"}),
 			"spec.hooks.preDrain.failurePolicy", `Unsupported value: "Retry": supported values: "Fail", "Ignore"`),
 		Entry("unknown hook", set("hooks.preUpgrade", map[string]any{"template": map[string]any{}}), `"spec.hooks.preUpgrade"`, unknownField),
+		Entry("hook template with a wrongly typed field", set("hooks.postUpgrade", map[string]any{"template": map[string]any{
+			"spec": map[string]any{"containers": int64(5)}}}), "spec.hooks.postUpgrade.template.spec.containers", "must be of type array"),
+		Entry("hook template whose spec has no containers", set("hooks.preDrain", map[string]any{"template": map[string]any{
+			"spec": map[string]any{"restartPolicy": "Never"}}}), "spec.hooks.preDrain.template.spec.containers", "Required value"),
+		Entry("hook template with an unknown field", set("hooks.preDrain", map[string]any{"template": map[string]any{"spec": map[string]any{
+			"containers": []any{map[string]any{"name": "noout", "image": "example.com/ceph-tools:v1"}}, "hostRoot": true}}}),
+			`"spec.hooks.preDrain.template.spec.hostRoot"`, unknownField),
+		Entry("hook template with ephemeral containers (a Job's pod never has them)", set("hooks.postUpgrade", map[string]any{"template": map[string]any{"spec": map[string]any{
+			"containers":          []any{map[string]any{"name": "smoke", "image": "example.com/smoke:v1"}},
+			"ephemeralContainers": []any{map[string]any{"name": "debug", "image": "busybox"}}}}}),
+			`"spec.hooks.postUpgrade.template.spec.ephemeralContainers"`, unknownField),
+		Entry("upgrade template with ephemeral containers (a Job's pod never has them)", withJob(map[string]any{"template": map[string]any{"spec": map[string]any{
+			"containers":          []any{map[string]any{"name": "upgrade", "image": "example.com/upgrader:v1"}},
+			"ephemeralContainers": []any{map[string]any{"name": "debug", "image": "busybox"}}}}}),
+			`"spec.upgrade.job.template.spec.ephemeralContainers"`, unknownField),
 		Entry("maxBlockedNodes without onTimeout Cordon", set("drain.maxBlockedNodes", int64(2)),
 			"spec.drain.maxBlockedNodes", "drain.maxBlockedNodes is only allowed when drain.onTimeout is Cordon"),
 		Entry("maxBlockedNodes with onTimeout Fail", both(set("drain.onTimeout", "Fail"), set("drain.maxBlockedNodes", int64(2))),
