@@ -292,8 +292,8 @@ uninstall: ## Remove the CRD (and every ClusterUpgrade) from the cluster.
 	$(KUBECTL) delete --ignore-not-found -k config/crd
 
 .PHONY: deploy
-deploy: manifests ## Deploy the manager with image IMG into the cluster.
-	$(KUBECTL) kustomize config/default | sed -e 's#ghcr.io/nodewave/nodewave:latest#$(IMG)#' | $(KUBECTL) apply --server-side -f -
+deploy: build-installer ## Deploy nodewave with image IMG into the cluster: make build-installer, then kubectl apply -f $(DIST)/install.yaml.
+	$(KUBECTL) apply -f $(DIST)/install.yaml
 
 .PHONY: undeploy
 undeploy: ## Remove the manager, its RBAC and the CRD from the cluster.

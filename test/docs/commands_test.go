@@ -15,7 +15,9 @@ var allowed = map[string]string{
 	"make demo": "it is the demo (hack/demo.sh), which runs its own simulated cluster; run by hand",
 	"make test": "runs every tier, this test included; CI's entry point",
 	// Installing for real needs what the simulated cluster lacks.
-	"make install deploy IMG=<your registry>/nodewave:<tag>":                        "needs a manager image pushed to a registry; the e2e suite installs config/default itself and runs `kubectl apply --server-side -k config/default` as a server-side dry run",
+	"make image build-installer IMG=registry.example.com/infra/nodewave:v0.1.0-rc.0":                                                          "test/release runs the same targets (with a test image and version) and checks the image and the installer they write",
+	"go run github.com/google/go-containerregistry/cmd/crane@v0.22.1 push --index dist/image registry.example.com/infra/nodewave:v0.1.0-rc.0": "pushes to the user's registry; no registry runs here (the real tier loads the same image's archive into containerd instead)",
+	"kubectl apply -f dist/install.yaml":                                            "test/release's TestInstaller applies the installer, built by make build-installer, with this plain kubectl apply -f on envtest",
 	"kubectl apply --server-side -f nodewave.yaml":                                  "applies `helm template` output; test/chart's TestHelmOnAnAPIServer applies the rendered chart server-side on envtest (helm is not in this module)",
 	"go install github.com/nodewave/nodewave/cmd/kubectl-nodewave@latest":           "needs the module published; the e2e suite and the demo build the same package with go build",
 	"kubectl -n nodewave-system logs deploy/nodewave-controller-manager":            "the e2e suite runs the manager as a process (its log is a file), not as the Deployment, and kwok's pods run no containers",
