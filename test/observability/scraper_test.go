@@ -55,6 +55,16 @@ func checkScrapeAuthorization(t *testing.T, built map[string][]byte, ns string, 
 		t.Fatalf("Secret %s is for ServiceAccount %q, which the build does not have", secret.Name, sa)
 	}
 
+	if !metricsReaderBound(t, built, secret.Namespace, sa) {
+		t.Errorf("no ClusterRoleBinding binds ServiceAccount %s/%s to a ClusterRole that grants get on /metrics", secret.Namespace, sa)
+	}
+}
+
+// metricsReaderBound tells whether a ClusterRoleBinding of the build binds
+// the ServiceAccount ns/sa to a ClusterRole of the build that grants get on
+// /metrics.
+func metricsReaderBound(t *testing.T, built map[string][]byte, ns, sa string) bool {
+	t.Helper()
 	readers := map[string]bool{}
 	for k, b := range built {
 		if !strings.HasPrefix(k, "ClusterRole/") {
@@ -87,10 +97,8 @@ func checkScrapeAuthorization(t *testing.T, built map[string][]byte, ns string, 
 			continue
 		}
 		for _, s := range binding.Subjects {
-			bound = bound || (s.Kind == "ServiceAccount" && s.Name == sa && s.Namespace == secret.Namespace)
+			bound = bound || (s.Kind == "ServiceAccount" && s.Name == sa && s.Namespace == ns)
 		}
 	}
-	if !bound {
-		t.Errorf("no ClusterRoleBinding binds ServiceAccount %s/%s to a ClusterRole that grants get on /metrics (%v)", secret.Namespace, sa, readers)
-	}
+	return bound
 }
