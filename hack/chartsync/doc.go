@@ -12,6 +12,9 @@
 //     kube-system (the control-plane checks' pods/exec) in kube-system,
 //     behind the controlPlaneChecks.enabled value. A marker naming another
 //     namespace fails chartsync (fixedNamespaces in role.go).
+//   - config/prometheus/rules.yaml and config/grafana/nodewave-dashboard.json
+//     are copied byte for byte to files/prometheus and files/grafana, which
+//     the chart's PrometheusRule and dashboard ConfigMap read with .Files.
 //
 // `make manifests` runs it right after controller-gen, and `make verify`
 // fails when its output is not committed. Everything else in the chart is

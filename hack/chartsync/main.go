@@ -14,11 +14,40 @@ func main() {
 	crdDir := flag.String("crd-dir", "config/crd/bases", "Directory of the CRDs controller-gen generates.")
 	role := flag.String("role", "config/rbac/role.yaml", "The manager's RBAC as controller-gen generates it.")
 	chart := flag.String("chart", "charts/nodewave", "The Helm chart to write into.")
+	rules := flag.String("prometheus-rules", "config/prometheus/rules.yaml", "nodewave's PrometheusRule, copied to the chart's files/prometheus.")
+	dashboard := flag.String("grafana-dashboard", "config/grafana/nodewave-dashboard.json", "nodewave's Grafana dashboard, copied to the chart's files/grafana.")
 	flag.Parse()
-	if err := run(*crdDir, *role, *chart); err != nil {
+	err := run(*crdDir, *role, *chart)
+	if err == nil {
+		err = copyFiles(*chart, map[string]string{
+			*rules:     filepath.Join("files", "prometheus", filepath.Base(*rules)),
+			*dashboard: filepath.Join("files", "grafana", filepath.Base(*dashboard)),
+		})
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "chartsync:", err)
 		os.Exit(1)
 	}
+}
+
+// copyFiles copies each source file, byte for byte, to its path under the
+// chart (files/...), where templates read it with .Files: the PrometheusRule
+// and the Grafana dashboard have one source, under config/.
+func copyFiles(chart string, files map[string]string) error {
+	for src, dst := range files {
+		data, err := os.ReadFile(src)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(chart, dst)
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			return err
+		}
+		if err := writeIfChanged(target, data); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // run writes the chart's generated templates, each named as its source: one

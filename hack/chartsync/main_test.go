@@ -73,3 +73,31 @@ func TestRunRefuses(t *testing.T) {
 		t.Errorf("error %v, want one naming the CRD defined twice", err)
 	}
 }
+
+// TestCopyFilesCopiesBytes: copyFiles writes each source unchanged under
+// the chart, template actions and all, and overwrites a stale copy.
+func TestCopyFilesCopiesBytes(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "rules.yaml")
+	data := "summary: {{ $labels.node }} is stuck\n"
+	if err := os.WriteFile(src, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	chart := filepath.Join(dir, "chart")
+	dst := filepath.Join("files", "prometheus", "rules.yaml")
+	for range 2 {
+		if err := copyFiles(chart, map[string]string{src: dst}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(filepath.Join(chart, dst))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != data {
+			t.Errorf("copied %q, want %q", got, data)
+		}
+		if err := os.WriteFile(filepath.Join(chart, dst), []byte("stale\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -64,10 +64,52 @@ func (n naming) toKustomize(o *unstructured.Unstructured) *unstructured.Unstruct
 			}
 		}
 	}
+	if sa, ok := c.GetAnnotations()[serviceAccountNameAnnotation]; ok {
+		annotations := c.GetAnnotations()
+		annotations[serviceAccountNameAnnotation] = n.name(sa)
+		c.SetAnnotations(annotations)
+	}
+	// A ServiceMonitor's credentials Secret.
+	if endpoints, ok, _ := unstructured.NestedSlice(c.Object, "spec", "endpoints"); ok {
+		for _, e := range endpoints {
+			endpoint, _ := e.(map[string]any)
+			if name, ok, _ := unstructured.NestedString(endpoint, "authorization", "credentials", "name"); ok {
+				_ = unstructured.SetNestedField(endpoint, n.name(name), "authorization", "credentials", "name")
+			}
+		}
+		_ = unstructured.SetNestedSlice(c.Object, endpoints, "spec", "endpoints")
+	}
+	if c.GetKind() == "PrometheusRule" {
+		// NodewaveManagerDown's job is the metrics Service's name.
+		if spec, ok := c.Object["spec"]; ok {
+			c.Object["spec"] = replaceStrings(spec, n.fullname+"-controller-manager-metrics-service", n.name(n.fullname+"-controller-manager-metrics-service"))
+		}
+	}
 	if sa, ok, _ := unstructured.NestedString(c.Object, "spec", "template", "spec", "serviceAccountName"); ok {
 		_ = unstructured.SetNestedField(c.Object, n.name(sa), "spec", "template", "spec", "serviceAccountName")
 	}
 	return c
+}
+
+// serviceAccountNameAnnotation names the ServiceAccount of a token Secret.
+const serviceAccountNameAnnotation = "kubernetes.io/service-account.name"
+
+// replaceStrings replaces old with new in every string of an unstructured
+// value.
+func replaceStrings(v any, old, new string) any {
+	switch v := v.(type) {
+	case string:
+		return strings.ReplaceAll(v, old, new)
+	case map[string]any:
+		for k, e := range v {
+			v[k] = replaceStrings(e, old, new)
+		}
+	case []any:
+		for i, e := range v {
+			v[i] = replaceStrings(e, old, new)
+		}
+	}
+	return v
 }
 
 // labelSets are the label maps that the chart may extend but must keep:
@@ -76,6 +118,9 @@ var labelSets = map[string][][]string{
 	"":           {{"metadata", "labels"}},
 	"Deployment": {{"spec", "selector", "matchLabels"}, {"spec", "template", "metadata", "labels"}},
 	"Service":    {{"spec", "selector"}},
+	// The optional pieces' selectors of the manager's pods and Service.
+	"NetworkPolicy":  {{"spec", "podSelector", "matchLabels"}},
+	"ServiceMonitor": {{"spec", "selector", "matchLabels"}},
 }
 
 // ignoredLabels may differ: config/ says managed-by kustomize, the chart Helm.

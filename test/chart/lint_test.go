@@ -24,6 +24,15 @@ func TestLint(t *testing.T) {
 			"allowedUpgradeImages": []any{"registry.example.com/infra/*"},
 		},
 		"metrics off": {"metrics": map[string]any{"enable": false}},
+		"optional pieces on": {
+			"manager": map[string]any{"replicas": 2, "priorityClassName": "system-cluster-critical",
+				"podAnnotations": map[string]any{"example.com/a": "b"}},
+			"metrics": map[string]any{"serviceMonitor": map[string]any{"enabled": true},
+				"prometheusRule": map[string]any{"enabled": true}},
+			"grafana":       map[string]any{"dashboard": map[string]any{"enabled": true}},
+			"networkPolicy": map[string]any{"enabled": true},
+			"extraObjects":  []any{map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "{{ .Release.Name }}-extra"}}},
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			linter := lint.All(chartDir(), values, "nodewave-system", false)

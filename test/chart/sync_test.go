@@ -2,6 +2,7 @@ package chart
 
 import (
 	"maps"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -22,10 +23,29 @@ import (
 // The same holds with the control-plane checks' kube-system Role and
 // RoleBinding left out: the chart's controlPlaneChecks.enabled=false
 // against config/default with its config/no-control-plane-checks
-// component enabled.
+// component enabled. And with the optional pieces on: the chart's
+// ServiceMonitor (and its metrics-scraper ServiceAccount, token Secret and
+// binding), PrometheusRule and NetworkPolicy against config/default with
+// its `- ../prometheus` and `- ../network-policy` lines uncommented. (The
+// chart's PodDisruptionBudget, Grafana dashboard ConfigMap and
+// extraObjects have no counterpart in config/: TestValues checks them.)
+//
+// The manager image's tag is the one thing compared by fiat: the chart's
+// default is its appVersion, the release (TestAppVersionIsTheRelease), while
+// config/manager's is whatever `make build-installer` pins; each case sets
+// the chart's tag to config/default's.
 func TestChartInstallsWhatKustomizeInstalls(t *testing.T) {
 	withChecks := index(t, kustomizeDefault(t))
 	withoutChecks := index(t, kustomizeDefaultUncommented(t, "components:", "- ../no-control-plane-checks"))
+	withOptional := index(t, kustomizeDefaultUncommented(t, "- ../prometheus", "- ../network-policy"))
+	optional := map[string]any{
+		"metrics": map[string]any{
+			"serviceMonitor": map[string]any{"enabled": true},
+			"prometheusRule": map[string]any{"enabled": true},
+		},
+		"networkPolicy": map[string]any{"enabled": true},
+	}
+	tag := kustomizeImageTag(t, withChecks)
 	for _, tc := range []struct {
 		name, release, namespace string
 		naming                   naming
@@ -42,10 +62,18 @@ func TestChartInstallsWhatKustomizeInstalls(t *testing.T) {
 		{name: "no control-plane checks", release: "nodewave", namespace: "nodewave-system",
 			naming: naming{fullname: "nodewave", namespace: "nodewave-system"},
 			values: map[string]any{"controlPlaneChecks": map[string]any{"enabled": false}}, want: withoutChecks},
+		// The optional pieces, for both releases.
+		{name: "nodewave with the optional pieces", release: "nodewave", namespace: "nodewave-system",
+			naming: naming{fullname: "nodewave", namespace: "nodewave-system"}, values: optional, want: withOptional},
+		{name: "staging with the optional pieces", release: "staging", namespace: "ops",
+			naming: naming{fullname: "staging-nodewave", namespace: "ops"}, values: optional, want: withOptional},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			want := tc.want
-			values := map[string]any{"namespace": map[string]any{"create": true}}
+			values := map[string]any{
+				"namespace": map[string]any{"create": true},
+				"manager":   map[string]any{"image": map[string]any{"tag": tag}},
+			}
 			maps.Copy(values, tc.values)
 			r := render(t, tc.release, tc.namespace, values)
 			got := index(t, nil)
@@ -77,4 +105,20 @@ func TestChartInstallsWhatKustomizeInstalls(t *testing.T) {
 			}
 		})
 	}
+}
+
+// kustomizeImageTag is the tag of config/default's manager image.
+func kustomizeImageTag(t *testing.T, objects map[key]*unstructured.Unstructured) string {
+	t.Helper()
+	d := objects[key{"Deployment", kustomizeNamespace, kustomizePrefix + "controller-manager"}]
+	if d == nil {
+		t.Fatal("config/default has no manager Deployment")
+	}
+	containers, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
+	image, _ := containers[0].(map[string]any)["image"].(string)
+	_, tag, ok := strings.Cut(image, ":")
+	if !ok || strings.Contains(image, "@") {
+		t.Fatalf("config/default's manager image %q has no tag", image)
+	}
+	return tag
 }

@@ -69,8 +69,22 @@ func TestValues(t *testing.T) {
 		values: nil,
 		check: func(t *testing.T, r *rendered) {
 			wantArgs(t, r, defaultArgs...)
-			if got := manager(t, r)["image"]; got != "ghcr.io/nodewave/nodewave:latest" {
-				t.Errorf("image %v, want ghcr.io/nodewave/nodewave:latest (config/manager's)", got)
+			appVersion := loadChart(t).Metadata.AppVersion
+			if got := manager(t, r)["image"]; got != "ghcr.io/nodewave/nodewave:"+appVersion {
+				t.Errorf("image %v, want ghcr.io/nodewave/nodewave:%s (the chart's appVersion)", got, appVersion)
+			}
+			for _, o := range r.objects {
+				if got := o.GetLabels()["app.kubernetes.io/version"]; got != appVersion {
+					t.Errorf("%s: app.kubernetes.io/version %q, want the appVersion %q", keyOf(o), got, appVersion)
+				}
+			}
+			// The optional pieces are off: their CRDs may not exist.
+			for _, kind := range []string{"ServiceMonitor", "PrometheusRule", "ConfigMap", "NetworkPolicy", "PodDisruptionBudget", "Secret"} {
+				for _, o := range r.objects {
+					if o.GetKind() == kind {
+						t.Errorf("%s rendered by default", keyOf(o))
+					}
+				}
 			}
 			if _, ok := manager(t, r)["imagePullPolicy"]; ok {
 				t.Error("imagePullPolicy set, want Kubernetes' default")
@@ -433,6 +447,16 @@ func TestBadValuesAreRefused(t *testing.T) {
 		// Two active managers would each spend the whole budget.
 		{map[string]any{"manager": map[string]any{"replicas": 2}, "leaderElection": map[string]any{"enable": false}},
 			"manager.replicas: more than one replica needs leaderElection.enable=true"},
+		{map[string]any{"metrics": map[string]any{"enable": false, "serviceMonitor": map[string]any{"enabled": true}}},
+			"metrics.serviceMonitor.enabled: the ServiceMonitor scrapes the metrics Service"},
+		{map[string]any{"metrics": map[string]any{"serviceMonitor": map[string]any{"interval": "30"}}}, "/metrics/serviceMonitor/interval"},
+		{map[string]any{"manager": map[string]any{"priorityClassName": "System Critical"}}, "/manager/priorityClassName"},
+		{map[string]any{"manager": map[string]any{"podAnnotations": map[string]any{"kubectl.kubernetes.io/default-container": "x"}}},
+			"manager.podAnnotations: kubectl.kubernetes.io/default-container is the chart's"},
+		{map[string]any{"extraObjects": []any{42}}, "/extraObjects/0"},
+		{map[string]any{"grafana": map[string]any{"dashboard": map[string]any{"labels": map[string]any{"grafana_dashboard": 1}}}},
+			"/grafana/dashboard/labels/grafana_dashboard"},
+		{map[string]any{"networkPolicy": map[string]any{"enable": true}}, "additional properties 'enable' not allowed"},
 	} {
 		_, err := renderChart(c, "nodewave", "nodewave-system", tc.values)
 		if err == nil {

@@ -1,6 +1,7 @@
 package observability
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -119,6 +120,58 @@ func TestDashboardShowsWhatOperatorsAskFor(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("no panel selects %s{%s=%q}", w.metric, w.label, w.value)
+		}
+	}
+}
+
+// TestDashboardFiltersByCluster: the dashboard has a cluster variable over
+// the cluster label that a multi-cluster Prometheus adds (external_labels,
+// Thanos, Mimir), whose All matches series without the label too, so a
+// single cluster's Prometheus shows everything; and every selector of every
+// panel query and of the cluster_upgrade variable follows it.
+func TestDashboardFiltersByCluster(t *testing.T) {
+	d := readDashboard(t)
+	var cluster *variable
+	for i, v := range d.Templating.List {
+		if v.Name == "cluster" {
+			cluster = &d.Templating.List[i]
+		}
+	}
+	if cluster == nil {
+		t.Fatal("the dashboard has no cluster variable")
+	}
+	var q struct {
+		Query string `json:"query"`
+	}
+	if err := json.Unmarshal(cluster.Query, &q); err != nil {
+		t.Fatal(err)
+	}
+	m := labelValues.FindStringSubmatch(q.Query)
+	if cluster.Type != "query" || m == nil || m[2] != "cluster" || !strings.HasPrefix(m[1], "nodewave_") {
+		t.Errorf("cluster variable: type %q, query %q; want label_values(nodewave_..., cluster)", cluster.Type, q.Query)
+	}
+	if cluster.Datasource == nil || cluster.Datasource.UID != datasourceVar {
+		t.Errorf("cluster variable does not use the datasource variable: %+v", cluster.Datasource)
+	}
+	// All as .* matches the empty value: series without a cluster label.
+	if !cluster.IncludeAll || cluster.AllValue != ".*" {
+		t.Errorf(`cluster variable: includeAll %v, allValue %q; want true and ".*", so setups without a cluster label show their series`,
+			cluster.IncludeAll, cluster.AllValue)
+	}
+	sels := selectors(t, dashboardQueries(t))
+	if len(sels) < 20 {
+		t.Fatalf("only %d selectors in the dashboard's queries", len(sels))
+	}
+	for _, s := range sels {
+		if s.where == "dashboard variable cluster" {
+			continue
+		}
+		filtered := false
+		for _, m := range s.vs.LabelMatchers {
+			filtered = filtered || (m.Name == "cluster" && m.Type == labels.MatchRegexp && m.Value == "$cluster")
+		}
+		if !filtered {
+			t.Errorf(`%s: %s does not filter by cluster=~"$cluster"`, s.where, s.vs)
 		}
 	}
 }

@@ -109,9 +109,10 @@ func TestServiceMonitorScrapesTheMetricsService(t *testing.T) {
 	if !found {
 		t.Errorf("ServiceMonitor scrapes port %q; the metrics Service has %v", ep.Port, svc.Spec.Ports)
 	}
-	if ep.Scheme == nil || ep.Scheme.String() != "https" || ep.BearerTokenFile == "" { //nolint:staticcheck // kubebuilder's way
-		t.Errorf("ServiceMonitor endpoint scrapes %v without a bearer token file: the manager serves HTTPS and authenticates scrapes", ep.Scheme)
+	if ep.Scheme == nil || ep.Scheme.String() != "https" {
+		t.Errorf("ServiceMonitor endpoint scrapes %v: the manager serves HTTPS", ep.Scheme)
 	}
+	checkScrapeAuthorization(t, built, mon.Namespace, ep)
 	if mon.Spec.JobLabel != "" {
 		t.Errorf("ServiceMonitor sets jobLabel %q: NodewaveManagerDown expects the Service's name as the job", mon.Spec.JobLabel)
 	}
