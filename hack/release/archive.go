@@ -32,7 +32,6 @@ func tarGz(files []archiveFile) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	zw.ModTime = epoch
 	tw := tar.NewWriter(zw)
 	for _, f := range files {
 		data, err := os.ReadFile(f.src)
