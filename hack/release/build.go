@@ -15,28 +15,34 @@ import (
 // platform is a GOOS and GOARCH the plugin is released for.
 type platform struct{ os, arch string }
 
+// The GOOS and GOARCH values of the release.
+const (
+	linux, darwin, windows = "linux", "darwin", "windows"
+	amd64, arm64           = "amd64", "arm64"
+)
+
 // platforms are the release's: what kubectl users run.
 var platforms = []platform{
-	{"linux", "amd64"}, {"linux", "arm64"},
-	{"darwin", "amd64"}, {"darwin", "arm64"},
-	{"windows", "amd64"},
+	{linux, amd64}, {linux, arm64},
+	{darwin, amd64}, {darwin, arm64},
+	{windows, amd64},
 }
 
 // pluginName is the plugin's executable, without .exe.
 const pluginName = "kubectl-nodewave"
 
-// exe is name as p runs it.
-func (p platform) exe(name string) string {
-	if p.os == "windows" {
-		return name + ".exe"
+// binary is the plugin's executable on p.
+func (p platform) binary() string {
+	if p.os == windows {
+		return pluginName + ".exe"
 	}
-	return name
+	return pluginName
 }
 
 // completionScript is the file of the completion script p runs: a POSIX
 // shell script, or a batch file on Windows (found through PATHEXT).
 func (p platform) completionScript() string {
-	if p.os == "windows" {
+	if p.os == windows {
 		return "kubectl_complete-nodewave.cmd"
 	}
 	return "kubectl_complete-nodewave"
@@ -61,7 +67,7 @@ func archiveName(version string, p platform) string {
 // buildArchive builds the plugin for p in work and writes its archive to
 // o.out.
 func buildArchive(o options, p platform, work string) (archive, error) {
-	bin := filepath.Join(work, p.exe(pluginName))
+	bin := filepath.Join(work, p.binary())
 	root, err := filepath.Abs(o.root)
 	if err != nil {
 		return archive{}, err
@@ -72,7 +78,7 @@ func buildArchive(o options, p platform, work string) (archive, error) {
 	if out, err := build.CombinedOutput(); err != nil {
 		return archive{}, fmt.Errorf("go build: %w\n%s", err, out)
 	}
-	files := []archiveFile{{name: p.exe(pluginName), src: bin, mode: 0o755}}
+	files := []archiveFile{{name: p.binary(), src: bin, mode: 0o755}}
 	script := filepath.Join(root, "cmd", pluginName, p.completionScript())
 	files = append(files, archiveFile{name: p.completionScript(), src: script, mode: 0o755})
 	license := filepath.Join(root, "LICENSE")

@@ -51,7 +51,7 @@ func krewManifest(version string, archives []archive) ([]byte, error) {
 			Sha256:   a.sha256,
 			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"os": a.os, "arch": a.arch}},
 			Files:    files,
-			Bin:      a.exe(pluginName),
+			Bin:      a.binary(),
 		})
 	}
 	return yaml.Marshal(p)

@@ -172,16 +172,16 @@ func TestEachArchiveHoldsItsPlatformsBinary(t *testing.T) {
 				t.Errorf("%s: %s: owner %d:%d (%q:%q), time %v", path, e.hdr.Name, e.hdr.Uid, e.hdr.Gid, e.hdr.Uname, e.hdr.Gname, e.hdr.ModTime)
 			}
 		}
-		want := []string{"LICENSE", p.completionScript(), p.exe("kubectl-nodewave")}
+		want := []string{"LICENSE", p.completionScript(), p.binary()}
 		slices.Sort(want)
 		if !slices.Equal(names, want) {
 			t.Fatalf("%s holds %v, want %v in that order", path, names, want)
 		}
 		for _, e := range entries {
 			switch e.hdr.Name {
-			case p.exe("kubectl-nodewave"):
-				if os, arch := machine(t, e.data); os != p.os || arch != p.arch {
-					t.Errorf("%s: the binary is for %s/%s", path, os, arch)
+			case p.binary():
+				if goos, arch := machine(t, e.data); goos != p.os || arch != p.arch {
+					t.Errorf("%s: the binary is for %s/%s", path, goos, arch)
 				}
 				if !bytes.Contains(e.data, []byte("v1.2.3")) {
 					t.Errorf("%s: the binary is not stamped with the version", path)
@@ -232,7 +232,7 @@ func TestTheKrewManifestNamesEachArchiveAndItsSum(t *testing.T) {
 		if got := pl.Selector.MatchLabels; len(got) != 2 || got["os"] != want.os || got["arch"] != want.arch {
 			t.Errorf("platform %d: selector %v", i, pl.Selector)
 		}
-		if pl.Bin != want.exe("kubectl-nodewave") {
+		if pl.Bin != want.binary() {
 			t.Errorf("platform %d: bin %s", i, pl.Bin)
 		}
 		if len(pl.Files) != 3 {
@@ -245,11 +245,11 @@ func TestTheKrewManifestNamesEachArchiveAndItsSum(t *testing.T) {
 	// supports, no two overlapping. -skip-install: the URLs exist only once
 	// the release is published. It wants the manifest named as in
 	// krew-index, plugins/<name>.yaml.
-	index := filepath.Join(t.TempDir(), "nodewave.yaml")
-	if err := os.WriteFile(index, data, 0o644); err != nil {
+	named := filepath.Join(t.TempDir(), "nodewave.yaml")
+	if err := os.WriteFile(named, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	validate := exec.Command("go", "tool", "validate-krew-manifest", "-manifest", index, "-skip-install")
+	validate := exec.Command("go", "tool", "validate-krew-manifest", "-manifest", named, "-skip-install")
 	if out, err := validate.CombinedOutput(); err != nil {
 		t.Fatalf("validate-krew-manifest: %v\n%s", err, out)
 	}
