@@ -74,6 +74,9 @@ CHART_TEST := test/chart
 OBSERVABILITY_MOD := test/observability
 # The image builder of the real-node rig, a module of its own.
 OCIIMAGE_MOD := hack/ociimage
+# The plugin's release archives and krew manifest, a module of its own
+# (krew's module stays out of the manager's go.mod).
+RELEASE_MOD := hack/release
 
 .PHONY: vet
 vet: ## Run go vet (the manager's module and the chart and observability tests').
@@ -81,6 +84,7 @@ vet: ## Run go vet (the manager's module and the chart and observability tests')
 	cd $(CHART_TEST) && go vet ./...
 	cd $(OBSERVABILITY_MOD) && go vet ./...
 	cd $(OCIIMAGE_MOD) && go vet ./...
+	cd $(RELEASE_MOD) && go vet ./...
 
 .PHONY: lint
 lint: ## Run golangci-lint (built from hack/tools/go.mod) on every module, and actionlint on .github/workflows.
@@ -89,12 +93,13 @@ lint: ## Run golangci-lint (built from hack/tools/go.mod) on every module, and a
 	cd $(CHART_TEST) && go tool -modfile=$(CURDIR)/hack/tools/go.mod golangci-lint run ./...
 	cd $(OBSERVABILITY_MOD) && go tool -modfile=$(CURDIR)/hack/tools/go.mod golangci-lint run ./...
 	cd $(OCIIMAGE_MOD) && go tool -modfile=$(CURDIR)/hack/tools/go.mod golangci-lint run ./...
+	cd $(RELEASE_MOD) && go tool -modfile=$(CURDIR)/hack/tools/go.mod golangci-lint run ./...
 
 .PHONY: verify
 verify: ## Fail if regenerating changes any generated file (CRD, RBAC, DeepCopy, the chart's copies, the API reference) or go.mod; gofmt, vet, lint.
-	@sum() { find api config charts docs/api-reference.md go.mod go.sum $(CHART_TEST)/go.mod $(CHART_TEST)/go.sum $(OBSERVABILITY_MOD)/go.mod $(OBSERVABILITY_MOD)/go.sum $(OCIIMAGE_MOD)/go.mod $(OCIIMAGE_MOD)/go.sum -type f | LC_ALL=C sort | xargs sha256sum; }; \
+	@sum() { find api config charts docs/api-reference.md go.mod go.sum $(CHART_TEST)/go.mod $(CHART_TEST)/go.sum $(OBSERVABILITY_MOD)/go.mod $(OBSERVABILITY_MOD)/go.sum $(OCIIMAGE_MOD)/go.mod $(OCIIMAGE_MOD)/go.sum $(RELEASE_MOD)/go.mod $(RELEASE_MOD)/go.sum -type f | LC_ALL=C sort | xargs sha256sum; }; \
 	before="$$(sum)"; \
-	$(MAKE) -s manifests generate; go mod tidy; (cd $(CHART_TEST) && go mod tidy); (cd $(OBSERVABILITY_MOD) && go mod tidy); (cd $(OCIIMAGE_MOD) && go mod tidy); \
+	$(MAKE) -s manifests generate; go mod tidy; (cd $(CHART_TEST) && go mod tidy); (cd $(OBSERVABILITY_MOD) && go mod tidy); (cd $(OCIIMAGE_MOD) && go mod tidy); (cd $(RELEASE_MOD) && go mod tidy); \
 	if [ "$$before" != "$$(sum)" ]; then \
 		echo "generated files were out of date and have been regenerated; review and commit:"; \
 		diff <(echo "$$before") <(sum) | sed -n 's/^> [0-9a-f]*  /  /p'; exit 1; \
@@ -150,6 +155,7 @@ ENVTEST_PKGS := ./api/... ./internal/controller/... ./internal/drain/... ./cmd/k
 test-unit: ## Unit tests: pure code, no binaries.
 	go test -race -count=1 $$(go list ./... | grep -v -e /api/v1alpha1 -e /internal/controller -e /internal/drain -e /test/e2e -e /test/release -e '/cmd/kubectl-nodewave$$')
 	cd $(OCIIMAGE_MOD) && go test -count=1 ./...
+	cd $(RELEASE_MOD) && go test -count=1 ./...
 
 .PHONY: test-observability
 test-observability: ## config/prometheus and config/grafana: alerts evaluated over synthetic series, every query's metrics checked against the manager's registry.
@@ -234,6 +240,10 @@ build: ## Build the manager binary into bin/manager.
 .PHONY: build-plugin
 build-plugin: ## Build the kubectl plugin into bin/kubectl-nodewave (put bin/ on PATH for `kubectl nodewave`).
 	go build -o bin/kubectl-nodewave ./cmd/kubectl-nodewave
+
+.PHONY: build-plugins
+build-plugins: ## Cross-build the kubectl plugin's release archives (linux, darwin: amd64, arm64; windows/amd64) into dist/kubectl-nodewave_$(VERSION)_<os>_<arch>.tar.gz, reproducibly, and its krew manifest dist/nodewave.krew.yaml.
+	cd $(RELEASE_MOD) && go run . -version $(VERSION) -ldflags "$(LDFLAGS)" -root $(CURDIR) -out $(CURDIR)/dist
 
 .PHONY: run
 run: ## Run the manager against the cluster of the current kubeconfig.

@@ -7,7 +7,10 @@
 //
 //	go install github.com/nodewave/nodewave/cmd/kubectl-nodewave@latest
 //
-// and kubectl finds it on the PATH as `kubectl nodewave`.
+// (or take a release archive, or krew's manifest; docs/kubectl-plugin.md),
+// and kubectl finds it on the PATH as `kubectl nodewave`. `version` says
+// which release it is; `completion` and kubectl_complete-nodewave complete
+// its commands and the ClusterUpgrades' names.
 package main
 
 import (

@@ -21,6 +21,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 	"github.com/nodewave/nodewave/cmd/kubectl-nodewave/internal/cli"
@@ -190,26 +191,48 @@ var _ = Describe("kubectl nodewave", Ordered, func() {
 			expectGolden("status-wide.golden", r.stdout)
 		})
 
-		It("prints JSON with -o json", func() {
-			r := plugin("status", "workers", "-o", "json")
+		It("leaves out the header and the summary with --no-headers", func() {
+			r := plugin("status", "workers", "--no-headers")
 			Expect(r.code).To(Equal(0), r.stderr)
-			var got struct {
-				Phase    string `json:"phase"`
-				Total    int    `json:"total"`
-				InFlight int    `json:"inFlight"`
-				Nodes    []struct {
-					Node, State, Message string
-					Since                *time.Time
-				} `json:"nodes"`
+			lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+			Expect(lines).To(HaveLen(7), "one row per selected node, nothing else")
+			Expect(lines[0]).To(MatchRegexp(`^worker-a-1\s+zone-a\s+upgraded\s+v1\.37\.2\s+10m`))
+			Expect(r.stdout).NotTo(ContainSubstring("NODE"))
+			Expect(r.stdout).NotTo(ContainSubstring("ClusterUpgrade workers:"))
+		})
+
+		It("prints the ClusterUpgrade itself with -o yaml and -o json, as kubectl get does", func() {
+			for _, format := range []string{"yaml", "json"} {
+				r := plugin("status", "workers", "-o", format)
+				Expect(r.code).To(Equal(0), r.stderr)
+				cu := &upgradev1alpha1.ClusterUpgrade{}
+				Expect(yaml.UnmarshalStrict([]byte(r.stdout), cu)).To(Succeed(), format)
+				Expect(cu.APIVersion).To(Equal("upgrade.nodewave.io/v1alpha1"), format)
+				Expect(cu.Kind).To(Equal("ClusterUpgrade"), format)
+				Expect(cu.Name).To(Equal("workers"), format)
+				Expect(cu.Spec.TargetVersion).To(Equal("v1.37.2"), format)
+				Expect(cu.Status.Phase).To(Equal(upgradev1alpha1.PhaseProgressing), format)
+				Expect(cu.Status.UpgradedNodes).To(Equal(int32(1)), format)
+				Expect(cu.Status.InProgress).To(HaveLen(1), format)
+				Expect(cu.Status.InProgress[0].Message).To(Equal("1 pod blocked by PodDisruptionBudget shop/web"), format)
+				Expect(cu.ManagedFields).To(BeEmpty(), "as kubectl get, without --show-managed-fields")
 			}
-			Expect(json.Unmarshal([]byte(r.stdout), &got)).To(Succeed())
-			Expect(got.Phase).To(Equal("Progressing"))
-			Expect(got.Total).To(Equal(7), "the control-plane node is not selected")
-			Expect(got.InFlight).To(Equal(1))
-			Expect(got.Nodes[1].Node).To(Equal("worker-a-2"))
-			Expect(got.Nodes[1].State).To(Equal("draining"))
-			Expect(got.Nodes[1].Message).To(Equal("1 pod blocked by PodDisruptionBudget shop/web"))
-			Expect(got.Nodes[1].Since).To(HaveValue(BeTemporally("==", now.Add(-2*time.Minute))))
+			Expect(plugin("status", "workers", "-o", "yaml", "--show-managed-fields").stdout).To(ContainSubstring("managedFields:"))
+		})
+
+		It("picks status fields with -o jsonpath and go-template", func() {
+			r := plugin("status", "workers", "-o", "jsonpath={.status.phase} {.status.inProgress[0].name}")
+			Expect(r.code).To(Equal(0), r.stderr)
+			Expect(r.stdout).To(Equal("Progressing worker-a-2"))
+			r = plugin("status", "workers", "-o", "go-template={{.status.pendingNodes}}")
+			Expect(r.code).To(Equal(0), r.stderr)
+			Expect(r.stdout).To(Equal("4"))
+		})
+
+		It("prints kind.group/name with -o name", func() {
+			r := plugin("status", "workers", "-o", "name")
+			Expect(r.code).To(Equal(0), r.stderr)
+			Expect(r.stdout).To(Equal("clusterupgrade.upgrade.nodewave.io/workers\n"))
 		})
 
 		It("fails, naming it, for a ClusterUpgrade that does not exist", func() {
@@ -219,12 +242,20 @@ var _ = Describe("kubectl nodewave", Ordered, func() {
 			Expect(r.stdout).To(BeEmpty())
 		})
 
-		It("refuses an unknown output format", func() {
-			r := plugin("status", "workers", "-o", "yaml")
+		It("refuses an unknown output format with cli-runtime's message, before reading the cluster", func() {
+			r := plugin("status", "nope", "-o", "xml")
 			Expect(r.code).To(Equal(cli.ExitError))
-			Expect(r.stderr).To(ContainSubstring(`--output must be wide or json, not "yaml"`))
+			Expect(r.stderr).To(HavePrefix(`error: unable to match a printer suitable for the output format "xml", allowed formats are: `))
+			Expect(r.stderr).To(ContainSubstring("json,jsonpath,"))
+			Expect(r.stderr).To(ContainSubstring(",name,"))
+			Expect(r.stderr).To(ContainSubstring(",wide,"))
+			Expect(r.stdout).To(BeEmpty())
 		})
 	})
+
+	Describe("completion", Ordered, completionSpecs)
+
+	Describe("the built plugin", Ordered, builtPluginSpecs)
 
 	Describe("plan", func() {
 		It("foresees the waves and blockers of an applied ClusterUpgrade", func() {
@@ -270,6 +301,38 @@ var _ = Describe("kubectl nodewave", Ordered, func() {
 				"Pod pod shop/debug on node worker-c-1",
 				"NotReady node worker-b-2",
 			}))
+		})
+
+		It("prints the forecast as an object with -o yaml, and picks its fields with -o jsonpath", func() {
+			r := plugin("plan", "workers", "-o", "yaml")
+			Expect(r.code).To(Equal(0), r.stderr)
+			var got struct {
+				APIVersion string `json:"apiVersion"`
+				Kind       string `json:"kind"`
+				Name       string `json:"name"`
+				TotalWaves int    `json:"totalWaves"`
+				Waves      []struct {
+					Nodes []string `json:"nodes"`
+				} `json:"waves"`
+			}
+			Expect(yaml.Unmarshal([]byte(r.stdout), &got)).To(Succeed())
+			Expect(got.APIVersion).To(Equal("kubectl.nodewave.io/v1alpha1"))
+			Expect(got.Kind).To(Equal("Forecast"))
+			Expect(got.Name).To(Equal("workers"))
+			Expect(got.TotalWaves).To(Equal(2))
+			Expect(got.Waves[1].Nodes).To(Equal([]string{"worker-b-1", "worker-c-1"}))
+
+			r = plugin("plan", "workers", "-o", "jsonpath={.totalWaves} {.waves[0].nodes[0]}")
+			Expect(r.code).To(Equal(0), r.stderr)
+			Expect(r.stdout).To(Equal("2 worker-a-3"))
+		})
+
+		It("refuses -o name: a forecast is not an object of the cluster", func() {
+			r := plugin("plan", "workers", "-o", "name")
+			Expect(r.code).To(Equal(cli.ExitError))
+			Expect(r.stderr).To(HavePrefix(`error: unable to match a printer suitable for the output format "name", allowed formats are: `))
+			Expect(r.stderr).NotTo(ContainSubstring(",name,"))
+			Expect(r.stdout).To(BeEmpty())
 		})
 
 		It("foresees the same from every pod listed page by page as from the nodes' pods listed one by one", func(ctx SpecContext) {

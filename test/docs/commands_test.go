@@ -36,11 +36,17 @@ var allowed = map[string]string{
 	// (Watches never end: `kubectl get clusterupgrades -w` is run by the
 	// demo; the e2e suite runs the non-watch forms.)
 	// Transcripts of other tests.
-	"kubectl nodewave plan workers":                                       "output of the plugin's envtest suite (cmd/kubectl-nodewave, testdata/plan.golden), which runs `plan workers` in-process",
-	"cat testdata/clusterupgrade-control-plane.yaml":                      "shows cmd/kubectl-nodewave/testdata/clusterupgrade-control-plane.yaml, the file the plugin's envtest suite forecasts",
-	"kubectl nodewave plan -f testdata/clusterupgrade-control-plane.yaml": "output of the plugin's envtest suite (cmd/kubectl-nodewave, testdata/plan-control-plane.golden), which runs this `plan -f` in-process",
-	"cat testdata/clusterupgrade-canary.yaml":                             "shows cmd/kubectl-nodewave/testdata/clusterupgrade-canary.yaml, the file the plugin's envtest suite forecasts",
-	"kubectl nodewave plan -f testdata/clusterupgrade-canary.yaml":        "output of the plugin's envtest suite (cmd/kubectl-nodewave, testdata/plan-canary.golden), which runs this `plan -f` in-process",
+	"kubectl nodewave plan workers":                                                                                      "output of the plugin's envtest suite (cmd/kubectl-nodewave, testdata/plan.golden), which runs `plan workers` in-process",
+	"cat testdata/clusterupgrade-control-plane.yaml":                                                                     "shows cmd/kubectl-nodewave/testdata/clusterupgrade-control-plane.yaml, the file the plugin's envtest suite forecasts",
+	"kubectl nodewave plan -f testdata/clusterupgrade-control-plane.yaml":                                                "output of the plugin's envtest suite (cmd/kubectl-nodewave, testdata/plan-control-plane.golden), which runs this `plan -f` in-process",
+	"cat testdata/clusterupgrade-canary.yaml":                                                                            "shows cmd/kubectl-nodewave/testdata/clusterupgrade-canary.yaml, the file the plugin's envtest suite forecasts",
+	"kubectl nodewave plan -f testdata/clusterupgrade-canary.yaml":                                                       "output of the plugin's envtest suite (cmd/kubectl-nodewave, testdata/plan-canary.golden), which runs this `plan -f` in-process",
+	"kubectl nodewave status workers-v1.37.2 -o jsonpath='{.status.phase} {.status.upgradedNodes}/{.status.totalNodes}'": "the plugin's envtest suite (cmd/kubectl-nodewave) runs status with -o jsonpath in-process and checks what it prints",
+	"kubectl nodewave plan -f clusterupgrade.yaml -o jsonpath='{.totalWaves} waves; first: {.waves[0].nodes}'":           "the plugin's envtest suite (cmd/kubectl-nodewave) runs plan with -o jsonpath in-process and checks what it prints",
+	"source <(kubectl-nodewave completion bash)":                                                                         "loads a completion script into the reader's shell; the plugin's envtest suite runs `completion bash` (and zsh, fish, powershell), and completes through the real kubectl and kubectl_complete-nodewave",
+	// Installing a release needs it published.
+	"tar -xzf kubectl-nodewave_v0.1.0_linux_amd64.tar.gz -C ~/.local/bin kubectl-nodewave kubectl_complete-nodewave":       "needs a published release; hack/release's tests read every archive make build-plugins writes",
+	"kubectl krew install --manifest-url=https://github.com/nodewave/nodewave/releases/download/v0.1.0/nodewave.krew.yaml": "needs a published release and krew; hack/release's tests run krew's own manifest validator on the manifest make build-plugins writes",
 	"echo $?": "a shell built-in printing the previous command's status; the e2e suite checks the status of `plan --fail-on-blockers` itself",
 	// Tools and edits of the reader's checkout.
 	"hack/toolchain.sh envtest":   "make test-integration and make test-chart run it",

@@ -11,10 +11,8 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/discovery"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
@@ -39,14 +37,7 @@ func newGatherer(flags *genericclioptions.ConfigFlags, podLists PodLists) (*gath
 	if err != nil {
 		return nil, err
 	}
-	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		return nil, err
-	}
-	if err := upgradev1alpha1.AddToScheme(scheme); err != nil {
-		return nil, err
-	}
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	c, err := client.New(cfg, client.Options{Scheme: newScheme()})
 	if err != nil {
 		return nil, err
 	}
@@ -233,4 +224,18 @@ func (g *gatherer) dryRun(ctx context.Context, cu *upgradev1alpha1.ClusterUpgrad
 		return nil, err
 	}
 	return existing, nil
+}
+
+// clusterUpgradeNames lists the names of the ClusterUpgrades.
+func (g *gatherer) clusterUpgradeNames(ctx context.Context) ([]string, error) {
+	cus := &metav1.PartialObjectMetadataList{}
+	cus.SetGroupVersionKind(upgradev1alpha1.GroupVersion.WithKind("ClusterUpgradeList"))
+	if err := g.c.List(ctx, cus); err != nil {
+		return nil, fmt.Errorf("listing ClusterUpgrades: %w", err)
+	}
+	names := make([]string, 0, len(cus.Items))
+	for _, cu := range cus.Items {
+		names = append(names, cu.Name)
+	}
+	return names, nil
 }

@@ -17,7 +17,6 @@ import (
 // planFlags are the flags of `plan`.
 type planFlags struct {
 	file           string
-	output         string
 	waves          int
 	failOnBlockers bool
 	validate       bool
@@ -25,6 +24,7 @@ type planFlags struct {
 
 func newPlanCommand(o Options, flags *genericclioptions.ConfigFlags) *cobra.Command {
 	var pf planFlags
+	out := newOutputFlags(false)
 	cmd := &cobra.Command{
 		Use:   "plan (NAME | -f FILE)",
 		Short: "Foresee a ClusterUpgrade's waves and blockers before any node is touched",
@@ -36,10 +36,14 @@ func newPlanCommand(o Options, flags *genericclioptions.ConfigFlags) *cobra.Comm
 			"With spec.strategy.canary, the workers' first waves are the canary's, and a row for its soak and one for its\n" +
 			"pause come before the rest.\n" +
 			"NAME is an applied ClusterUpgrade; -f reads one that is not applied yet (or a change to one that is).\n" +
-			"Blockers are warnings: the exit code is 0 unless plan fails, or --fail-on-blockers finds any (exit code 2).",
+			"Blockers are warnings: the exit code is 0 unless plan fails, or --fail-on-blockers finds any (exit code 2).\n" +
+			"-o json, yaml, jsonpath=... or go-template=... print the forecast as an object (kind Forecast, apiVersion\n" +
+			"kubectl.nodewave.io/v1alpha1: the plugin's own, never stored in a cluster).",
 		Example: "  kubectl nodewave plan workers-v1.37.2\n" +
 			"  kubectl nodewave plan -f clusterupgrade.yaml --waves 10\n" +
-			"  kubectl nodewave plan -f clusterupgrade.yaml --fail-on-blockers -o json",
+			"  kubectl nodewave plan -f clusterupgrade.yaml --fail-on-blockers -o json\n" +
+			"  kubectl nodewave plan workers-v1.37.2 -o jsonpath='{.totalWaves}'",
+		ValidArgsFunction: completeClusterUpgrades(o, flags),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch {
 			case pf.file == "" && len(args) != 1:
@@ -49,7 +53,7 @@ func newPlanCommand(o Options, flags *genericclioptions.ConfigFlags) *cobra.Comm
 			case pf.waves < 0:
 				return fmt.Errorf("--waves must be 0 (all) or more, not %d", pf.waves)
 			}
-			if err := outputFormat(pf.output); err != nil {
+			if err := out.check(); err != nil {
 				return err
 			}
 			g, err := newGatherer(flags, o.PodLists)
@@ -60,10 +64,10 @@ func newPlanCommand(o Options, flags *genericclioptions.ConfigFlags) *cobra.Comm
 			if err != nil {
 				return err
 			}
-			if pf.output == outputJSON {
-				err = writeJSON(o.Streams.Out, f)
+			if out.table() {
+				err = printPlan(o.Streams.Out, f, source, out.format() == outputWide)
 			} else {
-				err = printPlan(o.Streams.Out, f, source, pf.output == outputWide)
+				err = printForecast(o.Streams.Out, f, out)
 			}
 			if err != nil {
 				return err
@@ -75,7 +79,7 @@ func newPlanCommand(o Options, flags *genericclioptions.ConfigFlags) *cobra.Comm
 		},
 	}
 	cmd.Flags().StringVarP(&pf.file, "filename", "f", "", "A ClusterUpgrade to foresee from a YAML or JSON file, - for stdin.")
-	cmd.Flags().StringVarP(&pf.output, "output", "o", "", "Output format: wide (every node of every wave, every name) or json.")
+	out.addFlags(cmd, "every node of every wave, every name", false)
 	cmd.Flags().IntVar(&pf.waves, "waves", 5, "How many waves to list; 0 lists them all.")
 	cmd.Flags().BoolVar(&pf.failOnBlockers, "fail-on-blockers", false, "Exit with code 2 when the plan has blockers.")
 	cmd.Flags().BoolVar(&pf.validate, "validate", true,
@@ -128,4 +132,13 @@ func validated(ctx context.Context, g *gatherer, cu *upgradev1alpha1.ClusterUpgr
 	}
 	_, _ = fmt.Fprintf(errOut, "warning: could not validate %s on the server (%v); it is forecast as read, without the API's defaults\n", cu.Name, err)
 	return cu, source + ", not validated", nil
+}
+
+// printForecast prints f with cli-runtime's printer for -o.
+func printForecast(w io.Writer, f forecast.Forecast, out *outputFlags) error {
+	p, err := out.printer()
+	if err != nil {
+		return err
+	}
+	return p.PrintObj(newForecastObject(f), w)
 }

@@ -86,23 +86,8 @@ func NewRootCommand(o Options) *cobra.Command {
 	root.SetOut(o.Streams.Out)
 	root.SetErr(o.Streams.ErrOut)
 	flags.AddFlags(root.PersistentFlags())
-	root.AddCommand(newStatusCommand(o, flags), newPlanCommand(o, flags))
+	root.AddCommand(newStatusCommand(o, flags), newPlanCommand(o, flags), newVersionCommand(o))
 	return root
-}
-
-// The values of -o besides the default table.
-const (
-	outputWide = "wide"
-	outputJSON = "json"
-)
-
-// outputFormat checks the -o flag: "" (a table), wide or json.
-func outputFormat(o string) error {
-	switch o {
-	case "", outputWide, outputJSON:
-		return nil
-	}
-	return fmt.Errorf("--output must be %s or %s, not %q", outputWide, outputJSON, o)
 }
 
 // writeTable writes rows, their cells separated by tabs, as aligned

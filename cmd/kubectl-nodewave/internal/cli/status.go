@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -14,16 +13,19 @@ import (
 )
 
 func newStatusCommand(o Options, flags *genericclioptions.ConfigFlags) *cobra.Command {
-	var output string
+	out := newOutputFlags(true)
 	cmd := &cobra.Command{
 		Use:   "status NAME",
 		Short: "Show where each node of a ClusterUpgrade stands",
 		Long: "status shows one row per node the ClusterUpgrade selects, in the order nodewave upgrades them (zone by zone,\n" +
-			"then by name): its state, kubelet version, how long it has been in that state, and what it waits for.",
-		Example: "  kubectl nodewave status workers-v1.37.2\n  kubectl nodewave status workers-v1.37.2 -o wide",
-		Args:    cobra.ExactArgs(1),
+			"then by name): its state, kubelet version, how long it has been in that state, and what it waits for.\n" +
+			"-o json, yaml, name, jsonpath=... or go-template=... print the ClusterUpgrade itself, as kubectl get does.",
+		Example: "  kubectl nodewave status workers-v1.37.2\n  kubectl nodewave status workers-v1.37.2 -o wide\n" +
+			"  kubectl nodewave status workers-v1.37.2 -o jsonpath='{.status.phase}'",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeClusterUpgrades(o, flags),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := outputFormat(output); err != nil {
+			if err := out.check(); err != nil {
 				return err
 			}
 			g, err := newGatherer(flags, o.PodLists)
@@ -34,6 +36,13 @@ func newStatusCommand(o Options, flags *genericclioptions.ConfigFlags) *cobra.Co
 			if err != nil {
 				return err
 			}
+			if !out.table() {
+				p, err := out.printer()
+				if err != nil {
+					return err
+				}
+				return p.PrintObj(cu, o.Streams.Out)
+			}
 			nodes, err := g.selectedNodes(cmd.Context(), cu)
 			if err != nil {
 				return err
@@ -42,25 +51,32 @@ func newStatusCommand(o Options, flags *genericclioptions.ConfigFlags) *cobra.Co
 			if err != nil {
 				return err
 			}
-			return printStatus(o.Streams.Out, report, output, o.Now())
+			return printStatus(o.Streams.Out, report, statusTable{wide: out.format() == outputWide, noHeaders: out.noHeaders}, o.Now())
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "", "Output format: wide (adds READY, CORDONED and TARGET) or json.")
+	out.addFlags(cmd, "adds READY, CORDONED and TARGET", true)
 	return cmd
 }
 
-// printStatus writes the report as a table (wide adds columns) with the
-// summary under it, or as JSON.
-func printStatus(w io.Writer, r statusReport, output string, now time.Time) error {
-	if output == outputJSON {
-		return writeJSON(w, r)
-	}
-	wide := output == outputWide
+// statusTable says how status prints its table.
+type statusTable struct {
+	// wide adds READY, CORDONED and TARGET.
+	wide bool
+	// noHeaders leaves out the header row and the summary.
+	noHeaders bool
+}
+
+// printStatus writes the report as a table with the summary under it.
+func printStatus(w io.Writer, r statusReport, t statusTable, now time.Time) error {
+	wide := t.wide
 	header := "NODE\tZONE\tSTATE\tKUBELET\tSINCE\tMESSAGE"
 	if wide {
 		header = "NODE\tZONE\tSTATE\tKUBELET\tSINCE\tREADY\tCORDONED\tTARGET\tMESSAGE"
 	}
-	rows := []string{header}
+	var rows []string
+	if !t.noHeaders {
+		rows = append(rows, header)
+	}
 	for _, row := range r.Nodes {
 		since := "-"
 		if row.Since != nil {
@@ -72,7 +88,7 @@ func printStatus(w io.Writer, r statusReport, output string, now time.Time) erro
 		}
 		rows = append(rows, strings.Join(append(cells, row.Message), "\t"))
 	}
-	if err := writeTable(w, rows); err != nil {
+	if err := writeTable(w, rows); err != nil || t.noHeaders {
 		return err
 	}
 	_, err := fmt.Fprintf(w, "\n%s\n", r.summary())
@@ -85,11 +101,4 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// writeJSON writes v as indented JSON.
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }

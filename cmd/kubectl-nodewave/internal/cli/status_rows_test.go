@@ -70,7 +70,7 @@ func TestBuildStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := printStatus(&out, r, "", now); err != nil {
+	if err := printStatus(&out, r, statusTable{}, now); err != nil {
 		t.Fatal(err)
 	}
 	want := `NODE   ZONE     STATE      KUBELET   SINCE   MESSAGE
@@ -101,7 +101,7 @@ func TestBuildStatusWide(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := printStatus(&out, r, "wide", now); err != nil {
+	if err := printStatus(&out, r, statusTable{wide: true}, now); err != nil {
 		t.Fatal(err)
 	}
 	want := "NODE   ZONE   STATE       KUBELET   SINCE   READY   CORDONED   TARGET    MESSAGE\n" +
@@ -109,6 +109,14 @@ func TestBuildStatusWide(t *testing.T) {
 		"ClusterUpgrade w: not reconciled yet, target v1.37.2, Sequential: 0 upgraded, 1 in flight, 0 pending, 0 failed, 0 skipped of 1 node\n"
 	if out.String() != want {
 		t.Fatalf("wide status:\n%q\nwant\n%q", out.String(), want)
+	}
+
+	out.Reset()
+	if err := printStatus(&out, r, statusTable{wide: true, noHeaders: true}, now); err != nil {
+		t.Fatal(err)
+	}
+	if want := "a-1   -     upgrading   v1.36.3   3m    true   true   v1.37.2   \n"; out.String() != want {
+		t.Fatalf("wide status without headers:\n%q\nwant\n%q", out.String(), want)
 	}
 }
 
