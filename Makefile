@@ -242,8 +242,8 @@ build-plugin: ## Build the kubectl plugin into bin/kubectl-nodewave (put bin/ on
 	go build -o bin/kubectl-nodewave ./cmd/kubectl-nodewave
 
 .PHONY: build-plugins
-build-plugins: ## Cross-build the kubectl plugin's release archives (linux, darwin: amd64, arm64; windows/amd64) into dist/kubectl-nodewave_$(VERSION)_<os>_<arch>.tar.gz, reproducibly, and its krew manifest dist/nodewave.krew.yaml.
-	cd $(RELEASE_MOD) && go run . -version $(VERSION) -ldflags "$(LDFLAGS)" -root $(CURDIR) -out $(CURDIR)/dist
+build-plugins: ## Cross-build the kubectl plugin's release archives (linux, darwin: amd64, arm64; windows/amd64) into $(DIST)/kubectl-nodewave_$(VERSION)_<os>_<arch>.tar.gz, reproducibly, and its krew manifest $(DIST)/nodewave.krew.yaml.
+	cd $(RELEASE_MOD) && go run . -version $(VERSION) -ldflags "$(LDFLAGS)" -root $(CURDIR) -out $(abspath $(DIST))
 
 .PHONY: run
 run: ## Run the manager against the cluster of the current kubeconfig.
