@@ -65,41 +65,46 @@ generate: ## Generate DeepCopy methods for the API types.
 fmt: ## Run go fmt.
 	go fmt ./...
 
-# The Helm chart's test is a module of its own (Helm and kustomize stay out
-# of the manager's go.mod); vet, lint and verify cover it too.
+# Modules of their own beside the manager's, so that what only a test, a
+# benchmark or a build helper needs stays out of the manager's go.mod (and
+# out of what `go install` users download): each has a go.mod that reaches
+# the manager's packages through `replace github.com/nodewave/nodewave =>
+# ../..` where it uses them. vet, lint, tidy and verify cover every one.
+#   test/chart          the Helm chart's test (Helm, kustomize)
+#   test/observability  the Prometheus and Grafana checks (the Prometheus module, large: its first build takes minutes)
+#   test/gitops         the Argo CD health check and the Flux example (gopher-lua, the Flux API types, kustomize)
+#   test/bench          the benchmark harness (gonum/plot)
+#   hack/ociimage       the image builder (go-containerregistry, the SPDX tools, the CA bundle)
+#   hack/release        the plugin's release archives and krew manifest (krew)
 CHART_TEST := test/chart
-# The Prometheus and Grafana checks are a module of their own too, so that
-# the Prometheus module (large: its first build takes minutes) stays out of
-# the manager's go.mod; vet, lint and verify cover it as well.
 OBSERVABILITY_MOD := test/observability
-# The image builder of the real-node rig, a module of its own.
+GITOPS_MOD := test/gitops
+BENCH_MOD := test/bench
 OCIIMAGE_MOD := hack/ociimage
-# The plugin's release archives and krew manifest, a module of its own
-# (krew's module stays out of the manager's go.mod).
 RELEASE_MOD := hack/release
+MODULES := $(CHART_TEST) $(OBSERVABILITY_MOD) $(GITOPS_MOD) $(BENCH_MOD) $(OCIIMAGE_MOD) $(RELEASE_MOD)
+# Runs its argument in the repository's root and then in every module of
+# MODULES, stopping at the first failure.
+in-every-module = $(1) && for mod in $(MODULES); do (cd $$mod && $(1)) || exit 1; done
 
 .PHONY: vet
-vet: ## Run go vet (the manager's module and the chart and observability tests').
-	go vet ./...
-	cd $(CHART_TEST) && go vet ./...
-	cd $(OBSERVABILITY_MOD) && go vet ./...
-	cd $(OCIIMAGE_MOD) && go vet ./...
-	cd $(RELEASE_MOD) && go vet ./...
+vet: ## Run go vet on every module (the manager's and those of MODULES).
+	$(call in-every-module,go vet ./...)
 
 .PHONY: lint
 lint: ## Run golangci-lint (built from hack/tools/go.mod) on every module, and actionlint on .github/workflows.
 	go run $(ACTIONLINT)
-	$(GOLANGCI_LINT) run ./...
-	cd $(CHART_TEST) && go tool -modfile=$(CURDIR)/hack/tools/go.mod golangci-lint run ./...
-	cd $(OBSERVABILITY_MOD) && go tool -modfile=$(CURDIR)/hack/tools/go.mod golangci-lint run ./...
-	cd $(OCIIMAGE_MOD) && go tool -modfile=$(CURDIR)/hack/tools/go.mod golangci-lint run ./...
-	cd $(RELEASE_MOD) && go tool -modfile=$(CURDIR)/hack/tools/go.mod golangci-lint run ./...
+	$(call in-every-module,go tool -modfile=$(CURDIR)/hack/tools/go.mod golangci-lint run ./...)
+
+.PHONY: tidy
+tidy: ## Run go mod tidy on every module.
+	$(call in-every-module,go mod tidy)
 
 .PHONY: verify
-verify: ## Fail if regenerating changes any generated file (CRD, RBAC, DeepCopy, the chart's copies, the API reference) or go.mod; gofmt, vet, lint.
-	@sum() { find api config charts docs/api-reference.md go.mod go.sum $(CHART_TEST)/go.mod $(CHART_TEST)/go.sum $(OBSERVABILITY_MOD)/go.mod $(OBSERVABILITY_MOD)/go.sum $(OCIIMAGE_MOD)/go.mod $(OCIIMAGE_MOD)/go.sum $(RELEASE_MOD)/go.mod $(RELEASE_MOD)/go.sum -type f | LC_ALL=C sort | xargs sha256sum; }; \
+verify: ## Fail if regenerating changes any generated file (CRD, RBAC, DeepCopy, the chart's copies, the API reference) or a go.mod; gofmt, vet, lint.
+	@sum() { find api config charts docs/api-reference.md go.mod go.sum $(foreach mod,$(MODULES),$(mod)/go.mod $(mod)/go.sum) -type f | LC_ALL=C sort | xargs sha256sum; }; \
 	before="$$(sum)"; \
-	$(MAKE) -s manifests generate; go mod tidy; (cd $(CHART_TEST) && go mod tidy); (cd $(OBSERVABILITY_MOD) && go mod tidy); (cd $(OCIIMAGE_MOD) && go mod tidy); (cd $(RELEASE_MOD) && go mod tidy); \
+	$(MAKE) -s manifests generate tidy; \
 	if [ "$$before" != "$$(sum)" ]; then \
 		echo "generated files were out of date and have been regenerated; review and commit:"; \
 		diff <(echo "$$before") <(sum) | sed -n 's/^> [0-9a-f]*  /  /p'; exit 1; \
@@ -151,11 +156,13 @@ test-fuzz: ## Short fuzz runs of every fuzz target, seeded from the committed co
 # Packages whose tests start a real kube-apiserver and etcd (envtest).
 ENVTEST_PKGS := ./api/... ./internal/controller/... ./internal/drain/... ./cmd/kubectl-nodewave
 
+# The modules whose tests are unit tests too (no binaries, seconds).
+UNIT_MODULES := $(GITOPS_MOD) $(BENCH_MOD) $(OCIIMAGE_MOD) $(RELEASE_MOD)
+
 .PHONY: test-unit
-test-unit: ## Unit tests: pure code, no binaries.
+test-unit: ## Unit tests: pure code, no binaries (the manager's module and those of UNIT_MODULES).
 	go test -race -count=1 $$(go list ./... | grep -v -e /api/v1alpha1 -e /internal/controller -e /internal/drain -e /test/e2e -e /test/release -e '/cmd/kubectl-nodewave$$')
-	cd $(OCIIMAGE_MOD) && go test -count=1 ./...
-	cd $(RELEASE_MOD) && go test -count=1 ./...
+	for mod in $(UNIT_MODULES); do (cd $$mod && go test -race -count=1 ./...) || exit 1; done
 
 .PHONY: test-observability
 test-observability: ## config/prometheus and config/grafana: alerts evaluated over synthetic series, every query's metrics checked against the manager's registry.
@@ -218,18 +225,26 @@ test-kubeadm: ## End-to-end tier on a cluster kubeadm made (root): the whole-clu
 ##@ Benchmarks (not part of test)
 
 BENCH_OUT ?= bench-results
+# The harness runs from the repository's root (it starts hack/sim.sh, builds
+# ./cmd and writes BENCH_OUT there), so it is built from its module into
+# bin/bench rather than run with `go run`.
+BENCH := bin/bench
+
+.PHONY: bench-harness
+bench-harness: ## Build the benchmark harness (test/bench, a module of its own) into bin/bench; `bin/bench -h` lists its flags.
+	cd $(BENCH_MOD) && go build -o $(CURDIR)/$(BENCH) .
 
 .PHONY: bench
-bench: ## The benchmarks of docs/benchmarks.md: 1,000 nodes at 20,000 and 5,000 pods, Concurrent 10%; 100 nodes Sequential and 10/25/50%. About two hours on a 2-core machine.
+bench: bench-harness ## The benchmarks of docs/benchmarks.md: 1,000 nodes at 20,000 and 5,000 pods, Concurrent 10%; 100 nodes Sequential and 10/25/50%. About two hours on a 2-core machine.
 	$(TOOLCHAIN) sim >/dev/null
-	go run ./test/bench -nodes 1000 -pods 20000 -max-unavailable 10% -scrape-every 10s -out $(BENCH_OUT)
-	go run ./test/bench -nodes 1000 -pods 5000 -max-unavailable 10% -scrape-every 10s -out $(BENCH_OUT)
-	for mu in 10% 25% 50% ""; do go run ./test/bench -nodes 100 -max-unavailable "$$mu" -out $(BENCH_OUT) || exit 1; done
+	$(BENCH) -nodes 1000 -pods 20000 -max-unavailable 10% -scrape-every 10s -out $(BENCH_OUT)
+	$(BENCH) -nodes 1000 -pods 5000 -max-unavailable 10% -scrape-every 10s -out $(BENCH_OUT)
+	for mu in 10% 25% 50% ""; do $(BENCH) -nodes 100 -max-unavailable "$$mu" -out $(BENCH_OUT) || exit 1; done
 
 .PHONY: bench-small
-bench-small: ## The quick regression run: 100 nodes, 2,000 pods, Concurrent 10% (a couple of minutes).
+bench-small: bench-harness ## The quick regression run: 100 nodes, 2,000 pods, Concurrent 10% (a couple of minutes).
 	$(TOOLCHAIN) sim >/dev/null
-	go run ./test/bench -nodes 100 -max-unavailable 10% -out $(BENCH_OUT)
+	$(BENCH) -nodes 100 -max-unavailable 10% -out $(BENCH_OUT)
 
 ##@ Build
 

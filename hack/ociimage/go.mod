@@ -1,6 +1,8 @@
 module github.com/nodewave/nodewave/hack/ociimage
 
-go 1.26.8
+go 1.26.0
+
+toolchain go1.26.8
 
 require (
 	github.com/google/go-containerregistry v0.22.1

@@ -1,6 +1,8 @@
 module github.com/nodewave/nodewave/hack/release
 
-go 1.26.8
+go 1.26.0
+
+toolchain go1.26.8
 
 require (
 	k8s.io/apimachinery v0.21.2

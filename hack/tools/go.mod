@@ -2,7 +2,9 @@
 // build (the linter), so their dependencies never move nodewave's.
 module github.com/nodewave/nodewave/hack/tools
 
-go 1.26.8
+go 1.26.0
+
+toolchain go1.26.8
 
 tool github.com/golangci/golangci-lint/v2/cmd/golangci-lint
 

@@ -23,14 +23,15 @@ import (
 )
 
 // updateFixturesEnv names the variable that makes the GitOps spec rewrite
-// the status fixtures of test/gitops/testdata from what the reconciler
-// wrote, instead of comparing them.
+// the status fixtures (the testdata of the Argo CD health check,
+// config/argocd/resource_customizations/upgrade.nodewave.io/ClusterUpgrade)
+// from what the reconciler wrote, instead of comparing them.
 const updateFixturesEnv = "NODEWAVE_UPDATE_FIXTURES"
 
 // The phases a GitOps tool sees, each from the real reconciler: what kstatus
 // (Flux, `kubectl wait`, cli-utils) computes from it, and a fixture of it
-// for the Argo CD health check's test (test/gitops), which must read the
-// same objects the same way.
+// for the Argo CD health check's health_test.yaml (run by test/gitops),
+// which must read the same objects the same way.
 var _ = Describe("GitOps health of a ClusterUpgrade (kstatus)", func() {
 	It("reads right in every phase, and matches the recorded fixtures", func(ctx SpecContext) {
 		nodes := makeNodes(ctx, "gitops", 2)
@@ -170,7 +171,8 @@ var _ = Describe("the spec as applied (GitOps drift)", func() {
 
 // fixturePath is where the fixture of a phase lives.
 func fixturePath(name string) string {
-	return filepath.Join(testenv.RepoRoot(), "test", "gitops", "testdata", "clusterupgrade-"+name+".yaml")
+	return filepath.Join(testenv.RepoRoot(), "config", "argocd", "resource_customizations",
+		"upgrade.nodewave.io", "ClusterUpgrade", "testdata", name+".yaml")
 }
 
 // matchFixture checks that cu, as the reconciler wrote it, has the shape of
@@ -191,7 +193,7 @@ func matchFixture(name string, cu *upgradev1alpha1.ClusterUpgrade) {
 	Expect(yaml.UnmarshalStrict(data, recorded)).To(Succeed(), path)
 	Expect(statusShape(cu)).To(Equal(statusShape(recorded)),
 		"%s no longer matches what the reconciler writes; if that is intended, regenerate it with `%s=1 make test-integration` "+
-			"and check test/gitops (Argo CD's health check) still passes", path, updateFixturesEnv)
+			"and check test/gitops (Argo CD's health check, health_test.yaml) still passes", path, updateFixturesEnv)
 }
 
 // fixtureYAML is cu as a GitOps tool reads it, without the fields that only
@@ -211,7 +213,7 @@ func fixtureYAML(cu *upgradev1alpha1.ClusterUpgrade) []byte {
 	data, err := yaml.Marshal(obj)
 	Expect(err).NotTo(HaveOccurred())
 	header := "# Recorded from the reconciler by internal/controller/gitops_test.go; regenerate with\n" +
-		"# NODEWAVE_UPDATE_FIXTURES=1 make test-integration. Read by test/gitops.\n"
+		"# NODEWAVE_UPDATE_FIXTURES=1 make test-integration. Read by health_test.yaml (test/gitops).\n"
 	return append([]byte(header), data...)
 }
 

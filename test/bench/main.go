@@ -5,9 +5,12 @@
 // given strategy, and reports makespan against its lower bound, handoff
 // latency, the manager's memory, CPU and API requests, and a plot.
 //
-//	go run ./test/bench -nodes 1000 -pods 20000 -max-unavailable 10%
+//	make bench-harness
+//	bin/bench -nodes 1000 -pods 20000 -max-unavailable 10%
 //
-// `make bench` runs the set published in docs/benchmarks.md.
+// It is a module of its own (gonum/plot stays out of the manager's go.mod),
+// built into bin/bench and run from the repository's root. `make bench`
+// runs the set published in docs/benchmarks.md.
 package main
 
 import (

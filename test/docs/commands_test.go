@@ -64,8 +64,9 @@ var allowed = map[string]string{
 	"make bench-small":                                           "the benchmark of docs/benchmarks.md: a 100-node cluster of its own and minutes of run time, not part of make test",
 	"make bench":                                                 "the whole benchmark set: 1,000-node clusters of their own, two hours, not part of make test",
 	"KUBEBUILDER_ASSETS=$(hack/toolchain.sh envtest) go test ./internal/controller -run '^$' -bench BenchmarkObserve -benchmem -count 5": "a Go benchmark, timed rather than checked; make test-integration compiles it with the package's envtests",
-	"go run ./test/bench -h": "prints the benchmark harness's flags; make bench-small runs the same program",
-	"go run ./test/bench -nodes 30 -max-unavailable 20% -sim-name nodewave-obs -scrape-every 1s -metrics-plot docs/img/metrics-simulated-run.png": "the benchmark harness: its own cluster, minutes of run time; make bench-small runs the same program",
+	"make bench-harness": "builds the benchmark harness (test/bench, a module of its own); make test-unit runs that module's tests, which compile the same package",
+	"bin/bench -h":       "prints the benchmark harness's flags; make bench-small runs the same program",
+	"bin/bench -nodes 30 -max-unavailable 20% -sim-name nodewave-obs -scrape-every 1s -metrics-plot docs/img/metrics-simulated-run.png": "the benchmark harness: its own cluster, minutes of run time; make bench-small runs the same program",
 }
 
 // repoRoot is the repository's root: go test runs in this package's

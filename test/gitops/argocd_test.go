@@ -3,8 +3,10 @@ package gitops
 import (
 	"context"
 	"flag"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,27 +21,103 @@ import (
 var update = flag.Bool("update", false, "rewrite config/argocd/argocd-cm.yaml from health.lua")
 
 const (
-	healthScript = repoRoot + "/config/argocd/health.lua"
-	argoCDConfig = repoRoot + "/config/argocd/argocd-cm.yaml"
+	// customizations is laid out as Argo CD's own resource_customizations
+	// directory: <group>/<kind>/health.lua beside health_test.yaml.
+	customizations = repoRoot + "/config/argocd/resource_customizations"
+	healthScript   = healthDir + "/health.lua"
+	argoCDConfig   = repoRoot + "/config/argocd/argocd-cm.yaml"
 	// healthKey is where Argo CD looks for the health check of
 	// upgrade.nodewave.io/ClusterUpgrade: resource.customizations.health.<group>_<kind>.
 	healthKey = "resource.customizations.health.upgrade.nodewave.io_ClusterUpgrade"
+	// updateCommand rewrites argocd-cm.yaml; test/gitops is a module of
+	// its own, so it runs from its directory.
+	updateCommand = "cd test/gitops && go test -run TestArgoCDConfigMap -update"
 )
 
-// health is what an Argo CD health script returns.
+// health is what an Argo CD health script returns, as Argo CD's
+// health.HealthStatus reads it.
 type health struct {
-	Status, Message string
+	Status  string `json:"status"`
+	Message string `json:"message,omitempty"`
 }
 
-// runHealth runs script on obj the way Argo CD runs a health check from
-// argocd-cm: a fresh gopher-lua state with no standard library but
-// package, base and table (Argo CD also opens a trimmed os library, which
-// the script does not use, so a script that needs it fails here), the
-// object as the global obj, a one-second deadline, and the chunk's return
-// value as the result.
-func runHealth(t *testing.T, script string, obj *unstructured.Unstructured) health {
+// healthTests is a health_test.yaml, in Argo CD's format: each case names
+// an object under testdata and the health the script must give it.
+type healthTests struct {
+	Tests []struct {
+		HealthStatus health `json:"healthStatus"`
+		InputPath    string `json:"inputPath"`
+	} `json:"tests"`
+}
+
+// healthCase is one case of a health_test.yaml.
+type healthCase struct {
+	name   string // <group>/<kind>/<inputPath>, as Argo CD's test names it
+	dir    string // the directory of health.lua
+	input  string // inputPath, relative to dir
+	expect health
+}
+
+// collectHealthCases reads every health_test.yaml beside a health.lua
+// under customizations, as Argo CD's TestLuaHealthScript
+// (util/lua/health_test.go) does, but strictly: an unknown key, a case
+// without a status or an input outside testdata/ fails here rather than
+// being skipped.
+func collectHealthCases(t *testing.T) []healthCase {
 	t.Helper()
-	l := lua.NewState(lua.Options{SkipOpenLibs: true})
+	var cases []healthCase
+	err := filepath.WalkDir(customizations, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Name() != "health.lua" {
+			return err
+		}
+		dir := filepath.Dir(path)
+		data, err := os.ReadFile(filepath.Join(dir, "health_test.yaml"))
+		if err != nil {
+			return err
+		}
+		var file healthTests
+		if err := yaml.UnmarshalStrict(data, &file); err != nil {
+			t.Fatalf("%s/health_test.yaml: %v", dir, err)
+		}
+		prefix, err := filepath.Rel(customizations, dir)
+		if err != nil {
+			return err
+		}
+		for i, tc := range file.Tests {
+			if tc.HealthStatus.Status == "" || !strings.HasPrefix(tc.InputPath, "testdata/") {
+				t.Fatalf("%s/health_test.yaml: tests[%d]: healthStatus.status %q, inputPath %q: want a status and an input under testdata/",
+					dir, i, tc.HealthStatus.Status, tc.InputPath)
+			}
+			cases = append(cases, healthCase{
+				name: filepath.ToSlash(filepath.Join(prefix, tc.InputPath)), dir: dir, input: tc.InputPath, expect: tc.HealthStatus,
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) == 0 {
+		t.Fatalf("no health_test.yaml case under %s", customizations)
+	}
+	return cases
+}
+
+// luaLibraries are the two ways Argo CD runs a health script. From
+// argocd-cm (how users install it today) it opens only the package, base
+// and table libraries and a trimmed os, which this test leaves out, so a
+// script that needs os fails here; a built-in script of
+// resource_customizations (once upstream) gets every standard library.
+var luaLibraries = map[string]bool{"argocd-cm": false, "built-in": true}
+
+// runHealth runs script on obj the way Argo CD's util/lua runs a health
+// check: a fresh gopher-lua state (openLibs: with the standard library),
+// the package, base and table libraries opened, the object as the global
+// obj, a one-second deadline, and the chunk's return value as the result;
+// a status Argo CD does not know becomes Unknown, as Argo CD makes it.
+func runHealth(t *testing.T, script string, obj *unstructured.Unstructured, openLibs bool) health {
+	t.Helper()
+	l := lua.NewState(lua.Options{SkipOpenLibs: !openLibs})
 	defer l.Close()
 	for _, lib := range []struct {
 		name string
@@ -64,11 +142,20 @@ func runHealth(t *testing.T, script string, obj *unstructured.Unstructured) heal
 	if !ok {
 		t.Fatalf("the script returned %s, not a table", l.Get(-1).Type())
 	}
-	h := health{Status: lua.LVAsString(ret.RawGetString("status")), Message: lua.LVAsString(ret.RawGetString("message"))}
+	var h health
+	for field, into := range map[string]*string{"status": &h.Status, "message": &h.Message} {
+		switch v := ret.RawGetString(field).(type) {
+		case lua.LString:
+			*into = string(v)
+		case *lua.LNilType:
+		default:
+			t.Fatalf("the script returned a %s as %s, not a string", v.Type(), field)
+		}
+	}
 	switch h.Status {
 	case "Healthy", "Progressing", "Degraded", "Suspended", "Missing", "Unknown":
 	default:
-		t.Fatalf("the script returned status %q, which Argo CD turns into Unknown", h.Status)
+		return health{Status: "Unknown", Message: "Lua returned an invalid health status"}
 	}
 	return h
 }
@@ -103,96 +190,114 @@ func toLua(l *lua.LState, v any) lua.LValue {
 	return lua.LNil
 }
 
-func readScript(t *testing.T) string {
+func readFile(t *testing.T, path string) string {
 	t.Helper()
-	data, err := os.ReadFile(healthScript)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return string(data)
 }
 
-// TestArgoCDHealthOfEveryPhase runs the shipped script on each status the
-// reconciler recorded, and checks the health and message Argo CD shows.
-func TestArgoCDHealthOfEveryPhase(t *testing.T) {
-	script := readScript(t)
+// TestArgoCDHealthTests runs every case of every health_test.yaml, as
+// Argo CD's own test runs its resource_customizations: the health.lua
+// beside it on the input, status and message compared, under both ways
+// Argo CD runs a script.
+func TestArgoCDHealthTests(t *testing.T) {
+	for _, tc := range collectHealthCases(t) {
+		t.Run(tc.name, func(t *testing.T) {
+			script := readFile(t, filepath.Join(tc.dir, "health.lua"))
+			obj := decodeObject(t, []byte(readFile(t, filepath.Join(tc.dir, tc.input))))
+			for libs, open := range luaLibraries {
+				if got := runHealth(t, script, obj, open); got != tc.expect {
+					t.Errorf("%s: got %s %q, want %s %q", libs, got.Status, got.Message, tc.expect.Status, tc.expect.Message)
+				}
+			}
+		})
+	}
+}
+
+// TestArgoCDHealthTestsReadEveryInput keeps health_test.yaml and testdata
+// together: each file of testdata is the input of exactly one case, so a
+// fixture recorded for a new phase cannot go untested, and is a
+// ClusterUpgrade the API types describe, hand-written edge cases included.
+func TestArgoCDHealthTestsReadEveryInput(t *testing.T) {
+	var inputs []string
+	for _, tc := range collectHealthCases(t) {
+		if tc.dir == healthDir {
+			inputs = append(inputs, tc.input)
+		}
+	}
+	files, err := filepath.Glob(filepath.Join(healthDir, "testdata", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		rel := "testdata/" + filepath.Base(f)
+		typed(t, decodeObject(t, []byte(readFile(t, f))))
+		if n := len(slices.DeleteFunc(slices.Clone(inputs), func(in string) bool { return in != rel })); n != 1 {
+			t.Errorf("%s is the input of %d cases of health_test.yaml, want 1", rel, n)
+		}
+	}
+	if len(inputs) != len(files) {
+		t.Errorf("health_test.yaml has %d cases for %d files of testdata", len(inputs), len(files))
+	}
+}
+
+// TestArgoCDShowsTheConditionMessage checks health_test.yaml's messages
+// for the recorded phases against the objects: Argo CD shows the Stalled
+// condition's message when there is one, else Ready's, or, before
+// nodewave has seen the current spec, that it waits for it. A re-recorded
+// fixture whose message changed fails here, naming the case to update.
+func TestArgoCDShowsTheConditionMessage(t *testing.T) {
+	expect := map[string]health{}
+	for _, tc := range collectHealthCases(t) {
+		if tc.dir == healthDir {
+			expect[tc.input] = tc.expect
+		}
+	}
 	for _, p := range phases {
 		t.Run(p.fixture, func(t *testing.T) {
 			obj := loadFixture(t, p.fixture)
-			got := runHealth(t, script, obj)
-			if got.Status != p.argo {
-				t.Errorf("health %s (%q), want %s", got.Status, got.Message, p.argo)
-			}
 			want := "Waiting for nodewave to observe generation " + strconv.FormatInt(obj.GetGeneration(), 10)
 			if p.message != "" {
 				want = conditionMessage(t, obj, p.message)
 			}
+			input := "testdata/" + p.fixture + ".yaml"
+			got, ok := expect[input]
+			if !ok {
+				t.Fatalf("health_test.yaml has no case for %s", input)
+			}
 			if got.Message != want {
-				t.Errorf("message %q, want %q", got.Message, want)
+				t.Errorf("health_test.yaml expects message %q for %s, but its %s says %q", got.Message, input,
+					or(p.message, "generation"), want)
 			}
 		})
 	}
 }
 
-// TestArgoCDHealthOfEdgeCases covers objects the recorded phases do not:
-// no status at all (read before the API server defaulted it), no
-// generation, a Stalled condition in a phase that is not Failed, and a
-// phase this script does not know.
-func TestArgoCDHealthOfEdgeCases(t *testing.T) {
-	script := readScript(t)
-	progressing := loadFixture(t, "progressing")
-	for _, tc := range []struct {
-		name         string
-		change       func(u *unstructured.Unstructured)
-		status, want string
-	}{
-		{"no status", func(u *unstructured.Unstructured) { unstructured.RemoveNestedField(u.Object, "status") },
-			"Progressing", "Waiting for nodewave to observe generation 1"},
-		{"no generation", func(u *unstructured.Unstructured) { unstructured.RemoveNestedField(u.Object, "metadata", "generation") },
-			"Progressing", "0 of 2 nodes upgraded, 1 in flight, 1 pending"},
-		{"Stalled while Progressing", func(u *unstructured.Unstructured) {
-			addCondition(u, "Stalled", "True", "BudgetExhausted", "3 selected nodes are unavailable")
-		}, "Degraded", "3 selected nodes are unavailable"},
-		{"a phase this script does not know", func(u *unstructured.Unstructured) {
-			_ = unstructured.SetNestedField(u.Object, "Verifying", "status", "phase")
-		}, "Progressing", "0 of 2 nodes upgraded, 1 in flight, 1 pending"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			u := progressing.DeepCopy()
-			tc.change(u)
-			if got := runHealth(t, script, u); got.Status != tc.status || got.Message != tc.want {
-				t.Fatalf("got %s %q, want %s %q", got.Status, got.Message, tc.status, tc.want)
-			}
-		})
+func or(s, def string) string {
+	if s == "" {
+		return def
 	}
-}
-
-// addCondition appends a condition to u's status.
-func addCondition(u *unstructured.Unstructured, conditionType, status, reason, message string) {
-	conditions, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
-	conditions = append(conditions, map[string]any{
-		"type": conditionType, "status": status, "reason": reason, "message": message,
-		"observedGeneration": u.GetGeneration(), "lastTransitionTime": "2026-01-01T00:00:00Z",
-	})
-	_ = unstructured.SetNestedSlice(u.Object, conditions, "status", "conditions")
+	return s
 }
 
 // TestArgoCDConfigMapHoldsTheScript keeps the ready-to-apply argocd-cm
-// snippet equal to health.lua, under the key Argo CD reads. Run with
-// -update to rewrite the snippet after changing the script.
+// snippet equal, byte for byte, to what argoCDConfigMap writes from
+// health.lua: the script under the key Argo CD reads, and nothing else.
+// Run with -update to rewrite the snippet after changing the script.
 func TestArgoCDConfigMapHoldsTheScript(t *testing.T) {
-	script := readScript(t)
+	script := readFile(t, healthScript)
+	want := argoCDConfigMap(script)
 	if *update {
-		if err := os.WriteFile(argoCDConfig, argoCDConfigMap(script), 0o644); err != nil {
+		if err := os.WriteFile(argoCDConfig, want, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	data, err := os.ReadFile(argoCDConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := readFile(t, argoCDConfig)
 	cm := &corev1.ConfigMap{}
-	if err := yaml.UnmarshalStrict(data, cm); err != nil {
+	if err := yaml.UnmarshalStrict([]byte(data), cm); err != nil {
 		t.Fatal(err)
 	}
 	if cm.APIVersion != "v1" || cm.Kind != "ConfigMap" || cm.Name != "argocd-cm" || cm.Namespace != "argocd" {
@@ -202,8 +307,10 @@ func TestArgoCDConfigMapHoldsTheScript(t *testing.T) {
 		t.Errorf("argocd-cm lacks the label app.kubernetes.io/part-of=argocd that Argo CD selects it by")
 	}
 	if len(cm.Data) != 1 || cm.Data[healthKey] != script {
-		t.Fatalf("%s must hold exactly %s under %s: run `go test ./test/gitops -run TestArgoCDConfigMap -update`",
-			argoCDConfig, filepath.Base(healthScript), healthKey)
+		t.Fatalf("%s must hold exactly %s under %s: run `%s`", argoCDConfig, healthScript, healthKey, updateCommand)
+	}
+	if data != string(want) {
+		t.Fatalf("%s is not what the test writes from %s: run `%s`", argoCDConfig, healthScript, updateCommand)
 	}
 }
 
@@ -211,8 +318,9 @@ func TestArgoCDConfigMapHoldsTheScript(t *testing.T) {
 func argoCDConfigMap(script string) []byte {
 	var b strings.Builder
 	b.WriteString(`# nodewave's health check for Argo CD: the argocd-cm key Argo CD reads for
-# upgrade.nodewave.io/ClusterUpgrade, holding config/argocd/health.lua.
-# Written from health.lua by ` + "`go test ./test/gitops -run TestArgoCDConfigMap -update`" + `;
+# upgrade.nodewave.io/ClusterUpgrade, holding
+# config/argocd/resource_customizations/upgrade.nodewave.io/ClusterUpgrade/health.lua.
+# Written from health.lua by ` + "`" + updateCommand + "`" + `;
 # do not edit by hand. Merge it into your Argo CD's argocd-cm (docs/gitops.md):
 #   kubectl apply --server-side --field-manager=nodewave -f config/argocd/argocd-cm.yaml
 apiVersion: v1

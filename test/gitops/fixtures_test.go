@@ -17,39 +17,44 @@ import (
 // repoRoot is the repository root, from this package's directory.
 const repoRoot = "../.."
 
+// healthDir is the Argo CD health check of ClusterUpgrade, in Argo CD's
+// resource_customizations layout: health.lua, health_test.yaml and the
+// testdata its cases read, which are also the fixtures recorded here.
+const healthDir = repoRoot + "/config/argocd/resource_customizations/upgrade.nodewave.io/ClusterUpgrade"
+
 // phase is one recorded ClusterUpgrade and how each GitOps tool must read it.
 type phase struct {
-	fixture string        // testdata/clusterupgrade-<fixture>.yaml
+	fixture string        // healthDir/testdata/<fixture>.yaml
 	kstatus status.Status // Flux, kubectl wait, cli-utils
-	argo    string        // Argo CD's health status
 	// message is the condition whose message Argo CD must show; "" for
-	// the waiting-for-the-controller message.
+	// the waiting-for-the-controller message. The health status Argo CD
+	// must show is in health_test.yaml.
 	message string
 }
 
 // phases are the fixtures that internal/controller's GitOps spec records
 // from the real reconciler, one per phase a GitOps tool sees.
 var phases = []phase{
-	{fixture: "new", kstatus: status.InProgressStatus, argo: "Progressing"},
-	{fixture: "progressing", kstatus: status.InProgressStatus, argo: "Progressing", message: "Ready"},
-	{fixture: "outside-window", kstatus: status.InProgressStatus, argo: "Progressing", message: "Ready"},
-	{fixture: "paused", kstatus: status.InProgressStatus, argo: "Suspended", message: "Ready"},
-	{fixture: "generation-ahead", kstatus: status.InProgressStatus, argo: "Progressing"},
-	{fixture: "failed", kstatus: status.FailedStatus, argo: "Degraded", message: "Stalled"},
-	{fixture: "stalled", kstatus: status.FailedStatus, argo: "Degraded", message: "Stalled"},
-	{fixture: "succeeded", kstatus: status.CurrentStatus, argo: "Healthy", message: "Ready"},
-	{fixture: "canary-soaking", kstatus: status.InProgressStatus, argo: "Progressing", message: "Ready"},
-	{fixture: "canary-paused", kstatus: status.InProgressStatus, argo: "Suspended", message: "Ready"},
-	{fixture: "canary-failed", kstatus: status.FailedStatus, argo: "Degraded", message: "Stalled"},
-	{fixture: "gated", kstatus: status.InProgressStatus, argo: "Progressing", message: "Ready"},
-	{fixture: "gated-stalled", kstatus: status.FailedStatus, argo: "Degraded", message: "Stalled"},
+	{fixture: "new", kstatus: status.InProgressStatus},
+	{fixture: "progressing", kstatus: status.InProgressStatus, message: "Ready"},
+	{fixture: "outside-window", kstatus: status.InProgressStatus, message: "Ready"},
+	{fixture: "paused", kstatus: status.InProgressStatus, message: "Ready"},
+	{fixture: "generation-ahead", kstatus: status.InProgressStatus},
+	{fixture: "failed", kstatus: status.FailedStatus, message: "Stalled"},
+	{fixture: "stalled", kstatus: status.FailedStatus, message: "Stalled"},
+	{fixture: "succeeded", kstatus: status.CurrentStatus, message: "Ready"},
+	{fixture: "canary-soaking", kstatus: status.InProgressStatus, message: "Ready"},
+	{fixture: "canary-paused", kstatus: status.InProgressStatus, message: "Ready"},
+	{fixture: "canary-failed", kstatus: status.FailedStatus, message: "Stalled"},
+	{fixture: "gated", kstatus: status.InProgressStatus, message: "Ready"},
+	{fixture: "gated-stalled", kstatus: status.FailedStatus, message: "Stalled"},
 }
 
 // loadFixture reads a recorded ClusterUpgrade as a GitOps tool gets it from
 // the API server: unstructured, integers as int64.
 func loadFixture(t *testing.T, name string) *unstructured.Unstructured {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "clusterupgrade-"+name+".yaml"))
+	data, err := os.ReadFile(filepath.Join(healthDir, "testdata", name+".yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

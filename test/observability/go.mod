@@ -1,6 +1,8 @@
 module github.com/nodewave/nodewave/test/observability
 
-go 1.26.8
+go 1.26.7
+
+toolchain go1.26.8
 
 replace github.com/nodewave/nodewave => ../..
 

@@ -1,8 +1,10 @@
--- Argo CD health check for upgrade.nodewave.io/ClusterUpgrade.
+-- Argo CD health check for upgrade.nodewave.io/ClusterUpgrade, laid out as
+-- Argo CD's resource_customizations/<group>/<kind>/ (health_test.yaml and
+-- testdata/ beside it), so that it can be built into Argo CD.
 --
--- Install it as the argocd-cm key
+-- Until it is, install it as the argocd-cm key
 -- resource.customizations.health.upgrade.nodewave.io_ClusterUpgrade
--- (config/argocd/argocd-cm.yaml holds this file under that key).
+-- (nodewave's config/argocd/argocd-cm.yaml holds this file under that key).
 --
 -- It reads the kstatus conditions nodewave writes (docs/gitops.md):
 --   status not yet written for this generation  -> Progressing
