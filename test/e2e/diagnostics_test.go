@@ -193,7 +193,13 @@ func keepRealNodeDiagnostics(dir string) {
 			nodes = append(nodes, fmt.Sprintf("cp-%d", i))
 		}
 	}
+	// The network between the machines, their pods and this host (the
+	// rig's release server listens on the bridge): an upgrade Job's
+	// download once timed out from one machine's pod while the others'
+	// succeeded.
+	write("host-network.txt", "sh", "-c", "ip -br addr; ip route; ip neigh")
 	for _, n := range nodes {
+		write(n+"-network.txt", rig, "exec", n, "sh", "-c", "ip -br addr; ip route; ip neigh")
 		write(n+"-units.txt", rig, "exec", n, "systemctl", "--no-pager", "list-units", "--all")
 		write(n+"-kubelet.log", rig, "exec", n, "journalctl", "--no-pager", "-u", "kubelet", "-n", "500")
 		write(n+"-tasks.txt", rig, "exec", n, "ctr", "-n", "k8s.io", "tasks", "ls")
