@@ -275,6 +275,9 @@ func kubeletVersion(node string) string {
 func expectRealUpgrade(ctx context.Context, cuName, version string, before []realPod) {
 	Eventually(func(g Gomega) {
 		cu := getCU(ctx, g, cuName)
+		if cu.Status.Phase == upgradev1alpha1.PhaseFailed { // terminal: no use waiting out the timeout
+			StopTrying(fmt.Sprintf("the upgrade failed: status %+v", cu.Status)).Now()
+		}
 		g.Expect(cu.Status.Phase).To(Equal(upgradev1alpha1.PhaseSucceeded), "status %+v", cu.Status)
 		g.Expect(cu.Status.ObservedGeneration).To(Equal(cu.Generation))
 	}).WithTimeout(realUpgradeTimeout).WithPolling(time.Second).Should(Succeed())
