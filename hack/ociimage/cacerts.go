@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/pem"
 	"path"
-	"sort"
 
 	"golang.org/x/crypto/x509roots/fallback/bundle"
 )
@@ -25,7 +24,5 @@ func withCACertificates(entries []entry, dest string) ([]entry, error) {
 			return nil, err
 		}
 	}
-	entries = append(entries, entry{dest: path.Clean(dest), data: buf.Bytes()})
-	sort.Slice(entries, func(i, j int) bool { return entries[i].dest < entries[j].dest })
-	return entries, nil
+	return sortEntries(append(entries, entry{dest: path.Clean(dest), data: buf.Bytes()})), nil
 }

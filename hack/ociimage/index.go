@@ -1,15 +1,11 @@
 package main
 
 import (
-	"archive/tar"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -77,63 +73,31 @@ func buildIndex(im image) error {
 	return nil
 }
 
-// archive writes the directory dir as a tar at out, reproducibly: entries
-// in path order, every timestamp the Unix epoch, owned by root.
+// archive writes the directory dir as a tar at out, reproducibly, as an
+// image layer is written (layer): entries in path order, every timestamp
+// the Unix epoch, owned by root; files 0644, directories 0755.
 func archive(dir, out string) error {
-	var files []string
+	var entries []entry
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || p == dir {
 			return err
 		}
-		files = append(files, p)
+		e := entry{dest: "/" + filepath.ToSlash(strings.TrimPrefix(p, dir+string(filepath.Separator))), src: p, mode: 0o644}
+		if d.IsDir() {
+			e.src, e.mode = "", 0o755
+		}
+		entries = append(entries, e)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	sort.Strings(files)
-	tmp := out + ".tmp"
-	f, err := os.Create(tmp)
+	data, err := layer(sortEntries(entries))
 	if err != nil {
 		return err
 	}
-	defer func() { _ = f.Close() }()
-	tw := tar.NewWriter(f)
-	for _, p := range files {
-		fi, err := os.Stat(p)
-		if err != nil {
-			return err
-		}
-		rel := filepath.ToSlash(strings.TrimPrefix(p, dir+string(filepath.Separator)))
-		h := &tar.Header{Name: rel, ModTime: time.Unix(0, 0).UTC(), Format: tar.FormatPAX, Mode: 0o644, Typeflag: tar.TypeReg, Size: fi.Size()}
-		if fi.IsDir() {
-			h.Name, h.Mode, h.Typeflag, h.Size = rel+"/", 0o755, tar.TypeDir, 0
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			return err
-		}
-		if fi.IsDir() {
-			continue
-		}
-		if err := copyFile(tw, p); err != nil {
-			return err
-		}
-	}
-	if err := tw.Close(); err != nil {
+	if err := os.WriteFile(out+".tmp", data, 0o644); err != nil {
 		return err
 	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, out)
-}
-
-func copyFile(w io.Writer, path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = f.Close() }()
-	_, err = io.Copy(w, f)
-	return err
+	return os.Rename(out+".tmp", out)
 }

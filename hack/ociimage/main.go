@@ -117,7 +117,9 @@ type entry struct {
 	src    string // file on this machine, or ""
 	data   []byte // the file's content, when src is "" and it is made here
 	target string // symlink target, or ""
-	dir    int64  // directory mode, when src and target are ""
+	// mode is a directory's (when src, data and target are empty), or a
+	// file's; 0 for a file means its source's mode (0644 for data).
+	mode int64
 }
 
 func parseEntries(args []string) ([]entry, error) {
@@ -135,14 +137,19 @@ func parseEntries(args []string) ([]entry, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%q: want DEST=+MODE, MODE octal", a)
 			}
-			e.dir = mode
+			e.mode = mode
 		} else {
 			e.src = src
 		}
 		entries = append(entries, e)
 	}
+	return sortEntries(entries), nil
+}
+
+// sortEntries puts entries in path order, the order they are written in.
+func sortEntries(entries []entry) []entry {
 	sort.Slice(entries, func(i, j int) bool { return entries[i].dest < entries[j].dest })
-	return entries, nil
+	return entries
 }
 
 func build(im image) error {
@@ -227,7 +234,8 @@ func argv(s string) ([]string, error) {
 	return []string{s}, nil
 }
 
-// layer writes the entries, and the directories above them, as a tar.
+// layer writes the entries, and the directories above them, as a tar:
+// an image's layer, or the archive of an image layout.
 func layer(entries []entry) ([]byte, error) {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
@@ -238,44 +246,27 @@ func layer(entries []entry) ([]byte, error) {
 			return nil, err
 		}
 		h := &tar.Header{Name: strings.TrimPrefix(e.dest, "/"), ModTime: epoch, Format: tar.FormatPAX}
-		if e.src == "" && e.target == "" && e.data == nil {
+		switch {
+		case e.src == "" && e.target == "" && e.data == nil:
 			dirs[e.dest] = true
-			h.Name, h.Typeflag, h.Mode = h.Name+"/", tar.TypeDir, e.dir
-			if err := tw.WriteHeader(h); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if e.data != nil {
-			h.Typeflag, h.Mode, h.Size = tar.TypeReg, 0o644, int64(len(e.data))
-			if err := tw.WriteHeader(h); err != nil {
-				return nil, err
-			}
-			if _, err := tw.Write(e.data); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if e.src == "" {
+			h.Name, h.Typeflag, h.Mode = h.Name+"/", tar.TypeDir, e.mode
+		case e.target != "":
 			h.Typeflag, h.Linkname, h.Mode = tar.TypeSymlink, e.target, 0o777
+		default:
+			data, mode, err := content(e)
+			if err != nil {
+				return nil, err
+			}
+			h.Typeflag, h.Mode, h.Size = tar.TypeReg, mode, int64(len(data))
 			if err := tw.WriteHeader(h); err != nil {
+				return nil, err
+			}
+			if _, err := tw.Write(data); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		data, err := os.ReadFile(e.src)
-		if err != nil {
-			return nil, err
-		}
-		fi, err := os.Stat(e.src)
-		if err != nil {
-			return nil, err
-		}
-		h.Typeflag, h.Mode, h.Size = tar.TypeReg, int64(fi.Mode().Perm()), int64(len(data))
 		if err := tw.WriteHeader(h); err != nil {
-			return nil, err
-		}
-		if _, err := tw.Write(data); err != nil {
 			return nil, err
 		}
 	}
@@ -283,6 +274,27 @@ func layer(entries []entry) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// content is a file entry's bytes and mode: its data, or its source's.
+func content(e entry) ([]byte, int64, error) {
+	data, mode := e.data, e.mode
+	if e.src != "" {
+		fi, err := os.Stat(e.src)
+		if err != nil {
+			return nil, 0, err
+		}
+		if data, err = os.ReadFile(e.src); err != nil {
+			return nil, 0, err
+		}
+		if mode == 0 {
+			mode = int64(fi.Mode().Perm())
+		}
+	}
+	if mode == 0 {
+		mode = 0o644
+	}
+	return data, mode, nil
 }
 
 // parents writes the directory dir and those above it, once each.

@@ -49,11 +49,11 @@ func writeSBOM(im image, ref name.Tag, idx v1.ImageIndex) error {
 	}, ociPURL(ref, digest, ""))
 	b.doc.Relationships = append(b.doc.Relationships, relationship("DOCUMENT", indexID, spdx.RelationshipDescribes))
 
-	im2, err := idx.IndexManifest()
+	manifests, err := idx.IndexManifest()
 	if err != nil {
 		return err
 	}
-	for _, m := range im2.Manifests {
+	for _, m := range manifests.Manifests {
 		p := m.Platform
 		imageID := b.add(&spdx.Package{
 			PackageName:           repo + " (" + p.String() + ")",
