@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -62,6 +63,15 @@ func (f *outputFlags) printer() (printers.ResourcePrinter, error) {
 			AllowedFormats: append(f.print.AllowedFormats(), outputWide)}
 	}
 	return p, err
+}
+
+// printObject prints obj with cli-runtime's printer for -o.
+func (f *outputFlags) printObject(w io.Writer, obj runtime.Object) error {
+	p, err := f.printer()
+	if err != nil {
+		return err
+	}
+	return p.PrintObj(obj, w)
 }
 
 // check refuses a bad -o before anything is read from the cluster.

@@ -67,7 +67,7 @@ func newPlanCommand(o Options, flags *genericclioptions.ConfigFlags) *cobra.Comm
 			if out.table() {
 				err = printPlan(o.Streams.Out, f, source, out.format() == outputWide)
 			} else {
-				err = printForecast(o.Streams.Out, f, out)
+				err = out.printObject(o.Streams.Out, newForecastObject(f))
 			}
 			if err != nil {
 				return err
@@ -132,13 +132,4 @@ func validated(ctx context.Context, g *gatherer, cu *upgradev1alpha1.ClusterUpgr
 	}
 	_, _ = fmt.Fprintf(errOut, "warning: could not validate %s on the server (%v); it is forecast as read, without the API's defaults\n", cu.Name, err)
 	return cu, source + ", not validated", nil
-}
-
-// printForecast prints f with cli-runtime's printer for -o.
-func printForecast(w io.Writer, f forecast.Forecast, out *outputFlags) error {
-	p, err := out.printer()
-	if err != nil {
-		return err
-	}
-	return p.PrintObj(newForecastObject(f), w)
 }

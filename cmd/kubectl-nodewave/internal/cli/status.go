@@ -37,11 +37,7 @@ func newStatusCommand(o Options, flags *genericclioptions.ConfigFlags) *cobra.Co
 				return err
 			}
 			if !out.table() {
-				p, err := out.printer()
-				if err != nil {
-					return err
-				}
-				return p.PrintObj(cu, o.Streams.Out)
+				return out.printObject(o.Streams.Out, cu)
 			}
 			nodes, err := g.selectedNodes(cmd.Context(), cu)
 			if err != nil {
