@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
 )
 
 const datasourceVar = "${datasource}"
@@ -66,6 +67,17 @@ func TestDashboardIsWellFormed(t *testing.T) {
 	}
 }
 
+// filtersBy says whether a selector follows the dashboard variable named
+// as the label: label=~"$label".
+func filtersBy(vs *parser.VectorSelector, label string) bool {
+	for _, m := range vs.LabelMatchers {
+		if m.Name == label && m.Type == labels.MatchRegexp && m.Value == "$"+label {
+			return true
+		}
+	}
+	return false
+}
+
 func overlap(a, b gridPos) bool {
 	return a.X < b.X+b.W && b.X < a.X+a.W && a.Y < b.Y+b.H && b.Y < a.Y+a.H
 }
@@ -78,11 +90,7 @@ func TestDashboardFiltersByClusterUpgrade(t *testing.T) {
 		if _, perCU := r.labelValues(s.metric)["cluster_upgrade"]; !perCU || strings.HasPrefix(s.where, "dashboard variable") {
 			continue
 		}
-		filtered := false
-		for _, m := range s.vs.LabelMatchers {
-			filtered = filtered || (m.Name == "cluster_upgrade" && m.Type == labels.MatchRegexp && m.Value == "$cluster_upgrade")
-		}
-		if !filtered {
+		if !filtersBy(s.vs, "cluster_upgrade") {
 			t.Errorf(`%s: %s does not filter by cluster_upgrade=~"$cluster_upgrade"`, s.where, s.vs)
 		}
 	}
@@ -166,11 +174,7 @@ func TestDashboardFiltersByCluster(t *testing.T) {
 		if s.where == "dashboard variable cluster" {
 			continue
 		}
-		filtered := false
-		for _, m := range s.vs.LabelMatchers {
-			filtered = filtered || (m.Name == "cluster" && m.Type == labels.MatchRegexp && m.Value == "$cluster")
-		}
-		if !filtered {
+		if !filtersBy(s.vs, "cluster") {
 			t.Errorf(`%s: %s does not filter by cluster=~"$cluster"`, s.where, s.vs)
 		}
 	}
