@@ -1,8 +1,8 @@
 package release
 
 import (
+	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -38,16 +38,17 @@ func TestInstaller(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(kubeconfig, must(admin.KubeConfig()), 0o600); err != nil {
+	k, err := admin.Kubectl()
+	if err != nil {
 		t.Fatal(err)
 	}
 	kubectl := func(args ...string) string {
 		t.Helper()
-		cmd := exec.Command(filepath.Join(os.Getenv("KUBEBUILDER_ASSETS"), "kubectl"), append([]string{"--kubeconfig", kubeconfig}, args...)...)
-		out, err := cmd.CombinedOutput()
+		stdout, stderr, err := k.Run(args...)
+		out, _ := io.ReadAll(stdout)
 		if err != nil {
-			t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+			msg, _ := io.ReadAll(stderr)
+			t.Fatalf("kubectl %s: %v\n%s%s", strings.Join(args, " "), err, out, msg)
 		}
 		return string(out)
 	}
