@@ -5,7 +5,8 @@
 # into both binaries (--version, kubectl nodewave version) and the images.
 VERSION ?= $(shell git describe --tags --match 'v*' 2>/dev/null || echo v0.0.0-devel)
 # The linker flags of every release build: no symbol table, the version.
-LDFLAGS := -s -w -X github.com/nodewave/nodewave/internal/buildinfo.version=$(VERSION)
+# (Like IMAGE_LABELS, expanded where used: no git call when make parses.)
+LDFLAGS = -s -w -X github.com/nodewave/nodewave/internal/buildinfo.version=$(VERSION)
 
 # Image of the manager, for docker-build and deploy.
 IMG ?= ghcr.io/nodewave/nodewave:$(VERSION)
@@ -275,7 +276,7 @@ DIST ?= dist
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 # The image's base files and labels (hack/image/README.md).
 IMAGE_FILES := /etc/passwd=$(CURDIR)/hack/image/passwd /etc/group=$(CURDIR)/hack/image/group /tmp=+1777
-IMAGE_LABELS := $(foreach l,title=nodewave version=$(VERSION) licenses=Apache-2.0 source=https://github.com/nodewave/nodewave \
+IMAGE_LABELS = $(foreach l,title=nodewave version=$(VERSION) licenses=Apache-2.0 source=https://github.com/nodewave/nodewave \
 	revision=$(shell git rev-parse HEAD 2>/dev/null),-label org.opencontainers.image.$(l))
 
 .PHONY: image
