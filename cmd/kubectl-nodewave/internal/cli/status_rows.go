@@ -17,49 +17,49 @@ import (
 // statusReport is what `status` shows: one row per selected node and a
 // summary.
 type statusReport struct {
-	ClusterUpgrade string `json:"clusterUpgrade"`
-	TargetVersion  string `json:"targetVersion"`
+	ClusterUpgrade string
+	TargetVersion  string
 	// Phase is status.phase, "" before the first reconcile.
-	Phase    upgradev1alpha1.Phase        `json:"phase"`
-	Strategy upgradev1alpha1.StrategyType `json:"strategy"`
+	Phase    upgradev1alpha1.Phase
+	Strategy upgradev1alpha1.StrategyType
 	// MaxUnavailable is spec.strategy.maxUnavailable as written ("" for
 	// Sequential); MaxUnavailableNodes its resolved count.
-	MaxUnavailable      string `json:"maxUnavailable,omitempty"`
-	MaxUnavailableNodes int    `json:"maxUnavailableNodes"`
+	MaxUnavailable      string
+	MaxUnavailableNodes int
 	// Counts of the selected nodes by STATE column: upgraded, in flight
 	// (cordoned, draining, upgrading, verifying), pending, failed,
 	// blocked (drain.onTimeout Cordon), skipped.
-	Total    int `json:"total"`
-	Upgraded int `json:"upgraded"`
-	InFlight int `json:"inFlight"`
-	Pending  int `json:"pending"`
-	Failed   int `json:"failed"`
-	Blocked  int `json:"blocked,omitempty"`
-	Skipped  int `json:"skipped"`
+	Total    int
+	Upgraded int
+	InFlight int
+	Pending  int
+	Failed   int
+	Blocked  int
+	Skipped  int
 	// Nodes are the rows, in plan order (zone, then name).
-	Nodes []statusRow `json:"nodes"`
+	Nodes []statusRow
 }
 
 // statusRow is one selected node.
 type statusRow struct {
-	Node string `json:"node"`
-	Zone string `json:"zone,omitempty"`
+	Node string
+	Zone string
 	// State is the node's state label when this ClusterUpgrade has it in
 	// flight or failed; otherwise pending, upgraded or skipped, as the
 	// planner classes it.
-	State string `json:"state"`
+	State string
 	// Kubelet is status.nodeInfo.kubeletVersion.
-	Kubelet string `json:"kubeletVersion"`
+	Kubelet string
 	// Since is when the node entered State (the state-since annotation);
 	// nil when unknown or not this ClusterUpgrade's.
-	Since         *time.Time `json:"since,omitempty"`
-	Ready         bool       `json:"ready"`
-	Unschedulable bool       `json:"unschedulable"`
+	Since         *time.Time
+	Ready         bool
+	Unschedulable bool
 	// TargetVersion is the node's target-version annotation.
-	TargetVersion string `json:"targetVersion,omitempty"`
+	TargetVersion string
 	// Message says what the node waits for, why it failed, or why it is
 	// not started.
-	Message string `json:"message,omitempty"`
+	Message string
 }
 
 // buildStatus makes the status report of cu from its selected nodes. It
