@@ -30,6 +30,7 @@ import (
 	"github.com/nodewave/nodewave/internal/controller"
 	"github.com/nodewave/nodewave/internal/controlplane"
 	"github.com/nodewave/nodewave/internal/drain"
+	"github.com/nodewave/nodewave/internal/metrics"
 	"github.com/nodewave/nodewave/internal/nodeupgrade"
 )
 
@@ -141,6 +142,7 @@ func main() {
 
 	cfg := ctrl.GetConfigOrDie()
 	cfg.QPS, cfg.Burst = float32(apiQPS), apiBurst
+	cfg.Wrap(metrics.CountRequests) // nodewave_api_requests_total, by verb and resource
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
 		Cache:                   controller.CacheOptions(jobNamespace),

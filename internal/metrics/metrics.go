@@ -59,7 +59,7 @@ var (
 )
 
 func init() {
-	metrics.Registry.MustRegister(ClusterUpgrades, StepDuration, EvictionsTotal, NodeUpgradesTotal)
+	metrics.Registry.MustRegister(ClusterUpgrades, StepDuration, EvictionsTotal, NodeUpgradesTotal, APIRequestsTotal)
 	// Every known label value starts at 0, so rate() and increase() see the
 	// first event, and the series exist before it.
 	for _, step := range []string{StepDrain, StepUpgrade, StepVerify} {

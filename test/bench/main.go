@@ -14,14 +14,17 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"log"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -79,9 +82,15 @@ type result struct {
 	HandoffP50, HandoffP99 time.Duration
 	PeakRSSMiB             float64
 	CPU                    time.Duration
-	RequestsPerNode        map[string]float64 // by HTTP method, evictions apart
-	RequestsPerNodeTotal   float64
-	EvictionsPerNode       float64
+	// RequestsPerNode counts the manager's API requests per node by verb
+	// and resource (nodewave_api_requests_total), evictions apart.
+	RequestsPerNode      map[string]float64
+	RequestsPerNodeTotal float64
+	// EvictionsPerNode counts the eviction requests (create pods/eviction).
+	EvictionsPerNode float64
+	// RequestsCheck is client-go's count of the same requests, all of
+	// them (rest_client_requests_total), against nodewave's.
+	RequestsCheck struct{ ClientGo, Nodewave float64 }
 	// EvictedPerPod is the accepted evictions (nodewave_evictions_total
 	// with result evicted) over the workloads' pods.
 	EvictedPerPod float64
@@ -155,6 +164,9 @@ func main() {
 	}
 	fmt.Println(summary(res))
 }
+
+// evictionRequest is how nodewave_api_requests_total names an eviction.
+const evictionRequest = "create pods/eviction"
 
 // serviceReplicas is the size of each service Deployment of the workload.
 const serviceReplicas = 100
@@ -309,18 +321,22 @@ func run(ctx context.Context, o options) (*result, error) {
 		Barrier: sched.Barrier, BarrierRatio: sched.BarrierRatio,
 		HandoffP50: percentile(hand, 50), HandoffP99: percentile(hand, 99),
 		PeakRSSMiB: float64(rss) / (1 << 20), CPU: cpu,
-		RequestsPerNode: map[string]float64{}, EvictionsPerNode: metrics.Evictions / float64(o.nodes),
+		RequestsPerNode: map[string]float64{}, EvictionsPerNode: metrics.Requests[evictionRequest] / float64(o.nodes),
 		Reconciles: metrics.Reconciles, ReconcileP99: metrics.ReconcileP99,
 		Disruptions: pods.stats(), Plot: o.name + ".png"}
 	if res.Disruptions.Pods > 0 {
 		res.EvictedPerPod = metrics.Evicted / float64(res.Disruptions.Pods)
 	}
-	for method, n := range metrics.Requests {
-		if method == "POST" {
-			n -= metrics.Evictions
+	for kind, n := range metrics.Requests {
+		res.RequestsCheck.Nodewave += n
+		if kind == evictionRequest {
+			continue
 		}
-		res.RequestsPerNode[method] = n / float64(o.nodes)
+		res.RequestsPerNode[kind] = n / float64(o.nodes)
 		res.RequestsPerNodeTotal += n / float64(o.nodes)
+	}
+	for _, n := range metrics.RequestsByMethod {
+		res.RequestsCheck.ClientGo += n
 	}
 	title := fmt.Sprintf("nodewave: %d nodes, %s (budget %d)", o.nodes, strategy, budget)
 	if err := plotRun(filepath.Join(o.out, res.Plot), title, spans, budget); err != nil {
@@ -432,21 +448,21 @@ func summary(r *result) string {
 		r.Makespan.Round(time.Millisecond), r.LowerBound.Round(time.Millisecond), r.Ratio, r.Barrier.Round(time.Millisecond), r.BarrierRatio)
 	fmt.Fprintf(&b, "  handoff p50 %s, p99 %s\n", r.HandoffP50.Round(time.Millisecond), r.HandoffP99.Round(time.Millisecond))
 	fmt.Fprintf(&b, "  manager peak RSS %.1f MiB, CPU %s\n", r.PeakRSSMiB, r.CPU.Round(10*time.Millisecond))
-	fmt.Fprintf(&b, "  API requests per node %.1f %v (evictions apart: %.1f per node)\n", r.RequestsPerNodeTotal, rounded(r.RequestsPerNode), r.EvictionsPerNode)
+	fmt.Fprintf(&b, "  API requests per node %.1f, evictions apart (%.1f eviction requests per node; %.0f requests in all, client-go counted %.0f):\n",
+		r.RequestsPerNodeTotal, r.EvictionsPerNode, r.RequestsCheck.Nodewave, r.RequestsCheck.ClientGo)
+	for _, kind := range slices.SortedFunc(maps.Keys(r.RequestsPerNode), func(a, b string) int {
+		return cmp.Or(cmp.Compare(r.RequestsPerNode[b], r.RequestsPerNode[a]), cmp.Compare(a, b))
+	}) {
+		if n := r.RequestsPerNode[kind]; n >= 0.05 {
+			fmt.Fprintf(&b, "    %6.1f %s\n", n, kind)
+		}
+	}
 	d := r.Disruptions
 	fmt.Fprintf(&b, "  evictions per pod %.3f accepted (%d of %d workload pods ended, %.3f per pod);"+
 		" per workload mean %.3f, worst %.3f (%s), %d of %d over one per pod\n", r.EvictedPerPod,
 		d.Ended, d.Pods, d.PerPod, d.PerWorkloadMean, d.PerWorkloadMax, d.Worst, d.WorkloadsOverOnePerPod, d.Workloads)
 	fmt.Fprintf(&b, "  reconciles %.0f, p99 %s; plot %s\n", r.Reconciles, r.ReconcileP99, r.Plot)
 	return b.String()
-}
-
-func rounded(m map[string]float64) map[string]string {
-	out := map[string]string{}
-	for k, v := range m {
-		out[k] = fmt.Sprintf("%.1f", v)
-	}
-	return out
 }
 
 func ptrTo[T any](v T) *T { return &v }

@@ -32,13 +32,15 @@ func planOrder(spans []span, zones map[string]string) {
 
 // managerMetrics is what the bench reads from the manager's /metrics.
 type managerMetrics struct {
-	// Requests counts API requests by HTTP method (client-go's
-	// rest_client_requests_total), evictions included in POST.
+	// Requests counts API requests by verb and resource ("list pods",
+	// "create pods/eviction"), from nodewave_api_requests_total.
 	Requests map[string]float64
-	// Evictions counts eviction requests (nodewave_evictions_total, every
-	// result but deletions).
-	Evictions float64
-	// Evicted counts the accepted evictions (result evicted).
+	// RequestsByMethod counts them by HTTP method, from client-go's
+	// rest_client_requests_total: the same requests, counted apart, as a
+	// check on the first.
+	RequestsByMethod map[string]float64
+	// Evicted counts the accepted evictions (nodewave_evictions_total,
+	// result evicted).
 	Evicted float64
 	// Reconciles is controller_runtime_reconcile_total; ReconcileP99 is
 	// estimated from controller_runtime_reconcile_time_seconds' buckets.
@@ -47,7 +49,7 @@ type managerMetrics struct {
 }
 
 func scrape(url string) (managerMetrics, error) {
-	m := managerMetrics{Requests: map[string]float64{}}
+	m := managerMetrics{Requests: map[string]float64{}, RequestsByMethod: map[string]float64{}}
 	resp, err := http.Get(url)
 	if err != nil {
 		return m, err
@@ -64,18 +66,18 @@ func scrape(url string) (managerMetrics, error) {
 	}
 	if f := families["rest_client_requests_total"]; f != nil {
 		for _, metric := range f.GetMetric() {
-			m.Requests[label(metric, "method")] += metric.GetCounter().GetValue()
+			m.RequestsByMethod[label(metric, "method")] += metric.GetCounter().GetValue()
+		}
+	}
+	if f := families["nodewave_api_requests_total"]; f != nil {
+		for _, metric := range f.GetMetric() {
+			m.Requests[label(metric, "verb")+" "+label(metric, "resource")] += metric.GetCounter().GetValue()
 		}
 	}
 	if f := families["nodewave_evictions_total"]; f != nil {
 		for _, metric := range f.GetMetric() {
-			switch label(metric, "result") {
-			case nwmetrics.EvictionDeleted:
-			case nwmetrics.EvictionEvicted:
+			if label(metric, "result") == nwmetrics.EvictionEvicted {
 				m.Evicted += metric.GetCounter().GetValue()
-				fallthrough
-			default:
-				m.Evictions += metric.GetCounter().GetValue()
 			}
 		}
 	}

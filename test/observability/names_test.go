@@ -54,6 +54,8 @@ func gatherRegistry(t *testing.T) *registry {
 	}
 	metrics.ClusterUpgrades.SetNodes("sample", view)
 	t.Cleanup(func() { metrics.ClusterUpgrades.Delete("sample") })
+	// The request counter's series start with the manager's first request.
+	metrics.APIRequestsTotal.WithLabelValues("list", "nodes")
 
 	families, err := ctrlmetrics.Registry.Gather()
 	if err != nil {
