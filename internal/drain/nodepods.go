@@ -17,9 +17,16 @@ import (
 // pass cost a LIST every poll interval (at 1,000 nodes, with drains of
 // minutes, most of the manager's requests). It holds only that node's
 // pods, so the manager's memory still does not grow with the cluster's.
+//
+// It is a plain informer (a reflector, a store and the handler called in
+// line), not a shared one: a shared informer gives each handler a
+// notification buffer of its own, 16 KiB at least, and with 500 nodes
+// draining at once those buffers were the largest item of the manager's
+// heap after the Node cache.
 type nodePods struct {
-	informer cache.SharedIndexInformer
-	stop     context.CancelFunc
+	store      cache.Store
+	controller cache.Controller
+	stop       context.CancelFunc
 }
 
 // watchNodePods starts watching node's pods; changed is called, from the
@@ -40,33 +47,35 @@ func watchNodePods(client kubernetes.Interface, node string, changed func()) *no
 			return pods.Watch(ctx, opts)
 		},
 	}
-	inf := cache.NewSharedIndexInformerWithOptions(lw, &corev1.Pod{}, cache.SharedIndexInformerOptions{})
-	// Errors only when the informer has started; it has not.
-	_ = inf.SetTransform(trimPod)
-	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		UpdateFunc: func(old, cur any) {
-			if phaseOf(old) != phaseOf(cur) {
-				changed()
-			}
+	store, controller := cache.NewInformerWithOptions(cache.InformerOptions{
+		ListerWatcher: lw,
+		ObjectType:    &corev1.Pod{},
+		Transform:     trimPod,
+		Handler: cache.ResourceEventHandlerFuncs{
+			UpdateFunc: func(old, cur any) {
+				if phaseOf(old) != phaseOf(cur) {
+					changed()
+				}
+			},
+			DeleteFunc: func(any) { changed() },
 		},
-		DeleteFunc: func(any) { changed() },
 	})
 	ctx, stop := context.WithCancel(context.Background())
-	go inf.RunWithContext(ctx)
-	return &nodePods{informer: inf, stop: stop}
+	go controller.RunWithContext(ctx)
+	return &nodePods{store: store, controller: controller, stop: stop}
 }
 
 // synced waits until the first list has arrived, or ctx ends; it reports
 // whether it has.
 func (w *nodePods) synced(ctx context.Context) bool {
-	return cache.WaitForCacheSync(ctx.Done(), w.informer.HasSynced)
+	return cache.WaitForCacheSync(ctx.Done(), w.controller.HasSynced)
 }
 
 // list is the node's pods as last seen, as a PodList kubectl's drain
 // helper would have listed. The items are copies: the helper may change
 // them.
 func (w *nodePods) list() *corev1.PodList {
-	objs := w.informer.GetStore().List()
+	objs := w.store.List()
 	l := &corev1.PodList{Items: make([]corev1.Pod, 0, len(objs))}
 	for _, o := range objs {
 		if p, ok := o.(*corev1.Pod); ok {

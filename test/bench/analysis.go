@@ -7,14 +7,39 @@ import (
 )
 
 // span is one node's time in flight: from nodewave cordoning it to its
-// state becoming upgraded.
+// state becoming upgraded. Drained is when its drain ended (its state
+// moved past draining), Reached when its kubelet reported the target.
 type span struct {
 	Node       string
 	Order      int // its place in the plan order (zone, then name)
 	Start, End time.Time
+
+	Drained, Reached time.Time
 }
 
 func (s span) d() time.Duration { return s.End.Sub(s.Start) }
+
+// shares splits the nodes' time in flight, Σdᵢ, into its parts: the
+// drains (cordon to drained: evictions, PodDisruptionBudgets, the
+// simulated control plane deleting and replacing the pods), the upgrades
+// (drained to the kubelet at the target: the node agent's seeded delay,
+// and the Job or agent noticing) and the rest (at the target to upgraded:
+// nodewave's verify and uncordon).
+type shares struct{ Drain, Upgrade, Rest float64 }
+
+func splitInFlight(spans []span) shares {
+	var drain, upgrade, rest, sum time.Duration
+	for _, s := range spans {
+		drain += s.Drained.Sub(s.Start)
+		upgrade += s.Reached.Sub(s.Drained)
+		rest += s.End.Sub(s.Reached)
+		sum += s.d()
+	}
+	if sum <= 0 {
+		return shares{}
+	}
+	return shares{Drain: float64(drain) / float64(sum), Upgrade: float64(upgrade) / float64(sum), Rest: float64(rest) / float64(sum)}
+}
 
 // schedule sums up a run's spans against the budget m.
 type schedule struct {

@@ -80,3 +80,16 @@ func TestDisruptionSummary(t *testing.T) {
 		t.Errorf("per workload mean %v, max %v; want 1.25, 1.5", s.PerWorkloadMean, s.PerWorkloadMax)
 	}
 }
+
+func TestSplitInFlight(t *testing.T) {
+	// 10 s and 30 s in flight: drains 4 + 18, upgrades 5 + 9, the rest 1 + 3.
+	spans := []span{
+		{Node: "a", Start: at(0), Drained: at(4), Reached: at(9), End: at(10)},
+		{Node: "b", Start: at(5), Drained: at(23), Reached: at(32), End: at(35)},
+	}
+	got := splitInFlight(spans)
+	want := shares{Drain: 22.0 / 40, Upgrade: 14.0 / 40, Rest: 4.0 / 40}
+	if got != want {
+		t.Fatalf("splitInFlight = %+v, want %+v", got, want)
+	}
+}

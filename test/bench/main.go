@@ -80,8 +80,16 @@ type result struct {
 	Barrier                time.Duration
 	BarrierRatio           float64
 	HandoffP50, HandoffP99 time.Duration
-	PeakRSSMiB             float64
-	CPU                    time.Duration
+	// InFlight splits the nodes' time in flight into the drains, the
+	// upgrades and the rest (see shares).
+	InFlight   shares
+	PeakRSSMiB float64
+	CPU        time.Duration
+	// CPUPerNode is the manager's CPU time over the upgraded nodes.
+	CPUPerNode time.Duration
+	// ClusterStart is how long the simulated cluster took to start, its
+	// nodes and workloads ready.
+	ClusterStart time.Duration
 	// RequestsPerNode counts the manager's API requests per node by verb
 	// and resource (nodewave_api_requests_total), evictions apart.
 	RequestsPerNode      map[string]float64
@@ -129,7 +137,15 @@ func main() {
 	flag.BoolVar(&o.oneZone, "one-zone-at-a-time", false, "spec.strategy.zones.oneAtATime")
 	flag.BoolVar(&o.replacementsReady, "replacements-ready", false, "spec.health.replacementsReady (the gate on the evicted workloads)")
 	flag.StringVar(&o.metricsPlot, "metrics-plot", "", "where -scrape-every writes its plot (default OUT/NAME-metrics.png)")
+	growthOf := flag.String("growth", "", "instead of a run: the results (JSON) of runs at several sizes, comma-separated; "+
+		"print how each cost grows with the nodes as a Markdown table and plot it to OUT/growth.png")
 	flag.Parse()
+	if *growthOf != "" {
+		if err := growth(strings.Split(*growthOf, ","), filepath.Join(o.out, "growth.png")); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	if o.pods == 0 {
 		o.pods = 20 * o.nodes
 	}
@@ -165,8 +181,20 @@ func main() {
 	fmt.Println(summary(res))
 }
 
+// targetVersion is the version every node is upgraded to.
+const targetVersion = "v1.37.2"
+
 // evictionRequest is how nodewave_api_requests_total names an eviction.
 const evictionRequest = "create pods/eviction"
+
+// simTuning fits the simulated control plane of 5,000 nodes on two cores
+// (docs/benchmarks.md), the same at every size so that the sizes compare:
+// node leases renewed every 200 s rather than 50 s (at 5,000 nodes, 100
+// lease writes a second were the API server's largest load at rest);
+// sixteen kwok workers for pod stages rather than four (evicted pods
+// waited for kwok to delete them); and the scheduler scoring 5% of the
+// nodes, at least 100, rather than 10% of 5,000.
+var simTuning = []string{"SIM_HEARTBEAT_FACTOR=20", "SIM_POD_PARALLELISM=16", "SIM_NODES_TO_SCORE=5"}
 
 // serviceReplicas is the size of each service Deployment of the workload.
 const serviceReplicas = 100
@@ -191,6 +219,7 @@ func run(ctx context.Context, o options) (*result, error) {
 		fmt.Sprintf("SIM_SERVICES=%d", services), fmt.Sprintf("SIM_SERVICE_REPLICAS=%d", serviceReplicas),
 		fmt.Sprintf("SIM_ZONES=%d", o.zones), "SIM_CONTROL_PLANES=3", fmt.Sprintf("SIM_REPLICAS=%d", web),
 		"SIM_DISABLE_QPS_LIMITS=1", "SIM_ROLLOUT_TIMEOUT=30m")
+	env = append(env, simTuning...)
 	sim := func(args ...string) (string, error) {
 		cmd := exec.CommandContext(ctx, filepath.Join(root, "hack", "sim.sh"), args...)
 		cmd.Env, cmd.Dir, cmd.Stderr = env, root, os.Stderr
@@ -208,7 +237,8 @@ func run(ctx context.Context, o options) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	log.Printf("cluster ready in %s", time.Since(began).Round(time.Second))
+	clusterStart := time.Since(began)
+	log.Printf("cluster ready in %s", clusterStart.Round(time.Second))
 	if !o.keep {
 		defer func() { _, _ = sim("down") }()
 	}
@@ -269,7 +299,7 @@ func run(ctx context.Context, o options) (*result, error) {
 	}
 	defer func() { _ = manager.Process.Kill(); _ = manager.Wait() }()
 
-	rec := record(ctx, cs)
+	rec := record(ctx, cs, targetVersion)
 	pods := watchDisruptions(ctx, cs)
 	agent := &nodeagent.Agent{Client: c, MinDelay: o.minDelay, MaxDelay: o.maxDelay, Seed: o.seed, Interval: 100 * time.Millisecond}
 	go agent.Run(ctx)
@@ -320,7 +350,8 @@ func run(ctx context.Context, o options) (*result, error) {
 		Makespan: sched.Makespan, LowerBound: sched.LowerBound, Ratio: sched.Ratio,
 		Barrier: sched.Barrier, BarrierRatio: sched.BarrierRatio,
 		HandoffP50: percentile(hand, 50), HandoffP99: percentile(hand, 99),
-		PeakRSSMiB: float64(rss) / (1 << 20), CPU: cpu,
+		InFlight:   splitInFlight(spans),
+		PeakRSSMiB: float64(rss) / (1 << 20), CPU: cpu, CPUPerNode: cpu / time.Duration(o.nodes), ClusterStart: clusterStart,
 		RequestsPerNode: map[string]float64{}, EvictionsPerNode: metrics.Requests[evictionRequest] / float64(o.nodes),
 		Reconciles: metrics.Reconciles, ReconcileP99: metrics.ReconcileP99,
 		Disruptions: pods.stats(), Plot: o.name + ".png"}
@@ -351,7 +382,7 @@ func (o options) clusterUpgrade() (*upgradev1alpha1.ClusterUpgrade, string) {
 	cu := &upgradev1alpha1.ClusterUpgrade{
 		ObjectMeta: metav1.ObjectMeta{Name: "bench"},
 		Spec: upgradev1alpha1.ClusterUpgradeSpec{
-			TargetVersion: "v1.37.2",
+			TargetVersion: targetVersion,
 			NodeSelector:  &metav1.LabelSelector{MatchLabels: map[string]string{"pool": "general"}},
 			Upgrade:       upgradev1alpha1.NodeUpgradeSpec{Type: upgradev1alpha1.ExternalUpgrade},
 			Health:        upgradev1alpha1.HealthSpec{SoakDuration: &metav1.Duration{}},
@@ -443,11 +474,13 @@ func waitSucceeded(ctx context.Context, c client.Client, cu *upgradev1alpha1.Clu
 
 func summary(r *result) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d nodes, %d pods, %s (budget %d)\n", r.Name, r.Nodes, r.Pods, r.Strategy, r.MaxUnavailable)
+	fmt.Fprintf(&b, "%s: %d nodes, %d pods, %s (budget %d); the simulated cluster started in %s\n",
+		r.Name, r.Nodes, r.Pods, r.Strategy, r.MaxUnavailable, r.ClusterStart.Round(time.Second))
 	fmt.Fprintf(&b, "  makespan %s, lower bound %s, ratio %.3f; barrier batches %s (%.3f x the bound)\n",
 		r.Makespan.Round(time.Millisecond), r.LowerBound.Round(time.Millisecond), r.Ratio, r.Barrier.Round(time.Millisecond), r.BarrierRatio)
 	fmt.Fprintf(&b, "  handoff p50 %s, p99 %s\n", r.HandoffP50.Round(time.Millisecond), r.HandoffP99.Round(time.Millisecond))
-	fmt.Fprintf(&b, "  manager peak RSS %.1f MiB, CPU %s\n", r.PeakRSSMiB, r.CPU.Round(10*time.Millisecond))
+	fmt.Fprintf(&b, "  time in flight: drains %.1f%%, upgrades %.1f%%, the rest %.1f%%\n", 100*r.InFlight.Drain, 100*r.InFlight.Upgrade, 100*r.InFlight.Rest)
+	fmt.Fprintf(&b, "  manager peak RSS %.1f MiB, CPU %s (%s per node)\n", r.PeakRSSMiB, r.CPU.Round(10*time.Millisecond), r.CPUPerNode.Round(100*time.Microsecond))
 	fmt.Fprintf(&b, "  API requests per node %.1f, evictions apart (%.1f eviction requests per node; %.0f requests in all, client-go counted %.0f):\n",
 		r.RequestsPerNodeTotal, r.EvictionsPerNode, r.RequestsCheck.Nodewave, r.RequestsCheck.ClientGo)
 	for _, kind := range slices.SortedFunc(maps.Keys(r.RequestsPerNode), func(a, b string) int {

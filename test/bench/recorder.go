@@ -14,17 +14,23 @@ import (
 )
 
 // recorder watches the nodes and notes, for each, when nodewave took it
-// (its state label moved into the lifecycle) and when it was upgraded.
+// (its state label moved into the lifecycle), when its drain ended (the
+// state moved past draining), when its kubelet reported the target
+// version, and when it was upgraded.
 type recorder struct {
+	target   string
 	mu       sync.Mutex
 	started  map[string]time.Time
+	drained  map[string]time.Time
+	reached  map[string]time.Time
 	finished map[string]time.Time
 	states   map[string]string
 	zones    map[string]string
 }
 
-func record(ctx context.Context, cs kubernetes.Interface) *recorder {
-	r := &recorder{started: map[string]time.Time{}, finished: map[string]time.Time{},
+func record(ctx context.Context, cs kubernetes.Interface, target string) *recorder {
+	r := &recorder{target: target, started: map[string]time.Time{}, drained: map[string]time.Time{},
+		reached: map[string]time.Time{}, finished: map[string]time.Time{},
 		states: map[string]string{}, zones: map[string]string{}}
 	factory := informers.NewSharedInformerFactory(cs, 0)
 	inf := factory.Core().V1().Nodes().Informer()
@@ -57,6 +63,15 @@ func (r *recorder) node(n *corev1.Node) {
 	if inFlight(state) && !inFlight(prev) {
 		r.started[n.Name] = now
 	}
+	switch upgradev1alpha1.NodeState(state) {
+	case upgradev1alpha1.NodeUpgrading, upgradev1alpha1.NodeVerifying, upgradev1alpha1.NodeUpgraded:
+		if _, ok := r.drained[n.Name]; !ok {
+			r.drained[n.Name] = now
+		}
+	}
+	if _, ok := r.reached[n.Name]; !ok && n.Status.NodeInfo.KubeletVersion == r.target {
+		r.reached[n.Name] = now
+	}
 	if state == string(upgradev1alpha1.NodeUpgraded) && prev != state {
 		r.finished[n.Name] = now
 	}
@@ -70,7 +85,8 @@ func (r *recorder) spans() []span {
 	var out []span
 	for name, start := range r.started {
 		if end, ok := r.finished[name]; ok {
-			out = append(out, span{Node: name, Start: start, End: end})
+			out = append(out, span{Node: name, Start: start, End: end,
+				Drained: orTime(r.drained[name], end), Reached: orTime(r.reached[name], end)})
 		}
 	}
 	planOrder(out, r.zones)
@@ -88,4 +104,13 @@ func counts(spans []span, t time.Time) (inFlight, upgraded int) {
 		}
 	}
 	return inFlight, upgraded
+}
+
+// orTime is t, or def when t is zero (a step the watch did not see apart:
+// the node went through it between two events).
+func orTime(t, def time.Time) time.Time {
+	if t.IsZero() {
+		return def
+	}
+	return t
 }

@@ -4,14 +4,11 @@ import (
 	"fmt"
 	"image/color"
 	"math"
-	"os"
 	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/nodewave/nodewave/internal/metrics"
 )
@@ -78,29 +75,13 @@ func plotTimeline(path, title string, samples []metricsSample) error {
 	}
 	evictions.X.Label.Text = "seconds since the ClusterUpgrade was created"
 
-	const width, height = 8 * vg.Inch, 9 * vg.Inch
-	img := vgimg.New(width, height)
-	dc := draw.New(img)
-	tiles := draw.Tiles{Rows: 3, Cols: 1, PadTop: vg.Points(4), PadBottom: vg.Points(4),
-		PadLeft: vg.Points(4), PadRight: vg.Points(8), PadY: vg.Points(10)}
 	rows := [][]*plot.Plot{{nodes}, {stepPlot}, {evictions}}
 	end := samples[len(samples)-1].At.Seconds()
 	for _, r := range rows {
 		r[0].X.Min, r[0].X.Max = 0, end
 		r[0].Y.Max *= 1.4 // room for the legend above the lines
 	}
-	for i, cs := range plot.Align(rows, tiles, dc) {
-		rows[i][0].Draw(cs[0])
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
-		_ = f.Close()
-		return err
-	}
-	return f.Close()
+	return saveTiles(path, rows, 8*vg.Inch, 9*vg.Inch)
 }
 
 func timePlot(title, yLabel string) *plot.Plot {
