@@ -94,6 +94,8 @@ type ClusterUpgradeReconciler struct {
 	// the ClusterUpgrade of each finished pass back to the work queue.
 	drains     *drain.Passes
 	drainsDone chan event.GenericEvent
+	// taints writes the pending taints in the background.
+	taints *taintWrites
 }
 
 // +kubebuilder:rbac:groups=upgrade.nodewave.io,resources=clusterupgrades,verbs=get;list;watch;update;patch
@@ -229,12 +231,8 @@ func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1a
 		return ctrl.Result{}, err
 	}
 	requeue = minRequeue(requeue, d)
-	more, err := r.syncPendingTaints(ctx, s)
-	if err != nil {
+	if err := r.syncPendingTaints(ctx, s); err != nil {
 		return ctrl.Result{}, err
-	}
-	if more {
-		requeue = minRequeue(requeue, taintRequeue)
 	}
 	w.controlPlane = w.controlPlane.After(plan.OfWave(started, true, s.isControlPlane), plan.OfWave(refused, true, s.isControlPlane))
 	w.workers = w.workers.After(plan.OfWave(started, false, s.isControlPlane), plan.OfWave(refused, false, s.isControlPlane))
@@ -286,6 +284,10 @@ func (r *ClusterUpgradeReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.drainsDone = make(chan event.GenericEvent, drainsDoneBuffer)
 	r.drains = &drain.Passes{Drainer: r.Drainer, Interval: r.DrainPollInterval, Finished: r.drainFinished, Now: r.Clock.Now}
 	if err := mgr.Add(r.drains); err != nil {
+		return err
+	}
+	r.taints = newTaintWrites(r)
+	if err := mgr.Add(r.taints); err != nil {
 		return err
 	}
 	return ctrl.NewControllerManagedBy(mgr).

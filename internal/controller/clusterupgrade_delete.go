@@ -34,6 +34,9 @@ func (r *ClusterUpgradeReconciler) reconcileDelete(ctx context.Context, cu *upgr
 		return nil
 	}
 	s := &scope{cu: cu, now: r.Clock.Now()}
+	// No taint goes on for it any more, and the ones being written are
+	// written before the nodes are read.
+	r.taints.close(cu.UID)
 	// Read-only views of the cached Nodes, as in observe: releaseNode
 	// writes through patchNode. Each as nodewave last wrote it when the
 	// cache lags behind (the last pass's taints would be missed, and left
@@ -49,7 +52,7 @@ func (r *ClusterUpgradeReconciler) reconcileDelete(ctx context.Context, cu *upgr
 				return err
 			}
 		}
-		if err := r.removePendingTaint(ctx, s, n); err != nil {
+		if err := r.removePendingTaint(ctx, cu.Name, n, s.now); err != nil {
 			return err
 		}
 	}
@@ -63,6 +66,7 @@ func (r *ClusterUpgradeReconciler) reconcileDelete(ctx context.Context, cu *upgr
 	r.alerts.forget(cu.UID)
 	r.workloads.forget(cu.UID)
 	r.statusWrites.forget(cu.UID)
+	r.taints.forget(cu.UID)
 	controllerutil.RemoveFinalizer(cu, upgradev1alpha1.Finalizer)
 	return r.Update(ctx, cu)
 }

@@ -70,7 +70,9 @@ type writtenNode struct {
 // made again, say), and the pass goes back to trusting it.
 const writeMemory = 2 * time.Minute
 
-// wrote remembers n as written.
+// wrote remembers n as written, unless a newer write of it is remembered:
+// the pass and the taint writers write a node at once, and the write the
+// API server made first may be recorded last.
 func (w *nodeWrites) wrote(n *corev1.Node, now time.Time) {
 	rv, err := strconv.ParseUint(n.ResourceVersion, 10, 64)
 	if err != nil {
@@ -80,6 +82,9 @@ func (w *nodeWrites) wrote(n *corev1.Node, now time.Time) {
 	defer w.mu.Unlock()
 	if w.byName == nil {
 		w.byName = map[string]writtenNode{}
+	}
+	if old, ok := w.byName[n.Name]; ok && old.rv > rv && old.node.UID == n.UID {
+		return
 	}
 	w.byName[n.Name] = writtenNode{node: n, rv: rv, at: now}
 }

@@ -3,10 +3,8 @@ package controller
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -51,24 +49,15 @@ func pendingTaintOf(n *corev1.Node) *corev1.Taint {
 	return nil
 }
 
-// taintsPerPass bounds the taint writes of one pass, so the first pass of
-// a large upgrade does not hold up the nodes it starts: the rest follow
-// in the next passes, which come at once.
-const taintsPerPass = 128
-
-// taintRequeue is how soon a pass that left taint writes looks again.
-const taintRequeue = 50 * time.Millisecond
-
-// syncPendingTaints puts the pending taint on the nodes plan.PendingTaint
-// wants it on (adding only while nothing holds the upgrade's starts: not
-// paused, its window open, no pre-flight hold such as a Conflict) and
-// takes it off the others, the nodes that will start last
-// first (their pods must not receive evicted ones first). It reports
-// whether writes are left for the next pass.
-func (r *ClusterUpgradeReconciler) syncPendingTaints(ctx context.Context, s *scope) (bool, error) {
+// syncPendingTaints decides which nodes' pending taint goes on, the ones
+// plan.PendingTaint wants it on (adding only while nothing holds the
+// upgrade's starts: not paused, its window open, no pre-flight hold such
+// as a Conflict), and which nodes' taint comes off, and hands the writes
+// to the background writers (taintWrites), the nodes that will start last
+// first (their pods must not receive evicted ones first). The pass does
+// not wait for them.
+func (r *ClusterUpgradeReconciler) syncPendingTaints(ctx context.Context, s *scope) error {
 	adding := !s.cu.Spec.Paused && !s.windowClosed() && s.holds.start == nil && !r.NoPendingTaint
-	var todo []*corev1.Node
-	var on []bool
 	for _, name := range slices.Backward(s.order) {
 		n := s.nodes[name]
 		want := plan.PendingTaint(s.planNode(n), s.selects(n), adding)
@@ -76,58 +65,29 @@ func (r *ClusterUpgradeReconciler) syncPendingTaints(ctx context.Context, s *sco
 		ours := t != nil && t.Value == s.cu.Name
 		switch {
 		case want == plan.TaintOn && t == nil:
-			todo, on = append(todo, n), append(on, true)
+			r.taints.request(name, s.cu.Name, s.cu.UID, true)
 		case want == plan.TaintOff && ours:
-			todo, on = append(todo, n), append(on, false)
+			r.taints.request(name, s.cu.Name, s.cu.UID, false)
 		}
 	}
 	// The nodes tainted by this ClusterUpgrade that it neither selects nor
 	// holds any more (a changed selector): not in s.nodes.
 	tainted := &corev1.NodeList{}
 	if err := r.List(ctx, tainted, client.UnsafeDisableDeepCopy, client.MatchingFields{pendingTaintField: s.cu.Name}); err != nil {
-		return false, err
+		return err
 	}
 	for i := range tainted.Items {
 		if _, ok := s.nodes[tainted.Items[i].Name]; !ok {
 			n := r.nodeWrites.overlay(&tainted.Items[i])
 			if t := pendingTaintOf(n); t != nil && t.Value == s.cu.Name {
-				todo, on = append(todo, n), append(on, false)
+				r.taints.request(n.Name, s.cu.Name, s.cu.UID, false)
 			}
 		}
 	}
-	more := len(todo) > taintsPerPass
-	if more {
-		todo, on = todo[:taintsPerPass], on[:taintsPerPass]
-	}
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-	)
-	sem := make(chan struct{}, advanceConcurrency)
-	for i, n := range todo {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			var err error
-			if on[i] {
-				err = r.addPendingTaint(ctx, s, n)
-			} else {
-				err = r.removePendingTaint(ctx, s, n)
-			}
-			if err != nil {
-				mu.Lock()
-				errs = append(errs, fmt.Errorf("node %s: %w", n.Name, err))
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	return more, errors.Join(errs...)
+	return nil
 }
 
-// addPendingTaint adds this ClusterUpgrade's pending taint to n, only if
+// addPendingTaint adds the pending taint of the ClusterUpgrade named owner to n, only if
 // the node's taints on the server are still the ones n shows: spec.taints
 // has no merge key, so a merge patch would replace the whole list and
 // could erase a taint added since n was read (the node lifecycle
@@ -135,33 +95,33 @@ func (r *ClusterUpgradeReconciler) syncPendingTaints(ctx context.Context, s *sco
 // is refused instead, and the pass is retried on a newer read. Unlike an
 // optimistic lock on the resourceVersion, kubelet status updates do not
 // refuse it.
-func (r *ClusterUpgradeReconciler) addPendingTaint(ctx context.Context, s *scope, n *corev1.Node) error {
+func (r *ClusterUpgradeReconciler) addPendingTaint(ctx context.Context, owner string, n *corev1.Node, now time.Time) error {
 	const path = "/spec/taints"
-	ours := corev1.Taint{Key: upgradev1alpha1.PendingTaintKey, Value: s.cu.Name, Effect: corev1.TaintEffectPreferNoSchedule}
+	ours := corev1.Taint{Key: upgradev1alpha1.PendingTaintKey, Value: owner, Effect: corev1.TaintEffectPreferNoSchedule}
 	if len(n.Spec.Taints) == 0 { // JSON null: the API server omits an empty list
-		return r.patchTaints(ctx, s, n, []jsonPatchOp{
+		return r.patchTaints(ctx, n, now, []jsonPatchOp{
 			{Op: opTest, Path: path, Value: nil},
 			{Op: opAdd, Path: path, Value: []corev1.Taint{ours}},
 		})
 	}
-	return r.patchTaints(ctx, s, n, []jsonPatchOp{
+	return r.patchTaints(ctx, n, now, []jsonPatchOp{
 		{Op: opTest, Path: path, Value: n.Spec.Taints},
 		{Op: opAdd, Path: path + "/-", Value: ours},
 	})
 }
 
-// removePendingTaint removes this ClusterUpgrade's pending taint from n,
+// removePendingTaint removes the pending taint of the ClusterUpgrade named owner from n,
 // if it has it; every other taint stays. It tests and removes that one
 // element of the list: a taint added or removed after it since n was read
 // (the node lifecycle controller's unschedulable taint, which comes and
 // goes with the cordon) does not refuse the write, one before it does.
-func (r *ClusterUpgradeReconciler) removePendingTaint(ctx context.Context, s *scope, n *corev1.Node) error {
+func (r *ClusterUpgradeReconciler) removePendingTaint(ctx context.Context, owner string, n *corev1.Node, now time.Time) error {
 	i := pendingTaintAt(n)
-	if i < 0 || n.Spec.Taints[i].Value != s.cu.Name {
+	if i < 0 || n.Spec.Taints[i].Value != owner {
 		return nil
 	}
 	path := fmt.Sprintf("/spec/taints/%d", i)
-	return r.patchTaints(ctx, s, n, []jsonPatchOp{{Op: opTest, Path: path, Value: n.Spec.Taints[i]}, {Op: opRemove, Path: path}})
+	return r.patchTaints(ctx, n, now, []jsonPatchOp{{Op: opTest, Path: path, Value: n.Spec.Taints[i]}, {Op: opRemove, Path: path}})
 }
 
 // The operations of the JSON patches of a node's taints.
@@ -180,7 +140,7 @@ type jsonPatchOp struct {
 
 // patchTaints applies ops, a JSON patch of n's taints that tests before it
 // writes. Like patchNode, it replaces *n and remembers the write.
-func (r *ClusterUpgradeReconciler) patchTaints(ctx context.Context, s *scope, n *corev1.Node, ops []jsonPatchOp) error {
+func (r *ClusterUpgradeReconciler) patchTaints(ctx context.Context, n *corev1.Node, now time.Time, ops []jsonPatchOp) error {
 	data, err := json.Marshal(ops)
 	if err != nil {
 		return err
@@ -190,6 +150,6 @@ func (r *ClusterUpgradeReconciler) patchTaints(ctx context.Context, s *scope, n 
 		return err
 	}
 	*n = *written
-	r.nodeWrites.wrote(written.DeepCopy(), s.now)
+	r.nodeWrites.wrote(written.DeepCopy(), now)
 	return nil
 }

@@ -460,22 +460,39 @@ func (c *laggingClient) List(ctx context.Context, list client.ObjectList, opts .
 	if !ok {
 		return nil
 	}
-	c.l.mu.Lock()
-	defer c.l.mu.Unlock()
-	if c.l.listed == nil {
-		c.l.listed, c.l.stale = map[string]*corev1.Node{}, map[string]staleNode{}
-	}
 	for i := range nodes.Items {
-		n := &nodes.Items[i]
-		rv, _ := strconv.ParseInt(n.ResourceVersion, 10, 64)
-		if st, ok := c.l.stale[n.Name]; ok {
-			if time.Now().Before(st.until) && rv <= st.writtenRV {
-				nodes.Items[i] = *st.before.DeepCopy()
-				continue
-			}
-			delete(c.l.stale, n.Name)
-		}
-		c.l.listed[n.Name] = n.DeepCopy()
+		c.l.lagged(&nodes.Items[i])
 	}
 	return nil
+}
+
+// Get lags as List does: a cache shows a node the same way to both (the
+// taint writers read one node with Get).
+func (c *laggingClient) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	if err := c.Client.Get(ctx, key, obj, opts...); err != nil {
+		return err
+	}
+	if n, ok := obj.(*corev1.Node); ok {
+		c.l.lagged(n)
+	}
+	return nil
+}
+
+// lagged replaces n, just read, by the node before nodewave's write while
+// that write is within the lag, and remembers it as read otherwise.
+func (l *laggingNodes) lagged(n *corev1.Node) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.listed == nil {
+		l.listed, l.stale = map[string]*corev1.Node{}, map[string]staleNode{}
+	}
+	rv, _ := strconv.ParseInt(n.ResourceVersion, 10, 64)
+	if st, ok := l.stale[n.Name]; ok {
+		if time.Now().Before(st.until) && rv <= st.writtenRV {
+			*n = *st.before.DeepCopy()
+			return
+		}
+		delete(l.stale, n.Name)
+	}
+	l.listed[n.Name] = n.DeepCopy()
 }

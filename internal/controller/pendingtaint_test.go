@@ -8,6 +8,8 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
@@ -116,17 +118,18 @@ var _ = Describe("The pending taint", func() {
 		stale := getNode(ctx, nodes[0])
 		addTaint(ctx, nodes[0], foreign)
 		r := &ClusterUpgradeReconciler{Client: env.Client}
-		s := &scope{cu: newCU("pstale", "pstale"), now: time.Now()}
-		Expect(r.addPendingTaint(ctx, s, stale)).NotTo(Succeed())
+		const owner = "pstale"
+		now := time.Now()
+		Expect(r.addPendingTaint(ctx, owner, stale, now)).NotTo(Succeed())
 		Expect(getNode(ctx, nodes[0]).Spec.Taints).To(ContainElement(foreign))
 		Expect(pendingTaintOf(getNode(ctx, nodes[0]))).To(BeNil())
 
 		fresh := getNode(ctx, nodes[0])
 		others := slices.Clone(fresh.Spec.Taints) // the API server's not-ready taint, and the foreign one
-		Expect(r.addPendingTaint(ctx, s, fresh)).To(Succeed())
+		Expect(r.addPendingTaint(ctx, owner, fresh, now)).To(Succeed())
 		Expect(getNode(ctx, nodes[0]).Spec.Taints).To(ConsistOf(append(others,
 			corev1.Taint{Key: upgradev1alpha1.PendingTaintKey, Value: "pstale", Effect: corev1.TaintEffectPreferNoSchedule})))
-		Expect(r.removePendingTaint(ctx, s, fresh)).To(Succeed())
+		Expect(r.removePendingTaint(ctx, owner, fresh, now)).To(Succeed())
 		Expect(getNode(ctx, nodes[0]).Spec.Taints).To(ConsistOf(others))
 
 		By("a node with no taints at all: the test is of an absent list, and the last taint's removal removes the list")
@@ -138,35 +141,73 @@ var _ = Describe("The pending taint", func() {
 		}).Should(Succeed())
 		bare := getNode(ctx, nodes[0])
 		Expect(bare.Spec.Taints).To(BeEmpty())
-		Expect(r.addPendingTaint(ctx, s, bare)).To(Succeed())
+		Expect(r.addPendingTaint(ctx, owner, bare, now)).To(Succeed())
 		Expect(getNode(ctx, nodes[0]).Spec.Taints).To(HaveLen(1))
-		Expect(r.removePendingTaint(ctx, s, bare)).To(Succeed())
+		Expect(r.removePendingTaint(ctx, owner, bare, now)).To(Succeed())
 		Expect(getNode(ctx, nodes[0]).Spec.Taints).To(BeEmpty())
-		Expect(r.addPendingTaint(ctx, s, stale)).NotTo(Succeed(), "a list that is gone on the server was not tested")
+		Expect(r.addPendingTaint(ctx, owner, stale, now)).NotTo(Succeed(), "a list that is gone on the server was not tested")
 	})
 
 	It("comes off though a taint after it came and went since the read (the cordon's), and only its own element is tested", func(ctx SpecContext) {
 		nodes := makeNodes(ctx, "pafter", 1)
 		r := &ClusterUpgradeReconciler{Client: env.Client}
-		s := &scope{cu: newCU("pafter", "pafter"), now: time.Now()}
-		Expect(r.addPendingTaint(ctx, s, getNode(ctx, nodes[0]))).To(Succeed())
+		const owner = "pafter"
+		now := time.Now()
+		Expect(r.addPendingTaint(ctx, owner, getNode(ctx, nodes[0]), now)).To(Succeed())
 		unschedulable := corev1.Taint{Key: corev1.TaintNodeUnschedulable, Effect: corev1.TaintEffectNoSchedule}
 		addTaint(ctx, nodes[0], unschedulable)
 		read := getNode(ctx, nodes[0]) // as nodewave's uncordon left it: the lifecycle controller's taint still on
 		removeTaint(ctx, nodes[0], unschedulable)
-		Expect(r.removePendingTaint(ctx, s, read)).To(Succeed())
+		Expect(r.removePendingTaint(ctx, owner, read, now)).To(Succeed())
 		Expect(pendingTaintOf(getNode(ctx, nodes[0]))).To(BeNil())
 		Expect(getNode(ctx, nodes[0]).Spec.Taints).NotTo(ContainElement(unschedulable), "a removed taint came back")
 
 		By("a taint before it removed since the read: its index moved, the write is refused")
 		addTaint(ctx, nodes[0], foreign)
-		Expect(r.addPendingTaint(ctx, s, getNode(ctx, nodes[0]))).To(Succeed())
+		Expect(r.addPendingTaint(ctx, owner, getNode(ctx, nodes[0]), now)).To(Succeed())
 		read = getNode(ctx, nodes[0])
 		removeTaint(ctx, nodes[0], foreign)
-		Expect(r.removePendingTaint(ctx, s, read)).NotTo(Succeed())
+		Expect(r.removePendingTaint(ctx, owner, read, now)).NotTo(Succeed())
 		Expect(pendingTaintOf(getNode(ctx, nodes[0]))).NotTo(BeNil())
-		Expect(r.removePendingTaint(ctx, s, getNode(ctx, nodes[0]))).To(Succeed())
+		Expect(r.removePendingTaint(ctx, owner, getNode(ctx, nodes[0]), now)).To(Succeed())
 		Expect(pendingTaintOf(getNode(ctx, nodes[0]))).To(BeNil())
+	})
+})
+
+var _ = Describe("The pending taint's background writers", func() {
+	It("write what the latest pass asked for, and once a deletion closes them no taint goes on for it", func(ctx SpecContext) {
+		nodes := makeNodes(ctx, "pwriters", 3)
+		r := &ClusterUpgradeReconciler{Client: env.Client, Clock: clock.RealClock{}}
+		w := newTaintWrites(r)
+		r.taints = w
+		wctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); _ = w.Start(wctx) }()
+		DeferCleanup(func() { stop(); <-done })
+		const owner, uid = "pwriters", types.UID("pwriters-uid")
+
+		By("a want replaced before it is written: only the latest counts")
+		w.request(nodes[0], owner, uid, true)
+		w.request(nodes[1], owner, uid, true)
+		w.request(nodes[1], owner, uid, false)
+		expectPendingTaint(ctx, nodes[0], owner)
+		Consistently(func() *corev1.Taint { return pendingTaintOf(getNode(ctx, nodes[1])) }).
+			WithTimeout(time.Second).Should(BeNil())
+
+		By("closing: a taint queued before is written or dropped by the time close returns, none asked for after goes on")
+		w.request(nodes[2], owner, uid, true)
+		w.close(uid)
+		closed := pendingTaintOf(getNode(ctx, nodes[2])) != nil
+		w.request(nodes[1], owner, uid, true)
+		Consistently(func() []bool {
+			return []bool{pendingTaintOf(getNode(ctx, nodes[1])) != nil, pendingTaintOf(getNode(ctx, nodes[2])) != nil}
+		}).WithTimeout(time.Second).Should(Equal([]bool{false, closed}), "a taint went on after close returned")
+		By("taking them off still works, and close waits for it")
+		w.request(nodes[0], owner, uid, false)
+		w.request(nodes[2], owner, uid, false)
+		w.close(uid)
+		Expect(pendingTaintOf(getNode(ctx, nodes[0]))).To(BeNil())
+		Expect(pendingTaintOf(getNode(ctx, nodes[2]))).To(BeNil())
 	})
 })
 

@@ -80,7 +80,7 @@ func plotGrowth(path string, runs []*result) error {
 		p.X.Tick.Marker = plot.ConstantTicks(nodeTicks(runs))
 		p.Y.Min = 0
 		p.Add(plotter.NewGrid())
-		var xys plotter.XYs
+		xys := make(plotter.XYs, 0, len(runs))
 		for _, r := range runs {
 			xys = append(xys, plotter.XY{X: float64(r.Nodes), Y: m.value(r)})
 		}
@@ -100,7 +100,7 @@ func plotGrowth(path string, runs []*result) error {
 }
 
 func nodeTicks(runs []*result) []plot.Tick {
-	var ticks []plot.Tick
+	ticks := make([]plot.Tick, 0, len(runs))
 	for _, r := range runs {
 		ticks = append(ticks, plot.Tick{Value: float64(r.Nodes), Label: fmt.Sprint(r.Nodes)})
 	}

@@ -23,9 +23,11 @@ import (
 	"maps"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -168,7 +170,11 @@ func main() {
 			o.name += "-replacements-ready"
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+	// Interrupted or stopped, the run ends as it would on its timeout: the
+	// manager it started is killed and the cluster stopped (unless -keep).
+	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	res, err := run(ctx, o)
 	if err != nil {
@@ -480,7 +486,8 @@ func summary(r *result) string {
 		r.Makespan.Round(time.Millisecond), r.LowerBound.Round(time.Millisecond), r.Ratio, r.Barrier.Round(time.Millisecond), r.BarrierRatio)
 	fmt.Fprintf(&b, "  handoff p50 %s, p99 %s\n", r.HandoffP50.Round(time.Millisecond), r.HandoffP99.Round(time.Millisecond))
 	fmt.Fprintf(&b, "  time in flight: drains %.1f%%, upgrades %.1f%%, the rest %.1f%%\n", 100*r.InFlight.Drain, 100*r.InFlight.Upgrade, 100*r.InFlight.Rest)
-	fmt.Fprintf(&b, "  manager peak RSS %.1f MiB, CPU %s (%s per node)\n", r.PeakRSSMiB, r.CPU.Round(10*time.Millisecond), r.CPUPerNode.Round(100*time.Microsecond))
+	fmt.Fprintf(&b, "  manager peak RSS %.1f MiB, CPU %s (%s per node)\n",
+		r.PeakRSSMiB, r.CPU.Round(10*time.Millisecond), r.CPUPerNode.Round(100*time.Microsecond))
 	fmt.Fprintf(&b, "  API requests per node %.1f, evictions apart (%.1f eviction requests per node; %.0f requests in all, client-go counted %.0f):\n",
 		r.RequestsPerNodeTotal, r.EvictionsPerNode, r.RequestsCheck.Nodewave, r.RequestsCheck.ClientGo)
 	for _, kind := range slices.SortedFunc(maps.Keys(r.RequestsPerNode), func(a, b string) int {
