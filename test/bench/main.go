@@ -445,6 +445,11 @@ func (o options) finishTimeline(tl *timeline, strategy string) {
 	if tl == nil {
 		return
 	}
+	defer func() {
+		if r := recover(); r != nil {
+			log.Printf("plotting the metrics over time: %v", r)
+		}
+	}()
 	time.Sleep(2 * o.scrapeEvery) // the last transitions' scrapes
 	out := o.metricsPlot
 	if out == "" {

@@ -4,6 +4,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/nodewave/nodewave/internal/metrics"
 )
 
 func TestQuantileInterpolatesAsHistogramQuantile(t *testing.T) {
@@ -59,5 +61,14 @@ nodewave_node_upgrade_duration_seconds_count{step="drain"} 4
 	drain := s.Steps["drain"]
 	if len(drain) != 3 || !math.IsInf(drain[2].UpperBound, 1) || drain[2].Count != 4 || drain[1].Count != 3 {
 		t.Errorf("drain buckets %v, want le 1, 2, +Inf with 1, 3, 4", drain)
+	}
+}
+
+// TestEveryStateHasAColour: a state added to metrics.States without a
+// colour here made plotTimeline index past stateColors, and a 5,000-node
+// run panicked after its upgrade, before writing its results.
+func TestEveryStateHasAColour(t *testing.T) {
+	if len(stateColors) != len(metrics.States) {
+		t.Fatalf("%d state colours for %d states (%v)", len(stateColors), len(metrics.States), metrics.States)
 	}
 }
