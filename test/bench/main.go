@@ -32,8 +32,10 @@ import (
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/clientcmd"
@@ -314,7 +316,12 @@ func run(ctx context.Context, o options) (*result, error) {
 	log.Printf("upgrading %d nodes, %s", o.nodes, strategy)
 	tl := o.startTimeline(ctx)
 	pods.start()
-	if err := c.Create(ctx, cu); err != nil {
+	// On a cluster that started in seconds, the CRD applied just before
+	// may not be established yet: the client does not know the kind.
+	if err := wait.PollUntilContextTimeout(ctx, time.Second, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		err := c.Create(ctx, cu)
+		return err == nil, client.IgnoreAlreadyExists(ignoreNoMatch(err))
+	}); err != nil {
 		return nil, err
 	}
 	// The manager's CPU profile over the first minute of the upgrade.
@@ -511,6 +518,15 @@ func summary(r *result) string {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// ignoreNoMatch is err, or nil when it says the API server does not serve
+// the kind yet.
+func ignoreNoMatch(err error) error {
+	if meta.IsNoMatchError(err) {
+		return nil
+	}
+	return err
+}
 
 func or(s, def string) string {
 	if s == "" {
