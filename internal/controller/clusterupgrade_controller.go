@@ -90,10 +90,11 @@ type ClusterUpgradeReconciler struct {
 	// workloads remembers each ClusterUpgrade's last reads of the
 	// workloads its drains evicted pods of (health.replacementsReady).
 	workloads workloadReads
-	// drains runs the drain passes in the background; drainsDone carries
-	// the ClusterUpgrade of each finished pass back to the work queue.
-	drains     *drain.Passes
-	drainsDone chan event.GenericEvent
+	// drains runs the drain passes in the background; wakeups carries
+	// back to the work queue the ClusterUpgrade of each finished drain
+	// pass, and of each failed taint write (see wake).
+	drains  *drain.Passes
+	wakeups chan event.GenericEvent
 	// taints writes the pending taints in the background.
 	taints *taintWrites
 }
@@ -281,8 +282,8 @@ func (r *ClusterUpgradeReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := IndexNodes(context.Background(), mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
-	r.drainsDone = make(chan event.GenericEvent, drainsDoneBuffer)
-	r.drains = &drain.Passes{Drainer: r.Drainer, Interval: r.DrainPollInterval, Finished: r.drainFinished, Now: r.Clock.Now}
+	r.wakeups = make(chan event.GenericEvent, wakeupsBuffer)
+	r.drains = &drain.Passes{Drainer: r.Drainer, Interval: r.DrainPollInterval, Finished: r.wake, Now: r.Clock.Now}
 	if err := mgr.Add(r.drains); err != nil {
 		return err
 	}
@@ -293,7 +294,7 @@ func (r *ClusterUpgradeReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&upgradev1alpha1.ClusterUpgrade{}).
 		Owns(&batchv1.Job{}).
-		WatchesRawSource(source.Channel(r.drainsDone, &handler.EnqueueRequestForObject{})).
+		WatchesRawSource(source.Channel(r.wakeups, &handler.EnqueueRequestForObject{})).
 		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(r.clusterUpgradesForNode),
 			builder.WithPredicates(nodeChangePredicate())).
 		Watches(&upgradev1alpha1.ClusterUpgrade{}, handler.EnqueueRequestsFromMapFunc(r.otherClusterUpgrades),
@@ -302,17 +303,19 @@ func (r *ClusterUpgradeReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Complete(r)
 }
 
-// drainsDoneBuffer is how many finished drain passes may wait to be
-// queued; the work queue merges them per ClusterUpgrade.
-const drainsDoneBuffer = 1024
+// wakeupsBuffer is how many wakeups (finished drain passes, failed taint
+// writes) may wait to be queued; the work queue merges them per
+// ClusterUpgrade.
+const wakeupsBuffer = 1024
 
-// drainFinished queues the ClusterUpgrade whose drain pass just finished.
-// Should the buffer be full, the drain's poll interval looks again.
-func (r *ClusterUpgradeReconciler) drainFinished(owner string) {
+// wake queues the ClusterUpgrade named owner: its drain pass just
+// finished, or one of its taint writes failed. Should the buffer be full,
+// the drain's poll interval, or the next event, looks again.
+func (r *ClusterUpgradeReconciler) wake(owner string) {
 	cu := &upgradev1alpha1.ClusterUpgrade{}
 	cu.Name = owner
 	select {
-	case r.drainsDone <- event.GenericEvent{Object: cu}:
+	case r.wakeups <- event.GenericEvent{Object: cu}:
 	default:
 	}
 }

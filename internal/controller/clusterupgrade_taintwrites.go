@@ -144,7 +144,7 @@ func (w *taintWrites) writeNext(ctx context.Context) bool {
 	if err := w.write(ctx, node, want); err != nil && !apierrors.IsNotFound(err) {
 		logf.FromContext(ctx).V(1).Info("pending taint not written; the ClusterUpgrade's next pass decides again",
 			"node", node, "clusterUpgrade", want.owner, "on", want.on, "error", err.Error())
-		time.AfterFunc(taintRetry, func() { w.r.drainFinished(want.owner) })
+		time.AfterFunc(taintRetry, func() { w.r.wake(want.owner) })
 	}
 	w.mu.Lock()
 	w.done(want.uid)
