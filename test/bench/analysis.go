@@ -13,6 +13,9 @@ type span struct {
 	Node       string
 	Order      int // its place in the plan order (zone, then name)
 	Start, End time.Time
+	// Entries is how often the node entered the lifecycle (see
+	// recorder.entries).
+	Entries int
 
 	Drained, Reached time.Time
 }
@@ -121,4 +124,42 @@ func maxTime(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// lastNode is one of the last nodes to finish, its times counted from the
+// run's first cordon: where a long tail comes from.
+type lastNode struct {
+	Node                         string
+	Entries                      int
+	Start, Drained, Reached, End time.Duration
+}
+
+// lastToFinish returns the k nodes that finished last, the last first.
+func lastToFinish(spans []span, k int) []lastNode {
+	if len(spans) == 0 {
+		return nil
+	}
+	first := spans[0].Start
+	for _, s := range spans {
+		first = minTime(first, s.Start)
+	}
+	sorted := slices.Clone(spans)
+	slices.SortFunc(sorted, func(a, b span) int { return b.End.Compare(a.End) })
+	out := make([]lastNode, 0, k)
+	for _, s := range sorted[:min(k, len(sorted))] {
+		out = append(out, lastNode{Node: s.Node, Entries: s.Entries, Start: s.Start.Sub(first),
+			Drained: s.Drained.Sub(first), Reached: s.Reached.Sub(first), End: s.End.Sub(first)})
+	}
+	return out
+}
+
+// reentered counts the nodes that entered the lifecycle more than once.
+func reentered(spans []span) int {
+	n := 0
+	for _, s := range spans {
+		if s.Entries > 1 {
+			n++
+		}
+	}
+	return n
 }

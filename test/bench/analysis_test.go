@@ -93,3 +93,22 @@ func TestSplitInFlight(t *testing.T) {
 		t.Fatalf("splitInFlight = %+v, want %+v", got, want)
 	}
 }
+
+func TestLastToFinishAndReentered(t *testing.T) {
+	spans := []span{
+		{Node: "a", Entries: 1, Start: at(1), Drained: at(2), Reached: at(3), End: at(4)},
+		{Node: "late", Entries: 2, Start: at(8), Drained: at(9), Reached: at(10), End: at(12)},
+		{Node: "b", Entries: 1, Start: at(1), Drained: at(3), Reached: at(5), End: at(6)},
+	}
+	got := lastToFinish(spans, 2)
+	if len(got) != 2 || got[0].Node != "late" || got[1].Node != "b" {
+		t.Fatalf("last to finish = %+v, want late then b", got)
+	}
+	// Counted from the first cordon (1 s).
+	if l := got[0]; l.Start != 7*time.Second || l.Drained != 8*time.Second || l.Reached != 9*time.Second || l.End != 11*time.Second {
+		t.Fatalf("late = %+v", l)
+	}
+	if n := reentered(spans); n != 1 {
+		t.Fatalf("reentered = %d, want 1", n)
+	}
+}

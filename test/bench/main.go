@@ -111,7 +111,11 @@ type result struct {
 	Disruptions  disruptionStats
 	Reconciles   float64
 	ReconcileP99 time.Duration
-	Plot         string
+	// Reentered counts the nodes that entered the lifecycle more than
+	// once; Last are the nodes that finished last (the makespan's tail).
+	Reentered int
+	Last      []lastNode
+	Plot      string
 }
 
 func main() {
@@ -367,6 +371,7 @@ func run(ctx context.Context, o options) (*result, error) {
 		PeakRSSMiB: float64(rss) / (1 << 20), CPU: cpu, CPUPerNode: cpu / time.Duration(o.nodes), ClusterStart: clusterStart,
 		RequestsPerNode: map[string]float64{}, EvictionsPerNode: metrics.Requests[evictionRequest] / float64(o.nodes),
 		Reconciles: metrics.Reconciles, ReconcileP99: metrics.ReconcileP99,
+		Reentered: reentered(spans), Last: lastToFinish(spans, 5),
 		Disruptions: pods.stats(), Plot: o.name + ".png"}
 	if res.Disruptions.Pods > 0 {
 		res.EvictedPerPod = metrics.Evicted / float64(res.Disruptions.Pods)
@@ -514,6 +519,11 @@ func summary(r *result) string {
 		" per workload mean %.3f, worst %.3f (%s), %d of %d over one per pod\n", r.EvictedPerPod,
 		d.Ended, d.Pods, d.PerPod, d.PerWorkloadMean, d.PerWorkloadMax, d.Worst, d.WorkloadsOverOnePerPod, d.Workloads)
 	fmt.Fprintf(&b, "  reconciles %.0f, p99 %s; plot %s\n", r.Reconciles, r.ReconcileP99, r.Plot)
+	fmt.Fprintf(&b, "  %d nodes entered the lifecycle more than once; the last to finish (since the first cordon: taken, drained, at the target, upgraded):\n", r.Reentered)
+	for _, l := range r.Last {
+		fmt.Fprintf(&b, "    %s (%d entries): %s, %s, %s, %s\n", l.Node, l.Entries, l.Start.Round(time.Second),
+			l.Drained.Round(time.Second), l.Reached.Round(time.Second), l.End.Round(time.Second))
+	}
 	return b.String()
 }
 

@@ -24,13 +24,17 @@ type recorder struct {
 	drained  map[string]time.Time
 	reached  map[string]time.Time
 	finished map[string]time.Time
-	states   map[string]string
-	zones    map[string]string
+	// entries counts how often each node entered the lifecycle: more
+	// than once is a node that left it (released, blocked, failed) and
+	// was taken again; its span is its last entry.
+	entries map[string]int
+	states  map[string]string
+	zones   map[string]string
 }
 
 func record(ctx context.Context, cs kubernetes.Interface, target string) *recorder {
 	r := &recorder{target: target, started: map[string]time.Time{}, drained: map[string]time.Time{},
-		reached: map[string]time.Time{}, finished: map[string]time.Time{},
+		reached: map[string]time.Time{}, finished: map[string]time.Time{}, entries: map[string]int{},
 		states: map[string]string{}, zones: map[string]string{}}
 	factory := informers.NewSharedInformerFactory(cs, 0)
 	inf := factory.Core().V1().Nodes().Informer()
@@ -62,6 +66,7 @@ func (r *recorder) node(n *corev1.Node) {
 	r.zones[n.Name] = n.Labels[upgradev1alpha1.ZoneLabel]
 	if inFlight(state) && !inFlight(prev) {
 		r.started[n.Name] = now
+		r.entries[n.Name]++
 	}
 	switch upgradev1alpha1.NodeState(state) {
 	case upgradev1alpha1.NodeUpgrading, upgradev1alpha1.NodeVerifying, upgradev1alpha1.NodeUpgraded:
@@ -85,7 +90,7 @@ func (r *recorder) spans() []span {
 	var out []span
 	for name, start := range r.started {
 		if end, ok := r.finished[name]; ok {
-			out = append(out, span{Node: name, Start: start, End: end,
+			out = append(out, span{Node: name, Start: start, End: end, Entries: r.entries[name],
 				Drained: orTime(r.drained[name], end), Reached: orTime(r.reached[name], end)})
 		}
 	}
