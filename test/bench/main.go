@@ -519,7 +519,8 @@ func summary(r *result) string {
 		" per workload mean %.3f, worst %.3f (%s), %d of %d over one per pod\n", r.EvictedPerPod,
 		d.Ended, d.Pods, d.PerPod, d.PerWorkloadMean, d.PerWorkloadMax, d.Worst, d.WorkloadsOverOnePerPod, d.Workloads)
 	fmt.Fprintf(&b, "  reconciles %.0f, p99 %s; plot %s\n", r.Reconciles, r.ReconcileP99, r.Plot)
-	fmt.Fprintf(&b, "  %d nodes entered the lifecycle more than once; the last to finish (since the first cordon: taken, drained, at the target, upgraded):\n", r.Reentered)
+	fmt.Fprintf(&b, "  %d nodes entered the lifecycle more than once; the last to finish"+
+		" (since the first cordon: taken, drained, at the target, upgraded):\n", r.Reentered)
 	for _, l := range r.Last {
 		fmt.Fprintf(&b, "    %s (%d entries): %s, %s, %s, %s\n", l.Node, l.Entries, l.Start.Round(time.Second),
 			l.Drained.Round(time.Second), l.Reached.Round(time.Second), l.End.Round(time.Second))
