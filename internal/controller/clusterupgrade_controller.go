@@ -137,7 +137,9 @@ func (r *ClusterUpgradeReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	}
 
 	before := cu.DeepCopy()
-	result, err := r.reconcile(ctx, cu)
+	trace := newPassTrace()
+	defer trace.logIfSlow(logf.FromContext(ctx), slowPass)
+	result, err := r.reconcile(ctx, cu, trace)
 	recordStatusMetrics(cu)
 	// One status write per pass, whatever happened above; one that only
 	// updates messages waits a little (see messageWriteInterval).
@@ -151,6 +153,7 @@ func (r *ClusterUpgradeReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 			}
 		} else if perr == nil {
 			r.statusWrites.wrote(cu.UID, now)
+			trace.step("status written", "")
 		}
 	}
 	if err != nil {
@@ -165,12 +168,13 @@ func (r *ClusterUpgradeReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 // starts and new Jobs but never the nodes in flight; advance every node in
 // flight by its pure step decision; plan once which nodes start, and start
 // them; and compute the status into cu.Status, which Reconcile writes once.
-func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1alpha1.ClusterUpgrade) (ctrl.Result, error) {
+func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1alpha1.ClusterUpgrade, trace *passTrace) (ctrl.Result, error) {
 	log := logf.FromContext(ctx)
 	s, err := r.observe(ctx, cu)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	trace.step("observed", "%d nodes", len(s.nodes))
 	if cu.Status.ObservedGeneration != cu.Generation {
 		// A spec change retries the nodes that failed under the old one,
 		// before anything can hold the pass: its effect is never lost.
@@ -184,7 +188,10 @@ func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1a
 		return ctrl.Result{RequeueAfter: b.requeueAfter}, nil
 	}
 
-	requeue, err := r.advanceNodes(ctx, s, s.inFlight())
+	trace.step("pre-flight checks", "")
+	inFlight := s.inFlight()
+	requeue, err := r.advanceNodes(ctx, s, inFlight)
+	trace.step("advanced", "%d in flight", len(inFlight))
 	if err != nil {
 		var rejected *jobRejectedError
 		if !errors.As(err, &rejected) {
@@ -200,6 +207,7 @@ func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1a
 		s.gate = r.gates(ctx, s)
 	}
 	w := r.planWaves(ctx, s)
+	trace.step("planned", "")
 	start := slices.Concat(w.controlPlane.Start, w.workers.Start)
 	if s.holds.start == nil && len(start) > 0 {
 		// The API server judges the Job before its node is cordoned.
@@ -212,29 +220,17 @@ func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1a
 			start = nil
 		}
 	}
-	var started, refused []string
-	for _, name := range start {
-		n := s.nodes[name]
-		ok, err := r.startNode(ctx, s, n)
-		if err != nil {
-			return ctrl.Result{}, err
-		}
-		switch {
-		case ok:
-			started = append(started, name)
-		case n.Labels[upgradev1alpha1.NodeStateLabel] == string(upgradev1alpha1.NodeFailed):
-			refused = append(refused, name)
-		}
-	}
-	// The nodes just cordoned go straight on to their drains, together.
-	d, err := r.advanceNodes(ctx, s, started)
+	// The nodes start together, each going straight on to its drain.
+	started, refused, d, err := r.startNodes(ctx, s, start)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	trace.step("started", "%d started", len(started))
 	requeue = minRequeue(requeue, d)
 	if err := r.syncPendingTaints(ctx, s); err != nil {
 		return ctrl.Result{}, err
 	}
+	trace.step("pending taints", "")
 	w.controlPlane = w.controlPlane.After(plan.OfWave(started, true, s.isControlPlane), plan.OfWave(refused, true, s.isControlPlane))
 	w.workers = w.workers.After(plan.OfWave(started, false, s.isControlPlane), plan.OfWave(refused, false, s.isControlPlane))
 

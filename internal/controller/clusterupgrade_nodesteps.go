@@ -23,14 +23,54 @@ import (
 // pass always ends.
 const maxStepsPerPass = 5
 
-// advanceConcurrency bounds how many nodes in flight one pass advances at
-// once. Each node's steps are its own (its Node, its Job, its pods), so a
-// slow drain does not hold up the node whose kubelet is ready.
+// advanceConcurrency bounds how many nodes one pass moves at once (starts
+// them, or advances them in flight). Each node's steps are its own (its
+// Node, its Job, its pods), so a slow drain does not hold up the node
+// whose kubelet is ready, and a pass that writes many nodes waits for the
+// API server about once, not once per node.
 const advanceConcurrency = 16
 
 // advanceNodes advances the named nodes concurrently, and returns when the
 // soonest of them wants another look.
 func (r *ClusterUpgradeReconciler) advanceNodes(ctx context.Context, s *scope, names []string) (time.Duration, error) {
+	return eachNode(s, names, func(n *corev1.Node) (time.Duration, error) { return r.advanceNode(ctx, s, n) })
+}
+
+// startNodes starts the named nodes concurrently, each going straight on
+// from its cordon to its drain, and returns the ones it started and the
+// ones a check before their cordon refused (failed), in the order given,
+// and when the soonest of them wants another look.
+func (r *ClusterUpgradeReconciler) startNodes(ctx context.Context, s *scope, names []string) (started, refused []string,
+	requeue time.Duration, err error) {
+	outcome := make([]bool, len(names)) // started
+	index := make(map[string]int, len(names))
+	for i, name := range names {
+		index[name] = i
+	}
+	requeue, err = eachNode(s, names, func(n *corev1.Node) (time.Duration, error) {
+		ok, err := r.startNode(ctx, s, n)
+		if !ok || err != nil {
+			return 0, err
+		}
+		outcome[index[n.Name]] = true
+		return r.advanceNode(ctx, s, n)
+	})
+	for i, name := range names {
+		switch {
+		case outcome[i]:
+			started = append(started, name)
+		case s.nodes[name].Labels[upgradev1alpha1.NodeStateLabel] == string(upgradev1alpha1.NodeFailed):
+			refused = append(refused, name)
+		}
+	}
+	return started, refused, requeue, err
+}
+
+// eachNode runs step on the named nodes, advanceConcurrency at a time, and
+// returns the soonest requeue they asked for and their errors, joined.
+// step may write its own node and nothing else of s but through its
+// locks.
+func eachNode(s *scope, names []string, step func(*corev1.Node) (time.Duration, error)) (time.Duration, error) {
 	var (
 		mu      sync.Mutex
 		requeue time.Duration
@@ -44,7 +84,7 @@ func (r *ClusterUpgradeReconciler) advanceNodes(ctx context.Context, s *scope, n
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			d, err := r.advanceNode(ctx, s, n)
+			d, err := step(n)
 			mu.Lock()
 			defer mu.Unlock()
 			requeue = minRequeue(requeue, d)
