@@ -3,12 +3,14 @@
 // Jobs, the other ClusterUpgrades), runs the pre-flight checks (which hold
 // new starts, never the nodes in flight), advances every node in flight by
 // one or more steps, asks the planner once which nodes start, starts them,
-// and writes the status once. It keeps no upgrade state in memory:
+// and hands the status once to a writer that writes it in the
+// background. It keeps no upgrade state in memory:
 // everything it needs is on the Nodes (labels and annotations) and Jobs.
 // (It only remembers which specs' Jobs passed a dry run, to spare the API
 // server; the outcome of each draining node's last background drain pass;
-// the API server's version for a minute; and its own Node writes until
-// the cache shows them. A restarted manager reads them all again.)
+// the API server's version for a minute; and its own Node and status
+// writes until the cache shows them. A restarted manager reads them all
+// again.)
 package controller
 
 import (
@@ -79,7 +81,8 @@ type ClusterUpgradeReconciler struct {
 
 	// dryRuns remembers the Job dry run of each ClusterUpgrade's spec.
 	dryRuns dryRunMemo
-	// statusWrites spaces out the status writes that only change messages.
+	// statusWrites writes the status in the background, and spaces out
+	// the writes that only change messages.
 	statusWrites statusWrites
 	// nodeWrites remembers the Node writes the cache has not shown yet.
 	nodeWrites nodeWrites
@@ -136,25 +139,28 @@ func (r *ClusterUpgradeReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		}
 	}
 
+	// The status last handed to its writer, until the cache shows it.
+	writeErr := r.statusWrites.overlay(cu)
 	before := cu.DeepCopy()
 	trace := newPassTrace()
 	defer trace.logIfSlow(logf.FromContext(ctx), slowPass)
 	result, err := r.reconcile(ctx, cu, trace)
 	recordStatusMetrics(cu)
-	// One status write per pass, whatever happened above; one that only
-	// updates messages waits a little (see messageWriteInterval).
+	// One status write per pass, whatever happened above, written in the
+	// background; one that only updates messages waits a little (see
+	// messageWriteInterval).
 	if !equality.Semantic.DeepEqual(before.Status, cu.Status) {
 		now := r.Clock.Now()
 		if wait := r.statusWrites.hold(cu.UID, &before.Status, &cu.Status, now); wait > 0 && err == nil {
 			result.RequeueAfter = minRequeue(result.RequeueAfter, wait)
-		} else if perr := r.Status().Patch(ctx, cu, client.MergeFrom(before)); perr != nil && !apierrors.IsNotFound(perr) {
-			if err == nil {
-				err = perr
-			}
-		} else if perr == nil {
+		} else {
+			r.statusWrites.write(ctx, cu, &before.Status)
 			r.statusWrites.wrote(cu.UID, now)
-			trace.step("status written", "")
+			trace.step("status handed to its writer", "")
 		}
+	}
+	if err == nil && writeErr != nil {
+		err = fmt.Errorf("writing the status: %w", writeErr)
 	}
 	if err != nil {
 		// The error's backoff decides the retry; a result would be ignored.
@@ -167,7 +173,8 @@ func (r *ClusterUpgradeReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 // (retrying failed nodes); run the pre-flight checks, which hold new
 // starts and new Jobs but never the nodes in flight; advance every node in
 // flight by its pure step decision; plan once which nodes start, and start
-// them; and compute the status into cu.Status, which Reconcile writes once.
+// them; and compute the status into cu.Status, which Reconcile hands to
+// its writer once.
 func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1alpha1.ClusterUpgrade, trace *passTrace) (ctrl.Result, error) {
 	log := logf.FromContext(ctx)
 	s, err := r.observe(ctx, cu)
@@ -284,6 +291,9 @@ func (r *ClusterUpgradeReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		return err
 	}
 	r.taints = newTaintWrites(r)
+	r.statusWrites.patch = func(ctx context.Context, cu, base *upgradev1alpha1.ClusterUpgrade) error {
+		return r.Status().Patch(ctx, cu, client.MergeFrom(base))
+	}
 	if err := mgr.Add(r.taints); err != nil {
 		return err
 	}
