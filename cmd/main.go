@@ -13,6 +13,7 @@ import (
 	// database that spec.window.timeZone is read with.
 	_ "time/tzdata"
 
+	"github.com/KimMachineGun/automemlimit/memlimit"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/kubernetes"
@@ -107,6 +108,8 @@ func main() {
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	log := ctrl.Log.WithName("setup")
 	log.Info("starting", "version", buildinfo.Version())
+	// GOMEMLIMIT: 90% of the container's memory limit (logged by memlimit).
+	setMemoryLimit(ctrl.Log.WithName("memlimit"), memlimit.FromCgroup)
 
 	imagePolicy, err := nodeupgrade.ParseImagePolicy(allowedImages)
 	if err != nil {
