@@ -33,6 +33,7 @@ import (
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -58,6 +59,9 @@ type options struct {
 	keep, reuse        bool
 	metricsPort        int
 	managerQPS         int
+	// managerMemoryLimit is the memory limit of the cgroup the manager
+	// runs in: its Deployment's; empty runs it without one.
+	managerMemoryLimit string
 	timeout            time.Duration
 	simName            string
 	scrapeEvery        time.Duration
@@ -88,7 +92,10 @@ type result struct {
 	// upgrades and the rest (see shares).
 	InFlight   shares
 	PeakRSSMiB float64
-	CPU        time.Duration
+	// MemoryLimit is the memory limit the manager ran under (its
+	// Deployment's), empty if none.
+	MemoryLimit string
+	CPU         time.Duration
 	// CPUPerNode is the manager's CPU time over the upgraded nodes.
 	CPUPerNode time.Duration
 	// ClusterStart is how long the simulated cluster took to start, its
@@ -137,6 +144,8 @@ func main() {
 	flag.DurationVar(&o.timeout, "timeout", 2*time.Hour,
 		"give up after this long, the cluster's start included (1,000 nodes and 20,000 pods took 63 minutes on 2 cores)")
 	flag.IntVar(&o.managerQPS, "manager-qps", 500, "the manager's --kube-api-qps (its burst is twice that)")
+	flag.StringVar(&o.managerMemoryLimit, "manager-memory-limit", deploymentMemoryLimit,
+		"the memory limit of the cgroup the manager runs in, as its Deployment's container (config/manager); empty: none")
 	flag.StringVar(&o.simName, "sim-name", "", "name of the simulated cluster (default nodewave-bench-NODES)")
 	flag.DurationVar(&o.scrapeEvery, "scrape-every", 0,
 		"also scrape the manager's /metrics this often during the upgrade and plot nodes by state, step durations and evictions over time (0: off)")
@@ -306,6 +315,11 @@ func run(ctx context.Context, o options) (*result, error) {
 		manager.Args = append(manager.Args, "--no-pending-taint")
 	}
 	manager.Stdout, manager.Stderr = logFile, logFile
+	removeCgroup, err := o.limitMemory(manager)
+	if err != nil {
+		return nil, err
+	}
+	defer removeCgroup()
 	if err := manager.Start(); err != nil {
 		return nil, err
 	}
@@ -368,7 +382,7 @@ func run(ctx context.Context, o options) (*result, error) {
 		Barrier: sched.Barrier, BarrierRatio: sched.BarrierRatio,
 		HandoffP50: percentile(hand, 50), HandoffP99: percentile(hand, 99),
 		InFlight:   splitInFlight(spans),
-		PeakRSSMiB: float64(rss) / (1 << 20), CPU: cpu, CPUPerNode: cpu / time.Duration(o.nodes), ClusterStart: clusterStart,
+		PeakRSSMiB: float64(rss) / (1 << 20), MemoryLimit: o.managerMemoryLimit, CPU: cpu, CPUPerNode: cpu / time.Duration(o.nodes), ClusterStart: clusterStart,
 		RequestsPerNode: map[string]float64{}, EvictionsPerNode: metrics.Requests[evictionRequest] / float64(o.nodes),
 		Reconciles: metrics.Reconciles, ReconcileP99: metrics.ReconcileP99,
 		Reentered: reentered(spans), Last: lastToFinish(spans, 5),
@@ -392,6 +406,26 @@ func run(ctx context.Context, o options) (*result, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// limitMemory makes the manager run in a cgroup limited to
+// -manager-memory-limit, and returns what removes it once the manager has
+// ended.
+func (o options) limitMemory(manager *exec.Cmd) (func(), error) {
+	if o.managerMemoryLimit == "" {
+		return func() {}, nil
+	}
+	limit, err := resource.ParseQuantity(o.managerMemoryLimit)
+	if err != nil {
+		return nil, fmt.Errorf("-manager-memory-limit: %w", err)
+	}
+	cg, err := newMemoryCgroup(fmt.Sprintf("nodewave-bench-%d", os.Getpid()), limit.Value())
+	if err != nil {
+		return nil, fmt.Errorf("running the manager under its memory limit %s (-manager-memory-limit= runs it without): %w",
+			o.managerMemoryLimit, err)
+	}
+	cg.wrap(manager)
+	return func() { _ = cg.remove() }, nil
 }
 
 // clusterUpgrade is the ClusterUpgrade the run applies, and its strategy
@@ -503,8 +537,12 @@ func summary(r *result) string {
 		r.Makespan.Round(time.Millisecond), r.LowerBound.Round(time.Millisecond), r.Ratio, r.Barrier.Round(time.Millisecond), r.BarrierRatio)
 	fmt.Fprintf(&b, "  handoff p50 %s, p99 %s\n", r.HandoffP50.Round(time.Millisecond), r.HandoffP99.Round(time.Millisecond))
 	fmt.Fprintf(&b, "  time in flight: drains %.1f%%, upgrades %.1f%%, the rest %.1f%%\n", 100*r.InFlight.Drain, 100*r.InFlight.Upgrade, 100*r.InFlight.Rest)
-	fmt.Fprintf(&b, "  manager peak RSS %.1f MiB, CPU %s (%s per node)\n",
-		r.PeakRSSMiB, r.CPU.Round(10*time.Millisecond), r.CPUPerNode.Round(100*time.Microsecond))
+	limit := "no memory limit"
+	if r.MemoryLimit != "" {
+		limit = "under a memory limit of " + r.MemoryLimit
+	}
+	fmt.Fprintf(&b, "  manager peak RSS %.1f MiB (%s), CPU %s (%s per node)\n",
+		r.PeakRSSMiB, limit, r.CPU.Round(10*time.Millisecond), r.CPUPerNode.Round(100*time.Microsecond))
 	fmt.Fprintf(&b, "  API requests per node %.1f, evictions apart (%.1f eviction requests per node; %.0f requests in all, client-go counted %.0f):\n",
 		r.RequestsPerNodeTotal, r.EvictionsPerNode, r.RequestsCheck.Nodewave, r.RequestsCheck.ClientGo)
 	for _, kind := range slices.SortedFunc(maps.Keys(r.RequestsPerNode), func(a, b string) int {
