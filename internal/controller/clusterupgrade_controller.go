@@ -1,10 +1,11 @@
 // Package controller holds the ClusterUpgrade reconciler. Each pass
 // observes the world (the selected nodes and the ones it holds, their
 // Jobs, the other ClusterUpgrades), runs the pre-flight checks (which hold
-// new starts, never the nodes in flight), advances every node in flight by
-// one or more steps, asks the planner once which nodes start, starts them,
-// and hands the status once to a writer that writes it in the
-// background. It keeps no upgrade state in memory:
+// new starts, never the nodes in flight), advances the nodes in flight that
+// can finish by one or more steps, asks the planner once which nodes
+// start, starts them, advances the other nodes in flight (see
+// aroundStarts), and hands the status once to a writer that writes it in
+// the background. It keeps no upgrade state in memory:
 // everything it needs is on the Nodes (labels and annotations) and Jobs.
 // (It only remembers which specs' Jobs passed a dry run, to spare the API
 // server; the outcome of each draining node's last background drain pass;
@@ -171,10 +172,11 @@ func (r *ClusterUpgradeReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 
 // reconcile is one pass: observe the world; let a spec change take effect
 // (retrying failed nodes); run the pre-flight checks, which hold new
-// starts and new Jobs but never the nodes in flight; advance every node in
-// flight by its pure step decision; plan once which nodes start, and start
-// them; and compute the status into cu.Status, which Reconcile hands to
-// its writer once.
+// starts and new Jobs but never the nodes in flight; advance the nodes in
+// flight that can finish by their pure step decisions; plan once which
+// nodes start, and start them; advance the other nodes in flight; and
+// compute the status into cu.Status, which Reconcile hands to its writer
+// once.
 func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1alpha1.ClusterUpgrade, trace *passTrace) (ctrl.Result, error) {
 	log := logf.FromContext(ctx)
 	s, err := r.observe(ctx, cu)
@@ -196,15 +198,14 @@ func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1a
 	}
 
 	trace.step("pre-flight checks", "")
-	inFlight := s.inFlight()
-	requeue, err := r.advanceNodes(ctx, s, inFlight)
-	trace.step("advanced", "%d in flight", len(inFlight))
-	if err != nil {
-		var rejected *jobRejectedError
-		if !errors.As(err, &rejected) {
-			return ctrl.Result{}, err
-		}
-		s.holds.holdJobs(&blocker{reason: upgradev1alpha1.ReasonJobRejected, message: rejected.Error()})
+	// The nodes that can free a slot advance before the starts, the
+	// others after them: a freed slot is handed on without waiting for
+	// every drain's write of the pass.
+	before, after := aroundStarts(s, s.inFlight())
+	requeue, err := r.advanceNodes(ctx, s, before)
+	trace.step("advanced", "%d in flight", len(before))
+	if err := holdOnRejectedJob(s, err); err != nil {
+		return ctrl.Result{}, err
 	}
 
 	// A gate of spec.health holds new starts; nodes in flight go on. It
@@ -234,6 +235,14 @@ func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1a
 	}
 	trace.step("started", "%d started", len(started))
 	requeue = minRequeue(requeue, d)
+	if len(after) > 0 {
+		d, err := r.advanceNodes(ctx, s, after)
+		trace.step("advanced the rest", "%d in flight", len(after))
+		if err := holdOnRejectedJob(s, err); err != nil {
+			return ctrl.Result{}, err
+		}
+		requeue = minRequeue(requeue, d)
+	}
 	if err := r.syncPendingTaints(ctx, s); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -268,6 +277,42 @@ func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1a
 	all := w.all()
 	recordNodeMetrics(s, all)
 	return ctrl.Result{RequeueAfter: minRequeue(requeue, s.windowRequeue(all))}, nil
+}
+
+// aroundStarts splits the nodes in flight into the ones a pass advances
+// before it starts new nodes and the ones it advances after: first the
+// nodes that can leave flight in this pass and free a slot (upgrading,
+// verifying), then, after the starts, those whose steps cannot free one
+// (cordoned, draining: a drain takes many passes). What the second group
+// does can only free more slots, which the next pass hands on. When its
+// steps can hold the starts, every node goes first: a drain's end records
+// what spec.health.replacementsReady gates on, and a pre-drain hook Job
+// the API server refuses holds new starts.
+func aroundStarts(s *scope, inFlight []string) (before, after []string) {
+	if s.cu.Spec.Health.ReplacementsReady != nil || plan.PreDrain.Job(s.cu.Spec.Hooks) != nil {
+		return inFlight, nil
+	}
+	for _, name := range inFlight {
+		switch upgradev1alpha1.NodeState(s.nodes[name].Labels[upgradev1alpha1.NodeStateLabel]) {
+		case upgradev1alpha1.NodeCordoned, upgradev1alpha1.NodeDraining:
+			after = append(after, name)
+		default:
+			before = append(before, name)
+		}
+	}
+	return before, after
+}
+
+// holdOnRejectedJob holds new starts and Jobs when err says the API server
+// refused a Job (only a spec change can fix it), and returns any other
+// error.
+func holdOnRejectedJob(s *scope, err error) error {
+	var rejected *jobRejectedError
+	if !errors.As(err, &rejected) {
+		return err
+	}
+	s.holds.holdJobs(&blocker{reason: upgradev1alpha1.ReasonJobRejected, message: rejected.Error()})
+	return nil
 }
 
 // SetupWithManager registers the reconciler and its watches: its own

@@ -1,0 +1,136 @@
+package controller
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+)
+
+// A slot freed by a finishing node is handed on before the pass writes the
+// other nodes in flight (issue 17: the handoff at 5,000 nodes waited for
+// every drain's write of the pass).
+var _ = Describe("Handing a freed slot on", func() {
+	It("starts the next node before it advances the drains of the same pass", func(ctx SpecContext) {
+		finishing, cordoned, pending := leftMidFlight(ctx, "hof")
+		seen := watchStates(ctx, "hof")
+		createCU(ctx, concurrent(newCU("hof", "hof"), "2"))
+		stopManager = startManager()
+
+		expectSucceeded(ctx, "hof", []string{finishing, cordoned, pending})
+		Expect(seen.index(finishing, upgradev1alpha1.NodeUpgraded)).To(BeNumerically("<", seen.index(pending, upgradev1alpha1.NodeCordoned)),
+			"states written: %v", seen.all())
+		Expect(seen.index(pending, upgradev1alpha1.NodeCordoned)).To(BeNumerically("<", seen.index(cordoned, upgradev1alpha1.NodeDraining)),
+			"%s was cordoned only after %s's drain began: its start waited for the other nodes of its pass (states written: %v)",
+			pending, cordoned, seen.all())
+	})
+
+	It("advances every node first when a drain's end can hold the starts (replacementsReady)", func(ctx SpecContext) {
+		finishing, cordoned, pending := leftMidFlight(ctx, "hog")
+		seen := watchStates(ctx, "hog")
+		cu := concurrent(newCU("hog", "hog"), "2")
+		cu.Spec.Health.ReplacementsReady = &upgradev1alpha1.ReplacementsReadySpec{}
+		createCU(ctx, cu)
+		stopManager = startManager()
+
+		expectSucceeded(ctx, "hog", []string{finishing, cordoned, pending})
+		Expect(seen.index(cordoned, upgradev1alpha1.NodeDraining)).To(BeNumerically("<", seen.index(pending, upgradev1alpha1.NodeCordoned)),
+			"states written: %v", seen.all())
+	})
+})
+
+// leftMidFlight stops the suite's manager and leaves three nodes of pool
+// as a manager that stopped mid-pass would have left them for a
+// ClusterUpgrade named pool: one verifying at the target (it finishes in
+// the next pass), one cordoned (its drain begins in the next pass), one
+// pending. The spec starts the manager again.
+func leftMidFlight(ctx context.Context, pool string) (finishing, cordoned, pending string) {
+	stopManager()
+	nodes := makeNodes(ctx, pool, 3)
+	finishing, cordoned, pending = nodes[0], nodes[1], nodes[2]
+	since := formatTime(time.Now().Add(-time.Minute))
+	hold := func(name string, state upgradev1alpha1.NodeState, annotations map[string]string) {
+		n := getNode(ctx, name)
+		base := n.DeepCopy()
+		n.Spec.Unschedulable = true
+		n.Labels[upgradev1alpha1.NodeStateLabel] = string(state)
+		if n.Annotations == nil {
+			n.Annotations = map[string]string{}
+		}
+		n.Annotations[upgradev1alpha1.ClusterUpgradeAnnotation] = pool
+		n.Annotations[upgradev1alpha1.StateSinceAnnotation] = since
+		for k, v := range annotations {
+			n.Annotations[k] = v
+		}
+		Expect(env.Client.Patch(ctx, n, client.MergeFrom(base))).To(Succeed())
+	}
+	hold(finishing, upgradev1alpha1.NodeVerifying, map[string]string{
+		upgradev1alpha1.TargetVersionAnnotation: targetVersion,
+		upgradev1alpha1.UpgradeSinceAnnotation:  since,
+	})
+	n := getNode(ctx, finishing)
+	base := n.DeepCopy()
+	n.Status.NodeInfo.KubeletVersion = targetVersion
+	Expect(env.Client.Status().Patch(ctx, n, client.MergeFrom(base))).To(Succeed())
+	hold(cordoned, upgradev1alpha1.NodeCordoned, nil)
+	return finishing, cordoned, pending
+}
+
+// stateLog records, in the API server's order, each state a pool's nodes
+// entered.
+type stateLog struct {
+	mu      sync.Mutex
+	entered []string // "node=state"
+}
+
+// watchStates starts a stateLog on pool's nodes, stopped when the spec ends.
+func watchStates(ctx context.Context, pool string) *stateLog {
+	l := &stateLog{}
+	ctx, stop := context.WithCancel(ctx)
+	DeferCleanup(stop)
+	w, err := clientset.CoreV1().Nodes().Watch(ctx, metav1.ListOptions{LabelSelector: poolLabel + "=" + pool})
+	Expect(err).NotTo(HaveOccurred())
+	go func() {
+		defer GinkgoRecover()
+		defer w.Stop()
+		states := map[string]string{}
+		for ev := range w.ResultChan() {
+			n, ok := ev.Object.(*corev1.Node)
+			if !ok || ev.Type == watch.Deleted {
+				continue
+			}
+			state := n.Labels[upgradev1alpha1.NodeStateLabel]
+			if states[n.Name] != state {
+				states[n.Name] = state
+				l.mu.Lock()
+				l.entered = append(l.entered, n.Name+"="+state)
+				l.mu.Unlock()
+			}
+		}
+	}()
+	return l
+}
+
+// index is where node entered state in the log; it fails the spec when
+// the node never did.
+func (l *stateLog) index(node string, state upgradev1alpha1.NodeState) int {
+	all := l.all()
+	i := slices.Index(all, node+"="+string(state))
+	ExpectWithOffset(1, i).NotTo(Equal(-1), "%s never entered %s (states written: %v)", node, state, all)
+	return i
+}
+
+func (l *stateLog) all() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.entered)
+}
