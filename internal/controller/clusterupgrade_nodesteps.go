@@ -33,7 +33,7 @@ const advanceConcurrency = 16
 // advanceNodes advances the named nodes concurrently, and returns when the
 // soonest of them wants another look.
 func (r *ClusterUpgradeReconciler) advanceNodes(ctx context.Context, s *scope, names []string) (time.Duration, error) {
-	return eachNode(s, names, func(n *corev1.Node) (time.Duration, error) { return r.advanceNode(ctx, s, n) })
+	return eachNode(s, names, func(_ int, n *corev1.Node) (time.Duration, error) { return r.advanceNode(ctx, s, n) })
 }
 
 // startNodes starts the named nodes concurrently, each going straight on
@@ -43,16 +43,12 @@ func (r *ClusterUpgradeReconciler) advanceNodes(ctx context.Context, s *scope, n
 func (r *ClusterUpgradeReconciler) startNodes(ctx context.Context, s *scope, names []string) (started, refused []string,
 	requeue time.Duration, err error) {
 	outcome := make([]bool, len(names)) // started
-	index := make(map[string]int, len(names))
-	for i, name := range names {
-		index[name] = i
-	}
-	requeue, err = eachNode(s, names, func(n *corev1.Node) (time.Duration, error) {
+	requeue, err = eachNode(s, names, func(i int, n *corev1.Node) (time.Duration, error) {
 		ok, err := r.startNode(ctx, s, n)
 		if !ok || err != nil {
 			return 0, err
 		}
-		outcome[index[n.Name]] = true
+		outcome[i] = true
 		return r.advanceNode(ctx, s, n)
 	})
 	for i, name := range names {
@@ -66,11 +62,11 @@ func (r *ClusterUpgradeReconciler) startNodes(ctx context.Context, s *scope, nam
 	return started, refused, requeue, err
 }
 
-// eachNode runs step on the named nodes, advanceConcurrency at a time, and
-// returns the soonest requeue they asked for and their errors, joined.
-// step may write its own node and nothing else of s but through its
-// locks.
-func eachNode(s *scope, names []string, step func(*corev1.Node) (time.Duration, error)) (time.Duration, error) {
+// eachNode runs step on the named nodes (with each one's index in names),
+// advanceConcurrency at a time, and returns the soonest requeue they asked
+// for and their errors, joined. step may write its own node and nothing
+// else of s but through its locks.
+func eachNode(s *scope, names []string, step func(int, *corev1.Node) (time.Duration, error)) (time.Duration, error) {
 	var (
 		mu      sync.Mutex
 		requeue time.Duration
@@ -78,13 +74,13 @@ func eachNode(s *scope, names []string, step func(*corev1.Node) (time.Duration, 
 		wg      sync.WaitGroup
 	)
 	sem := make(chan struct{}, advanceConcurrency)
-	for _, name := range names {
+	for i, name := range names {
 		n := s.nodes[name]
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			d, err := step(n)
+			d, err := step(i, n)
 			mu.Lock()
 			defer mu.Unlock()
 			requeue = minRequeue(requeue, d)

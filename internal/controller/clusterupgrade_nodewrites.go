@@ -3,7 +3,6 @@ package controller
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"sync"
 	"time"
 
@@ -74,8 +73,8 @@ const writeMemory = 2 * time.Minute
 // the pass and the taint writers write a node at once, and the write the
 // API server made first may be recorded last.
 func (w *nodeWrites) wrote(n *corev1.Node, now time.Time) {
-	rv, err := strconv.ParseUint(n.ResourceVersion, 10, 64)
-	if err != nil {
+	rv, ok := parseResourceVersion(n.ResourceVersion)
+	if !ok {
 		return // an API server whose versions are not numbers: no ordering to go by
 	}
 	w.mu.Lock()
@@ -101,8 +100,7 @@ func (w *nodeWrites) overlay(cached *corev1.Node) *corev1.Node {
 	if !ok {
 		return cached
 	}
-	rv, err := strconv.ParseUint(cached.ResourceVersion, 10, 64)
-	if err == nil && rv < written.rv && time.Since(written.at) < writeMemory && cached.UID == written.node.UID {
+	if olderThan(cached.ResourceVersion, written.rv) && time.Since(written.at) < writeMemory && cached.UID == written.node.UID {
 		return written.node.DeepCopy()
 	}
 	delete(w.byName, cached.Name)

@@ -63,14 +63,13 @@ type statusWrites struct {
 type statusWriter struct {
 	next    *upgradev1alpha1.ClusterUpgrade // the newest status handed over and not yet written; nil when none
 	writing *upgradev1alpha1.ClusterUpgrade // the status being written
-	// written is the last status written and the resourceVersion the API
-	// server gave it: the base of the next write.
-	written   *upgradev1alpha1.ClusterUpgradeStatus
+	// base is the status the API server has, the base of the next write:
+	// the last one written, or, before any, the one the first pass read.
+	base *upgradev1alpha1.ClusterUpgradeStatus
+	// writtenRV is the resourceVersion the API server gave the last
+	// write; 0 before any.
 	writtenRV uint64
-	// base is the status the first pass read, the base while none is
-	// written.
-	base    *upgradev1alpha1.ClusterUpgradeStatus
-	err     error // the last write's error, nil once one succeeds
+	err       error // the last write's error, nil once one succeeds
 	running bool
 }
 
@@ -111,7 +110,7 @@ func (w *statusWrites) write(ctx context.Context, cu *upgradev1alpha1.ClusterUpg
 		sw = &statusWriter{}
 		w.writers[cu.UID] = sw
 	}
-	if sw.written == nil && sw.base == nil {
+	if sw.base == nil {
 		sw.base = before.DeepCopy()
 	}
 	sw.next = cu.DeepCopy()
@@ -137,8 +136,8 @@ func (w *statusWrites) overlay(cu *upgradev1alpha1.ClusterUpgrade) error {
 		cu.Status = *sw.next.Status.DeepCopy()
 	case sw.writing != nil:
 		cu.Status = *sw.writing.Status.DeepCopy()
-	case sw.written != nil && resourceVersion(cu.ResourceVersion) < sw.writtenRV:
-		cu.Status = *sw.written.DeepCopy()
+	case sw.writtenRV > 0 && olderThan(cu.ResourceVersion, sw.writtenRV):
+		cu.Status = *sw.base.DeepCopy()
 	case !sw.running:
 		delete(w.writers, cu.UID)
 	}
@@ -151,10 +150,7 @@ func (w *statusWrites) run(ctx context.Context, uid types.UID, sw *statusWriter)
 	retry := statusRetry
 	for {
 		w.mu.Lock()
-		next, base := sw.next, sw.written
-		if base == nil {
-			base = sw.base
-		}
+		next, base := sw.next, sw.base
 		sw.next, sw.writing = nil, next
 		if next == nil || w.writers[uid] != sw {
 			sw.running, sw.writing = false, nil
@@ -177,7 +173,8 @@ func (w *statusWrites) run(ctx context.Context, uid types.UID, sw *statusWriter)
 		sw.writing = nil
 		switch {
 		case err == nil:
-			sw.written, sw.writtenRV, sw.err = &written.Status, resourceVersion(written.ResourceVersion), nil
+			sw.base, sw.err = &written.Status, nil
+			sw.writtenRV, _ = parseResourceVersion(written.ResourceVersion)
 			retry = statusRetry
 		case apierrors.IsNotFound(err):
 			sw.next = nil // gone: nothing more to write
@@ -214,11 +211,22 @@ func (w *statusWrites) forget(uid types.UID) {
 	}
 }
 
-// resourceVersion reads a resourceVersion as the number the API server
-// makes it (etcd's revision); 0 if it is not one.
-func resourceVersion(rv string) uint64 {
-	n, _ := strconv.ParseUint(rv, 10, 64)
-	return n
+// parseResourceVersion reads a resourceVersion as the number the API
+// server makes it (etcd's revision, which increases with every write;
+// the watch cache's bookmarks and the ReplicaSet controller rely on the
+// same); ok is false when it is not one, and then there is no order to go
+// by.
+func parseResourceVersion(rv string) (n uint64, ok bool) {
+	n, err := strconv.ParseUint(rv, 10, 64)
+	return n, err == nil
+}
+
+// olderThan reports whether the object read at resourceVersion rv is
+// older than a write the API server gave the resourceVersion written; a
+// resourceVersion that is not a number is taken as not older.
+func olderThan(rv string, written uint64) bool {
+	n, ok := parseResourceVersion(rv)
+	return ok && n < written
 }
 
 // onlyMessagesDiffer reports whether next differs from old only in the
