@@ -70,7 +70,7 @@ type statusWriter struct {
 	// write; 0 before any.
 	writtenRV uint64
 	err       error // the last write's error, nil once one succeeds
-	running bool
+	running   bool
 }
 
 // hold says how long to wait before writing next over old, zero to write
