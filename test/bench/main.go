@@ -45,7 +45,6 @@ import (
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 	"github.com/nodewave/nodewave/internal/testenv"
-	"github.com/nodewave/nodewave/test/nodeagent"
 )
 
 type options struct {
@@ -280,14 +279,7 @@ func run(ctx context.Context, o options) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	kubectl := kubectlPath(root)
-	apply := exec.CommandContext(ctx, kubectl, "--kubeconfig", kubeconfig, "apply", "--server-side", "-f",
-		filepath.Join(root, "config", "crd", "bases"))
-	apply.Stdout, apply.Stderr = os.Stderr, os.Stderr
-	if err := apply.Run(); err != nil {
-		return nil, err
-	}
-	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "nodewave-system"}}); client.IgnoreAlreadyExists(err) != nil {
+	if err := install(ctx, root, kubeconfig, c); err != nil {
 		return nil, err
 	}
 
@@ -327,8 +319,9 @@ func run(ctx context.Context, o options) (*result, error) {
 
 	rec := record(ctx, cs, targetVersion)
 	pods := watchDisruptions(ctx, cs)
-	agent := &nodeagent.Agent{Client: c, MinDelay: o.minDelay, MaxDelay: o.maxDelay, Seed: o.seed, Interval: 100 * time.Millisecond}
-	go agent.Run(ctx)
+	if err := o.startAgent(ctx, cfg, scheme); err != nil {
+		return nil, err
+	}
 
 	cu, strategy := o.clusterUpgrade()
 	log.Printf("upgrading %d nodes, %s", o.nodes, strategy)
@@ -582,6 +575,18 @@ func or(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// install applies nodewave's CRDs and creates its Job namespace.
+func install(ctx context.Context, root, kubeconfig string, c client.Client) error {
+	apply := exec.CommandContext(ctx, kubectlPath(root), "--kubeconfig", kubeconfig, "apply", "--server-side", "-f",
+		filepath.Join(root, "config", "crd", "bases"))
+	apply.Stdout, apply.Stderr = os.Stderr, os.Stderr
+	if err := apply.Run(); err != nil {
+		return err
+	}
+	err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "nodewave-system"}})
+	return client.IgnoreAlreadyExists(err)
 }
 
 // kubectlPath asks the toolchain where the simulated cluster's binaries are.
