@@ -207,6 +207,7 @@ func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1a
 	if err := holdOnRejectedJob(s, err); err != nil {
 		return ctrl.Result{}, err
 	}
+	s.letGo()
 
 	// A gate of spec.health holds new starts; nodes in flight go on. It
 	// is judged unless a pre-flight check holds the starts anyway.

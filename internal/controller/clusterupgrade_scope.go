@@ -145,6 +145,28 @@ func (r *ClusterUpgradeReconciler) observe(ctx context.Context, cu *upgradev1alp
 	return s, nil
 }
 
+// letGo drops the nodes the pass let go of: held outside the selectors
+// when it began, finished by it since. Such a node counts against the
+// budget only while it is held, so the budget is resolved again over the
+// nodes left, before anything starts: a base that shrank can lower it.
+func (s *scope) letGo() {
+	kept := s.order[:0]
+	for _, name := range s.order {
+		if n := s.nodes[name]; s.selects(n) || nodeview.Holds(n, s.cu.Name) {
+			kept = append(kept, name)
+			continue
+		}
+		delete(s.nodes, name)
+	}
+	if len(kept) == len(s.order) {
+		return
+	}
+	s.order = kept
+	if budget, err := plan.MaxUnavailable(s.cu.Spec.Strategy, len(s.nodes)-len(s.controlPlane)); err == nil {
+		s.maxUnavailable = budget // observe resolved the same strategy already
+	}
+}
+
 // planNode is what the planner needs to know of a node.
 func (s *scope) planNode(n *corev1.Node) plan.Node {
 	return nodeview.PlanNode(n, s.cu, s.target)

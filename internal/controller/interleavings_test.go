@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -128,6 +129,44 @@ var _ = Describe("Under overlap, edits and crashes", func() {
 			g.Expect(getCU(ctx, "leave").Status.Phase).To(Equal(upgradev1alpha1.PhaseSucceeded))
 		}).WithTimeout(90 * time.Second).Should(Succeed())
 		Expect(mon.max()).To(Equal(1), "more than one node was unavailable at once")
+		expectNoneCordoned(ctx, nodes)
+	})
+
+	It("resolves its budget again when a node held outside its selector finishes, before it starts another in the same pass", func(ctx SpecContext) {
+		nodes := makeNodes(ctx, "shrink", 10)
+		for _, n := range nodes {
+			kubelet.set(n, nodeagent.Behaviour{Delay: time.Hour})
+		}
+		createCU(ctx, concurrent(newCU("shrink", "shrink"), "30%")) // 3 of 10
+		var inFlight []string
+		Eventually(func(g Gomega) {
+			inFlight = nil
+			for _, n := range nodes {
+				if getNode(ctx, n).Labels[upgradev1alpha1.NodeStateLabel] == string(upgradev1alpha1.NodeUpgrading) {
+					inFlight = append(inFlight, n)
+				}
+			}
+			g.Expect(inFlight).To(HaveLen(3))
+		}).Should(Succeed())
+
+		By("one of them leaving the selector: held, it counts, and the budget stays 3 of 10")
+		left := inFlight[0]
+		relabel(ctx, left, poolLabel, "elsewhere")
+		mon := watchBudget(ctx, clientset, "shrink") // the 9 nodes it still selects
+		By("that one finishing: let go, it leaves the budget's base, which is now 2 of 9")
+		kubelet.set(left, nodeagent.Behaviour{Delay: 100 * time.Millisecond})
+		expectUpgradedAndUncordoned(ctx, left)
+		Consistently(func(g Gomega) {
+			g.Expect(mon.max()).To(BeNumerically("<=", 2), "a start took a slot of the budget it had before it let the node go")
+		}).WithTimeout(3 * time.Second).Should(Succeed())
+
+		By("the others finishing, 2 at a time")
+		rest := slices.DeleteFunc(slices.Clone(nodes), func(n string) bool { return n == left })
+		for _, n := range rest {
+			kubelet.set(n, nodeagent.Behaviour{Delay: 100 * time.Millisecond})
+		}
+		expectSucceeded(ctx, "shrink", rest)
+		Expect(mon.max()).To(Equal(2))
 		expectNoneCordoned(ctx, nodes)
 	})
 
