@@ -55,9 +55,7 @@ func nodeChangePredicate() predicate.Predicate {
 			return !reflect.DeepEqual(old.Labels, cur.Labels) ||
 				!reflect.DeepEqual(old.Annotations, cur.Annotations) ||
 				old.Spec.Unschedulable != cur.Spec.Unschedulable ||
-				// The cordon taint that trails an uncordon, and the
-				// autoscalers' taints, make a node unavailable too.
-				nodeview.OutOfScheduling(old) != nodeview.OutOfScheduling(cur) ||
+				// The autoscalers' taints make a node unavailable too.
 				nodeview.Leaving(old) != nodeview.Leaving(cur) ||
 				old.Status.NodeInfo.KubeletVersion != cur.Status.NodeInfo.KubeletVersion ||
 				readyState(old) != readyState(cur)

@@ -84,19 +84,18 @@ func Leaving(n *corev1.Node) bool {
 }
 
 // OutOfScheduling reports whether the node is out of scheduling by anyone's
-// hand: cordoned (spec.unschedulable, which also gives it the
-// node.kubernetes.io/unschedulable taint), or tainted NoSchedule or
-// NoExecute by Karpenter or the Cluster Autoscaler on their way to drain it.
+// hand: cordoned (spec.unschedulable), or tainted NoSchedule or NoExecute
+// by Karpenter or the Cluster Autoscaler on their way to drain it.
+//
+// The node.kubernetes.io/unschedulable taint does not count: it is the
+// node lifecycle controller's mirror of spec.unschedulable (it adds it
+// after a cordon and takes it off after an uncordon, including one put on
+// by hand with no cordon behind it), so it only ever trails the cordon.
+// Counting it kept the slot of every node nodewave had just uncordoned
+// for as long as kube-controller-manager took to catch up: seconds at
+// 5,000 nodes.
 func OutOfScheduling(n *corev1.Node) bool {
-	if n.Spec.Unschedulable || Leaving(n) {
-		return true
-	}
-	for _, t := range n.Spec.Taints {
-		if t.Key == corev1.TaintNodeUnschedulable && (t.Effect == corev1.TaintEffectNoSchedule || t.Effect == corev1.TaintEffectNoExecute) {
-			return true
-		}
-	}
-	return false
+	return n.Spec.Unschedulable || Leaving(n)
 }
 
 // HeldBy is the name of the ClusterUpgrade that holds the node, "" when

@@ -85,7 +85,7 @@ func TestOutOfScheduling(t *testing.T) {
 		{"cordoned", corev1.NodeSpec{Unschedulable: true}, true},
 		{"Karpenter's disruption taint", corev1.NodeSpec{Taints: []corev1.Taint{{Key: "karpenter.sh/disrupted", Effect: corev1.TaintEffectNoSchedule}}}, true},
 		{"the Cluster Autoscaler's scale-down taint", corev1.NodeSpec{Taints: []corev1.Taint{{Key: "ToBeDeletedByClusterAutoscaler", Value: "1733480000", Effect: corev1.TaintEffectNoSchedule}}}, true},
-		{"the unschedulable taint", corev1.NodeSpec{Taints: []corev1.Taint{{Key: corev1.TaintNodeUnschedulable, Effect: corev1.TaintEffectNoSchedule}}}, true},
+		{"the unschedulable taint trailing an uncordon", corev1.NodeSpec{Taints: []corev1.Taint{{Key: corev1.TaintNodeUnschedulable, Effect: corev1.TaintEffectNoSchedule}}}, false},
 		{"a PreferNoSchedule taint does not take a node out", corev1.NodeSpec{Taints: []corev1.Taint{{Key: "karpenter.sh/disrupted", Effect: corev1.TaintEffectPreferNoSchedule}}}, false},
 		{"anyone else's taint", corev1.NodeSpec{Taints: []corev1.Taint{{Key: "gpu", Effect: corev1.TaintEffectNoSchedule}}}, false},
 	} {
