@@ -101,7 +101,7 @@ var _ = Describe("ClusterUpgrade reconciler", func() {
 		cu := expectSucceeded(ctx, "seq", nodes)
 		Expect(mon.max()).To(Equal(1), "more than one node was unavailable at once")
 		for _, n := range nodes {
-			Expect(mon.cordonCount(n)).To(Equal(1), n)
+			Expect(mon.startCount(n)).To(Equal(1), n)
 		}
 		Expect(cu.Status.ObservedGeneration).To(Equal(cu.Generation))
 
@@ -477,7 +477,7 @@ var _ = Describe("ClusterUpgrade reconciler", func() {
 		expectSucceeded(ctx, "restart", nodes)
 		Expect(mon.max()).To(Equal(2))
 		for _, n := range nodes {
-			Expect(mon.cordonCount(n)).To(Equal(1), "%s was cordoned more than once", n)
+			Expect(mon.startCount(n)).To(Equal(1), "%s was started more than once", n)
 		}
 	})
 })

@@ -30,6 +30,13 @@ func (r *ClusterUpgradeReconciler) buildHookJob(s *scope, point plan.HookPoint, 
 	return nodeupgrade.BuildHookJob(s.cu, point.Job(s.cu.Spec.Hooks), string(point), node, s.cu.Spec.TargetVersion, r.JobNamespace)
 }
 
+// hookFree reports whether nothing can hold node n at point: no hook
+// annotation on it and no hook Job of spec.hooks there. hooksStep lets
+// such a node go on at once.
+func hookFree(s *scope, n *corev1.Node, point plan.HookPoint) bool {
+	return len(plan.Hooks(n.Annotations, point)) == 0 && point.Job(s.cu.Spec.Hooks) == nil
+}
+
 // hooksStep decides a hook point of node n: first the hook annotations on
 // it, then, once none holds it, its hook Job of spec.hooks, created here
 // when it does not exist yet (unless a pre-flight check holds new Jobs).

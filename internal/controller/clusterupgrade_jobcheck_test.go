@@ -246,7 +246,7 @@ var _ = Describe("Job template checks", func() {
 		expectSucceeded(ctx, "stricter", nodes)
 		Expect(mon.max()).To(Equal(1))
 		for _, n := range nodes {
-			Expect(mon.cordonCount(n)).To(Equal(1), n)
+			Expect(mon.startCount(n)).To(Equal(1), n)
 		}
 	})
 })

@@ -148,9 +148,14 @@ func (r *ClusterUpgradeReconciler) stepCordoned(ctx context.Context, s *scope, n
 		if err := r.setState(ctx, s, n, upgradev1alpha1.NodeDraining, nil); err != nil {
 			return false, err
 		}
-		r.nodeEvent(s, n, corev1.EventTypeNormal, "Draining", "Drain", "evicting the pods of node %s", n.Name)
+		r.drainingEvent(s, n)
 		return true, nil
 	})
+}
+
+// drainingEvent records that node n's drain began.
+func (r *ClusterUpgradeReconciler) drainingEvent(s *scope, n *corev1.Node) {
+	r.nodeEvent(s, n, corev1.EventTypeNormal, "Draining", "Drain", "evicting the pods of node %s", n.Name)
 }
 
 // stepDrain asks for a background drain pass over the node, reads the

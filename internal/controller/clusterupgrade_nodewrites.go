@@ -108,7 +108,8 @@ func (w *nodeWrites) overlay(cached *corev1.Node) *corev1.Node {
 }
 
 // startNode cordons a pending node and takes hold of it, recording whether
-// its cordon is someone else's so nodewave never undoes it. What can be
+// its cordon is someone else's so nodewave never undoes it; when no
+// pre-drain hook can hold the node, the same write begins its drain. What can be
 // checked before the cordon is checked first: a node whose upgrade Job
 // cannot be built fails untouched. It reports whether the node started.
 func (r *ClusterUpgradeReconciler) startNode(ctx context.Context, s *scope, n *corev1.Node) (bool, error) {
@@ -137,6 +138,12 @@ func (r *ClusterUpgradeReconciler) startNode(ctx context.Context, s *scope, n *c
 	}
 	retry := n.Annotations[upgradev1alpha1.ClusterUpgradeAnnotation] == s.cu.Name &&
 		n.Labels[upgradev1alpha1.NodeStateLabel] == ""
+	// With no pre-drain hook to wait for, the cordon begins the drain in
+	// the same write: a start costs one Node write, not two.
+	state := upgradev1alpha1.NodeCordoned
+	if hookFree(s, n, plan.PreDrain) {
+		state = upgradev1alpha1.NodeDraining
+	}
 	if err := r.patchNode(ctx, s, n, func(n *corev1.Node) {
 		if !retry {
 			// A retried node is still cordoned by nodewave from its first
@@ -147,7 +154,7 @@ func (r *ClusterUpgradeReconciler) startNode(ctx context.Context, s *scope, n *c
 			}
 		}
 		n.Spec.Unschedulable = true
-		markState(n, upgradev1alpha1.NodeCordoned, s.now)
+		markState(n, state, s.now)
 		setAnnotation(n, upgradev1alpha1.ClusterUpgradeAnnotation, s.cu.Name)
 		delete(n.Annotations, upgradev1alpha1.TargetVersionAnnotation)
 		delete(n.Annotations, upgradev1alpha1.UpgradeSinceAnnotation)
@@ -157,6 +164,9 @@ func (r *ClusterUpgradeReconciler) startNode(ctx context.Context, s *scope, n *c
 		return false, err
 	}
 	r.nodeEvent(s, n, corev1.EventTypeNormal, "Cordoned", "Cordon", "cordoned node %s to upgrade it to %s", n.Name, s.cu.Spec.TargetVersion)
+	if state == upgradev1alpha1.NodeDraining {
+		r.drainingEvent(s, n)
+	}
 	return true, nil
 }
 

@@ -118,7 +118,7 @@ func TestNodeWritesLeaveTheCacheAlone(t *testing.T) {
 				_, err := r.startNode(ctx, s, n)
 				return err
 			},
-			wantState: upgradev1alpha1.NodeCordoned, wantUnschedulable: true,
+			wantState: upgradev1alpha1.NodeDraining, wantUnschedulable: true, // no pre-drain hook: cordoned and draining at once
 		},
 		{
 			name: "startNode without annotations", node: cachedNode("", nil, true),
@@ -126,7 +126,7 @@ func TestNodeWritesLeaveTheCacheAlone(t *testing.T) {
 				_, err := r.startNode(ctx, s, n)
 				return err
 			},
-			wantState: upgradev1alpha1.NodeCordoned, wantUnschedulable: true,
+			wantState: upgradev1alpha1.NodeDraining, wantUnschedulable: true,
 		},
 		{
 			name: "setState", node: cachedNode(upgradev1alpha1.NodeCordoned, held(), true),

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
+	"github.com/nodewave/nodewave/internal/plan"
 )
 
 // A slot freed by a finishing node is handed on before the pass writes the
@@ -27,10 +29,10 @@ var _ = Describe("Handing a freed slot on", func() {
 		stopManager = startManager()
 
 		expectSucceeded(ctx, "hof", []string{finishing, cordoned, pending})
-		Expect(seen.index(finishing, upgradev1alpha1.NodeUpgraded)).To(BeNumerically("<", seen.index(pending, upgradev1alpha1.NodeCordoned)),
+		Expect(seen.index(finishing, upgradev1alpha1.NodeUpgraded)).To(BeNumerically("<", seen.start(pending)),
 			"states written: %v", seen.all())
-		Expect(seen.index(pending, upgradev1alpha1.NodeCordoned)).To(BeNumerically("<", seen.index(cordoned, upgradev1alpha1.NodeDraining)),
-			"%s was cordoned only after %s's drain began: its start waited for the other nodes of its pass (states written: %v)",
+		Expect(seen.start(pending)).To(BeNumerically("<", seen.index(cordoned, upgradev1alpha1.NodeDraining)),
+			"%s was started only after %s's drain began: its start waited for the other nodes of its pass (states written: %v)",
 			pending, cordoned, seen.all())
 	})
 
@@ -43,7 +45,7 @@ var _ = Describe("Handing a freed slot on", func() {
 		stopManager = startManager()
 
 		expectSucceeded(ctx, "hog", []string{finishing, cordoned, pending})
-		Expect(seen.index(cordoned, upgradev1alpha1.NodeDraining)).To(BeNumerically("<", seen.index(pending, upgradev1alpha1.NodeCordoned)),
+		Expect(seen.index(cordoned, upgradev1alpha1.NodeDraining)).To(BeNumerically("<", seen.start(pending)),
 			"states written: %v", seen.all())
 	})
 })
@@ -126,6 +128,19 @@ func (l *stateLog) index(node string, state upgradev1alpha1.NodeState) int {
 	all := l.all()
 	i := slices.Index(all, node+"="+string(state))
 	ExpectWithOffset(1, i).NotTo(Equal(-1), "%s never entered %s (states written: %v)", node, state, all)
+	return i
+}
+
+// start is where node first entered a state in flight (cordoned, or
+// draining when no pre-drain hook holds its cordon); it fails the spec
+// when the node never did.
+func (l *stateLog) start(node string) int {
+	all := l.all()
+	i := slices.IndexFunc(all, func(e string) bool {
+		name, state, _ := strings.Cut(e, "=")
+		return name == node && plan.InFlight(upgradev1alpha1.NodeState(state))
+	})
+	ExpectWithOffset(1, i).NotTo(Equal(-1), "%s was never started (states written: %v)", node, all)
 	return i
 }
 

@@ -21,6 +21,7 @@ import (
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
 	"github.com/nodewave/nodewave/internal/nodeview"
+	"github.com/nodewave/nodewave/internal/plan"
 	"github.com/nodewave/nodewave/test/nodeagent"
 )
 
@@ -105,12 +106,13 @@ func (k *fakeKubelet) terminatePods(ctx context.Context, c client.Client) {
 
 // budgetMonitor watches every Node change of one pool and records what a
 // user relies on: the most nodes ever unavailable at once, and how often
-// each node was cordoned by nodewave (entered the cordoned state).
+// nodewave started each node (it entered a state in flight from one that
+// is not: cordoned, or draining when no pre-drain hook holds the cordon).
 type budgetMonitor struct {
 	mu             sync.Mutex
 	unavailable    map[string]bool
 	maxUnavailable int
-	cordons        map[string]int
+	starts         map[string]int
 	everTouched    map[string]bool
 	zoneMax        int                  // the most unavailable nodes of one zone at once
 	zonesMax       int                  // the most zones with an unavailable node at once
@@ -122,7 +124,7 @@ type budgetMonitor struct {
 
 // watchBudget starts a monitor on pool's nodes; stop it with m.stop.
 func watchBudget(ctx context.Context, cs kubernetes.Interface, pool string) *budgetMonitor {
-	m := &budgetMonitor{unavailable: map[string]bool{}, cordons: map[string]int{}, everTouched: map[string]bool{},
+	m := &budgetMonitor{unavailable: map[string]bool{}, starts: map[string]int{}, everTouched: map[string]bool{},
 		firstTouched: map[string]time.Time{}, upgradedAt: map[string]time.Time{}}
 	ctx, m.stop = context.WithCancel(ctx)
 	DeferCleanup(m.stop)
@@ -143,8 +145,8 @@ func watchBudget(ctx context.Context, cs kubernetes.Interface, pool string) *bud
 			} else {
 				m.unavailable[n.Name] = n.Spec.Unschedulable || !nodeview.Ready(n)
 				state := n.Labels[upgradev1alpha1.NodeStateLabel]
-				if state == string(upgradev1alpha1.NodeCordoned) && states[n.Name] != state {
-					m.cordons[n.Name]++
+				if plan.InFlight(upgradev1alpha1.NodeState(state)) && !plan.InFlight(upgradev1alpha1.NodeState(states[n.Name])) {
+					m.starts[n.Name]++
 				}
 				if state != "" && !m.everTouched[n.Name] {
 					m.everTouched[n.Name] = true
@@ -183,10 +185,10 @@ func (m *budgetMonitor) max() int {
 	return m.maxUnavailable
 }
 
-func (m *budgetMonitor) cordonCount(node string) int {
+func (m *budgetMonitor) startCount(node string) int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.cordons[node]
+	return m.starts[node]
 }
 
 func (m *budgetMonitor) touched(node string) bool {

@@ -291,7 +291,7 @@ var _ = Describe("Under overlap, edits and crashes", func() {
 		n := getNode(ctx, long)
 		Expect(n.Spec.Unschedulable).To(BeFalse(), "cordoned before its Job was known to be buildable")
 		Expect(n.Annotations[upgradev1alpha1.FailureAnnotation]).To(ContainSubstring("63"))
-		Expect(mon.cordonCount(long)).To(BeZero())
+		Expect(mon.startCount(long)).To(BeZero())
 		Eventually(func(g Gomega) {
 			c := getCU(ctx, "lname")
 			g.Expect(c.Status.Phase).To(Equal(upgradev1alpha1.PhaseFailed))
@@ -312,7 +312,7 @@ var _ = Describe("Under overlap, edits and crashes", func() {
 		}).WithTimeout(90 * time.Second).Should(Succeed())
 		Expect(mon.max()).To(Equal(1), "Sequential had more than one node out")
 		for _, n := range nodes {
-			Expect(mon.cordonCount(n)).To(Equal(1), "%s was started more than once", n)
+			Expect(mon.startCount(n)).To(Equal(1), "%s was started more than once", n)
 		}
 		expectNoneCordoned(ctx, nodes)
 	})
