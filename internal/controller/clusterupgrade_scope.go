@@ -138,11 +138,18 @@ func (r *ClusterUpgradeReconciler) observe(ctx context.Context, cu *upgradev1alp
 	for i := range jobList.Items {
 		s.jobs[jobList.Items[i].Name] = &jobList.Items[i]
 	}
-	var err error
-	if s.maxUnavailable, err = plan.MaxUnavailable(cu.Spec.Strategy, len(s.nodes)-len(s.controlPlane)); err != nil {
+	if err := s.resolveBudget(); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// resolveBudget resolves spec.strategy over the pass's nodes apart from
+// its control-plane ones (which go one at a time) into maxUnavailable.
+func (s *scope) resolveBudget() error {
+	var err error
+	s.maxUnavailable, err = plan.MaxUnavailable(s.cu.Spec.Strategy, len(s.nodes)-len(s.controlPlane))
+	return err
 }
 
 // letGo drops the nodes the pass let go of: held outside the selectors
@@ -162,9 +169,9 @@ func (s *scope) letGo() {
 		return
 	}
 	s.order = kept
-	if budget, err := plan.MaxUnavailable(s.cu.Spec.Strategy, len(s.nodes)-len(s.controlPlane)); err == nil {
-		s.maxUnavailable = budget // observe resolved the same strategy already
-	}
+	// observe resolved the same strategy, so this cannot fail; if it did,
+	// the budget would be 0 and nothing would start.
+	_ = s.resolveBudget()
 }
 
 // planNode is what the planner needs to know of a node.
