@@ -395,8 +395,7 @@ func verifyFacts(s *scope, n *corev1.Node, since time.Time) plan.VerifyFacts {
 // no post-upgrade hook (annotation or Job). Such a node goes from
 // upgrading to upgraded in one write, never labelled verifying.
 func verifiedAtOnce(s *scope, n *corev1.Node) bool {
-	if s.controlPlane[n.Name] || plan.PostUpgrade.Job(s.cu.Spec.Hooks) != nil ||
-		plan.HookStep(plan.PostUpgrade, plan.Hooks(n.Annotations, plan.PostUpgrade)).Outcome != plan.Advance {
+	if s.controlPlane[n.Name] || !hookFree(s, n, plan.PostUpgrade) {
 		return false
 	}
 	return plan.VerifyStep(verifyFacts(s, n, s.now)).Outcome == plan.Advance
