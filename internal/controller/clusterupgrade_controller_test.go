@@ -571,11 +571,12 @@ func setJobStatus(ctx context.Context, name string, set func(j *batchv1.Job, now
 }
 
 // stopManagerBriefly stops the manager while f changes the world, so the
-// reconciler sees the change as one, then starts it again.
+// reconciler sees the change as one, then starts it again (also when f
+// fails the spec, so the later specs have a manager).
 func stopManagerBriefly(f func()) {
 	stopManager()
+	defer func() { stopManager = startManager() }()
 	f()
-	stopManager = startManager()
 }
 
 func ptrIntStr(v intstr.IntOrString) *intstr.IntOrString { return &v }

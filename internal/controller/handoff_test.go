@@ -23,10 +23,15 @@ import (
 // every drain's write of the pass).
 var _ = Describe("Handing a freed slot on", func() {
 	It("starts the next node before it advances the drains of the same pass", func(ctx SpecContext) {
-		finishing, cordoned, pending := leftMidFlight(ctx, "hof")
-		seen := watchStates(ctx, "hof")
-		createCU(ctx, concurrent(newCU("hof", "hof"), "2"))
-		stopManager = startManager()
+		var (
+			finishing, cordoned, pending string
+			seen                         *stateLog
+		)
+		stopManagerBriefly(func() {
+			finishing, cordoned, pending = leftMidFlight(ctx, "hof")
+			seen = watchStates(ctx, "hof")
+			createCU(ctx, concurrent(newCU("hof", "hof"), "2"))
+		})
 
 		expectSucceeded(ctx, "hof", []string{finishing, cordoned, pending})
 		Expect(seen.index(finishing, upgradev1alpha1.NodeUpgraded)).To(BeNumerically("<", seen.start(pending)),
@@ -37,12 +42,17 @@ var _ = Describe("Handing a freed slot on", func() {
 	})
 
 	It("advances every node first when a drain's end can hold the starts (replacementsReady)", func(ctx SpecContext) {
-		finishing, cordoned, pending := leftMidFlight(ctx, "hog")
-		seen := watchStates(ctx, "hog")
-		cu := concurrent(newCU("hog", "hog"), "2")
-		cu.Spec.Health.ReplacementsReady = &upgradev1alpha1.ReplacementsReadySpec{}
-		createCU(ctx, cu)
-		stopManager = startManager()
+		var (
+			finishing, cordoned, pending string
+			seen                         *stateLog
+		)
+		stopManagerBriefly(func() {
+			finishing, cordoned, pending = leftMidFlight(ctx, "hog")
+			seen = watchStates(ctx, "hog")
+			cu := concurrent(newCU("hog", "hog"), "2")
+			cu.Spec.Health.ReplacementsReady = &upgradev1alpha1.ReplacementsReadySpec{}
+			createCU(ctx, cu)
+		})
 
 		expectSucceeded(ctx, "hog", []string{finishing, cordoned, pending})
 		Expect(seen.index(cordoned, upgradev1alpha1.NodeDraining)).To(BeNumerically("<", seen.start(pending)),
@@ -50,13 +60,12 @@ var _ = Describe("Handing a freed slot on", func() {
 	})
 })
 
-// leftMidFlight stops the suite's manager and leaves three nodes of pool
-// as a manager that stopped mid-pass would have left them for a
-// ClusterUpgrade named pool: one verifying at the target (it finishes in
-// the next pass), one cordoned (its drain begins in the next pass), one
-// pending. The spec starts the manager again.
+// leftMidFlight leaves three nodes of pool as a manager that stopped
+// mid-pass would have left them for a ClusterUpgrade named pool: one
+// verifying at the target (it finishes in the next pass), one cordoned
+// (its drain begins in the next pass), one pending. Call it with the
+// manager stopped (stopManagerBriefly).
 func leftMidFlight(ctx context.Context, pool string) (finishing, cordoned, pending string) {
-	stopManager()
 	nodes := makeNodes(ctx, pool, 3)
 	finishing, cordoned, pending = nodes[0], nodes[1], nodes[2]
 	since := formatTime(time.Now().Add(-time.Minute))
