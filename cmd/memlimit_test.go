@@ -9,17 +9,17 @@ import (
 )
 
 // TestMemoryLimitFromTheContainer: under the Deployment's 256 MiB limit the
-// Go runtime's soft limit is 90% of it; GOMEMLIMIT in the environment wins;
+// Go runtime's soft limit is 75% of it; GOMEMLIMIT in the environment wins;
 // no limit sets none.
 func TestMemoryLimitFromTheContainer(t *testing.T) {
 	before := debug.SetMemoryLimit(-1)
 	t.Cleanup(func() { debug.SetMemoryLimit(before) })
 
 	const mib = 1 << 20
-	if got, want := setMemoryLimit(logr.Discard(), memlimit.Limit(256*mib)), int64(256*mib*9/10); got != want {
+	if got, want := setMemoryLimit(logr.Discard(), memlimit.Limit(256*mib)), int64(256*mib*3/4); got != want {
 		t.Fatalf("under a 256 MiB limit: set %d, want %d", got, want)
 	}
-	if got, want := debug.SetMemoryLimit(-1), int64(256*mib*9/10); got != want {
+	if got, want := debug.SetMemoryLimit(-1), int64(256*mib*3/4); got != want {
 		t.Fatalf("the runtime's limit is %d, want %d", got, want)
 	}
 
