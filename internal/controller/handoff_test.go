@@ -23,15 +23,7 @@ import (
 // every drain's write of the pass).
 var _ = Describe("Handing a freed slot on", func() {
 	It("starts the next node before it advances the drains of the same pass", func(ctx SpecContext) {
-		var (
-			finishing, cordoned, pending string
-			seen                         *stateLog
-		)
-		stopManagerBriefly(func() {
-			finishing, cordoned, pending = leftMidFlight(ctx, "hof")
-			seen = watchStates(ctx, "hof")
-			createCU(ctx, concurrent(newCU("hof", "hof"), "2"))
-		})
+		finishing, cordoned, pending, seen := resumeMidFlight(ctx, concurrent(newCU("hof", "hof"), "2"))
 
 		expectSucceeded(ctx, "hof", []string{finishing, cordoned, pending})
 		Expect(seen.index(finishing, upgradev1alpha1.NodeUpgraded)).To(BeNumerically("<", seen.start(pending)),
@@ -42,23 +34,27 @@ var _ = Describe("Handing a freed slot on", func() {
 	})
 
 	It("advances every node first when a drain's end can hold the starts (replacementsReady)", func(ctx SpecContext) {
-		var (
-			finishing, cordoned, pending string
-			seen                         *stateLog
-		)
-		stopManagerBriefly(func() {
-			finishing, cordoned, pending = leftMidFlight(ctx, "hog")
-			seen = watchStates(ctx, "hog")
-			cu := concurrent(newCU("hog", "hog"), "2")
-			cu.Spec.Health.ReplacementsReady = &upgradev1alpha1.ReplacementsReadySpec{}
-			createCU(ctx, cu)
-		})
+		cu := concurrent(newCU("hog", "hog"), "2")
+		cu.Spec.Health.ReplacementsReady = &upgradev1alpha1.ReplacementsReadySpec{}
+		finishing, cordoned, pending, seen := resumeMidFlight(ctx, cu)
 
 		expectSucceeded(ctx, "hog", []string{finishing, cordoned, pending})
 		Expect(seen.index(cordoned, upgradev1alpha1.NodeDraining)).To(BeNumerically("<", seen.start(pending)),
 			"states written: %v", seen.all())
 	})
 })
+
+// resumeMidFlight, with the manager stopped, leaves three nodes of the
+// pool named cu.Name mid-flight (leftMidFlight), watches their states and
+// creates cu; then it starts the manager again.
+func resumeMidFlight(ctx context.Context, cu *upgradev1alpha1.ClusterUpgrade) (finishing, cordoned, pending string, seen *stateLog) {
+	stopManagerBriefly(func() {
+		finishing, cordoned, pending = leftMidFlight(ctx, cu.Name)
+		seen = watchStates(ctx, cu.Name)
+		createCU(ctx, cu)
+	})
+	return finishing, cordoned, pending, seen
+}
 
 // leftMidFlight leaves three nodes of pool as a manager that stopped
 // mid-pass would have left them for a ClusterUpgrade named pool: one
