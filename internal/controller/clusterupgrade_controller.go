@@ -87,6 +87,8 @@ type ClusterUpgradeReconciler struct {
 	statusWrites statusWrites
 	// nodeWrites remembers the Node writes the cache has not shown yet.
 	nodeWrites nodeWrites
+	// nodeIndex reads the cached Nodes in place (SetupWithManager makes it).
+	nodeIndex *nodeIndex
 	// serverVersions remembers the API server's version between passes.
 	serverVersions serverVersions
 	// alerts remembers each ClusterUpgrade's last read of its alerts.
@@ -244,7 +246,7 @@ func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1a
 		}
 		requeue = minRequeue(requeue, d)
 	}
-	if err := r.syncPendingTaints(ctx, s); err != nil {
+	if err := r.syncPendingTaints(s); err != nil {
 		return ctrl.Result{}, err
 	}
 	trace.step("pending taints", "")
@@ -328,9 +330,11 @@ func (r *ClusterUpgradeReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.DrainPollInterval <= 0 {
 		r.DrainPollInterval = DefaultDrainPollInterval
 	}
-	if err := IndexNodes(context.Background(), mgr.GetFieldIndexer()); err != nil {
+	index, err := newNodeIndex(context.Background(), mgr.GetCache())
+	if err != nil {
 		return err
 	}
+	r.nodeIndex = index
 	r.wakeups = make(chan event.GenericEvent, wakeupsBuffer)
 	r.drains = &drain.Passes{Drainer: r.Drainer, Interval: r.DrainPollInterval, Finished: r.wake, Now: r.Clock.Now}
 	if err := mgr.Add(r.drains); err != nil {

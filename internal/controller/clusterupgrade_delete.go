@@ -33,14 +33,14 @@ func (r *ClusterUpgradeReconciler) reconcileDelete(ctx context.Context, cu *upgr
 	if !controllerutil.ContainsFinalizer(cu, upgradev1alpha1.Finalizer) {
 		return nil
 	}
-	s := &scope{cu: cu, now: r.Clock.Now()}
+	s := &scope{cu: cu, now: r.Clock.Now(), nodes: map[string]*corev1.Node{}}
 	// No taint goes on for it any more, and the ones being written are
 	// written before the nodes are read.
 	r.taints.close(cu.UID)
 	// Read-only views of the cached Nodes, as in observe: releaseNode
-	// writes through patchNode. Each as nodewave last wrote it when the
-	// cache lags behind (the last pass's taints would be missed, and left
-	// on the nodes for good).
+	// writes the scope's own copy of one through patchNode. Each as
+	// nodewave last wrote it when the cache lags behind (the last pass's
+	// taints would be missed, and left on the nodes for good).
 	nodes := &corev1.NodeList{}
 	if err := r.List(ctx, nodes, client.UnsafeDisableDeepCopy); err != nil {
 		return err
@@ -48,6 +48,8 @@ func (r *ClusterUpgradeReconciler) reconcileDelete(ctx context.Context, cu *upgr
 	for i := range nodes.Items {
 		n := r.nodeWrites.overlay(&nodes.Items[i])
 		if n.Annotations[upgradev1alpha1.ClusterUpgradeAnnotation] == cu.Name {
+			s.nodes[n.Name] = n
+			n = s.own(n.Name)
 			if err := r.releaseNode(ctx, s, n); err != nil {
 				return err
 			}

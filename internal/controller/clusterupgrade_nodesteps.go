@@ -73,9 +73,12 @@ func eachNode(s *scope, names []string, step func(int, *corev1.Node) (time.Durat
 		errs    []error
 		wg      sync.WaitGroup
 	)
-	sem := make(chan struct{}, advanceConcurrency)
+	nodes := make([]*corev1.Node, len(names))
 	for i, name := range names {
-		n := s.nodes[name]
+		nodes[i] = s.own(name) // before any step reads s.nodes
+	}
+	sem := make(chan struct{}, advanceConcurrency)
+	for i, n := range nodes {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {

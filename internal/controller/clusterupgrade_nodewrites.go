@@ -19,12 +19,9 @@ import (
 // annotationTrue is how a boolean annotation nodewave writes says yes.
 const annotationTrue = "true"
 
-// heldByField indexes the cached Nodes by the ClusterUpgrade that holds
-// them (in flight or failed), so a pass finds its nodes that left the
-// selector without listing every node.
-const heldByField = "nodewave.heldBy"
-
-// heldByIndex is the value of heldByField for a Node.
+// heldByIndex is the value of the index heldByIndexName for a Node: the
+// ClusterUpgrade that holds it (in flight or failed), so a pass finds its
+// nodes that left the selector without reading every node.
 func heldByIndex(obj client.Object) []string {
 	n, ok := obj.(*corev1.Node)
 	if !ok {
@@ -36,15 +33,6 @@ func heldByIndex(obj client.Object) []string {
 		return nil
 	}
 	return []string{holder}
-}
-
-// IndexNodes registers the Node indexes a pass lists held and tainted
-// nodes by.
-func IndexNodes(ctx context.Context, indexer client.FieldIndexer) error {
-	if err := indexer.IndexField(ctx, &corev1.Node{}, heldByField, heldByIndex); err != nil {
-		return err
-	}
-	return indexer.IndexField(ctx, &corev1.Node{}, pendingTaintField, pendingTaintIndex)
 }
 
 // nodeWrites remembers the Nodes nodewave wrote until the cache shows them,
@@ -255,6 +243,7 @@ func (r *ClusterUpgradeReconciler) retryFailedNodes(ctx context.Context, s *scop
 		if nodeview.HeldBy(n) != s.cu.Name || !plan.Stopped(state) {
 			continue
 		}
+		n = s.own(name)
 		if !s.selects(n) {
 			if err := r.releaseNode(ctx, s, n); err != nil {
 				return err
@@ -314,11 +303,16 @@ func (r *ClusterUpgradeReconciler) setState(ctx context.Context, s *scope, n *co
 // are the cache's own maps and slices, so mutate changes a deep copy of
 // it, which is patched with n as the base and, once the API server took
 // it, replaces *n and is remembered until the cache shows it (see
-// nodeWrites). n must be the caller's own struct (an element of a list
-// it owns), never the cache's object: only *n is rewritten, and the maps
-// and slices it shared with the cache are left as they were. On an error
-// n is unchanged.
+// nodeWrites). n must be the pass's own copy of the node (scope.own),
+// never the cache's object, and patchNode refuses any other: only *n is
+// rewritten, and the maps and slices it shares with the cache are left as
+// they were. On an error n is unchanged.
 func (r *ClusterUpgradeReconciler) patchNode(ctx context.Context, s *scope, n *corev1.Node, mutate func(*corev1.Node)) error {
+	if !s.owns(n) {
+		// Replacing a struct of the cache's would change it under its
+		// indexes and its other readers.
+		return fmt.Errorf("node %s: not written, as the pass does not own this copy of it (a bug)", n.Name)
+	}
 	next := n.DeepCopy()
 	mutate(next)
 	if err := r.Patch(ctx, next, client.MergeFrom(n)); err != nil {

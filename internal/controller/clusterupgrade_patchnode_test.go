@@ -36,11 +36,15 @@ func cachedNode(state upgradev1alpha1.NodeState, annotations map[string]string, 
 	return n
 }
 
-// viewOf is what observe's list without a deep copy yields for cached: a
-// struct of its own whose maps and slices are the cache's.
-func viewOf(cached *corev1.Node) *corev1.Node {
-	view := *cached
-	return &view
+// viewOf puts cached in s as observe does (the cache's own object) and
+// returns what a step is given to write: the pass's own copy of it (own),
+// a struct of its own whose maps and slices are the cache's.
+func viewOf(s *scope, cached *corev1.Node) *corev1.Node {
+	if s.nodes == nil {
+		s.nodes = map[string]*corev1.Node{}
+	}
+	s.nodes[cached.Name] = cached
+	return s.own(cached.Name)
 }
 
 // TestPatchNodeNeverWritesTheView: patchNode changes a copy, patches it
@@ -59,8 +63,15 @@ func TestPatchNodeNeverWritesTheView(t *testing.T) {
 		n.Status.Conditions[0].Reason = "Changed"
 	}
 
-	view := viewOf(cached)
-	if err := r.patchNode(ctx, &scope{now: time.Now()}, view, mutate); err != nil {
+	s := &scope{now: time.Now()}
+	if err := r.patchNode(ctx, s, cached, mutate); err == nil {
+		t.Fatal("patchNode wrote the cache's own object, not a copy the pass owns")
+	}
+	if !equality.Semantic.DeepEqual(cached, before) {
+		t.Fatalf("a refused patchNode changed the cached Node:\nwas %+v\nnow %+v", before, cached)
+	}
+	view := viewOf(s, cached)
+	if err := r.patchNode(ctx, s, view, mutate); err != nil {
 		t.Fatal(err)
 	}
 	if !equality.Semantic.DeepEqual(cached, before) {
@@ -82,8 +93,8 @@ func TestPatchNodeNeverWritesTheView(t *testing.T) {
 	gone := cachedNode(upgradev1alpha1.NodeDraining, map[string]string{"drop": "me"}, true)
 	gone.Name = "gone"
 	goneBefore := gone.DeepCopy()
-	view = viewOf(gone)
-	if err := r.patchNode(ctx, &scope{now: time.Now()}, view, mutate); !apierrors.IsNotFound(err) {
+	view = viewOf(s, gone)
+	if err := r.patchNode(ctx, s, view, mutate); !apierrors.IsNotFound(err) {
 		t.Fatalf("patching a node the API server does not have: %v, want NotFound", err)
 	}
 	if !equality.Semantic.DeepEqual(gone, goneBefore) || !equality.Semantic.DeepEqual(view, goneBefore) {
@@ -169,10 +180,10 @@ func TestNodeWritesLeaveTheCacheAlone(t *testing.T) {
 			cached, before := tc.node, tc.node.DeepCopy()
 			c := fake.NewClientBuilder().WithScheme(clientgoscheme.Scheme).WithObjects(cached.DeepCopy()).Build()
 			r := &ClusterUpgradeReconciler{Client: c}
-			view := viewOf(cached)
 			cu := newCU(cuName, "a")
-			s := &scope{cu: cu, now: time.Date(2026, 11, 27, 4, 0, 0, 0, time.UTC), order: []string{view.Name}, selector: labels.Everything(),
-				nodes: map[string]*corev1.Node{view.Name: view}, jobs: map[string]*batchv1.Job{}, messages: map[string]string{}}
+			s := &scope{cu: cu, now: time.Date(2026, 11, 27, 4, 0, 0, 0, time.UTC), order: []string{cached.Name}, selector: labels.Everything(),
+				jobs: map[string]*batchv1.Job{}, messages: map[string]string{}}
+			view := viewOf(s, cached)
 
 			if err := tc.step(ctx, r, s, view); err != nil {
 				t.Fatal(err)

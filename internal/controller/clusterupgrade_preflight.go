@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	upgradev1alpha1 "github.com/nodewave/nodewave/api/v1alpha1"
@@ -216,8 +217,10 @@ func (v *serverVersions) get(read ServerVersionFunc, now time.Time, recheck time
 // and the older one never starts a node the newer one holds (see
 // plan.Node.HeldElsewhere), so neither waits on the other for ever.
 func (r *ClusterUpgradeReconciler) checkConflict(ctx context.Context, s *scope) *blocker {
+	// Read only, so without a deep copy: each one's status lists up to
+	// a budget of nodes in flight, copied on every pass before.
 	all := &upgradev1alpha1.ClusterUpgradeList{}
-	if err := r.List(ctx, all); err != nil {
+	if err := r.List(ctx, all, client.UnsafeDisableDeepCopy); err != nil {
 		return &blocker{reason: upgradev1alpha1.ReasonConflict, transient: true, requeueAfter: transientRecheck,
 			message: fmt.Sprintf("cannot list ClusterUpgrades to check for conflicts: %v", err)}
 	}

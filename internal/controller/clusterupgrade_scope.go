@@ -39,19 +39,28 @@ type scope struct {
 	// controlPlane names the control-plane nodes (those cpSelector
 	// selects); selected counts the other selected ones.
 	//
-	// They are read-only views of the cache's Nodes (listed without a
-	// deep copy), or of the pass's own writes the cache has not shown yet
-	// (see nodeWrites): each is a struct of observe's own, but its labels,
-	// annotations, conditions and every other map and slice are shared.
-	// Nothing writes to them; every change to a node goes through
-	// patchNode, which patches a copy and then replaces the struct.
+	// They are the cache's own Nodes (see nodeIndex), or the pass's own
+	// writes the cache has not shown yet (see nodeWrites): read-only.
+	// Every change to a node goes through patchNode, which patches a copy
+	// and then replaces the struct of the pass's own copy of the node
+	// (own): its labels, annotations, conditions and every other map and
+	// slice stay shared with the cache, and are never written.
 	nodes        map[string]*corev1.Node
 	order        []string
 	controlPlane map[string]bool
 	selected     int
-	// mu guards jobs and messages, which the nodes in flight, advanced
-	// concurrently, read and write.
+	// mu guards jobs, messages, views and owned, which the nodes in
+	// flight, advanced concurrently, read and write.
 	mu sync.Mutex
+	// owned are the nodes of nodes that are the pass's own copies (own):
+	// the only ones patchNode writes.
+	owned map[*corev1.Node]bool
+	// views are the nodes' plan views (planNode) by name, each with the
+	// resourceVersion it was made from: a pass asks for a node's view
+	// several times (its class, its budget, its taint, its status), and
+	// at 5,000 nodes making it again each time was a sixth of the
+	// manager's CPU.
+	views map[string]nodeView
 	// jobs are this ClusterUpgrade's upgrade Jobs by name.
 	jobs map[string]*batchv1.Job
 	// maxUnavailable is the resolved budget.
@@ -72,37 +81,30 @@ type scope struct {
 // observe reads everything a pass needs from the cache, and overlays the
 // Node writes of earlier passes that the cache does not show yet.
 func (r *ClusterUpgradeReconciler) observe(ctx context.Context, cu *upgradev1alpha1.ClusterUpgrade) (*scope, error) {
-	s := &scope{cu: cu, now: r.Clock.Now(), messages: map[string]string{}, nodes: map[string]*corev1.Node{},
+	s := &scope{cu: cu, now: r.Clock.Now(), messages: map[string]string{},
 		controlPlane: map[string]bool{}, jobs: map[string]*batchv1.Job{}}
 	s.target, s.targetErr = version.Parse(cu.Spec.TargetVersion)
 	s.selector, s.selectorErr = cu.Selector()
 	s.cpSelector, s.cpSelectorErr = cu.ControlPlaneSelector()
 	s.parseWindow()
-	// Without a deep copy: at 1,000 nodes, copying every selected Node on
-	// every pass was most of the manager's allocations. The items share
-	// their maps and slices with the cache (see scope.nodes).
+	// The cache's own Nodes, read in place (see nodeIndex): at 1,000
+	// nodes, copying every selected Node on every pass was most of the
+	// manager's allocations, and at 5,000 the shallow copies a list makes
+	// were still a fifth of them.
 	var found []*corev1.Node
 	for _, sel := range []labels.Selector{s.cpSelector, s.selector} {
-		if sel == nil {
-			continue
-		}
-		selected := &corev1.NodeList{}
-		if err := r.List(ctx, selected, client.UnsafeDisableDeepCopy,
-			client.MatchingLabelsSelector{Selector: sel}); err != nil {
-			return nil, err
-		}
-		for i := range selected.Items {
-			found = append(found, &selected.Items[i])
+		if sel != nil {
+			found = append(found, r.nodeIndex.matching(sel)...)
 		}
 	}
-	held := &corev1.NodeList{}
-	if err := r.List(ctx, held, client.UnsafeDisableDeepCopy, client.MatchingFields{heldByField: cu.Name}); err != nil {
+	held, err := r.nodeIndex.indexed(heldByIndexName, cu.Name)
+	if err != nil {
 		return nil, err
 	}
-	for i := range held.Items {
-		found = append(found, &held.Items[i])
-	}
-	var cpNodes, workerNodes []plan.Node
+	found = append(found, held...)
+	s.nodes = make(map[string]*corev1.Node, len(found))
+	var cpNodes []plan.Node
+	workerNodes := make([]plan.Node, 0, len(found))
 	for _, n := range found {
 		if _, dup := s.nodes[n.Name]; dup {
 			continue
@@ -127,8 +129,12 @@ func (r *ClusterUpgradeReconciler) observe(ctx context.Context, cu *upgradev1alp
 		}
 		workerNodes = append(workerNodes, pnode) // or held, selected by neither any more
 	}
-	for _, n := range append(plan.Order(cpNodes), plan.Order(workerNodes)...) {
-		s.order = append(s.order, n.Name)
+	s.views = make(map[string]nodeView, len(s.nodes))
+	s.order = make([]string, 0, len(s.nodes))
+	for _, wave := range [][]plan.Node{plan.Order(cpNodes), plan.Order(workerNodes)} {
+		for _, n := range wave {
+			s.order = append(s.order, n.Name)
+		}
 	}
 	jobList := &batchv1.JobList{}
 	if err := r.List(ctx, jobList, client.InNamespace(r.JobNamespace),
@@ -174,9 +180,61 @@ func (s *scope) letGo() {
 	_ = s.resolveBudget()
 }
 
-// planNode is what the planner needs to know of a node.
+// own makes the named node's entry in nodes a struct of the pass's own,
+// which patchNode may replace, and returns it; its maps and slices stay
+// the cache's. Only the nodes a pass writes are copied. It changes nodes,
+// so it runs before the goroutines that read them start (eachNode).
+func (s *scope) own(name string) *corev1.Node {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.nodes[name]
+	if s.owned[n] {
+		return n
+	}
+	c := *n
+	if s.owned == nil {
+		s.owned = map[*corev1.Node]bool{}
+	}
+	s.owned[&c] = true
+	s.nodes[name] = &c
+	return &c
+}
+
+// owns reports whether n is one of the pass's own copies (own).
+func (s *scope) owns(n *corev1.Node) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.owned[n]
+}
+
+// nodeView is a node's plan view, made from the node at resourceVersion rv.
+type nodeView struct {
+	rv   string
+	node plan.Node
+}
+
+// planNode is what the planner needs to know of a node, made once per
+// resourceVersion of it in a pass: patchNode replaces a node that it
+// writes with the API server's answer, whose resourceVersion is new. A
+// node without one (never written to an API server) is viewed afresh.
 func (s *scope) planNode(n *corev1.Node) plan.Node {
-	return nodeview.PlanNode(n, s.cu, s.target)
+	rv := n.ResourceVersion
+	s.mu.Lock()
+	v, ok := s.views[n.Name]
+	s.mu.Unlock()
+	if ok && rv != "" && v.rv == rv {
+		return v.node
+	}
+	pn := nodeview.PlanNode(n, s.cu, s.target)
+	if rv != "" {
+		s.mu.Lock()
+		if s.views == nil {
+			s.views = map[string]nodeView{}
+		}
+		s.views[n.Name] = nodeView{rv: rv, node: pn}
+		s.mu.Unlock()
+	}
+	return pn
 }
 
 // planInput is the planner's input for one wave from the nodes as they
@@ -200,9 +258,15 @@ func (s *scope) planInput(controlPlane, held bool) plan.Input {
 		in.Zones = plan.ZonesOf(s.cu.Spec.Strategy.Zones)
 	}
 	in.Gate = s.gate
-	nodes := make([]plan.Node, 0, len(s.order))
+	size := len(s.controlPlane)
+	if !controlPlane {
+		size = max(0, len(s.order)-size)
+	}
+	nodes := make([]plan.Node, 0, size)
 	for _, name := range s.order {
-		nodes = append(nodes, s.planNode(s.nodes[name]))
+		if s.controlPlane[name] == controlPlane {
+			nodes = append(nodes, s.planNode(s.nodes[name]))
+		}
 	}
 	return plan.WaveInput(in, nodes, controlPlane, s.isControlPlane)
 }

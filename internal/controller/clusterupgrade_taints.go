@@ -15,12 +15,9 @@ import (
 	"github.com/nodewave/nodewave/internal/plan"
 )
 
-// pendingTaintField indexes the cached Nodes by the ClusterUpgrade whose
-// pending taint they carry, so a pass finds the tainted nodes its
-// selector no longer selects, and a deletion finds them all.
-const pendingTaintField = "nodewave.pendingTaint"
-
-// pendingTaintIndex is the value of pendingTaintField for a Node.
+// pendingTaintIndex is the value of the index pendingTaintIndexName for
+// a Node: the ClusterUpgrade whose pending taint it carries, so a pass
+// finds the tainted nodes its selector no longer selects.
 func pendingTaintIndex(obj client.Object) []string {
 	n, ok := obj.(*corev1.Node)
 	if !ok {
@@ -56,7 +53,7 @@ func pendingTaintOf(n *corev1.Node) *corev1.Taint {
 // to the background writers (taintWrites), the nodes that will start last
 // first (their pods must not receive evicted ones first). The pass does
 // not wait for them.
-func (r *ClusterUpgradeReconciler) syncPendingTaints(ctx context.Context, s *scope) error {
+func (r *ClusterUpgradeReconciler) syncPendingTaints(s *scope) error {
 	adding := !s.cu.Spec.Paused && !s.windowClosed() && s.holds.start == nil && !r.NoPendingTaint
 	for _, name := range slices.Backward(s.order) {
 		n := s.nodes[name]
@@ -72,13 +69,13 @@ func (r *ClusterUpgradeReconciler) syncPendingTaints(ctx context.Context, s *sco
 	}
 	// The nodes tainted by this ClusterUpgrade that it neither selects nor
 	// holds any more (a changed selector): not in s.nodes.
-	tainted := &corev1.NodeList{}
-	if err := r.List(ctx, tainted, client.UnsafeDisableDeepCopy, client.MatchingFields{pendingTaintField: s.cu.Name}); err != nil {
+	tainted, err := r.nodeIndex.indexed(pendingTaintIndexName, s.cu.Name)
+	if err != nil {
 		return err
 	}
-	for i := range tainted.Items {
-		if _, ok := s.nodes[tainted.Items[i].Name]; !ok {
-			n := r.nodeWrites.overlay(&tainted.Items[i])
+	for _, n := range tainted {
+		if _, ok := s.nodes[n.Name]; !ok {
+			n := r.nodeWrites.overlay(n)
 			if t := pendingTaintOf(n); t != nil && t.Value == s.cu.Name {
 				r.taints.request(n.Name, s.cu.Name, s.cu.UID, false)
 			}

@@ -60,7 +60,8 @@ func BenchmarkObserve(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := IndexNodes(ctx, c); err != nil {
+	index, err := newNodeIndex(ctx, c)
+	if err != nil {
 		b.Fatal(err)
 	}
 	cacheCtx, stop := context.WithCancel(ctx)
@@ -73,7 +74,7 @@ func BenchmarkObserve(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	r := &ClusterUpgradeReconciler{Client: cached, JobNamespace: jobNamespace, Clock: clock.RealClock{}}
+	r := &ClusterUpgradeReconciler{Client: cached, JobNamespace: jobNamespace, Clock: clock.RealClock{}, nodeIndex: index}
 	cu := concurrent(newCU("bench", "bench"), "10%")
 
 	// The first pass starts the Job informer and shows the cache is full.

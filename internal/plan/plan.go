@@ -93,10 +93,23 @@ type Plan struct {
 // the same order, so a restarted manager resumes the same plan.
 func Order(nodes []Node) []Node {
 	sorted := slices.Clone(nodes)
-	slices.SortStableFunc(sorted, func(a, b Node) int {
-		return cmp.Or(cmp.Compare(a.Priority, b.Priority), cmp.Compare(a.Zone, b.Zone), cmp.Compare(a.Name, b.Name))
-	})
+	slices.SortStableFunc(sorted, compareOrder)
 	return sorted
+}
+
+// compareOrder compares two nodes by plan order (see Order).
+func compareOrder(a, b Node) int {
+	return cmp.Or(cmp.Compare(a.Priority, b.Priority), cmp.Compare(a.Zone, b.Zone), cmp.Compare(a.Name, b.Name))
+}
+
+// inOrder is nodes in plan order: nodes itself when they already are (the
+// controller's are, which spares a copy and a sort of every node on every
+// pass), else a sorted copy. The caller only reads it.
+func inOrder(nodes []Node) []Node {
+	if slices.IsSortedFunc(nodes, compareOrder) {
+		return nodes
+	}
+	return Order(nodes)
 }
 
 // Compute decides which pending nodes start now. Nodes in flight keep going
@@ -111,14 +124,15 @@ func Order(nodes []Node) []Node {
 // count is over the budget, nothing starts).
 func Compute(in Input) Plan {
 	var p Plan
-	nodes := Order(in.Nodes)
-	var pending []Node
+	nodes := inOrder(in.Nodes)
+	var pending []*Node
 	elsewhereInFlight := false
-	for _, n := range nodes {
+	for i := range nodes {
+		n := &nodes[i]
 		if n.Unavailable() {
 			p.Unavailable++
 		}
-		switch Classify(n) {
+		switch Classify(*n) {
 		case ClassPending:
 			p.Pending++
 			pending = append(pending, n)
@@ -164,7 +178,7 @@ func Compute(in Input) Plan {
 
 // start fills Start from pending, in plan order: each node that is
 // startable and fits the canary, the budget (both counts) and its zone's.
-func (p *Plan) start(in Input, pending []Node, zones *zoneBudget) {
+func (p *Plan) start(in Input, pending []*Node, zones *zoneBudget) {
 	for _, n := range pending {
 		if p.Canary.Active && p.Canary.Limit >= 0 && len(p.Start) >= p.Canary.Limit {
 			return // the canary's nodes go alone
@@ -176,10 +190,10 @@ func (p *Plan) start(in Input, pending []Node, zones *zoneBudget) {
 		if n.Unavailable() {
 			cost = 0
 		}
-		if p.UnavailableAfter+cost > in.MaxUnavailable || !zones.admits(n, cost) {
+		if p.UnavailableAfter+cost > in.MaxUnavailable || !zones.admits(*n, cost) {
 			continue
 		}
-		zones.start(n, cost)
+		zones.start(*n, cost)
 		p.UnavailableAfter += cost
 		p.Start = append(p.Start, n.Name)
 	}
@@ -207,7 +221,13 @@ func WaveInput(in Input, nodes []Node, controlPlane bool, isControlPlane func(na
 	if controlPlane {
 		in.MaxUnavailable, in.MaxFailedNodes, in.MaxBlockedNodes = 1, 0, 0
 	}
-	in.Nodes = nil
+	count := 0
+	for _, n := range nodes {
+		if isControlPlane(n.Name) == controlPlane {
+			count++
+		}
+	}
+	in.Nodes = make([]Node, 0, count)
 	for _, n := range nodes {
 		if isControlPlane(n.Name) == controlPlane {
 			in.Nodes = append(in.Nodes, n)
