@@ -66,6 +66,7 @@ var allowed = map[string]string{
 	"make bench-5000":                                            "the 5,000-node benchmark: a cluster of its own and about 45 minutes on two cores, not part of make test",
 	"make bench-growth":                                          "the growth curve: 100-, 1,000- and 5,000-node clusters of their own, about an hour, not part of make test",
 	"KUBEBUILDER_ASSETS=$(hack/toolchain.sh envtest) go test ./internal/controller -run '^$' -bench BenchmarkObserve -benchmem -count 5": "a Go benchmark, timed rather than checked; make test-integration compiles it with the package's envtests",
+	"go test ./internal/controller -run '^$' -bench BenchmarkPassReads -benchmem -count 5":                                               "a Go benchmark, timed rather than checked; make test-integration compiles it with the package's envtests",
 	"make bench-harness": "builds the benchmark harness (test/bench, a module of its own); make test-unit runs that module's tests, which compile the same package",
 	"bin/bench -h":       "prints the benchmark harness's flags; make bench-small runs the same program",
 	"bin/bench -nodes 30 -max-unavailable 20% -sim-name nodewave-obs -scrape-every 1s -metrics-plot docs/img/metrics-simulated-run.png": "the benchmark harness: its own cluster, minutes of run time; make bench-small runs the same program",
