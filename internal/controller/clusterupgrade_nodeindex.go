@@ -8,7 +8,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // nodeIndex reads the manager's cached Nodes in place: the Node informer's
@@ -48,24 +47,13 @@ func newNodeIndex(ctx context.Context, c cache.Informers) (*nodeIndex, error) {
 		return nil, fmt.Errorf("the cache's Node informer is a %T, not a client-go SharedIndexInformer", informer)
 	}
 	err = shared.AddIndexers(toolscache.Indexers{
-		heldByIndexName:       nodeIndexFunc(heldByIndex),
-		pendingTaintIndexName: nodeIndexFunc(pendingTaintIndex),
+		heldByIndexName:       heldByIndex,
+		pendingTaintIndexName: pendingTaintIndex,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &nodeIndex{store: shared.GetIndexer()}, nil
-}
-
-// nodeIndexFunc is f as a client-go index function.
-func nodeIndexFunc(f func(client.Object) []string) toolscache.IndexFunc {
-	return func(obj any) ([]string, error) {
-		o, ok := obj.(client.Object)
-		if !ok {
-			return nil, nil
-		}
-		return f(o), nil
-	}
 }
 
 // matching is the cached Nodes sel selects.

@@ -22,17 +22,17 @@ const annotationTrue = "true"
 // heldByIndex is the value of the index heldByIndexName for a Node: the
 // ClusterUpgrade that holds it (in flight or failed), so a pass finds its
 // nodes that left the selector without reading every node.
-func heldByIndex(obj client.Object) []string {
+func heldByIndex(obj any) ([]string, error) {
 	n, ok := obj.(*corev1.Node)
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	holder := n.Annotations[upgradev1alpha1.ClusterUpgradeAnnotation]
 	state := upgradev1alpha1.NodeState(n.Labels[upgradev1alpha1.NodeStateLabel])
 	if holder == "" || state == "" || state == upgradev1alpha1.NodeUpgraded {
-		return nil
+		return nil, nil
 	}
-	return []string{holder}
+	return []string{holder}, nil
 }
 
 // nodeWrites remembers the Nodes nodewave wrote until the cache shows them,

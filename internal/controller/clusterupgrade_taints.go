@@ -18,15 +18,15 @@ import (
 // pendingTaintIndex is the value of the index pendingTaintIndexName for
 // a Node: the ClusterUpgrade whose pending taint it carries, so a pass
 // finds the tainted nodes its selector no longer selects.
-func pendingTaintIndex(obj client.Object) []string {
+func pendingTaintIndex(obj any) ([]string, error) {
 	n, ok := obj.(*corev1.Node)
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	if t := pendingTaintOf(n); t != nil {
-		return []string{t.Value}
+		return []string{t.Value}, nil
 	}
-	return nil
+	return nil, nil
 }
 
 // pendingTaintAt is the index of the node's pending taint, whoever's it
