@@ -334,6 +334,9 @@ func (r *ClusterUpgradeReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err != nil {
 		return err
 	}
+	if v, ok := r.Client.(nodeViewer); ok {
+		index.view = v.viewNode
+	}
 	r.nodeIndex = index
 	r.wakeups = make(chan event.GenericEvent, wakeupsBuffer)
 	r.drains = &drain.Passes{Drainer: r.Drainer, Interval: r.DrainPollInterval, Finished: r.wake, Now: r.Clock.Now}

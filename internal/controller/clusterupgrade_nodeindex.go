@@ -25,6 +25,24 @@ import (
 // reads what a list would.
 type nodeIndex struct {
 	store toolscache.Indexer
+	// view, when set, is how the reconciler's client shows a cached Node
+	// (see nodeViewer); nodeIndex shows them the same way.
+	view func(*corev1.Node) *corev1.Node
+}
+
+// nodeViewer is a client that shows the cached Nodes its own way: the
+// envtest suite's cache that lags behind nodewave's writes. A pass then
+// reads through nodeIndex what the client's lists and gets would show.
+type nodeViewer interface {
+	viewNode(n *corev1.Node) *corev1.Node
+}
+
+// shown is n as the reconciler's client would show it.
+func (x *nodeIndex) shown(n *corev1.Node) *corev1.Node {
+	if x.view == nil {
+		return n
+	}
+	return x.view(n)
 }
 
 // The names of nodeIndex's indexes.
@@ -60,8 +78,10 @@ func newNodeIndex(ctx context.Context, c cache.Informers) (*nodeIndex, error) {
 func (x *nodeIndex) matching(sel labels.Selector) []*corev1.Node {
 	var out []*corev1.Node
 	for _, obj := range x.store.List() {
-		if n, ok := obj.(*corev1.Node); ok && sel.Matches(labels.Set(n.Labels)) {
-			out = append(out, n)
+		if n, ok := obj.(*corev1.Node); ok {
+			if n = x.shown(n); sel.Matches(labels.Set(n.Labels)) {
+				out = append(out, n)
+			}
 		}
 	}
 	return out
@@ -76,7 +96,7 @@ func (x *nodeIndex) indexed(index, value string) ([]*corev1.Node, error) {
 	out := make([]*corev1.Node, 0, len(objs))
 	for _, obj := range objs {
 		if n, ok := obj.(*corev1.Node); ok {
-			out = append(out, n)
+			out = append(out, x.shown(n))
 		}
 	}
 	return out, nil

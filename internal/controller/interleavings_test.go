@@ -517,6 +517,15 @@ func (c *laggingClient) Get(ctx context.Context, key client.ObjectKey, obj clien
 	return nil
 }
 
+// viewNode lags a Node the pass reads from the cache's store in place
+// (nodeIndex) as List and Get do; the store's object itself stays as it
+// is.
+func (c *laggingClient) viewNode(n *corev1.Node) *corev1.Node {
+	view := n.DeepCopy()
+	c.l.lagged(view)
+	return view
+}
+
 // lagged replaces n, just read, by the node before nodewave's write while
 // that write is within the lag, and remembers it as read otherwise.
 func (l *laggingNodes) lagged(n *corev1.Node) {
