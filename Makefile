@@ -131,7 +131,7 @@ test: ## Everything CI runs: generated files current, unit tests, the Prometheus
 # Fuzz targets as package:function. `go test -fuzz` takes one target at a
 # time; test-unit already runs their committed corpora (testdata/fuzz) as
 # plain tests.
-FUZZ_TARGETS := ./internal/version:FuzzParse ./internal/plan:FuzzCompute
+FUZZ_TARGETS := ./internal/version:FuzzParse ./internal/plan:FuzzCompute ./internal/plan:FuzzHandOn
 FUZZTIME ?= 15s
 
 # test-fuzz ignores one failure: "context deadline exceeded" with no failing

@@ -175,8 +175,9 @@ func (r *ClusterUpgradeReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 // reconcile is one pass: observe the world; let a spec change take effect
 // (retrying failed nodes); run the pre-flight checks, which hold new
 // starts and new Jobs but never the nodes in flight; advance the nodes in
-// flight that can finish by their pure step decisions; plan once which
-// nodes start, and start them; advance the other nodes in flight; and
+// flight that can finish by their pure step decisions, each starting the
+// next node in its slot as it finishes where any slot will do; plan once
+// which nodes start, and start them; advance the other nodes in flight; and
 // compute the status into cu.Status, which Reconcile hands to its writer
 // once.
 func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1alpha1.ClusterUpgrade, trace *passTrace) (ctrl.Result, error) {
@@ -202,10 +203,15 @@ func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1a
 	trace.step("pre-flight checks", "")
 	// The nodes that can free a slot advance before the starts, the
 	// others after them: a freed slot is handed on without waiting for
-	// every drain's write of the pass.
+	// every drain's write of the pass, and, where any slot will do, the
+	// moment the write that freed it returns.
 	before, after := aroundStarts(s, s.inFlight())
-	requeue, err := r.advanceNodes(ctx, s, before)
-	trace.step("advanced", "%d in flight", len(before))
+	next, err := r.handOnNext(ctx, s, before)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	requeue, handedOn, err := r.advanceHandingOn(ctx, s, before, next)
+	trace.step("advanced", "%d in flight, %d started in the slots they freed", len(before), handedOn)
 	if err := holdOnRejectedJob(s, err); err != nil {
 		return ctrl.Result{}, err
 	}

@@ -33,6 +33,34 @@ var _ = Describe("Handing a freed slot on", func() {
 			pending, cordoned, seen.all())
 	})
 
+	It("starts the next node the moment a finishing node's write returns, not after the other finishing writes of the pass", func(ctx SpecContext) {
+		const pool = "hoh"
+		nodes := makeNodes(ctx, pool, 3)
+		quick, slow, pending := nodes[0], nodes[1], nodes[2]
+		stopManager()
+		wrapClient = func(c client.Client) client.Client { return &slowFinish{Client: c, node: slow, delay: 3 * time.Second} }
+		stopManager = startManager()
+		DeferCleanup(func() {
+			stopManager()
+			wrapClient = nil
+			stopManager = startManager()
+		})
+		var seen *stateLog
+		stopManagerBriefly(func() {
+			leaveFinishing(ctx, pool, quick)
+			leaveFinishing(ctx, pool, slow)
+			seen = watchStates(ctx, pool)
+			createCU(ctx, concurrent(newCU(pool, pool), "2"))
+		})
+
+		expectSucceeded(ctx, pool, nodes)
+		Expect(seen.index(quick, upgradev1alpha1.NodeUpgraded)).To(BeNumerically("<", seen.start(pending)),
+			"states written: %v", seen.all())
+		Expect(seen.start(pending)).To(BeNumerically("<", seen.index(slow, upgradev1alpha1.NodeUpgraded)),
+			"%s was started only after %s's slow write returned: its slot, freed by %s, waited for the pass's other finishing writes (states written: %v)",
+			pending, slow, quick, seen.all())
+	})
+
 	It("advances every node first when a drain's end can hold the starts (replacementsReady)", func(ctx SpecContext) {
 		cu := concurrent(newCU("hog", "hog"), "2")
 		cu.Spec.Health.ReplacementsReady = &upgradev1alpha1.ReplacementsReadySpec{}
@@ -64,32 +92,59 @@ func resumeMidFlight(ctx context.Context, cu *upgradev1alpha1.ClusterUpgrade) (f
 func leftMidFlight(ctx context.Context, pool string) (finishing, cordoned, pending string) {
 	nodes := makeNodes(ctx, pool, 3)
 	finishing, cordoned, pending = nodes[0], nodes[1], nodes[2]
+	leaveFinishing(ctx, pool, finishing)
+	holdAs(ctx, pool, cordoned, upgradev1alpha1.NodeCordoned, nil)
+	return finishing, cordoned, pending
+}
+
+// leaveFinishing leaves the node named name as a manager that stopped
+// mid-pass would have left it for a ClusterUpgrade named pool: verifying,
+// its kubelet at the target, so that it finishes in the next pass.
+func leaveFinishing(ctx context.Context, pool, name string) {
 	since := formatTime(time.Now().Add(-time.Minute))
-	hold := func(name string, state upgradev1alpha1.NodeState, annotations map[string]string) {
-		n := getNode(ctx, name)
-		base := n.DeepCopy()
-		n.Spec.Unschedulable = true
-		n.Labels[upgradev1alpha1.NodeStateLabel] = string(state)
-		if n.Annotations == nil {
-			n.Annotations = map[string]string{}
-		}
-		n.Annotations[upgradev1alpha1.ClusterUpgradeAnnotation] = pool
-		n.Annotations[upgradev1alpha1.StateSinceAnnotation] = since
-		for k, v := range annotations {
-			n.Annotations[k] = v
-		}
-		Expect(env.Client.Patch(ctx, n, client.MergeFrom(base))).To(Succeed())
-	}
-	hold(finishing, upgradev1alpha1.NodeVerifying, map[string]string{
+	holdAs(ctx, pool, name, upgradev1alpha1.NodeVerifying, map[string]string{
 		upgradev1alpha1.TargetVersionAnnotation: targetVersion,
 		upgradev1alpha1.UpgradeSinceAnnotation:  since,
 	})
-	n := getNode(ctx, finishing)
+	n := getNode(ctx, name)
 	base := n.DeepCopy()
 	n.Status.NodeInfo.KubeletVersion = targetVersion
 	Expect(env.Client.Status().Patch(ctx, n, client.MergeFrom(base))).To(Succeed())
-	hold(cordoned, upgradev1alpha1.NodeCordoned, nil)
-	return finishing, cordoned, pending
+}
+
+// holdAs cordons the node named name and marks it held in state by the
+// ClusterUpgrade named pool since a minute ago, with extra annotations.
+func holdAs(ctx context.Context, pool, name string, state upgradev1alpha1.NodeState, annotations map[string]string) {
+	n := getNode(ctx, name)
+	base := n.DeepCopy()
+	n.Spec.Unschedulable = true
+	n.Labels[upgradev1alpha1.NodeStateLabel] = string(state)
+	if n.Annotations == nil {
+		n.Annotations = map[string]string{}
+	}
+	n.Annotations[upgradev1alpha1.ClusterUpgradeAnnotation] = pool
+	n.Annotations[upgradev1alpha1.StateSinceAnnotation] = formatTime(time.Now().Add(-time.Minute))
+	for k, v := range annotations {
+		n.Annotations[k] = v
+	}
+	Expect(env.Client.Patch(ctx, n, client.MergeFrom(base))).To(Succeed())
+}
+
+// slowFinish wraps the reconciler's client so that the Node write that
+// marks the node named node upgraded takes delay longer, as one write
+// does on a busy API server.
+type slowFinish struct {
+	client.Client
+	node  string
+	delay time.Duration
+}
+
+func (c *slowFinish) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+	if n, ok := obj.(*corev1.Node); ok && n.Name == c.node &&
+		n.Labels[upgradev1alpha1.NodeStateLabel] == string(upgradev1alpha1.NodeUpgraded) {
+		time.Sleep(c.delay)
+	}
+	return c.Client.Patch(ctx, obj, patch, opts...)
 }
 
 // stateLog records, in the API server's order, each state a pool's nodes
