@@ -298,7 +298,7 @@ func (r *ClusterUpgradeReconciler) reconcile(ctx context.Context, cu *upgradev1a
 // what spec.health.replacementsReady gates on, and a pre-drain hook Job
 // the API server refuses holds new starts.
 func aroundStarts(s *scope, inFlight []string) (before, after []string) {
-	if s.cu.Spec.Health.ReplacementsReady != nil || plan.PreDrain.Job(s.cu.Spec.Hooks) != nil {
+	if drainEndHoldsStarts(s.cu) {
 		return inFlight, nil
 	}
 	for _, name := range inFlight {
@@ -310,6 +310,13 @@ func aroundStarts(s *scope, inFlight []string) (before, after []string) {
 		}
 	}
 	return before, after
+}
+
+// drainEndHoldsStarts reports whether what a drain's end records can hold
+// new starts: spec.health.replacementsReady gates on what each drain
+// evicted, and a pre-drain hook Job the API server refuses holds them.
+func drainEndHoldsStarts(cu *upgradev1alpha1.ClusterUpgrade) bool {
+	return cu.Spec.Health.ReplacementsReady != nil || plan.PreDrain.Job(cu.Spec.Hooks) != nil
 }
 
 // holdOnRejectedJob holds new starts and Jobs when err says the API server

@@ -26,7 +26,7 @@ import (
 func (r *ClusterUpgradeReconciler) handOnNext(ctx context.Context, s *scope, finishing []string) ([]string, error) {
 	h := s.cu.Spec.Health
 	if len(finishing) == 0 || s.holds.start != nil || s.holds.workers != nil ||
-		h.ReplacementsReady != nil || len(h.Checks) > 0 || h.Prometheus != nil || plan.PreDrain.Job(s.cu.Spec.Hooks) != nil {
+		drainEndHoldsStarts(s.cu) || len(h.Checks) > 0 || h.Prometheus != nil {
 		return nil, nil
 	}
 	if cp := plan.Compute(s.planInput(true, false)); !cp.Done || cp.Failed > 0 {
@@ -48,6 +48,9 @@ func (r *ClusterUpgradeReconciler) handOnNext(ctx context.Context, s *scope, fin
 		done.Labels[upgradev1alpha1.NodeStateLabel] = string(upgradev1alpha1.NodeUpgraded)
 		done.Spec.Unschedulable = false
 		finished = append(finished, nodeview.PlanNode(&done, s.cu, s.target))
+	}
+	if len(finished) == 0 {
+		return nil, nil // nothing frees a slot: no planner input to build
 	}
 	next := plan.HandOn(s.planInput(false, false), finished)
 	if len(next) == 0 {
@@ -88,14 +91,12 @@ func (r *ClusterUpgradeReconciler) advanceHandingOn(ctx context.Context, s *scop
 		m := s.nodes[next[taken]]
 		taken++
 		mu.Unlock()
-		ok, err := r.startNode(ctx, s, m)
-		if !ok || err != nil {
-			return d, err
+		ok, more, err := r.startAndAdvance(ctx, s, m)
+		if ok {
+			mu.Lock()
+			started++
+			mu.Unlock()
 		}
-		mu.Lock()
-		started++
-		mu.Unlock()
-		more, err := r.advanceNode(ctx, s, m)
 		return minRequeue(d, more), err
 	})
 	return requeue, started, err

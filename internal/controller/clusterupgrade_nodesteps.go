@@ -44,12 +44,9 @@ func (r *ClusterUpgradeReconciler) startNodes(ctx context.Context, s *scope, nam
 	requeue time.Duration, err error) {
 	outcome := make([]bool, len(names)) // started
 	requeue, err = eachNode(s, names, func(i int, n *corev1.Node) (time.Duration, error) {
-		ok, err := r.startNode(ctx, s, n)
-		if !ok || err != nil {
-			return 0, err
-		}
-		outcome[i] = true
-		return r.advanceNode(ctx, s, n)
+		ok, d, err := r.startAndAdvance(ctx, s, n)
+		outcome[i] = ok
+		return d, err
 	})
 	for i, name := range names {
 		switch {
@@ -60,6 +57,17 @@ func (r *ClusterUpgradeReconciler) startNodes(ctx context.Context, s *scope, nam
 		}
 	}
 	return started, refused, requeue, err
+}
+
+// startAndAdvance starts n (startNode) and, once started, advances it as
+// far as it goes now (advanceNode): into its drain.
+func (r *ClusterUpgradeReconciler) startAndAdvance(ctx context.Context, s *scope, n *corev1.Node) (bool, time.Duration, error) {
+	ok, err := r.startNode(ctx, s, n)
+	if !ok || err != nil {
+		return false, 0, err
+	}
+	d, err := r.advanceNode(ctx, s, n)
+	return true, d, err
 }
 
 // eachNode runs step on the named nodes (with each one's index in names),

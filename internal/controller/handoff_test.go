@@ -37,14 +37,7 @@ var _ = Describe("Handing a freed slot on", func() {
 		const pool = "hoh"
 		nodes := makeNodes(ctx, pool, 3)
 		quick, slow, pending := nodes[0], nodes[1], nodes[2]
-		stopManager()
-		wrapClient = func(c client.Client) client.Client { return &slowFinish{Client: c, node: slow, delay: 3 * time.Second} }
-		stopManager = startManager()
-		DeferCleanup(func() {
-			stopManager()
-			wrapClient = nil
-			stopManager = startManager()
-		})
+		withWrappedClient(func(c client.Client) client.Client { return &slowFinish{Client: c, node: slow, delay: 3 * time.Second} })
 		var seen *stateLog
 		stopManagerBriefly(func() {
 			leaveFinishing(ctx, pool, quick)

@@ -437,9 +437,14 @@ func jobExists(ctx context.Context, name string) bool {
 // lagging lag behind its own writes (see laggingNodes), and restarts it
 // as it was when the spec ends.
 func withLaggingNodeCache(lag time.Duration) {
-	lagging := &laggingNodes{lag: lag}
+	withWrappedClient((&laggingNodes{lag: lag}).wrap)
+}
+
+// withWrappedClient restarts the suite's manager with its reconciler's
+// client wrapped by wrap, and restarts it as it was when the spec ends.
+func withWrappedClient(wrap func(client.Client) client.Client) {
 	stopManager()
-	wrapClient = lagging.wrap
+	wrapClient = wrap
 	stopManager = startManager()
 	DeferCleanup(func() {
 		stopManager()

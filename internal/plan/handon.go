@@ -28,22 +28,25 @@ func HandOn(in Input, finished []Node) []string {
 	if now.InFlight+len(now.Start) > in.MaxUnavailable || now.UnavailableAfter > in.MaxUnavailable {
 		return nil
 	}
+	byName := make(map[string]Node, len(finished))
+	for _, f := range finished {
+		byName[f.Name] = f
+	}
 	then := in
 	then.Nodes = slices.Clone(in.Nodes)
 	replaced := 0
 	for i, n := range then.Nodes {
-		j := slices.IndexFunc(finished, func(f Node) bool { return f.Name == n.Name })
-		if j < 0 {
+		f, ok := byName[n.Name]
+		if !ok {
 			continue
 		}
-		f := finished[j]
 		if Classify(n) != ClassInFlight || Classify(f) != ClassUpgraded || f.Unavailable() {
 			return nil
 		}
 		then.Nodes[i] = f
 		replaced++
 	}
-	if replaced != len(finished) {
+	if replaced != len(byName) || len(byName) != len(finished) {
 		return nil
 	}
 	var next []string
